@@ -1,0 +1,1 @@
+"""The Stasis (ARI) application: one handler object per call."""

@@ -1,0 +1,1 @@
+"""The dialer: campaigns across the phone lines over AMI."""

@@ -1,0 +1,44 @@
+"""Typed events that cross folder boundaries. Adapters publish them; services consume them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """A connection to Asterisk (AMI or ARI) came up or went down."""
+
+    link: str  # "ami" | "ari"
+    up: bool
+    detail: str = ""
+    at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class AmiEvent:
+    """A raw AMI event, for consumers that need headers no typed event carries yet."""
+
+    name: str
+    headers: dict[str, str]
+    at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class AriEvent:
+    """A raw ARI event (JSON object) from the Stasis application websocket."""
+
+    type: str
+    body: dict[str, Any]
+    at: datetime = field(default_factory=_now)
+
+    @property
+    def channel_id(self) -> str | None:
+        channel = self.body.get("channel")
+        return channel.get("id") if isinstance(channel, dict) else None

@@ -1,0 +1,1 @@
+"""IVR scripts as data (YAML + Jinja2) and their rendering."""

@@ -1,0 +1,229 @@
+"""The sandbox Asterisk: Debian unstable's Asterisk 22 in a cached debootstrap chroot.
+
+One chroot (built once, reused) can host several nodes (``node1``, ``node2``...): each node has its own
+config, run, log, spool and lib directories inside it and its own ports, so nodes run side by side.
+Asterisk runs as the chroot's own ``asterisk`` user (config files are 0640, owned by it).
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sandbox.render import AsteriskDirs, render_all
+
+log = logging.getLogger(__name__)
+
+PACKAGES = "asterisk,asterisk-core-sounds-en-gsm"
+SUITE = "sid"
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not be built, started or stopped; the message says why."""
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    node: str
+    running: bool
+    pid: int | None
+    fully_booted: bool
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"node": self.node, "running": self.running, "pid": self.pid,
+                "fully_booted": self.fully_booted, "detail": self.detail}
+
+
+class Sandbox:
+    """Build, configure, start, stop and query one sandbox node.
+
+    ``context`` is what the templates see (ports, users, secrets, trunks...); ``dirs`` are filled in here.
+    """
+
+    def __init__(self, node: str, cache_dir: Path, template_dir: Path, context: dict[str, Any],
+                 echo: Callable[[str], None] = lambda _m: None) -> None:
+        self.node = node
+        self.cache = cache_dir
+        self.root = cache_dir / "rootfs"
+        self.template_dir = template_dir
+        self.context = context
+        self.echo = echo
+        self.node_dir = cache_dir / "nodes" / node  # host-side: pid file, console log
+
+    # -- the chroot -------------------------------------------------------------------------------
+    def ensure_rootfs(self) -> float:
+        """Build the chroot if absent (about a minute); return the seconds it took (0 if cached)."""
+        if (self.root / "usr/sbin/asterisk").exists():
+            return 0.0
+        if os.geteuid() != 0:
+            raise SandboxError("building the sandbox needs root (debootstrap and chroot)")
+        if shutil.which("debootstrap") is None:
+            raise SandboxError("debootstrap is not installed: apt-get install debootstrap")
+        tmp = self.cache / "rootfs.partial"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        self.cache.mkdir(parents=True, exist_ok=True)
+        self.echo(f"building the Asterisk sandbox in {self.root} (debootstrap {SUITE}, about a minute)...")
+        started = time.monotonic()
+        logfile = self.cache / "debootstrap.log"
+        with open(logfile, "w") as out:
+            proc = subprocess.run(["debootstrap", "--variant=minbase", f"--include={PACKAGES}", SUITE,
+                                   str(tmp)], stdout=out, stderr=subprocess.STDOUT, check=False)
+        if proc.returncode != 0 or not (tmp / "usr/sbin/asterisk").exists():
+            tail = logfile.read_text(errors="replace").splitlines()[-15:]
+            raise SandboxError("debootstrap failed (exit %s); last lines of %s:\n%s"
+                               % (proc.returncode, logfile, "\n".join(tail)))
+        os.replace(tmp, self.root)
+        return time.monotonic() - started
+
+    def _asterisk_ids(self) -> tuple[int, int]:
+        for line in (self.root / "etc/passwd").read_text().splitlines():
+            parts = line.split(":")
+            if parts[0] == "asterisk":
+                return int(parts[2]), int(parts[3])
+        raise SandboxError(f"no asterisk user in {self.root}/etc/passwd: rebuild the sandbox")
+
+    def dirs(self) -> AsteriskDirs:
+        mods = glob.glob(str(self.root / "usr/lib/*/asterisk/modules"))
+        if not mods:
+            raise SandboxError(f"no Asterisk modules directory in {self.root}: rebuild the sandbox")
+        return AsteriskDirs.for_node(self.node, "/" + str(Path(mods[0]).relative_to(self.root)))
+
+    def _host(self, inner: str) -> Path:
+        return self.root / inner.lstrip("/")
+
+    def prepare(self) -> None:
+        """Write /etc/hosts, the node's directories and its rendered configuration."""
+        hostname = socket.gethostname()
+        (self.root / "etc/hosts").write_text(
+            f"127.0.0.1\tlocalhost\n127.0.1.1\t{hostname}\n::1\tlocalhost ip6-localhost\n")
+        uid, gid = self._asterisk_ids()
+        dirs = self.dirs()
+        for inner in (dirs.varlib, dirs.spool, dirs.run, dirs.log, dirs.cache,
+                      f"{dirs.spool}/outgoing", f"{dirs.spool}/tmp", f"{dirs.spool}/recording",
+                      f"{dirs.log}/cdr-csv", f"{dirs.log}/cdr-custom", f"{dirs.varlib}/sounds"):
+            path = self._host(inner)
+            path.mkdir(parents=True, exist_ok=True)
+            os.chown(path, uid, gid)
+        render_all(self.template_dir, self._host(dirs.etc), {**self.context, "dirs": dirs}, owner=(uid, gid))
+        os.chown(self._host(dirs.etc), uid, gid)
+
+    # -- the process ------------------------------------------------------------------------------
+    @property
+    def _pidfile(self) -> Path:
+        return self.node_dir / "asterisk.pid"
+
+    def _pid(self) -> int | None:
+        try:
+            pid = int(self._pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return pid
+        return pid if any(b"asterisk" in part for part in cmdline) else None
+
+    def rx(self, command: str, timeout: float = 10.0) -> subprocess.CompletedProcess[str]:
+        """Run an Asterisk CLI command on this node (``asterisk -rx``)."""
+        conf = f"{self.dirs().etc}/asterisk.conf"
+        return subprocess.run(["chroot", str(self.root), "asterisk", "-C", conf, "-rx", command],
+                              capture_output=True, text=True, timeout=timeout, check=False)
+
+    def up(self, timeout: float = 60.0) -> float:
+        """Build if needed, configure and start the node, wait for FullyBooted; return start seconds."""
+        if os.geteuid() != 0:
+            raise SandboxError("the sandbox needs root (it runs Asterisk in a chroot)")
+        self.ensure_rootfs()
+        self.prepare()
+        if self._pid() is not None:
+            self.echo(f"sandbox {self.node} already running (pid {self._pid()}); reloading its config")
+            self.rx("core reload")
+            return 0.0
+        self.node_dir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        conf = f"{self.dirs().etc}/asterisk.conf"
+        console = self.node_dir / "console.log"
+        with open(console, "w") as out:
+            proc = subprocess.Popen(
+                ["chroot", str(self.root), "asterisk", "-f", "-n", "-U", "asterisk", "-G", "asterisk",
+                 "-C", conf],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self._pidfile.write_text(str(proc.pid))
+        deadline = started + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise SandboxError(f"Asterisk ({self.node}) exited with {proc.returncode} while starting:\n"
+                                   + self._log_tail(console))
+            res = self.rx("core waitfullybooted", timeout=max(1.0, deadline - time.monotonic()))
+            if res.returncode == 0 and "fully booted" in res.stdout.lower():
+                return time.monotonic() - started
+            time.sleep(0.1)
+        self.down()
+        raise SandboxError(f"Asterisk ({self.node}) not fully booted after {timeout:.0f}s:\n"
+                           + self._log_tail(console))
+
+    def _log_tail(self, console: Path, lines: int = 20) -> str:
+        text = console.read_text(errors="replace") if console.exists() else ""
+        messages = self._host(self.dirs().log) / "messages.log"
+        if messages.exists():
+            text += messages.read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:]) or "(no output)"
+
+    def down(self, timeout: float = 20.0) -> bool:
+        """Stop the node cleanly (``core stop gracefully``), then by signal; True if it was running."""
+        pid = self._pid()
+        if pid is None:
+            self._pidfile.unlink(missing_ok=True)
+            return False
+        self.rx("core stop now", timeout=timeout)
+        deadline = time.monotonic() + timeout
+        sig_sent = False
+        while time.monotonic() < deadline:
+            if self._pid() is None:
+                break
+            if not sig_sent and time.monotonic() > deadline - timeout / 2:
+                os.kill(pid, signal.SIGTERM)
+                sig_sent = True
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        self._reap(pid)
+        self._pidfile.unlink(missing_ok=True)
+        return True
+
+    @staticmethod
+    def _reap(pid: int) -> None:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+
+    def status(self) -> SandboxStatus:
+        pid = self._pid()
+        if pid is None:
+            built = "built" if (self.root / "usr/sbin/asterisk").exists() else "not built"
+            return SandboxStatus(self.node, False, None, False, f"stopped (chroot {built})")
+        res = self.rx("core show uptime", timeout=5)
+        booted = res.returncode == 0 and "uptime" in res.stdout.lower()
+        detail = res.stdout.strip().splitlines()[0] if booted and res.stdout.strip() else res.stderr.strip()
+        return SandboxStatus(self.node, True, pid, booted, detail or "starting")
+
+    def log_dir(self) -> Path:
+        """The node's Asterisk log directory as seen from the host (CDR files live under it)."""
+        return self._host(self.dirs().log)

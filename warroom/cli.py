@@ -1,0 +1,129 @@
+"""The ``warroom`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sandbox.asterisk import SandboxError
+from sandbox.render import AsteriskDirs, render_all
+from warroom.compose import TEMPLATE_DIR, build_sandbox, template_context
+from warroom.settings import load_settings
+
+app = typer.Typer(
+    help="Election war-room call center on Asterisk. Settings come from WARROOM_* environment variables "
+    "(nested with __, e.g. WARROOM_ASTERISK__AMI_PORT) or the env file named by WARROOM_ENV_FILE "
+    "(default ./warroom.env).",
+    no_args_is_help=True, add_completion=False,
+)
+asterisk_app = typer.Typer(help="The sandbox Asterisk (Asterisk 22 in a cached chroot).", no_args_is_help=True)
+app.add_typer(asterisk_app, name="asterisk")
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def _echo(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@asterisk_app.command("up")
+def asterisk_up(timeout: Annotated[float, typer.Option(help="seconds to wait for FullyBooted")] = 60.0) -> None:
+    """Build the sandbox if needed (about a minute, once), render its config, start it, wait until booted."""
+    settings = load_settings()
+    sandbox = build_sandbox(settings.asterisk, echo=_echo)
+    try:
+        built = sandbox.ensure_rootfs()
+        seconds = sandbox.up(timeout=timeout)
+    except SandboxError as exc:
+        _fail(str(exc))
+    if built:
+        typer.echo(f"sandbox built in {built:.1f}s")
+    ast = settings.asterisk
+    typer.echo(f"asterisk {ast.node} up in {seconds:.2f}s: AMI 127.0.0.1:{ast.ami_port}, "
+               f"ARI http://127.0.0.1:{ast.http_port}/ari, SIP udp 127.0.0.1:{ast.sip_port}")
+
+
+@asterisk_app.command("down")
+def asterisk_down(timeout: Annotated[float, typer.Option(help="seconds before it is killed")] = 20.0) -> None:
+    """Stop the sandbox Asterisk cleanly."""
+    settings = load_settings()
+    sandbox = build_sandbox(settings.asterisk, echo=_echo)
+    try:
+        was_running = sandbox.down(timeout=timeout)
+    except SandboxError as exc:
+        _fail(str(exc))
+    typer.echo(f"asterisk {settings.asterisk.node} " + ("stopped" if was_running else "was not running"))
+
+
+@asterisk_app.command("status")
+def asterisk_status(as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False) -> None:
+    """Say whether the sandbox Asterisk runs and has fully booted (exit 3 when it is not running)."""
+    settings = load_settings()
+    status = build_sandbox(settings.asterisk).status()
+    if as_json:
+        typer.echo(json.dumps(status.as_dict()))
+    else:
+        state = "running" if status.running else "stopped"
+        typer.echo(f"{status.node}: {state}" + (f" (pid {status.pid})" if status.pid else "")
+                   + f": {status.detail}")
+    if not status.running:
+        raise typer.Exit(3)
+
+
+@asterisk_app.command("cli", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def asterisk_cli(command: Annotated[list[str], typer.Argument(help="an Asterisk CLI command")]) -> None:
+    """Run an Asterisk CLI command on the sandbox, e.g. ``warroom asterisk cli core show channels``."""
+    settings = load_settings()
+    sandbox = build_sandbox(settings.asterisk)
+    if not sandbox.status().running:
+        _fail(f"sandbox {settings.asterisk.node} is not running: run `warroom asterisk up`")
+    res = sandbox.rx(" ".join(command))
+    sys.stdout.write(res.stdout)
+    sys.stderr.write(res.stderr)
+    raise typer.Exit(res.returncode)
+
+
+@asterisk_app.command("render")
+def asterisk_render(
+    dest: Annotated[Path, typer.Option(help="directory to write the .conf files into")],
+    modules_dir: Annotated[str, typer.Option(help="Asterisk's module directory")] =
+        "/usr/lib/x86_64-linux-gnu/asterisk/modules",
+) -> None:
+    """Render the config templates for an existing Asterisk with the standard Debian directories."""
+    settings = load_settings()
+    context = {**template_context(settings.asterisk, with_farm=False),
+               "dirs": AsteriskDirs.standard(modules_dir)}
+    for path in render_all(TEMPLATE_DIR, dest, context):
+        typer.echo(str(path))
+
+
+@app.command("serve")
+def serve() -> None:
+    """Run the service: AMI and ARI links (reconnecting by themselves) and HTTP with /healthz."""
+    from warroom.service import Service
+
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    service = Service(settings)
+    typer.echo(f"serving on http://{settings.http.host}:{settings.http.port} (healthz at /healthz)", err=True)
+    started = time.monotonic()
+    try:
+        asyncio.run(service.run())
+    except KeyboardInterrupt:
+        pass
+    logging.getLogger(__name__).info("stopped after %.0fs", time.monotonic() - started)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,48 @@
+"""The composition root's builders: each component gets its dependencies and settings here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from adapters.ami import AmiClient, AmiConfig
+from adapters.ari import AriClient, AriConfig
+from events.bus import EventBus
+from sandbox.asterisk import Sandbox
+from warroom.settings import REPO_ROOT, AsteriskSettings
+
+TEMPLATE_DIR = REPO_ROOT / "config" / "asterisk"
+
+
+def _secret(value: Any) -> str:
+    if value is None:
+        raise RuntimeError("secrets not loaded: use warroom.settings.load_settings()")
+    return str(value.get_secret_value())
+
+
+def template_context(ast: AsteriskSettings, *, with_farm: bool = True) -> dict[str, Any]:
+    """What the config templates see."""
+    return {
+        "node": ast.node, "ami_port": ast.ami_port, "ami_user": ast.ami_user,
+        "ami_secret": _secret(ast.ami_secret), "http_port": ast.http_port, "ari_user": ast.ari_user,
+        "ari_password": _secret(ast.ari_password), "ari_app": ast.ari_app, "sip_port": ast.sip_port,
+        "rtp_start": ast.rtp_start, "rtp_end": ast.rtp_end, "trunks": ast.trunks,
+        "farm_port": ast.farm_port if with_farm else 0,
+    }
+
+
+def build_sandbox(ast: AsteriskSettings, echo: Callable[[str], None] = lambda _m: None,
+                  template_dir: Path = TEMPLATE_DIR) -> Sandbox:
+    return Sandbox(ast.node, ast.sandbox_cache, template_dir, template_context(ast), echo=echo)
+
+
+def build_ami(ast: AsteriskSettings, bus: EventBus) -> AmiClient:
+    return AmiClient(AmiConfig(ast.host, ast.ami_port, ast.ami_user, _secret(ast.ami_secret),
+                               action_timeout=ast.action_timeout, ping_interval=ast.ping_interval,
+                               reconnect_max=ast.reconnect_max), bus)
+
+
+def build_ari(ast: AsteriskSettings, bus: EventBus) -> AriClient:
+    return AriClient(AriConfig(ast.host, ast.http_port, ast.ari_user, _secret(ast.ari_password), ast.ari_app,
+                               timeout=ast.action_timeout, reconnect_max=ast.reconnect_max), bus)

@@ -1,0 +1,125 @@
+"""Settings: environment variables (``WARROOM_...``, nested with ``__``) and an optional env file.
+
+Nothing here is a secret baked into code: AMI and ARI secrets are generated on first run and kept in
+``<state_dir>/secrets.json`` (mode 0600), outside the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _xdg(var: str, default: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / default)
+
+
+class TrunkSettings(BaseModel):
+    """A SIP trunk: the war room's phone lines at a provider (or, in the sandbox, the phone farm)."""
+
+    name: str = "lines"
+    lines: int = Field(10, ge=1, le=1000, description="simultaneous calls the trunk carries")
+    inbound_reserved: int = Field(0, ge=0, description="lines kept free for inbound calls")
+    host: str = "127.0.0.1"
+    port: int = 5070
+
+
+class AsteriskSettings(BaseModel):
+    """How to reach Asterisk (the sandbox or an existing one) and how the sandbox is laid out."""
+
+    node: str = Field("node1", pattern=r"^[a-z][a-z0-9_-]{0,30}$")
+    host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_user: str = "warroom"
+    ami_secret: SecretStr | None = None
+    http_port: int = 8088
+    ari_user: str = "warroom"
+    ari_password: SecretStr | None = None
+    ari_app: str = "warroom"
+    sip_port: int = 5060
+    rtp_start: int = 10000
+    rtp_end: int = 10999
+    action_timeout: float = Field(5.0, gt=0, description="seconds to wait for any AMI/ARI reply")
+    ping_interval: float = Field(5.0, gt=0, description="seconds between AMI pings (dead-link detection)")
+    reconnect_max: float = Field(30.0, gt=0, description="longest back-off between reconnect attempts")
+    trunks: list[TrunkSettings] = Field(default_factory=lambda: [TrunkSettings()])
+    farm_port: int = Field(5070, description="the SIPp phone farm's port (sandbox test trunk)")
+    sandbox_cache: Path = Field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "warroom")
+
+    @field_validator("rtp_end")
+    @classmethod
+    def _rtp_range(cls, v: int, info: object) -> int:
+        start = getattr(info, "data", {}).get("rtp_start", 0)
+        if v <= start:
+            raise ValueError(f"rtp_end ({v}) must be above rtp_start ({start})")
+        return v
+
+
+class HttpSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+class Settings(BaseSettings):
+    """All of the service's settings. ``warroom --help`` names the env file option."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WARROOM_",
+        env_nested_delimiter="__",
+        env_file=os.environ.get("WARROOM_ENV_FILE", "warroom.env"),
+        extra="ignore",
+    )
+
+    state_dir: Path = Field(default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "warroom")
+    database_url: str = ""
+    asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    log_level: str = "INFO"
+
+    def resolved_database_url(self) -> str:
+        """The configured database, or the embedded SQLite file in the state directory."""
+        return self.database_url or f"sqlite:///{self.state_dir / 'warroom.db'}"
+
+
+def load_settings() -> Settings:
+    """Read settings, then fill in generated secrets (created once, kept in the state directory)."""
+    settings = Settings()
+    ast = settings.asterisk
+    if ast.ami_secret is None or ast.ari_password is None:
+        stored = ensure_secrets(settings.state_dir)
+        if ast.ami_secret is None:
+            ast.ami_secret = SecretStr(stored["ami_secret"])
+        if ast.ari_password is None:
+            ast.ari_password = SecretStr(stored["ari_password"])
+    return settings
+
+
+def ensure_secrets(state_dir: Path) -> dict[str, str]:
+    """Load ``secrets.json`` from ``state_dir``, generating any missing secret (file mode 0600)."""
+    path = state_dir / "secrets.json"
+    data: dict[str, str] = {}
+    if path.exists():
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise RuntimeError(f"{path}: unreadable secrets file ({exc}); fix or delete it") from exc
+    changed = False
+    for key in ("ami_secret", "ari_password"):
+        if not data.get(key):
+            data[key] = secrets.token_urlsafe(24)
+            changed = True
+    if changed:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)
+    return data

@@ -1,0 +1,1 @@
+"""The HTTP side: the FastAPI app, its API and Jinja2 pages."""

@@ -1,0 +1,38 @@
+"""The FastAPI application factory. Everything it shows comes from callables passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+
+class ComponentHealth(BaseModel):
+    up: bool
+    detail: str
+
+
+class Health(BaseModel):
+    status: str  # "ok" when every component is up, else "degraded"
+    components: dict[str, ComponentHealth]
+
+
+HealthSource = Callable[[], Awaitable[dict[str, ComponentHealth]]]
+
+
+def create_app(health: HealthSource) -> FastAPI:
+    """Build the app; ``health`` reports each component's real state when asked."""
+    app = FastAPI(title="warroom", summary="Election war-room call center")
+
+    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}})
+    async def healthz() -> Any:
+        """AMI, ARI and database state, checked now. 200 when all are up, 503 otherwise."""
+        components = await health()
+        ok = all(c.up for c in components.values())
+        body = Health(status="ok" if ok else "degraded", components=components)
+        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+    return app
