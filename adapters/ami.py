@@ -44,13 +44,14 @@ class AmiConfig:
     reconnect_max: float = 30.0
 
 
-class _Manager(Manager):  # type: ignore[misc]
+class _Manager(Manager):
     """panoramisk's Manager with back-off, no built-in pinger and no re-sent actions."""
 
     def __init__(self, owner: AmiClient, **config: Any) -> None:
         super().__init__(**config)
         self._owner = owner
         self.reconnect_timeout = owner.config.reconnect_min  # float; panoramisk casts it to int
+        self.refused = False  # last login was refused: keep saying so while we retry
 
     def connection_made(self, f: asyncio.Future[Any]) -> None:
         if self._owner.closing:
@@ -66,6 +67,7 @@ class _Manager(Manager):  # type: ignore[misc]
         ok = False
         if not future.cancelled() and future.exception() is None:
             ok = bool(super().login(future))
+        self.refused = not ok
         if ok:
             self.reconnect_timeout = self._owner.config.reconnect_min
             self._owner.link_changed(True, "logged in")
@@ -81,7 +83,8 @@ class _Manager(Manager):  # type: ignore[misc]
     def connection_lost(self, exc: Any) -> None:
         self.awaiting_actions.clear()  # never re-send after reconnect: callers own their retries
         self.authenticated = False
-        self._owner.link_changed(False, f"connection lost: {exc!r}"[:200])
+        why = "login refused (check the AMI user and secret)" if self.refused else f"connection lost: {exc!r}"
+        self._owner.link_changed(False, why[:200])
         if self._owner.closing:
             return
         self.reconnect_timeout = min(max(self.reconnect_timeout, self._owner.config.reconnect_min),
@@ -178,7 +181,7 @@ class AmiClient:
         first = reply[0] if isinstance(reply, list) else reply
         if first.get("Response") == "Error":
             raise AmiError(f"{fields.get('Action')} refused: {first.get('Message')}")
-        return reply  # type: ignore[no-any-return]
+        return reply
 
     async def command(self, cli: str, timeout: float | None = None) -> str:
         """Run a CLI command over AMI and return its output."""

@@ -82,8 +82,8 @@ class Sandbox:
                                    str(tmp)], stdout=out, stderr=subprocess.STDOUT, check=False)
         if proc.returncode != 0 or not (tmp / "usr/sbin/asterisk").exists():
             tail = logfile.read_text(errors="replace").splitlines()[-15:]
-            raise SandboxError("debootstrap failed (exit %s); last lines of %s:\n%s"
-                               % (proc.returncode, logfile, "\n".join(tail)))
+            last = "\n".join(tail)
+            raise SandboxError(f"debootstrap failed (exit {proc.returncode}); last lines of {logfile}:\n{last}")
         os.replace(tmp, self.root)
         return time.monotonic() - started
 

@@ -12,9 +12,9 @@ from adapters.ami import AmiClient
 from adapters.ari import AriClient
 from db.engine import make_engine, ping
 from events.bus import EventBus
-from web.app import ComponentHealth, create_app
 from warroom.compose import build_ami, build_ari
 from warroom.settings import Settings
+from web.app import ComponentHealth, create_app
 
 log = logging.getLogger(__name__)
 

@@ -90,7 +90,11 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     """Read settings, then fill in generated secrets (created once, kept in the state directory)."""
-    settings = Settings()
+    return with_secrets(Settings())
+
+
+def with_secrets(settings: Settings) -> Settings:
+    """Fill the AMI secret and ARI password from ``secrets.json`` where settings leave them unset."""
     ast = settings.asterisk
     if ast.ami_secret is None or ast.ari_password is None:
         stored = ensure_secrets(settings.state_dir)

@@ -1,0 +1,47 @@
+"""Shared fixtures. Integration tests run against a real sandbox Asterisk on node ``test``.
+
+The test node has its own ports (so a running demo on node1 is left alone) and its own state directory
+(fresh generated secrets). If the sandbox cannot be built or started, every integration test fails with
+the reason: nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.asterisk import Sandbox, SandboxError
+from warroom.compose import build_sandbox
+from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
+
+TEST_PORTS = {"ami_port": 15038, "http_port": 18088, "sip_port": 15060, "rtp_start": 11000,
+              "rtp_end": 11999, "farm_port": 15070}
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for the test node (secrets generated in a temporary state directory)."""
+    state = tmp_path_factory.mktemp("state")
+    ast = AsteriskSettings(node="test", action_timeout=10.0, ping_interval=1.0, reconnect_max=2.0,
+                           trunks=[TrunkSettings(name="lines", lines=10, port=TEST_PORTS["farm_port"])],
+                           **TEST_PORTS)
+    return with_secrets(Settings(state_dir=state, asterisk=ast,
+                                 database_url=f"sqlite:///{Path(state) / 'test.db'}"))
+
+
+@pytest.fixture(scope="session")
+def sandbox(settings: Settings) -> Iterator[Sandbox]:
+    """The real Asterisk 22 sandbox, up for the whole session."""
+    box = build_sandbox(settings.asterisk)
+    if os.geteuid() != 0:
+        pytest.fail("integration tests need root to run the Asterisk sandbox (chroot); run them as root")
+    try:
+        box.down()  # a node left over from an interrupted run
+        box.up(timeout=90)
+    except SandboxError as exc:
+        pytest.fail(f"the Asterisk sandbox could not start: {exc}", pytrace=False)
+    yield box
+    box.down()
