@@ -62,6 +62,18 @@ class AsteriskSettings(BaseModel):
         return v
 
 
+class DirectorySettings(BaseModel):
+    """The directory's vocabulary and the booth-status thresholds (see ``directory/status.py``)."""
+
+    mandal_label: str = Field("mandal", description='"mandal" (BJP) or "mandalam" (Congress)')
+    sector_label: str = Field("sector", description='"sector" (Congress) or "shakti kendra" (BJP)')
+    party: str = Field("PARTY", description="our party's name as it appears in results files")
+    strong_margin: float = Field(0.10, ge=0, le=1, description="mean margin at or above which a booth is strong")
+    weak_margin: float = Field(0.10, ge=0, le=1, description="mean deficit at or above which a booth is weak")
+    status_elections: int = Field(2, ge=1, description="how many recent elections the status looks at")
+    verify_days: int = Field(30, ge=1, description="members not verified for this many days are listed")
+
+
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -81,6 +93,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    directory: DirectorySettings = Field(default_factory=DirectorySettings)
     log_level: str = "INFO"
 
     def resolved_database_url(self) -> str:

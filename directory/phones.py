@@ -1,0 +1,50 @@
+"""Indian phone numbers as people write them -> E.164, with a reason when they are not valid."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+_JUNK = re.compile(r"[\s\-().]")
+
+
+class PhoneError(ValueError):
+    """The text is not a valid Indian phone number; ``str()`` says why."""
+
+
+def normalise_phone(raw: str, *, mobile_only: bool = False) -> str:
+    """Return ``raw`` as E.164 (``+919826012345``) or raise :class:`PhoneError` with the reason.
+
+    Accepts the usual ways of writing Indian numbers: ``98260 12345``, ``098260-12345``,
+    ``+91 9826012345``, ``91-9826012345`` and landlines with their STD code (``0755-2551234``).
+    """
+    text = (raw or "").strip()
+    if not text:
+        raise PhoneError("empty phone number")
+    if text.endswith(".0") and text[:-2].isdigit():  # spreadsheets turn numbers into floats
+        text = text[:-2]
+    compact = _JUNK.sub("", text)
+    if not re.fullmatch(r"\+?\d+", compact):
+        raise PhoneError(f"'{raw}' has characters that are not digits")
+    if compact.startswith("91") and len(compact) == 12:
+        compact = "+" + compact
+    try:
+        number = phonenumbers.parse(compact, "IN")
+    except NumberParseException as exc:
+        raise PhoneError(f"'{raw}' is not a phone number ({exc})") from exc
+    if number.country_code != 91:
+        raise PhoneError(f"'{raw}' is not an Indian number (+{number.country_code})")
+    if not phonenumbers.is_valid_number(number):
+        digits = str(number.national_number)
+        raise PhoneError(f"'{raw}' is not a valid Indian number ({len(digits)} digits: {digits})")
+    if mobile_only and phonenumbers.number_type(number) not in (PhoneNumberType.MOBILE,
+                                                                PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        raise PhoneError(f"'{raw}' is not a mobile number")
+    return str(phonenumbers.format_number(number, PhoneNumberFormat.E164))
+
+
+def mask_phone(e164: str) -> str:
+    """What an operator may see: only the last four digits."""
+    return "•" * max(0, len(e164) - 4) + e164[-4:]
