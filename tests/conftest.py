@@ -8,11 +8,17 @@ the reason: nothing is skipped.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
+from db import migrate
+from db.engine import make_engine
 from sandbox.asterisk import Sandbox, SandboxError
 from warroom.compose import build_sandbox
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
@@ -45,3 +51,45 @@ def sandbox(settings: Settings) -> Iterator[Sandbox]:
         pytest.fail(f"the Asterisk sandbox could not start: {exc}", pytrace=False)
     yield box
     box.down()
+
+
+# -- databases: every DB test runs on SQLite and on PostgreSQL ------------------------------------------
+PG_URL = os.environ.get("WARROOM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_engine(schema: str) -> Engine:
+    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    return engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database: a fresh SQLite file, or a private schema in the test PostgreSQL."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+        migrate.upgrade(engine)
+        yield engine
+        engine.dispose()
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        pytest.fail(f"PostgreSQL at {PG_URL} is not reachable ({exc.orig}); scripts/test.sh starts one",
+                    pytrace=False)
+    engine = _pg_engine(schema)
+    try:
+        migrate.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def session_factory(db_engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(db_engine, expire_on_commit=False)

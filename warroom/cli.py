@@ -15,6 +15,7 @@ import typer
 from sandbox.asterisk import SandboxError
 from sandbox.render import AsteriskDirs, render_all
 from warroom.cli_db import db_app
+from warroom.cli_directory import directory_app
 from warroom.compose import TEMPLATE_DIR, build_sandbox, template_context
 from warroom.settings import load_settings
 
@@ -27,6 +28,7 @@ app = typer.Typer(
 asterisk_app = typer.Typer(help="The sandbox Asterisk (Asterisk 22 in a cached chroot).", no_args_is_help=True)
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(db_app, name="db")
+app.add_typer(directory_app, name="directory")
 
 
 def _fail(message: str) -> None:
