@@ -6,10 +6,10 @@ from alembic import context
 from sqlalchemy import Connection, engine_from_config, pool
 
 from db.engine import make_engine
-from db.models import Base
+from db.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_offline() -> None:

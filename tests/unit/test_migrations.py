@@ -7,16 +7,16 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from db import migrate
-from db.models import Base
+from db.schema import metadata
 
 
 def test_upgrade_from_empty_matches_models(db_engine: Engine) -> None:
     assert migrate.current(db_engine) == migrate.head()
     tables = set(inspect(db_engine).get_table_names())
     assert {"units", "committees", "people", "memberships", "candidates", "elections", "booth_results",
-            "change_feed"} <= tables
+            "change_feed", "campaigns", "campaign_targets", "attempts"} <= tables
     with db_engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == [], f"models and migrations differ: {diff}"
     migrate.upgrade(db_engine)  # idempotent
     assert migrate.current(db_engine) == migrate.head()

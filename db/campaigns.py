@@ -1,0 +1,137 @@
+"""Campaigns, their targets, and every call attempt. Asterisk owns live call state; these rows own the
+history. An attempt is written as ``dialing`` before its Originate is sent, keyed by the ChannelId we
+choose, and reaches exactly one terminal disposition."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.models import Base, utcnow
+
+
+class CampaignMode(enum.StrEnum):
+    ivr = "ivr"            # automated: the answered call enters our Stasis app and hears a script
+    operator = "operator"  # progressive: the answered call is bridged to a ready operator
+
+
+class CampaignState(enum.StrEnum):
+    draft = "draft"
+    running = "running"
+    paused = "paused"
+    stopped = "stopped"
+    completed = "completed"
+
+
+class TargetState(enum.StrEnum):
+    queued = "queued"          # due at next_at
+    dialing = "dialing"        # an attempt is in flight
+    done = "done"              # reached, or out of tries
+    removed = "removed"        # left the campaign (opt-out, wrong number, left the directory)
+
+
+class AttemptState(enum.StrEnum):
+    dialing = "dialing"
+    ringing = "ringing"
+    answered = "answered"
+    ended = "ended"            # terminal: see disposition
+
+
+class Disposition(enum.StrEnum):
+    answered = "answered"
+    no_answer = "no_answer"
+    busy = "busy"
+    congestion = "congestion"
+    failed = "failed"
+    invalid_number = "invalid_number"
+    cancelled = "cancelled"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, length=20, validate_strings=True)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    mode: Mapped[CampaignMode] = mapped_column(_enum(CampaignMode, "campaign_mode"))
+    state: Mapped[CampaignState] = mapped_column(_enum(CampaignState, "campaign_state"),
+                                                 default=CampaignState.draft, index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=5)
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    trunk: Mapped[str] = mapped_column(String(60), default="lines")
+    # who to call: {"units": [ids], "levels": [...], "posts": [...], "statuses": [...]}
+    selection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the calling rules that may differ per campaign (window, time zone...), merged over the defaults
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # per outcome: {"no_answer": {"tries": 3, "after": 1800}, "busy": {...}, "congestion": {...}}
+    retry: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    use_alternate: Mapped[bool] = mapped_column(default=True)
+    # IVR: script name per booth status; template fields (a programme's date and place...)
+    scripts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Target(Base):
+    """One person to reach in one campaign."""
+
+    __tablename__ = "campaign_targets"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "person_id", name="uq_campaign_targets_campaign_person"),
+        Index("ix_campaign_targets_due", "campaign_id", "state", "next_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    committee_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id", ondelete="SET NULL"))
+    booth_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    state: Mapped[TargetState] = mapped_column(_enum(TargetState, "target_state"), default=TargetState.queued)
+    next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    # tries per disposition, for the retry policy: {"no_answer": 2, "busy": 1}
+    tries_by: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    use_alternate: Mapped[bool] = mapped_column(default=False)  # primary failed: try the alternate next
+    last_disposition: Mapped[str | None] = mapped_column(String(20))
+    blocked_by: Mapped[str | None] = mapped_column(Text)  # the rule that holds it back, and why
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+
+
+class Attempt(Base):
+    """One dial. ``channel_id`` is the Asterisk ChannelId we chose; ``action_id`` the Originate's ActionID."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        Index("ix_attempts_person_created", "person_id", "created_at"),
+        Index("ix_attempts_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64), unique=True)
+    action_id: Mapped[str] = mapped_column(String(64), unique=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_targets.id", ondelete="SET NULL"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    trunk: Mapped[str] = mapped_column(String(60))
+    state: Mapped[AttemptState] = mapped_column(_enum(AttemptState, "attempt_state"), default=AttemptState.dialing)
+    disposition: Mapped[Disposition | None] = mapped_column(_enum(Disposition, "disposition"))
+    cause: Mapped[int | None] = mapped_column(Integer)          # Q.850 hangup cause
+    sip_status: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(String(20))      # IVR: completed / partial / opted_out / transferred
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    talk_seconds: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,138 @@
+"""The calling rules, as a pure function: may this person be called now, and if not, which rule stops it
+and until when. No I/O here: the dialer gathers the facts, this module decides.
+
+Rules, checked in this order (the first that applies is reported):
+1. ``dnd`` — the person opted out or is on the do-not-disturb list: never.
+2. ``status`` — marked wrong number / unreachable / opted out: never (until the directory changes).
+3. ``no_phone`` — no dialable phone left.
+4. ``silence`` — inside the silence period before the close of poll in the person's AC (48 h by default,
+   Representation of the People Act s.126): not until the poll has closed.
+5. ``schedule`` — before the campaign's start or after its end.
+6. ``window`` — outside the calling window (09:00-21:00 Asia/Kolkata by default): at the next opening.
+7. ``busy_phone`` — that phone is in a call right now: never two calls to one phone at once.
+8. ``gap`` — called less than ``min_gap`` ago: when the gap has passed.
+9. ``daily_cap`` — ``max_per_day`` attempts already today (all campaigns, the rules' time zone): tomorrow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+# The Election Commission bans campaign calls between 22:00 and 06:00: no window may reach into it.
+HARD_EARLIEST = time(6, 0)
+HARD_LATEST = time(22, 0)
+
+
+class RulesError(ValueError):
+    """A rule setting is invalid; the message names it."""
+
+
+@dataclass(frozen=True)
+class CallingRules:
+    window_start: time = time(9, 0)
+    window_end: time = time(21, 0)
+    timezone: str = "Asia/Kolkata"
+    silence_hours: float = 48.0
+    max_per_day: int = 3
+    min_gap: timedelta = timedelta(minutes=30)
+
+    def __post_init__(self) -> None:
+        if not self.window_start < self.window_end:
+            raise RulesError(f"calling window {self.window_start:%H:%M}-{self.window_end:%H:%M}: "
+                             "the start must be before the end")
+        if self.window_start < HARD_EARLIEST or self.window_end > HARD_LATEST:
+            raise RulesError(f"calling window {self.window_start:%H:%M}-{self.window_end:%H:%M} reaches into "
+                             f"{HARD_LATEST:%H:%M}-{HARD_EARLIEST:%H:%M}, when campaign calls are banned")
+        try:
+            ZoneInfo(self.timezone)
+        except (KeyError, ValueError) as exc:
+            raise RulesError(f"unknown time zone '{self.timezone}'") from exc
+        if self.silence_hours < 0 or self.max_per_day < 1 or self.min_gap < timedelta(0):
+            raise RulesError("silence_hours and min_gap must be >= 0 and max_per_day >= 1")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules look at for one person, gathered by the dialer."""
+
+    dnd: bool = False
+    status: str = "active"
+    phone: str | None = "+910000000000"
+    poll_end_at: datetime | None = None        # close of poll in the person's AC
+    starts_at: datetime | None = None          # the campaign's schedule
+    ends_at: datetime | None = None
+    phone_in_call: bool = False
+    last_call_at: datetime | None = None
+    attempts_today: int = 0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    rule: str | None = None
+    reason: str = ""
+    retry_at: datetime | None = None           # when this rule stops holding; None: not by itself
+
+    def __str__(self) -> str:
+        return "allowed" if self.allowed else f"{self.rule}: {self.reason}"
+
+
+ALLOWED = Verdict(True)
+
+
+def next_window_start(now: datetime, rules: CallingRules) -> datetime:
+    """The next moment the calling window opens (now itself if it is open now)."""
+    local = now.astimezone(rules.tz)
+    if in_window(now, rules):
+        return now
+    day = local.date() if local.time() < rules.window_start else local.date() + timedelta(days=1)
+    return datetime.combine(day, rules.window_start, tzinfo=rules.tz)
+
+
+def in_window(now: datetime, rules: CallingRules) -> bool:
+    local = now.astimezone(rules.tz).time()
+    return rules.window_start <= local < rules.window_end
+
+
+def day_start(now: datetime, rules: CallingRules) -> datetime:
+    """Midnight at the start of ``now``'s day in the rules' time zone (for the daily cap)."""
+    return datetime.combine(now.astimezone(rules.tz).date(), time(0), tzinfo=rules.tz)
+
+
+def check(facts: Facts, now: datetime, rules: CallingRules) -> Verdict:
+    """Decide whether to call now. ``now`` must be timezone-aware."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if facts.dnd:
+        return Verdict(False, "dnd", "opted out / do not disturb")
+    if facts.status != "active":
+        return Verdict(False, "status", f"marked {facts.status.replace('_', ' ')}")
+    if not facts.phone:
+        return Verdict(False, "no_phone", "no dialable phone (primary and alternate marked invalid)")
+    if facts.poll_end_at is not None:
+        silence_from = facts.poll_end_at - timedelta(hours=rules.silence_hours)
+        if silence_from <= now < facts.poll_end_at:
+            return Verdict(False, "silence", f"silence period before the close of poll at "
+                           f"{facts.poll_end_at.astimezone(rules.tz):%d %b %H:%M}", facts.poll_end_at)
+    if facts.starts_at is not None and now < facts.starts_at:
+        return Verdict(False, "schedule", "the campaign has not started", facts.starts_at)
+    if facts.ends_at is not None and now >= facts.ends_at:
+        return Verdict(False, "schedule", "the campaign has ended")
+    if not in_window(now, rules):
+        return Verdict(False, "window", f"outside the calling window {rules.window_start:%H:%M}-"
+                       f"{rules.window_end:%H:%M} {rules.timezone}", next_window_start(now, rules))
+    if facts.phone_in_call:
+        return Verdict(False, "busy_phone", "that phone is in a call now", now + timedelta(seconds=30))
+    if facts.last_call_at is not None and now - facts.last_call_at < rules.min_gap:
+        return Verdict(False, "gap", f"called less than {rules.min_gap} ago", facts.last_call_at + rules.min_gap)
+    if facts.attempts_today >= rules.max_per_day:
+        tomorrow = day_start(now, rules) + timedelta(days=1)
+        return Verdict(False, "daily_cap", f"{facts.attempts_today} attempts today (limit {rules.max_per_day})",
+                       next_window_start(tomorrow, rules))
+    return ALLOWED
