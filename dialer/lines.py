@@ -1,0 +1,91 @@
+"""Line accounting per trunk (pure): never more calls on a trunk than its lines, inbound included.
+
+A trunk has ``lines`` lines of which ``inbound_reserved`` are kept for inbound calls. Outbound may use
+``lines - max(inbound_reserved, inbound calls now) - outbound calls now``. A line is held from the moment
+we decide to originate (before Asterisk has a channel) until that channel hangs up, so a burst of
+Originates can never overshoot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Trunk:
+    name: str
+    lines: int
+    inbound_reserved: int = 0
+    outbound: set[str] = field(default_factory=set)   # our channel ids holding a line
+    inbound: set[str] = field(default_factory=set)    # Asterisk uniqueids of inbound calls
+
+    @property
+    def in_use(self) -> int:
+        return len(self.outbound) + len(self.inbound)
+
+    @property
+    def free_for_outbound(self) -> int:
+        return max(0, self.lines - max(self.inbound_reserved, len(self.inbound)) - len(self.outbound))
+
+
+class LineBook:
+    """All trunks' lines. Channel names tell the trunk: ``PJSIP/<trunk>-0000001a``."""
+
+    def __init__(self, trunks: list[Trunk]) -> None:
+        self.trunks = {t.name: t for t in trunks}
+
+    def free(self, trunk: str) -> int:
+        t = self.trunks.get(trunk)
+        return t.free_for_outbound if t else 0
+
+    def take(self, trunk: str, channel_id: str) -> bool:
+        """Hold a line for an outbound call; False (nothing held) if none is free."""
+        t = self.trunks.get(trunk)
+        if t is None or t.free_for_outbound <= 0:
+            return False
+        t.outbound.add(channel_id)
+        return True
+
+    def release(self, channel_id: str) -> str | None:
+        """Free whatever line ``channel_id`` held (outbound or inbound); returns the trunk name."""
+        for t in self.trunks.values():
+            if channel_id in t.outbound:
+                t.outbound.discard(channel_id)
+                return t.name
+            if channel_id in t.inbound:
+                t.inbound.discard(channel_id)
+                return t.name
+        return None
+
+    def inbound_started(self, channel_name: str, uniqueid: str) -> str | None:
+        """A channel we did not originate appeared; count it if it is on one of our trunks."""
+        trunk = trunk_of(channel_name)
+        t = self.trunks.get(trunk or "")
+        if t is None or uniqueid in t.outbound:
+            return None
+        t.inbound.add(uniqueid)
+        return t.name
+
+    def holds(self, channel_id: str) -> bool:
+        return any(channel_id in t.outbound or channel_id in t.inbound for t in self.trunks.values())
+
+    def reset_inbound(self, live: dict[str, str]) -> None:
+        """After a reconnect: inbound = the live channels (uniqueid -> channel name) on our trunks."""
+        for t in self.trunks.values():
+            t.inbound.clear()
+        for uniqueid, name in live.items():
+            self.inbound_started(name, uniqueid)
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        return {name: {"lines": t.lines, "in_use": t.in_use, "outbound": len(t.outbound),
+                       "inbound": len(t.inbound), "reserved_inbound": t.inbound_reserved}
+                for name, t in self.trunks.items()}
+
+
+def trunk_of(channel_name: str) -> str | None:
+    """``PJSIP/lines-00000012`` -> ``lines``; None for other technologies."""
+    if not channel_name.startswith("PJSIP/"):
+        return None
+    rest = channel_name[len("PJSIP/"):]
+    name, sep, _ = rest.rpartition("-")
+    return name if sep else None
