@@ -8,10 +8,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.models import Base, utcnow
+from db.types import UtcDateTime
 
 
 class CampaignMode(enum.StrEnum):
@@ -64,8 +65,8 @@ class Campaign(Base):
     state: Mapped[CampaignState] = mapped_column(_enum(CampaignState, "campaign_state"),
                                                  default=CampaignState.draft, index=True)
     priority: Mapped[int] = mapped_column(Integer, default=5)
-    starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     trunk: Mapped[str] = mapped_column(String(60), default="lines")
     # who to call: {"units": [ids], "levels": [...], "posts": [...], "statuses": [...]}
     selection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -77,8 +78,8 @@ class Campaign(Base):
     # IVR: script name per booth status; template fields (a programme's date and place...)
     scripts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class Target(Base):
@@ -96,14 +97,15 @@ class Target(Base):
     committee_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id", ondelete="SET NULL"))
     booth_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
     state: Mapped[TargetState] = mapped_column(_enum(TargetState, "target_state"), default=TargetState.queued)
-    next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     tries: Mapped[int] = mapped_column(Integer, default=0)
     # tries per disposition, for the retry policy: {"no_answer": 2, "busy": 1}
     tries_by: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     use_alternate: Mapped[bool] = mapped_column(default=False)  # primary failed: try the alternate next
     last_disposition: Mapped[str | None] = mapped_column(String(20))
-    blocked_by: Mapped[str | None] = mapped_column(Text)  # the rule that holds it back, and why
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    blocked_rule: Mapped[str | None] = mapped_column(String(20))  # the rule holding it back (see dialer.rules)
+    blocked_by: Mapped[str | None] = mapped_column(Text)  # ...and why, in words
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
     campaign: Mapped[Campaign] = relationship()
 
@@ -131,7 +133,7 @@ class Attempt(Base):
     sip_status: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(String(20))      # IVR: completed / partial / opted_out / transferred
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     talk_seconds: Mapped[int | None] = mapped_column(Integer)

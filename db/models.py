@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    DateTime,
     Enum,
     Float,
     ForeignKey,
@@ -22,6 +21,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db.types import UtcDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -93,9 +94,9 @@ class Unit(Base):
     status_override: Mapped[BoothStatus | None] = mapped_column(_enum(BoothStatus, "booth_status_override"))
     override_reason: Mapped[str | None] = mapped_column(Text)
     override_by: Mapped[str | None] = mapped_column(String(100))
-    override_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    override_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # assembly constituencies: close of poll, for the silence period before it
-    poll_end_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    poll_end_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     parent: Mapped[Unit | None] = relationship(remote_side="Unit.id", foreign_keys=[parent_id])
 
@@ -125,19 +126,19 @@ class Person(Base):
     name_alt: Mapped[str | None] = mapped_column(String(200))  # the name in the other script
     phone: Mapped[str] = mapped_column(String(20), unique=True)
     alt_phone: Mapped[str | None] = mapped_column(String(20), index=True)
-    phone_invalid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    alt_phone_invalid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    phone_invalid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    alt_phone_invalid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     language: Mapped[str] = mapped_column(String(5), default="hi")
     status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus, "member_status"),
                                                  default=MemberStatus.active, index=True)
-    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     consent_source: Mapped[str | None] = mapped_column(String(100))
     dnd: Mapped[bool] = mapped_column(default=False)
-    dnd_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dnd_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     dnd_source: Mapped[str | None] = mapped_column(String(100))
-    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="person")
 
@@ -164,7 +165,7 @@ class Membership(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id", ondelete="CASCADE"), index=True)
     post: Mapped[str] = mapped_column(String(60))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     person: Mapped[Person] = relationship(back_populates="memberships")
     committee: Mapped[Committee] = relationship()
@@ -225,7 +226,7 @@ class Change(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
                                     autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     person_id: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(30))  # created / updated / removed / dnd / status / phone
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

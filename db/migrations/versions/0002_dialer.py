@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('tries_by', sa.JSON(), nullable=False),
     sa.Column('use_alternate', sa.Boolean(), nullable=False),
     sa.Column('last_disposition', sa.String(length=20), nullable=True),
+    sa.Column('blocked_rule', sa.String(length=20), nullable=True),
     sa.Column('blocked_by', sa.Text(), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['booth_id'], ['units.id'], name=op.f('fk_campaign_targets_booth_id_units'), ondelete='SET NULL'),

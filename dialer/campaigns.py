@@ -1,0 +1,233 @@
+"""Campaigns: creation (targets chosen from the directory), state changes, retry policy, progress."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, case, func, insert, select
+from sqlalchemy.orm import Session
+
+from db.campaigns import Attempt, AttemptState, Campaign, CampaignMode, CampaignState, Target, TargetState
+from db.models import BoothStatus, Committee, Membership, Person, Unit, UnitKind
+from dialer.rules import CallingRules, RulesError
+
+DEFAULT_RETRY: dict[str, dict[str, int]] = {
+    "no_answer": {"tries": 3, "after": 1800},
+    "busy": {"tries": 3, "after": 600},
+    "congestion": {"tries": 5, "after": 120},
+    "failed": {"tries": 3, "after": 300},
+}
+RETRYABLE = set(DEFAULT_RETRY)
+_DURATION = re.compile(r"^(\d+)([smh]?)$")
+TRANSITIONS = {
+    "start": ({CampaignState.draft, CampaignState.paused}, CampaignState.running),
+    "pause": ({CampaignState.running}, CampaignState.paused),
+    "resume": ({CampaignState.paused}, CampaignState.running),
+    "stop": ({CampaignState.draft, CampaignState.running, CampaignState.paused}, CampaignState.stopped),
+}
+
+
+class CampaignError(ValueError):
+    """A campaign request is invalid; the message says what and where."""
+
+
+def parse_duration(text: str) -> int:
+    """``90`` / ``90s`` / ``30m`` / ``2h`` -> seconds."""
+    m = _DURATION.match(text.strip())
+    if not m:
+        raise CampaignError(f"'{text}' is not a duration (e.g. 90s, 30m, 2h)")
+    return int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+def parse_retry(specs: Iterable[str]) -> dict[str, dict[str, int]]:
+    """``no_answer=3/30m`` (tries/after) items merged over the defaults."""
+    policy = {k: dict(v) for k, v in DEFAULT_RETRY.items()}
+    for spec in specs:
+        key, _, value = spec.partition("=")
+        key = key.strip().replace("-", "_")
+        if key not in RETRYABLE:
+            raise CampaignError(f"retry '{spec}': outcome must be one of {', '.join(sorted(RETRYABLE))}")
+        tries, _, after = value.partition("/")
+        if not tries.strip().isdigit():
+            raise CampaignError(f"retry '{spec}': expected TRIES/AFTER, e.g. {key}=3/30m")
+        policy[key] = {"tries": int(tries), "after": parse_duration(after or "0")}
+    return policy
+
+
+def rules_for(campaign: Campaign, defaults: CallingRules) -> CallingRules:
+    """The campaign's calling rules: its own settings over the service defaults."""
+    r = campaign.rules or {}
+    try:
+        return CallingRules(
+            window_start=time.fromisoformat(r["window_start"]) if "window_start" in r else defaults.window_start,
+            window_end=time.fromisoformat(r["window_end"]) if "window_end" in r else defaults.window_end,
+            timezone=r.get("timezone", defaults.timezone),
+            silence_hours=float(r.get("silence_hours", defaults.silence_hours)),
+            max_per_day=int(r.get("max_per_day", defaults.max_per_day)),
+            min_gap=timedelta(seconds=int(r["min_gap"])) if "min_gap" in r else defaults.min_gap)
+    except (ValueError, RulesError) as exc:
+        raise CampaignError(f"campaign '{campaign.name}': {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Who a campaign calls. Empty lists mean "any"."""
+
+    units: tuple[int, ...] = ()          # these units and everything under them
+    levels: tuple[str, ...] = ()         # committee level = its unit's kind (district / mandal / sector / booth)
+    posts: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()       # booth status; restricts to booth committees
+
+    def as_json(self) -> dict[str, list[Any]]:
+        return {"units": list(self.units), "levels": list(self.levels), "posts": list(self.posts),
+                "statuses": list(self.statuses)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Selection:
+        return cls(tuple(data.get("units", [])), tuple(data.get("levels", [])), tuple(data.get("posts", [])),
+                   tuple(data.get("statuses", [])))
+
+
+def booth_status_expr() -> Any:
+    return func.coalesce(Unit.status_override, Unit.computed_status, BoothStatus.unknown.value)
+
+
+def resolve_units(session: Session, refs: Iterable[str]) -> tuple[int, ...]:
+    """Unit references (``ac:112``, ``booth:112:45``, ``district:<state id>:<name>`` or an id) -> ids."""
+    ids = []
+    for ref in refs:
+        ref = ref.strip()
+        unit_id = session.scalar(select(Unit.id).where(Unit.id == int(ref))) if ref.isdigit() else \
+            session.scalar(select(Unit.id).where(Unit.key == ref))
+        if unit_id is None:
+            raise CampaignError(f"no unit '{ref}' in the directory (use keys like ac:112 or booth:112:45)")
+        ids.append(unit_id)
+    return tuple(ids)
+
+
+def target_query(sel: Selection) -> Select[Any]:
+    """person, committee, booth (for booth committees) of every membership the selection covers."""
+    booth_id = case((Unit.kind == UnitKind.booth, Unit.id), else_=None)
+    query = (select(Membership.person_id, Membership.committee_id, booth_id.label("booth_id"), Unit.kind)
+             .join(Committee, Committee.id == Membership.committee_id)
+             .join(Unit, Unit.id == Committee.unit_id)
+             .join(Person, Person.id == Membership.person_id))
+    if sel.units:
+        tree = select(Unit.id.label("id")).where(Unit.id.in_(sel.units)).cte("tree", recursive=True)
+        tree = tree.union_all(select(Unit.id).where(Unit.parent_id == tree.c.id))
+        query = query.where(Unit.id.in_(select(tree.c.id)))
+    if sel.levels:
+        query = query.where(Unit.kind.in_(sel.levels))
+    if sel.posts:
+        query = query.where(func.lower(Membership.post).in_([p.lower() for p in sel.posts]))
+    if sel.statuses:
+        query = query.where(Unit.kind == UnitKind.booth, booth_status_expr().in_(sel.statuses))
+    return query.order_by(Membership.person_id)
+
+
+def _one_per_person(rows: Iterable[Any]) -> Iterator[tuple[int, int, int | None]]:
+    """A person in several matching committees is called once: for the deepest committee."""
+    current: tuple[int, int, int | None, int] | None = None
+    for person_id, committee_id, booth_id, kind in rows:
+        depth = UnitKind(kind).depth
+        if current is not None and current[0] != person_id:
+            yield current[:3]
+            current = None
+        if current is None or depth > current[3]:
+            current = (person_id, committee_id, booth_id, depth)
+    if current is not None:
+        yield current[:3]
+
+
+def create_campaign(session: Session, *, name: str, mode: str, selection: Selection, trunk: str = "lines",
+                    priority: int = 5, starts_at: datetime | None = None, ends_at: datetime | None = None,
+                    rules: dict[str, Any] | None = None, retry: dict[str, dict[str, int]] | None = None,
+                    use_alternate: bool = True, scripts: dict[str, str] | None = None,
+                    fields: dict[str, str] | None = None, defaults: CallingRules | None = None) -> Campaign:
+    """Create a draft campaign and its targets (in the caller's transaction)."""
+    if not name.strip():
+        raise CampaignError("a campaign needs a name")
+    if session.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
+        raise CampaignError(f"a campaign named '{name}' already exists")
+    try:
+        campaign_mode = CampaignMode(mode)
+    except ValueError:
+        raise CampaignError(f"mode '{mode}': use ivr or operator") from None
+    if starts_at and ends_at and ends_at <= starts_at:
+        raise CampaignError("the campaign's end must be after its start")
+    bad = [s for s in selection.statuses if s not in {b.value for b in BoothStatus}]
+    if bad:
+        raise CampaignError(f"booth status {', '.join(bad)}: use strong, weak, swing or unknown")
+    bad = [lv for lv in selection.levels if lv not in {k.value for k in UnitKind}]
+    if bad:
+        raise CampaignError(f"level {', '.join(bad)}: use district, mandal, sector or booth")
+    campaign = Campaign(name=name, mode=campaign_mode, trunk=trunk, priority=priority, starts_at=starts_at,
+                        ends_at=ends_at, selection=selection.as_json(), rules=rules or {},
+                        retry=retry or {k: dict(v) for k, v in DEFAULT_RETRY.items()},
+                        use_alternate=use_alternate, scripts=scripts or {}, fields=fields or {})
+    session.add(campaign)
+    session.flush()
+    rules_for(campaign, defaults or CallingRules())  # validates the campaign's rules now, not at dial time
+    add_targets(session, campaign, _one_per_person(session.execute(target_query(selection))))
+    return campaign
+
+
+def add_targets(session: Session, campaign: Campaign, rows: Iterable[tuple[int, int, int | None]],
+                batch: int = 5000) -> int:
+    """Insert targets (person, committee, booth), due now."""
+    total, chunk = 0, list[dict[str, Any]]()
+    for person_id, committee_id, booth_id in rows:
+        chunk.append({"campaign_id": campaign.id, "person_id": person_id, "committee_id": committee_id,
+                      "booth_id": booth_id, "state": TargetState.queued, "tries": 0, "tries_by": {}})
+        if len(chunk) >= batch:
+            session.execute(insert(Target), chunk)
+            total, chunk = total + len(chunk), []
+    if chunk:
+        session.execute(insert(Target), chunk)
+        total += len(chunk)
+    return total
+
+
+def get_campaign(session: Session, ref: str) -> Campaign:
+    campaign = session.get(Campaign, int(ref)) if ref.isdigit() else \
+        session.scalar(select(Campaign).where(Campaign.name == ref))
+    if campaign is None:
+        raise CampaignError(f"no campaign '{ref}'")
+    return campaign
+
+
+def change_state(session: Session, ref: str, action: str) -> Campaign:
+    """start / pause / resume / stop, refusing transitions that make no sense."""
+    campaign = get_campaign(session, ref)
+    allowed, new = TRANSITIONS[action]
+    if campaign.state not in allowed:
+        raise CampaignError(f"cannot {action} campaign '{campaign.name}': it is {campaign.state.value}")
+    campaign.state = new
+    return campaign
+
+
+def progress(session: Session, campaign_id: int) -> dict[str, Any]:
+    """Targets by state, attempts by disposition, calls in flight, and why targets are held back."""
+    targets = dict(session.execute(select(Target.state, func.count()).where(Target.campaign_id == campaign_id)
+                                   .group_by(Target.state)).tuples().all())
+    dispositions = dict(session.execute(
+        select(Attempt.disposition, func.count()).where(Attempt.campaign_id == campaign_id,
+                                                        Attempt.disposition.is_not(None))
+        .group_by(Attempt.disposition)).tuples().all())
+    in_flight = session.scalar(select(func.count()).select_from(Attempt).where(
+        Attempt.campaign_id == campaign_id, Attempt.state != AttemptState.ended)) or 0
+    blocked = dict(session.execute(
+        select(Target.blocked_rule, func.count())
+        .where(Target.campaign_id == campaign_id, Target.state == TargetState.queued,
+               Target.blocked_rule.is_not(None))
+        .group_by(Target.blocked_rule)).tuples().all())
+    total = sum(targets.values())
+    done = targets.get(TargetState.done, 0) + targets.get(TargetState.removed, 0)
+    return {"targets": total, "done": done, "due": targets.get(TargetState.queued, 0),
+            "dialing": targets.get(TargetState.dialing, 0), "removed": targets.get(TargetState.removed, 0),
+            "in_flight": in_flight, "blocked": blocked,
+            "dispositions": {str(k): v for k, v in dispositions.items() if k is not None}}

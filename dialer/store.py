@@ -1,0 +1,220 @@
+"""The dialer's database work, as plain synchronous functions (the controller runs them in a thread).
+
+One transaction each: pick due targets with the facts the rules need; write an attempt as ``dialing``
+before its Originate; settle an ended attempt (disposition, retry policy, directory write-back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.campaigns import Attempt, AttemptState, Campaign, CampaignState, Disposition, Target, TargetState
+from db.models import Committee, Person, Unit, UnitKind, utcnow
+from dialer.campaigns import DEFAULT_RETRY
+from dialer.rules import CallingRules, Facts, Verdict, day_start
+from directory.outcomes import Outcome, apply_outcome
+
+PERMANENT_RULES = {"dnd", "status", "no_phone"}
+
+
+@dataclass(frozen=True)
+class Due:
+    """A target ready to be judged by the rules and, if allowed, dialed."""
+
+    target_id: int
+    campaign_id: int
+    person_id: int
+    phone: str | None
+    facts: Facts
+
+
+@dataclass(frozen=True)
+class Launch:
+    attempt_id: int
+    target_id: int
+    campaign_id: int
+    person_id: int
+    phone: str
+    channel_id: str
+    action_id: str
+
+
+class AcIndex:
+    """unit id -> its assembly constituency's close of poll, from a walk up the hierarchy (cached)."""
+
+    def __init__(self) -> None:
+        self._parent: dict[int, tuple[int | None, str, datetime | None]] = {}
+        self._memo: dict[int, datetime | None] = {}
+
+    def load(self, session: Session) -> None:
+        self._parent = {uid: (pid, str(kind), poll) for uid, pid, kind, poll in session.execute(
+            select(Unit.id, Unit.parent_id, Unit.kind, Unit.poll_end_at))}
+        self._memo = {}
+
+    def poll_end(self, unit_id: int | None) -> datetime | None:
+        seen = 0
+        uid = unit_id
+        while uid is not None and seen < 10:
+            if uid in self._memo:
+                return self._memo[uid]
+            parent, kind, poll = self._parent.get(uid, (None, "", None))
+            if kind == UnitKind.ac.value:
+                if unit_id is not None:
+                    self._memo[unit_id] = poll
+                return poll
+            uid, seen = parent, seen + 1
+        return None
+
+
+def running_campaigns(session: Session) -> Sequence[Campaign]:
+    return session.scalars(select(Campaign).where(Campaign.state == CampaignState.running)
+                           .order_by(Campaign.priority.desc(), Campaign.id)).all()
+
+
+def phone_for(target: Target, person: Person) -> str | None:
+    """The target's phone: the alternate once the primary failed (and it is usable), else the person's."""
+    if target.use_alternate and person.alt_phone and person.alt_phone_invalid_at is None:
+        return person.alt_phone
+    return person.dial_phone()
+
+
+def due_targets(session: Session, campaign: Campaign, now: datetime, limit: int, rules: CallingRules,
+                acs: AcIndex, phones_in_call: set[str]) -> list[Due]:
+    """Up to ``limit`` queued targets due now, each with the facts for the rules."""
+    rows = session.execute(
+        select(Target, Person, Committee.unit_id).join(Person, Person.id == Target.person_id)
+        .outerjoin(Committee, Committee.id == Target.committee_id)
+        .where(Target.campaign_id == campaign.id, Target.state == TargetState.queued,
+               or_(Target.next_at.is_(None), Target.next_at <= now))
+        .order_by(Target.next_at.is_not(None), Target.next_at, Target.id).limit(limit)).all()
+    if not rows:
+        return []
+    person_ids = [p.id for _, p, _ in rows]
+    since = day_start(now, rules)
+    history = {pid: (n, last) for pid, n, last in session.execute(
+        select(Attempt.person_id, func.count().filter(Attempt.created_at >= since), func.max(Attempt.created_at))
+        .where(Attempt.person_id.in_(person_ids), Attempt.created_at >= now - timedelta(days=1))
+        .group_by(Attempt.person_id))}
+    out = []
+    for target, person, unit_id in rows:
+        phone = phone_for(target, person)
+        n_today, last = history.get(person.id, (0, None))
+        facts = Facts(dnd=person.dnd, status=person.status.value, phone=phone,
+                      poll_end_at=acs.poll_end(target.booth_id or unit_id), starts_at=campaign.starts_at,
+                      ends_at=campaign.ends_at, phone_in_call=phone in phones_in_call,
+                      last_call_at=last, attempts_today=int(n_today or 0))
+        out.append(Due(target.id, campaign.id, person.id, phone, facts))
+    return out
+
+
+def hold_back(session: Session, target_id: int, verdict: Verdict) -> None:
+    """Record why a target is not dialed now; permanent rules take it out of the campaign."""
+    values: dict[str, Any] = {"blocked_rule": verdict.rule, "blocked_by": f"{verdict.rule}: {verdict.reason}"}
+    if verdict.rule in PERMANENT_RULES:
+        values["state"] = TargetState.removed
+    else:
+        values["next_at"] = verdict.retry_at
+    session.execute(update(Target).where(Target.id == target_id).values(**values))
+
+
+def begin_attempt(session: Session, due: Due, trunk: str, channel_id: str, action_id: str,
+                  now: datetime) -> Launch:
+    """Write the attempt as ``dialing`` (committed before the Originate is sent)."""
+    assert due.phone is not None
+    attempt = Attempt(channel_id=channel_id, action_id=action_id, campaign_id=due.campaign_id,
+                      target_id=due.target_id, person_id=due.person_id, phone=due.phone, trunk=trunk,
+                      state=AttemptState.dialing, created_at=now)
+    session.add(attempt)
+    session.execute(update(Target).where(Target.id == due.target_id).values(
+        state=TargetState.dialing, tries=Target.tries + 1, blocked_rule=None, blocked_by=None))
+    session.flush()
+    return Launch(attempt.id, due.target_id, due.campaign_id, due.person_id, due.phone, channel_id, action_id)
+
+
+def mark_state(session: Session, attempt_id: int, state: AttemptState, answered_at: datetime | None) -> None:
+    session.execute(update(Attempt).where(Attempt.id == attempt_id, Attempt.state != AttemptState.ended)
+                    .values(state=state, answered_at=answered_at))
+
+
+def finish_attempt(session: Session, attempt_id: int, *, disposition: Disposition, cause: int | None,
+                   answered_at: datetime | None, ended_at: datetime, talk_seconds: int | None,
+                   detail: str, now: datetime) -> bool:
+    """Settle one attempt exactly once; returns False if it was already ended (nothing changed)."""
+    attempt = session.get(Attempt, attempt_id, with_for_update=True)
+    if attempt is None or attempt.state == AttemptState.ended:
+        return False
+    attempt.state, attempt.disposition, attempt.cause = AttemptState.ended, disposition, cause
+    attempt.answered_at, attempt.ended_at, attempt.talk_seconds = answered_at, ended_at, talk_seconds
+    attempt.detail = detail[:500]
+    target = session.get(Target, attempt.target_id) if attempt.target_id else None
+    if target is None:
+        return True
+    campaign = session.get(Campaign, target.campaign_id)
+    policy = (campaign.retry if campaign and campaign.retry else DEFAULT_RETRY)
+    target.last_disposition = disposition.value
+    tries_by = dict(target.tries_by or {})
+    if disposition is Disposition.answered:
+        target.state = TargetState.done
+        if attempt.person_id:
+            apply_outcome(session, attempt.person_id, Outcome.completed, source="dialer", at=ended_at)
+        return True
+    if disposition is Disposition.cancelled:
+        target.state, target.next_at = TargetState.queued, None
+        return True
+    if disposition is Disposition.invalid_number:
+        if attempt.person_id:
+            apply_outcome(session, attempt.person_id, Outcome.wrong_number, phone=attempt.phone, source="dialer",
+                          at=ended_at)
+        person = session.get(Person, attempt.person_id) if attempt.person_id else None
+        usable = person is not None and campaign is not None and campaign.use_alternate and person.dial_phone()
+        target.state = TargetState.queued if usable else TargetState.done
+        target.next_at = now
+        return True
+    tries_by[disposition.value] = tries_by.get(disposition.value, 0) + 1
+    target.tries_by = tries_by
+    rule = policy.get(disposition.value, {"tries": 1, "after": 0})
+    if tries_by[disposition.value] < int(rule.get("tries", 1)):
+        target.state, target.next_at = TargetState.queued, now + timedelta(seconds=int(rule.get("after", 0)))
+        return True
+    person = session.get(Person, attempt.person_id) if attempt.person_id else None
+    if (campaign is not None and campaign.use_alternate and not target.use_alternate and person is not None
+            and person.alt_phone and person.alt_phone_invalid_at is None and person.alt_phone != attempt.phone):
+        target.use_alternate, target.tries_by, target.state, target.next_at = True, {}, TargetState.queued, now
+        return True
+    target.state = TargetState.done
+    return True
+
+
+def open_attempts(session: Session) -> Sequence[Attempt]:
+    """Attempts not yet ended (after a restart: to reconcile against Asterisk's live channels)."""
+    return session.scalars(select(Attempt).where(Attempt.state != AttemptState.ended)).all()
+
+
+def finish_campaigns(session: Session, now: datetime) -> list[str]:
+    """Running campaigns with nothing left to dial or in flight, or past their end, become completed."""
+    done = []
+    for campaign in running_campaigns(session):
+        left = session.scalar(select(func.count()).select_from(Target).where(
+            Target.campaign_id == campaign.id, Target.state.in_([TargetState.queued, TargetState.dialing])))
+        ended = campaign.ends_at is not None and now >= campaign.ends_at
+        if not left or (ended and not session.scalar(select(func.count()).select_from(Target).where(
+                Target.campaign_id == campaign.id, Target.state == TargetState.dialing))):
+            campaign.state = CampaignState.completed
+            done.append(campaign.name)
+    return done
+
+
+def run(sessions: sessionmaker[Session], fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn(session, ...)`` in one transaction."""
+    with sessions.begin() as session:
+        return fn(session, *args, **kwargs)
+
+
+__all__ = ["AcIndex", "Due", "Launch", "begin_attempt", "due_targets", "finish_attempt", "finish_campaigns",
+           "hold_back", "mark_state", "open_attempts", "phone_for", "run", "running_campaigns", "utcnow"]
