@@ -129,7 +129,7 @@ def target_query(sel: Selection) -> Select[Any]:
     return query.order_by(Membership.person_id)
 
 
-def _one_per_person(rows: Iterable[Any]) -> Iterator[tuple[int, int, int | None]]:
+def one_per_person(rows: Iterable[Any]) -> Iterator[tuple[int, int, int | None]]:
     """A person in several matching committees is called once: for the deepest committee."""
     current: tuple[int, int, int | None, int] | None = None
     for person_id, committee_id, booth_id, kind in rows:
@@ -172,7 +172,7 @@ def create_campaign(session: Session, *, name: str, mode: str, selection: Select
     session.add(campaign)
     session.flush()
     rules_for(campaign, defaults or CallingRules())  # validates the campaign's rules now, not at dial time
-    add_targets(session, campaign, _one_per_person(session.execute(target_query(selection))))
+    add_targets(session, campaign, one_per_person(session.execute(target_query(selection))))
     return campaign
 
 

@@ -1,0 +1,367 @@
+"""The dialer: keeps every free line busy with due targets of running campaigns, within the rules.
+
+Flow per attempt: hold a line -> write the attempt (``dialing``, with the ChannelId and ActionID we
+chose) -> AMI Originate (Async, with a deadline) -> Newstate/Hangup events and the OriginateResponse feed
+its :class:`AttemptTracker` -> once ended, one transaction settles it (retry policy, write-back) and the
+line is dialed again at once. After an AMI reconnect, or at start-up, attempts are reconciled against
+Asterisk's live channels before anything new is dialed, so nothing is dialed twice by accident.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.ami import AmiClient, AmiError
+from db.campaigns import AttemptState, Campaign
+from db.models import utcnow
+from dialer import store
+from dialer.attempt import AttemptTracker
+from dialer.campaigns import rules_for
+from dialer.lines import LineBook, Trunk
+from dialer.rules import CallingRules, check
+from events.bus import EventBus
+from events.types import AmiEvent, LinkState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DialerConfig:
+    trunks: list[Trunk]
+    rules: CallingRules = field(default_factory=CallingRules)
+    ring_timeout: float = 30.0          # seconds a call may ring before we give up
+    settle_seconds: float = 2.0         # wait for the missing half of Hangup / OriginateResponse
+    caller_id: str = "War Room <0000000000>"
+    context: str = "warroom-dialer"
+    poll_interval: float = 1.0          # longest sleep between scheduling passes
+    reconcile_grace: float = 1.0        # let in-flight Originates create their channels first
+    channel_prefix: str = "wr-"
+
+
+@dataclass
+class Active:
+    launch: store.Launch
+    trunk: str
+    tracker: AttemptTracker
+    settle_task: asyncio.TimerHandle | None = None
+
+
+class Dialer:
+    """Build with the AMI client, the bus, a session factory and :class:`DialerConfig`; then ``start()``."""
+
+    def __init__(self, ami: AmiClient, bus: EventBus, sessions: sessionmaker[Session], config: DialerConfig,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.ami, self.bus, self.sessions, self.config, self.clock = ami, bus, sessions, config, clock
+        self.lines = LineBook([Trunk(t.name, t.lines, t.inbound_reserved) for t in config.trunks])
+        self.active: dict[str, Active] = {}
+        self.phones_in_call: set[str] = set()
+        self.acs = store.AcIndex()
+        self._wake = asyncio.Event()
+        self._ready = False               # reconciled with Asterisk since the last (re)connect
+        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._freed: dict[str, deque[float]] = {t.name: deque() for t in config.trunks}
+        self.stats = DialerStats()
+
+    # -- life cycle -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.bus.subscribe(AmiEvent, self._on_ami)
+        self.bus.subscribe(LinkState, self._on_link)
+        await asyncio.to_thread(store.run, self.sessions, self.acs.load)
+        self._task = asyncio.create_task(self._loop(), name="dialer")
+        if self.ami.up:
+            self._spawn(self.reconcile("start-up"))
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.bus.unsubscribe(AmiEvent, self._on_ami)
+        self.bus.unsubscribe(LinkState, self._on_link)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _spawn(self, coro: object) -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[call-overload]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- scheduling -------------------------------------------------------------------------------
+    async def _loop(self) -> None:
+        last_housekeeping = 0.0
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            if not (self.ami.up and self._ready):
+                continue
+            try:
+                await self._schedule()
+                if time.monotonic() - last_housekeeping > 5:
+                    last_housekeeping = time.monotonic()
+                    done = await asyncio.to_thread(store.run, self.sessions, store.finish_campaigns, self.clock())
+                    for name in done:
+                        log.info("campaign %s completed", name)
+            except Exception:
+                log.exception("dialer pass failed; retrying")
+                await asyncio.sleep(self.config.poll_interval)
+
+    async def _schedule(self) -> None:
+        campaigns = await asyncio.to_thread(store.run, self.sessions, store.running_campaigns)
+        for campaign in campaigns:
+            free = self.lines.free(campaign.trunk)
+            if free <= 0:
+                continue
+            await self._fill(campaign, free)
+
+    async def _fill(self, campaign: Campaign, free: int) -> None:
+        rules = rules_for(campaign, self.config.rules)
+        now = self.clock()
+        due = await asyncio.to_thread(store.run, self.sessions, store.due_targets, campaign, now, free * 2,
+                                      rules, self.acs, set(self.phones_in_call))
+        if not due:
+            self._freed[campaign.trunk].clear()  # nothing due: an idle line is not a re-dial delay
+        launched = 0
+        for item in due:
+            if launched >= free or self.lines.free(campaign.trunk) <= 0:
+                break
+            verdict = check(item.facts, now, rules)
+            if not verdict.allowed:
+                await asyncio.to_thread(store.run, self.sessions, store.hold_back, item.target_id, verdict)
+                self.wake()  # look further down the queue at once
+                continue
+            assert item.phone is not None
+            if item.phone in self.phones_in_call:
+                continue  # a call to that phone started during this pass
+            await self._launch(campaign, item, now)
+            launched += 1
+
+    async def _launch(self, campaign: Campaign, item: store.Due, now: datetime) -> None:
+        token = uuid.uuid4().hex
+        channel_id, action_id = f"{self.config.channel_prefix}{token}", f"{self.config.channel_prefix}a-{token}"
+        if not self.lines.take(campaign.trunk, channel_id):
+            return
+        assert item.phone is not None
+        self.phones_in_call.add(item.phone)
+        try:
+            launch = await asyncio.to_thread(store.run, self.sessions, store.begin_attempt, item, campaign.trunk,
+                                             channel_id, action_id, now)
+        except Exception:
+            self.lines.release(channel_id)
+            self.phones_in_call.discard(item.phone)
+            raise
+        active = Active(launch, campaign.trunk, AttemptTracker(channel_id, now))
+        self.active[channel_id] = active
+        self._note_line_delay(campaign.trunk)
+        self.stats.started(now)
+        self._spawn(self._originate(active, campaign))
+
+    async def _originate(self, active: Active, campaign: Campaign) -> None:
+        launch = active.launch
+        fields = {
+            "Action": "Originate", "ActionID": launch.action_id, "ChannelId": launch.channel_id,
+            "Channel": f"PJSIP/{launch.phone}@{active.trunk}", "Context": self.config.context,
+            "Exten": campaign.mode.value, "Priority": "1", "Async": "true",
+            "Timeout": str(int(self.config.ring_timeout * 1000)), "CallerID": self.config.caller_id,
+            "Variable": [f"WARROOM_CAMPAIGN={campaign.id}", f"WARROOM_ATTEMPT={launch.attempt_id}"],
+        }
+        try:
+            reply = await self.ami.action(fields, timeout=self.config.ring_timeout + 15)
+        except AmiError as exc:
+            if not self.ami.up:
+                log.warning("originate %s: %s (reconcile will settle it)", launch.channel_id, exc)
+                return
+            log.warning("originate %s failed: %s", launch.channel_id, exc)
+            active.tracker.originate_response(False, 0, self.clock())
+            self._progress(active)
+            return
+        events = reply if isinstance(reply, list) else [reply]
+        final = next((e for e in events if e.get("Event") == "OriginateResponse"), None)
+        success = final is not None and final.get("Response") == "Success"
+        reason = int(final.get("Reason") or 0) if final is not None else 0
+        if active.tracker.originate_response(success, reason, self.clock()):
+            self._progress(active)
+
+    # -- Asterisk events --------------------------------------------------------------------------
+    def _on_ami(self, event: AmiEvent) -> None:
+        name, h = event.name, event.headers
+        uid = h.get("Uniqueid", "")
+        active = self.active.get(uid)
+        at = _event_time(h)
+        if name == "Newchannel" and active is None:
+            if uid.startswith(self.config.channel_prefix):
+                self._spawn(self._hangup_stray(uid))
+            elif self.lines.inbound_started(h.get("Channel", ""), uid):
+                self.stats.inbound += 1
+            return
+        if name == "Hangup":
+            trunk = self.lines.release(uid)
+            if trunk is not None:
+                self._freed[trunk].append(time.monotonic())
+                self.wake()
+            if active is not None:
+                self.phones_in_call.discard(active.launch.phone)
+                cause = int(h["Cause"]) if h.get("Cause", "").lstrip("-").isdigit() else None
+                if active.tracker.hangup(cause, at):
+                    self._progress(active)
+            return
+        if active is None or name != "Newstate":
+            return
+        state = h.get("ChannelState")
+        changed = active.tracker.ringing(at) if state == "5" else active.tracker.answered(at) if state == "6" else False
+        if changed:
+            self._spawn(asyncio.to_thread(store.run, self.sessions, store.mark_state, active.launch.attempt_id,
+                                          active.tracker.state, active.tracker.answered_at))
+
+    def _progress(self, active: Active) -> None:
+        """After an event: settle now if the tracker ended, else arm the settle timer once."""
+        if active.tracker.ended:
+            if active.settle_task:
+                active.settle_task.cancel()
+            self._spawn(self._settle(active))
+        elif active.settle_task is None:
+            loop = asyncio.get_running_loop()
+            active.settle_task = loop.call_later(self.config.settle_seconds, self._settle_timer, active)
+
+    def _settle_timer(self, active: Active) -> None:
+        if active.tracker.settle(self.clock()):
+            self._spawn(self._settle(active))
+
+    async def _settle(self, active: Active) -> None:
+        t = active.tracker
+        assert t.disposition is not None and t.ended_at is not None
+        self.active.pop(t.channel_id, None)
+        trunk = self.lines.release(t.channel_id)
+        if trunk is not None:
+            self._freed[trunk].append(time.monotonic())
+        self.phones_in_call.discard(active.launch.phone)
+        detail = "; ".join(x[2] for x in t.transitions)
+        await asyncio.to_thread(store.run, self.sessions, store.finish_attempt, active.launch.attempt_id,
+                                disposition=t.disposition, cause=t.cause, answered_at=t.answered_at,
+                                ended_at=t.ended_at, talk_seconds=t.talk_seconds, detail=detail, now=self.clock())
+        self.stats.ended(t.disposition.value, self.clock())
+        log.info("attempt %s (%s) ended: %s", active.launch.attempt_id, active.launch.channel_id, t.disposition)
+        self.wake()
+
+    async def _hangup_stray(self, channel_id: str) -> None:
+        log.warning("channel %s is ours but no attempt owns it: hanging up", channel_id)
+        try:
+            await self.ami.action({"Action": "Hangup", "Channel": channel_id})
+        except AmiError as exc:
+            log.info("hangup of stray %s: %s", channel_id, exc)
+
+    # -- reconcile --------------------------------------------------------------------------------
+    def _on_link(self, state: LinkState) -> None:
+        if state.link != "ami":
+            return
+        if not state.up:
+            self._ready = False
+            return
+        self._spawn(self.reconcile("reconnect"))
+
+    async def reconcile(self, why: str) -> None:
+        """Settle our attempts against Asterisk's live channels, then allow dialing again."""
+        self._ready = False
+        await asyncio.sleep(self.config.reconcile_grace)
+        try:
+            reply = await self.ami.action({"Action": "CoreShowChannels"}, timeout=10)
+        except AmiError as exc:
+            log.warning("reconcile (%s) postponed: %s", why, exc)
+            return
+        rows = reply if isinstance(reply, list) else [reply]
+        live = {r.get("Uniqueid", ""): r for r in rows if r.get("Event") == "CoreShowChannel"}
+        now = self.clock()
+        self.lines.reset_inbound({u: r.get("Channel", "") for u, r in live.items()
+                                  if not u.startswith(self.config.channel_prefix)})
+        for channel_id, active in list(self.active.items()):
+            if channel_id not in live:
+                active.tracker.mark_lost(now, f"no channel after {why}")
+                await self._settle(active)
+            else:  # events were missed while the link was down: catch up from the channel's state
+                if live[channel_id].get("ChannelState") == "6":
+                    active.tracker.answered(active.tracker.answered_at or now)
+                active.tracker.originate_response(True, 4 if active.tracker.answered_at else 3, now)
+        known = set(self.active)
+        for attempt in await asyncio.to_thread(store.run, self.sessions, store.open_attempts):
+            if attempt.channel_id in known:
+                continue
+            tracker = AttemptTracker(attempt.channel_id, attempt.created_at)
+            launch = store.Launch(attempt.id, attempt.target_id or 0, attempt.campaign_id or 0,
+                                  attempt.person_id or 0, attempt.phone, attempt.channel_id, attempt.action_id)
+            active = Active(launch, attempt.trunk, tracker)
+            if attempt.channel_id in live:  # still up: adopt it; its Hangup will end it
+                self.lines.trunks.get(attempt.trunk, Trunk(attempt.trunk, 0)).outbound.add(attempt.channel_id)
+                self.phones_in_call.add(attempt.phone)
+                if live[attempt.channel_id].get("ChannelState") == "6":
+                    tracker.answered(attempt.answered_at or now)
+                tracker.originate_response(True, 4 if tracker.answered_at else 3, now)
+                self.active[attempt.channel_id] = active
+            else:
+                tracker.mark_lost(now, f"no channel after {why}")
+                await self._settle(active)
+        await asyncio.to_thread(store.run, self.sessions, self.acs.load)
+        self._ready = True
+        log.info("reconciled after %s: %d live calls kept", why, len(self.active))
+        self.wake()
+
+    # -- figures ----------------------------------------------------------------------------------
+    def _note_line_delay(self, trunk: str) -> None:
+        freed = self._freed.get(trunk)
+        if freed:
+            self.stats.line_delays.append(time.monotonic() - freed.popleft())
+
+    def snapshot(self) -> dict[str, object]:
+        states = [a.tracker.state for a in self.active.values()]
+        return {"lines": self.lines.snapshot(),
+                "dialing": sum(s is AttemptState.dialing for s in states),
+                "ringing": sum(s is AttemptState.ringing for s in states),
+                "answered": sum(s is AttemptState.answered for s in states),
+                **self.stats.figures(self.clock())}
+
+
+class DialerStats:
+    """Live counters: attempts per minute, answer rate, line re-dial delays."""
+
+    def __init__(self) -> None:
+        self.starts: deque[datetime] = deque()
+        self.finished: dict[str, int] = {}
+        self.line_delays: list[float] = []
+        self.inbound = 0
+
+    def started(self, at: datetime) -> None:
+        self.starts.append(at)
+
+    def ended(self, disposition: str, at: datetime) -> None:
+        self.finished[disposition] = self.finished.get(disposition, 0) + 1
+
+    def figures(self, now: datetime) -> dict[str, float | int | dict[str, int]]:
+        while self.starts and (now - self.starts[0]).total_seconds() > 60:
+            self.starts.popleft()
+        total = sum(self.finished.values())
+        answered = self.finished.get("answered", 0)
+        return {"attempts_last_minute": len(self.starts), "ended": total,
+                "answer_rate": round(answered / total, 3) if total else 0.0, "dispositions": dict(self.finished),
+                "max_line_delay": round(max(self.line_delays), 4) if self.line_delays else 0.0}
+
+
+def _event_time(headers: dict[str, str]) -> datetime:
+    ts = headers.get("Timestamp")
+    try:
+        return datetime.fromtimestamp(float(ts), UTC) if ts else utcnow()
+    except ValueError:
+        return utcnow()

@@ -1,0 +1,101 @@
+"""The dialer follows the directory: it consumes the change feed, in id order, from where it left off.
+
+- a person who opted out, or is marked wrong number / unreachable, or lost every phone, leaves the queue
+  of every open campaign (their targets become ``removed``, with the reason);
+- a new person or post matching a running campaign's selection joins it;
+- a changed phone needs nothing: the phone is read at dial time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.campaigns import Campaign, CampaignState, Target, TargetState
+from db.models import Change, Membership, Person
+from dialer.campaigns import Selection, add_targets, one_per_person, target_query
+from directory.feed import last_change_id, read_changes
+
+log = logging.getLogger(__name__)
+OPEN = (CampaignState.running, CampaignState.paused, CampaignState.draft)
+
+
+def apply_changes(session: Session, changes: Sequence[Change]) -> dict[str, int]:
+    """Apply a batch of feed rows to the campaigns' targets; returns counts of what was done."""
+    removed = joined = 0
+    person_ids = {c.person_id for c in changes if c.person_id is not None}
+    if not person_ids:
+        return {"removed": 0, "joined": 0}
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(person_ids)))}
+    gone = [pid for pid in person_ids if pid not in people or not people[pid].reachable]
+    for pid in gone:
+        person = people.get(pid)
+        why = "left the directory" if person is None else (
+            "opted out" if person.dnd else f"marked {person.status.value}" if person.status.value != "active"
+            else "no dialable phone")
+        result = session.execute(
+            update(Target).where(Target.person_id == pid, Target.state == TargetState.queued,
+                                 Target.campaign_id.in_(select(Campaign.id).where(Campaign.state.in_(OPEN))))
+            .values(state=TargetState.removed, blocked_rule="directory", blocked_by=f"directory: {why}"))
+        removed += int(getattr(result, "rowcount", 0) or 0)
+    fresh = [pid for pid in person_ids if pid in people and people[pid].reachable]
+    if fresh:
+        for campaign in session.scalars(select(Campaign).where(Campaign.state == CampaignState.running)):
+            have = set(session.scalars(select(Target.person_id).where(Target.campaign_id == campaign.id,
+                                                                      Target.person_id.in_(fresh))))
+            want = [pid for pid in fresh if pid not in have]
+            if not want:
+                continue
+            query = target_query(Selection.from_json(campaign.selection or {}))
+            rows = session.execute(query.where(Membership.person_id.in_(want))).all()
+            joined += add_targets(session, campaign, one_per_person(rows))
+    return {"removed": removed, "joined": joined}
+
+
+class DirectorySync:
+    """Polls the change feed (every ``interval`` seconds) and applies it; ``on_change`` wakes the dialer."""
+
+    def __init__(self, sessions: sessionmaker[Session], interval: float = 0.5,
+                 on_change: Callable[[], None] = lambda: None) -> None:
+        self.sessions, self.interval, self.on_change = sessions, interval, on_change
+        self.position = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start from the feed's end: targets are chosen from the directory as it is now."""
+        self.position = await asyncio.to_thread(self._last)
+        self._task = asyncio.create_task(self._run(), name="directory-sync")
+
+    def _last(self) -> int:
+        with self.sessions() as s:
+            return last_change_id(s)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                if await asyncio.to_thread(self.step):
+                    self.on_change()
+            except Exception:
+                log.exception("directory sync failed; retrying")
+            await asyncio.sleep(self.interval)
+
+    def step(self, batch: int = 1000) -> bool:
+        """Apply the next batch of changes; True if any target changed."""
+        with self.sessions.begin() as session:
+            changes = read_changes(session, self.position, batch)
+            if not changes:
+                return False
+            counts = apply_changes(session, changes)
+            self.position = changes[-1].id
+        if counts["removed"] or counts["joined"]:
+            log.info("directory sync: %s", counts)
+        return bool(counts["removed"] or counts["joined"])
