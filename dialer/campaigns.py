@@ -213,18 +213,18 @@ def change_state(session: Session, ref: str, action: str) -> Campaign:
 def progress(session: Session, campaign_id: int) -> dict[str, Any]:
     """Targets by state, attempts by disposition, calls in flight, and why targets are held back."""
     targets = dict(session.execute(select(Target.state, func.count()).where(Target.campaign_id == campaign_id)
-                                   .group_by(Target.state)).tuples().all())
+                                   .group_by(Target.state)).all())
     dispositions = dict(session.execute(
         select(Attempt.disposition, func.count()).where(Attempt.campaign_id == campaign_id,
                                                         Attempt.disposition.is_not(None))
-        .group_by(Attempt.disposition)).tuples().all())
+        .group_by(Attempt.disposition)).all())
     in_flight = session.scalar(select(func.count()).select_from(Attempt).where(
         Attempt.campaign_id == campaign_id, Attempt.state != AttemptState.ended)) or 0
     blocked = dict(session.execute(
         select(Target.blocked_rule, func.count())
         .where(Target.campaign_id == campaign_id, Target.state == TargetState.queued,
                Target.blocked_rule.is_not(None))
-        .group_by(Target.blocked_rule)).tuples().all())
+        .group_by(Target.blocked_rule)).all())
     total = sum(targets.values())
     done = targets.get(TargetState.done, 0) + targets.get(TargetState.removed, 0)
     return {"targets": total, "done": done, "due": targets.get(TargetState.queued, 0),
