@@ -192,6 +192,15 @@ def add_targets(session: Session, campaign: Campaign, rows: Iterable[tuple[int, 
     return total
 
 
+def campaign_summary(c: Campaign, figures: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A campaign as plain data (CLI --json and the HTTP API)."""
+    return {"id": c.id, "name": c.name, "mode": c.mode.value, "state": c.state.value, "priority": c.priority,
+            "trunk": c.trunk, "starts_at": c.starts_at.isoformat() if c.starts_at else None,
+            "ends_at": c.ends_at.isoformat() if c.ends_at else None, "selection": c.selection, "rules": c.rules,
+            "retry": c.retry, "use_alternate": c.use_alternate, "scripts": c.scripts, "fields": c.fields,
+            **({"progress": figures} if figures is not None else {})}
+
+
 def get_campaign(session: Session, ref: str) -> Campaign:
     campaign = session.get(Campaign, int(ref)) if ref.isdigit() else \
         session.scalar(select(Campaign).where(Campaign.name == ref))

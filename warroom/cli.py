@@ -14,6 +14,7 @@ import typer
 
 from sandbox.asterisk import SandboxError
 from sandbox.render import AsteriskDirs, render_all
+from warroom.cli_campaign import campaign_app
 from warroom.cli_db import db_app
 from warroom.cli_directory import directory_app
 from warroom.compose import TEMPLATE_DIR, build_sandbox, template_context
@@ -29,6 +30,7 @@ asterisk_app = typer.Typer(help="The sandbox Asterisk (Asterisk 22 in a cached c
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(db_app, name="db")
 app.add_typer(directory_app, name="directory")
+app.add_typer(campaign_app, name="campaign")
 
 
 def _fail(message: str) -> None:

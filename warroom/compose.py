@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
 from adapters.ami import AmiClient, AmiConfig
 from adapters.ari import AriClient, AriConfig
+from dialer.controller import DialerConfig
+from dialer.lines import Trunk
+from dialer.rules import CallingRules
 from events.bus import EventBus
 from sandbox.asterisk import Sandbox
-from warroom.settings import REPO_ROOT, AsteriskSettings
+from warroom.settings import REPO_ROOT, AsteriskSettings, Settings
 
 TEMPLATE_DIR = REPO_ROOT / "config" / "asterisk"
 
@@ -46,3 +50,18 @@ def build_ami(ast: AsteriskSettings, bus: EventBus) -> AmiClient:
 def build_ari(ast: AsteriskSettings, bus: EventBus) -> AriClient:
     return AriClient(AriConfig(ast.host, ast.http_port, ast.ari_user, _secret(ast.ari_password), ast.ari_app,
                                timeout=ast.action_timeout, reconnect_max=ast.reconnect_max), bus)
+
+
+def calling_rules(settings: Settings) -> CallingRules:
+    d = settings.dialer
+    return CallingRules(window_start=time.fromisoformat(d.window_start), window_end=time.fromisoformat(d.window_end),
+                        timezone=d.timezone, silence_hours=d.silence_hours, max_per_day=d.max_per_day,
+                        min_gap=timedelta(minutes=d.min_gap_minutes))
+
+
+def dialer_config(settings: Settings) -> DialerConfig:
+    trunks = [Trunk(t.name, t.lines, t.inbound_reserved) for t in settings.asterisk.trunks]
+    if settings.asterisk.farm_port and all(t.name != "farm" for t in trunks):
+        trunks.append(Trunk("farm", max(t.lines for t in trunks) if trunks else 10))
+    return DialerConfig(trunks=trunks, rules=calling_rules(settings), ring_timeout=settings.dialer.ring_timeout,
+                        caller_id=settings.dialer.caller_id)

@@ -7,28 +7,37 @@ import logging
 
 import uvicorn
 from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
 
 from adapters.ami import AmiClient
 from adapters.ari import AriClient
+from db import migrate
 from db.engine import make_engine, ping
+from dialer.controller import Dialer
+from dialer.sync import DirectorySync
 from events.bus import EventBus
-from warroom.compose import build_ami, build_ari
+from warroom.compose import build_ami, build_ari, calling_rules, dialer_config
 from warroom.settings import Settings
+from web.api_campaigns import campaigns_router
 from web.app import ComponentHealth, create_app
 
 log = logging.getLogger(__name__)
 
 
 class Service:
-    """The running war-room service: AMI, ARI, database and HTTP, built from one ``Settings``."""
+    """The running war-room service: AMI, ARI, database, dialer and HTTP, built from one ``Settings``."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.bus = EventBus()
         self.engine: Engine = make_engine(settings.resolved_database_url())
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.ami: AmiClient = build_ami(settings.asterisk, self.bus)
         self.ari: AriClient = build_ari(settings.asterisk, self.bus)
-        self.app = create_app(health=self.health)
+        self.dialer = Dialer(self.ami, self.bus, self.sessions, dialer_config(settings))
+        self.sync = DirectorySync(self.sessions, on_change=self.dialer.wake)
+        self.app = create_app(health=self.health, routers=[
+            campaigns_router(self.sessions, calling_rules(settings), self.dialer.snapshot)])
 
     async def health(self) -> dict[str, ComponentHealth]:
         """Each component's state as it is now (the DB is queried, not assumed)."""
@@ -43,16 +52,28 @@ class Service:
             "db": db,
         }
 
-    async def run(self) -> None:
-        """Start the Asterisk links (they reconnect by themselves) and serve HTTP until stopped."""
+    async def start(self) -> None:
+        """Bring the schema up to date, then start the links (they reconnect by themselves) and the dialer."""
+        await asyncio.to_thread(migrate.upgrade, self.engine)
         await self.ami.start()
         await self.ari.start()
+        await self.sync.start()
+        await self.dialer.start()
+
+    async def stop(self) -> None:
+        await self.dialer.stop()
+        await self.sync.stop()
+        await self.ari.close()
+        await self.ami.close()
+        self.engine.dispose()
+
+    async def run(self) -> None:
+        """Start everything and serve HTTP until stopped."""
+        await self.start()
         http = self.settings.http
         server = uvicorn.Server(uvicorn.Config(self.app, host=http.host, port=http.port,
                                                log_level=self.settings.log_level.lower(), lifespan="off"))
         try:
             await server.serve()
         finally:
-            await self.ari.close()
-            await self.ami.close()
-            self.engine.dispose()
+            await self.stop()

@@ -74,6 +74,19 @@ class DirectorySettings(BaseModel):
     verify_days: int = Field(30, ge=1, description="members not verified for this many days are listed")
 
 
+class DialerSettings(BaseModel):
+    """Calling rules every campaign starts from (a campaign may narrow them) and dialing timings."""
+
+    window_start: str = Field("09:00", pattern=r"^\d{2}:\d{2}$")
+    window_end: str = Field("21:00", pattern=r"^\d{2}:\d{2}$")
+    timezone: str = "Asia/Kolkata"
+    silence_hours: float = Field(48.0, ge=0, description="no campaign calls this long before close of poll")
+    max_per_day: int = Field(3, ge=1, description="attempts per person per day, all campaigns together")
+    min_gap_minutes: float = Field(30.0, ge=0, description="minimum time between two calls to one person")
+    ring_timeout: float = Field(30.0, gt=0, description="seconds a call may ring unanswered")
+    caller_id: str = "War Room <0000000000>"
+
+
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -94,6 +107,7 @@ class Settings(BaseSettings):
     asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     directory: DirectorySettings = Field(default_factory=DirectorySettings)
+    dialer: DialerSettings = Field(default_factory=DialerSettings)
     log_level: str = "INFO"
 
     def resolved_database_url(self) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -23,9 +23,11 @@ class Health(BaseModel):
 HealthSource = Callable[[], Awaitable[dict[str, ComponentHealth]]]
 
 
-def create_app(health: HealthSource) -> FastAPI:
+def create_app(health: HealthSource, routers: Sequence[APIRouter] = ()) -> FastAPI:
     """Build the app; ``health`` reports each component's real state when asked."""
     app = FastAPI(title="warroom", summary="Election war-room call center")
+    for router in routers:
+        app.include_router(router)
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}})
     async def healthz() -> Any:
