@@ -1,0 +1,104 @@
+"""The first call through real Asterisk: AMI Originate -> SIPp phone answers and presses 1 -> our ARI app
+sees StasisStart and the DTMF, hangs up, and Asterisk has no channel left."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from adapters.ami import AmiClient
+from adapters.ari import AriClient
+from ari_handlers.app import CallHandler, StasisApp
+from events.bus import EventBus
+from events.types import AriEvent
+from sandbox.asterisk import Sandbox
+from sandbox.phonefarm import Behaviour, PhoneFarm
+from warroom.compose import build_ami, build_ari
+from warroom.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def phone_farm(settings: Settings, tmp_path: Path) -> Iterator[Callable[[dict[str, Behaviour]], PhoneFarm]]:
+    farms: list[PhoneFarm] = []
+
+    def start(behaviours: dict[str, Behaviour]) -> PhoneFarm:
+        farm = PhoneFarm(behaviours, port=settings.asterisk.farm_port, media_port=16000, workdir=tmp_path)
+        farm.start()
+        farms.append(farm)
+        return farm
+
+    yield start
+    for farm in farms:
+        farm.stop()
+
+
+async def _channel_count(ami: AmiClient) -> int:
+    reply = await ami.action({"Action": "CoreShowChannels"})
+    events = reply if isinstance(reply, list) else [reply]
+    return sum(1 for e in events if e.get("Event") == "CoreShowChannel")
+
+
+async def test_originate_answer_dtmf_and_clean_end(
+    sandbox: Sandbox, settings: Settings, phone_farm: Callable[[dict[str, Behaviour]], PhoneFarm]
+) -> None:
+    farm = phone_farm({"9100001": Behaviour("answer", digits="1", delay_ms=300, hold_ms=15000)})
+    bus = EventBus()
+    ami: AmiClient = build_ami(settings.asterisk, bus)
+    ari: AriClient = build_ari(settings.asterisk, bus)
+    seen: list[str] = []
+    done = asyncio.Event()
+
+    class Probe(CallHandler):
+        async def on_StasisStart(self, event: AriEvent) -> None:
+            seen.append("StasisStart")
+            self.transition("in_app", "entered Stasis")
+
+        async def on_ChannelDtmfReceived(self, event: AriEvent) -> None:
+            seen.append(f"dtmf {event.body['digit']}")
+            self.transition("hanging_up", f"digit {event.body['digit']}")
+            await self.hangup()
+
+        async def on_StasisEnd(self, event: AriEvent) -> None:
+            seen.append("StasisEnd")
+            done.set()
+
+    handlers: list[Probe] = []
+
+    def factory(client: AriClient, channel_id: str, args: list[str]) -> Probe:
+        handlers.append(Probe(client, channel_id, args))
+        return handlers[-1]
+
+    StasisApp(ari, bus, {"probe": factory})
+    await ami.start()
+    await ari.start()
+    try:
+        assert await ami.wait_up(10), f"AMI did not come up: {ami.detail}"
+        assert await ari.wait_up(10), f"ARI did not come up: {ari.detail}"
+        channel_id = f"test-{uuid.uuid4()}"
+        reply = await ami.action({
+            "Action": "Originate", "Channel": "PJSIP/9100001@farm", "Context": "warroom-stasis",
+            "Exten": "probe", "Priority": "1", "ChannelId": channel_id, "Async": "true",
+            "Timeout": "15000", "CallerID": "War Room <7550000000>",
+        }, timeout=20)
+        responses = reply if isinstance(reply, list) else [reply]
+        assert any(r.get("Event") == "OriginateResponse" and r.get("Response") == "Success" for r in responses)
+        await asyncio.wait_for(done.wait(), 20)
+        assert seen == ["StasisStart", "dtmf 1", "StasisEnd"]
+        assert handlers[0].channel_id == channel_id  # the id we chose is the channel's id
+        assert [t[1] for t in handlers[0].transitions] == ["in_app", "hanging_up"]
+        for _ in range(50):
+            if await _channel_count(ami) == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert await _channel_count(ami) == 0, "Asterisk still has channels after the call"
+        calls = farm.calls()
+        assert len(calls) == 1 and calls[0].number == "9100001" and calls[0].answered
+    finally:
+        await ari.close()
+        await ami.close()
