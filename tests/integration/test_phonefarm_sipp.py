@@ -1,4 +1,5 @@
 """The phone farm answered by real SIPp calls (UAC probes), one farm process for every behaviour."""
+
 from __future__ import annotations
 
 import subprocess
@@ -11,8 +12,6 @@ from sandbox.phonefarm import Behaviour, PhoneFarm
 
 pytestmark = pytest.mark.integration
 SIPP = Path(__file__).resolve().parents[1] / "sipp"
-
-
 
 
 def _run(scenario: str, number: str, port: int) -> int:
