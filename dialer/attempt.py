@@ -66,6 +66,7 @@ class AttemptTracker:
     reason: int | None = None
     hungup: bool = False
     originate_done: bool = False
+    originate_ok: bool = False
     cancelled: bool = False
     lost: bool = False
     disposition: Disposition | None = None
@@ -106,7 +107,7 @@ class AttemptTracker:
         """Asterisk's verdict on the Originate; ends the attempt if the channel has already hung up."""
         if self.ended or self.originate_done:
             return False
-        self.originate_done, self.reason = True, reason
+        self.originate_done, self.originate_ok, self.reason = True, success, reason
         if reason == REASON_ANSWERED and success and self.answered_at is None:
             # Asterisk says it was answered, though we saw no Up event (missed, or not yet delivered)
             self.answered_at = min(at, self.ended_at) if self.ended_at else at
@@ -116,10 +117,15 @@ class AttemptTracker:
             self._finish(self.ended_at or at, f"originate response reason {reason}")
         return True
 
+    @property
+    def waiting_to_settle(self) -> bool:
+        """Half the ending is in: hung up without an OriginateResponse yet, or the Originate failed
+        (a channel that never existed gets no Hangup). A live call after a successful Originate is not."""
+        return not self.ended and (self.hungup or (self.originate_done and not self.originate_ok))
+
     def settle(self, at: datetime) -> bool:
-        """Our timer, a moment after the first of Hangup / OriginateResponse: decide with what we have
-        (an Originate that failed before any channel existed never gets a Hangup)."""
-        if self.ended or not (self.hungup or self.originate_done):
+        """Our timer, a moment after half the ending came in: decide with what we have."""
+        if not self.waiting_to_settle:
             return False
         self._finish(self.ended_at or at, "settled without originate response")
         return True

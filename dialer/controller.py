@@ -32,6 +32,11 @@ from events.bus import EventBus
 from events.types import AmiEvent, LinkState
 
 log = logging.getLogger(__name__)
+# Asterisk remembers how each of our calls ended (extensions.conf [warroom-hangup]), for reconcile.
+# Commas inside an Originate variable must be escaped, or Asterisk splits the value there.
+HANGUP_HANDLER = r"CHANNEL(hangup_handler_push)=warroom-hangup\,s\,1"
+ENDINGS_FAMILY = "warroom"
+SOFTHANGUP_SHUTDOWN = "4"  # AST_SOFTHANGUP_SHUTDOWN in a SoftHangupRequest's Cause: Asterisk is stopping
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class Dialer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._freed: dict[str, deque[float]] = {t.name: deque() for t in config.trunks}
         self.stats = DialerStats()
+        self._asterisk_started: str | None = None
 
     # -- life cycle -------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -101,7 +107,7 @@ class Dialer:
 
     # -- scheduling -------------------------------------------------------------------------------
     async def _loop(self) -> None:
-        last_housekeeping = 0.0
+        last_housekeeping = last_forget = time.monotonic()
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
@@ -117,6 +123,9 @@ class Dialer:
                     done = await asyncio.to_thread(store.run, self.sessions, store.finish_campaigns, self.clock())
                     for name in done:
                         log.info("campaign %s completed", name)
+                if time.monotonic() - last_forget > 600:  # keep Asterisk's ending records small
+                    last_forget = time.monotonic()
+                    await self._forget_endings()
             except Exception:
                 log.exception("dialer pass failed; retrying")
                 await asyncio.sleep(self.config.poll_interval)
@@ -178,7 +187,8 @@ class Dialer:
             "Channel": f"PJSIP/{launch.phone}@{active.trunk}", "Context": self.config.context,
             "Exten": campaign.mode.value, "Priority": "1", "Async": "true",
             "Timeout": str(int(self.config.ring_timeout * 1000)), "CallerID": self.config.caller_id,
-            "Variable": [f"WARROOM_CAMPAIGN={campaign.id}", f"WARROOM_ATTEMPT={launch.attempt_id}"],
+            "Variable": [f"WARROOM_CAMPAIGN={campaign.id}", f"WARROOM_ATTEMPT={launch.attempt_id}",
+                         HANGUP_HANDLER],
         }
         try:
             reply = await self.ami.action(fields, timeout=self.config.ring_timeout + 15)
@@ -202,12 +212,17 @@ class Dialer:
         name, h = event.name, event.headers
         uid = h.get("Uniqueid", "")
         active = self.active.get(uid)
-        at = _event_time(h)
+        at = self._our_time(_event_time(h))
         if name == "Newchannel" and active is None:
             if uid.startswith(self.config.channel_prefix):
                 self._spawn(self._hangup_stray(uid))
             elif self.lines.inbound_started(h.get("Channel", ""), uid):
                 self.stats.inbound += 1
+            return
+        if name == "SoftHangupRequest" and h.get("Cause") == SOFTHANGUP_SHUTDOWN:
+            self._ready = False  # Asterisk is going down: dial nothing until it is back and reconciled
+            if active is not None and active.tracker.mark_lost(at, "Asterisk shut down under the call"):
+                self._spawn(self._settle(active))
             return
         if name == "Hangup":
             trunk = self.lines.release(uid)
@@ -234,7 +249,7 @@ class Dialer:
             if active.settle_task:
                 active.settle_task.cancel()
             self._spawn(self._settle(active))
-        elif active.settle_task is None:
+        elif active.settle_task is None and active.tracker.waiting_to_settle:
             loop = asyncio.get_running_loop()
             active.settle_task = loop.call_later(self.config.settle_seconds, self._settle_timer, active)
 
@@ -285,13 +300,13 @@ class Dialer:
             return
         rows = reply if isinstance(reply, list) else [reply]
         live = {r.get("Uniqueid", ""): r for r in rows if r.get("Event") == "CoreShowChannel"}
+        restarted = await self._asterisk_restarted()
         now = self.clock()
         self.lines.reset_inbound({u: r.get("Channel", "") for u, r in live.items()
                                   if not u.startswith(self.config.channel_prefix)})
         for channel_id, active in list(self.active.items()):
             if channel_id not in live:
-                active.tracker.mark_lost(now, f"no channel after {why}")
-                await self._settle(active)
+                await self._settle_missed(active, restarted, why, now)
             else:  # events were missed while the link was down: catch up from the channel's state
                 if live[channel_id].get("ChannelState") == "6":
                     active.tracker.answered(active.tracker.answered_at or now)
@@ -312,12 +327,62 @@ class Dialer:
                 tracker.originate_response(True, 4 if tracker.answered_at else 3, now)
                 self.active[attempt.channel_id] = active
             else:
-                tracker.mark_lost(now, f"no channel after {why}")
-                await self._settle(active)
+                await self._settle_missed(active, restarted, why, now)
+        await self._forget_endings()
         await asyncio.to_thread(store.run, self.sessions, self.acs.load)
         self._ready = True
         log.info("reconciled after %s: %d live calls kept", why, len(self.active))
         self.wake()
+
+    def _our_time(self, real: datetime) -> datetime:
+        """An Asterisk (wall-clock) time on the dialer's clock, so every time of an attempt is comparable."""
+        return real + (self.clock() - utcnow())
+
+    async def _asterisk_restarted(self) -> bool:
+        """True if Asterisk started anew since we last looked (its calls then died with it)."""
+        try:
+            reply = await self.ami.action({"Action": "CoreStatus"})
+        except AmiError:
+            return False
+        first = reply[0] if isinstance(reply, list) else reply
+        started = f"{first.get('CoreStartupDate')} {first.get('CoreStartupTime')}"
+        before, self._asterisk_started = self._asterisk_started, started
+        return before is not None and before != started
+
+    async def _settle_missed(self, active: Active, restarted: bool, why: str, now: datetime) -> None:
+        """A call whose end we missed: Asterisk's own record says how it ended, unless Asterisk restarted
+        (then the call died with it: failed, never answered, retried by policy)."""
+        t = active.tracker
+        ending = None if restarted else await self._ending(t.channel_id)
+        if ending is not None:
+            answered_real, ended_real, cause = ending
+            ending = (self._our_time(answered_real) if answered_real else None, self._our_time(ended_real), cause)
+        if ending is None:
+            t.mark_lost(now, f"no channel after {why}" + (" (Asterisk restarted)" if restarted else ""))
+        else:
+            answered, ended, cause = ending
+            if answered is not None:
+                t.answered(answered)
+            t.hangup(cause, ended)
+            t.originate_response(answered is not None, 4 if answered is not None else 0, ended)
+            t.settle(ended)
+        await self._settle(active)
+
+    async def _ending(self, channel_id: str) -> tuple[datetime | None, datetime, int | None] | None:
+        try:
+            reply = await self.ami.action({"Action": "DBGet", "Family": ENDINGS_FAMILY, "Key": channel_id})
+        except AmiError:
+            return None
+        rows = reply if isinstance(reply, list) else [reply]
+        value = next((r.get("Val") for r in rows if r.get("Val")), None)
+        return parse_ending(value) if value else None
+
+    async def _forget_endings(self) -> None:
+        """Drop Asterisk's records of ended calls: everything up to now has been accounted for."""
+        try:
+            await self.ami.action({"Action": "DBDelTree", "Family": ENDINGS_FAMILY})
+        except AmiError as exc:
+            log.debug("DBDelTree: %s", exc)
 
     # -- figures ----------------------------------------------------------------------------------
     def _note_line_delay(self, trunk: str) -> None:
@@ -357,6 +422,18 @@ class DialerStats:
         return {"attempts_last_minute": len(self.starts), "ended": total,
                 "answer_rate": round(answered / total, 3) if total else 0.0, "dispositions": dict(self.finished),
                 "max_line_delay": round(max(self.line_delays), 4) if self.line_delays else 0.0}
+
+
+def parse_ending(value: str) -> tuple[datetime | None, datetime, int | None] | None:
+    """``answer epoch|end epoch|cause`` as written by [warroom-hangup]; answer 0 = never answered."""
+    parts = value.split("|")
+    try:
+        answer, end = float(parts[0] or 0), float(parts[1])
+    except (ValueError, IndexError):
+        return None
+    cause = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+    answered = datetime.fromtimestamp(answer, UTC) if answer > 0 else None
+    return answered, datetime.fromtimestamp(end, UTC), cause
 
 
 def _event_time(headers: dict[str, str]) -> datetime:

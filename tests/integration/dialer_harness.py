@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.ami import AmiClient
+from adapters.ari import AriClient
+from ari_handlers.app import CallHandler, StasisApp
 from db import migrate
 from db.campaigns import Attempt, AttemptState, Campaign, Target
 from db.engine import make_engine
@@ -24,7 +26,7 @@ from dialer.controller import Dialer, DialerConfig
 from dialer.lines import Trunk
 from dialer.rules import CallingRules
 from events.bus import EventBus
-from warroom.compose import build_ami
+from warroom.compose import build_ami, build_ari
 from warroom.settings import Settings
 
 
@@ -35,10 +37,15 @@ def daytime_clock(hour: int = 12) -> Callable[[], datetime]:
     return lambda: (base + timedelta(seconds=time.monotonic() - start)).astimezone(UTC)
 
 
+class Hold(CallHandler):
+    """An answered dialer call that stays in our Stasis app until the phone hangs up (no script yet)."""
+
+
 @dataclass
 class Harness:
     sessions: sessionmaker[Session]
     ami: AmiClient
+    ari: AriClient
     bus: EventBus
     dialer: Dialer
     people: dict[str, int] = field(default_factory=dict)
@@ -115,14 +122,19 @@ async def start_harness(settings: Settings, tmp: Path, numbers: dict[str, str], 
     config = DialerConfig(trunks=[Trunk("lines", lines)], rules=CallingRules(min_gap=timedelta(0), max_per_day=20),
                           ring_timeout=ring_timeout, settle_seconds=1.0, poll_interval=0.5, reconcile_grace=0.5)
     dialer = Dialer(ami, bus, sessions, config, clock=clock or daytime_clock())
+    ari = build_ari(settings.asterisk, bus)
+    StasisApp(ari, bus, {"dialer": Hold, "operator": Hold})
     await ami.start()
+    await ari.start()
     assert await ami.wait_up(10), f"AMI did not come up: {ami.detail}"
+    assert await ari.wait_up(10), f"ARI did not come up: {ari.detail}"
     await dialer.start()
-    return Harness(sessions, ami, bus, dialer, people)
+    return Harness(sessions, ami, ari, bus, dialer, people)
 
 
 async def stop_harness(h: Harness) -> None:
     await h.dialer.stop()
+    await h.ari.close()
     await h.ami.close()
 
 

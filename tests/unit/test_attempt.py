@@ -49,6 +49,15 @@ def test_inconclusive_hangup_waits_for_the_originate_response_or_the_timer() -> 
     assert t2.disposition is Disposition.failed
 
 
+def test_a_live_answered_call_is_never_settled_by_the_timer() -> None:
+    t = AttemptTracker("c", T0)
+    t.answered(T0)
+    t.originate_response(True, 4, T0)
+    assert not t.waiting_to_settle and not t.settle(T0 + timedelta(minutes=5)) and not t.ended
+    t.hangup(16, T0 + timedelta(seconds=40))
+    assert t.ended and t.disposition is Disposition.answered and t.talk_seconds == 40
+
+
 def test_cancel_and_lost() -> None:
     t = AttemptTracker("c", T0)
     t.ringing(T0)
