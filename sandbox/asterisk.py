@@ -87,7 +87,8 @@ class Sandbox:
         os.replace(tmp, self.root)
         return time.monotonic() - started
 
-    def _asterisk_ids(self) -> tuple[int, int]:
+    def asterisk_ids(self) -> tuple[int, int]:
+        """The chroot's asterisk user and group ids (files Asterisk must read are given to them)."""
         for line in (self.root / "etc/passwd").read_text().splitlines():
             parts = line.split(":")
             if parts[0] == "asterisk":
@@ -100,7 +101,8 @@ class Sandbox:
             raise SandboxError(f"no Asterisk modules directory in {self.root}: rebuild the sandbox")
         return AsteriskDirs.for_node(self.node, "/" + str(Path(mods[0]).relative_to(self.root)))
 
-    def _host(self, inner: str) -> Path:
+    def host_path(self, inner: str) -> Path:
+        """A path inside the chroot, as seen from the host."""
         return self.root / inner.lstrip("/")
 
     def prepare(self) -> None:
@@ -108,16 +110,16 @@ class Sandbox:
         hostname = socket.gethostname()
         (self.root / "etc/hosts").write_text(
             f"127.0.0.1\tlocalhost\n127.0.1.1\t{hostname}\n::1\tlocalhost ip6-localhost\n")
-        uid, gid = self._asterisk_ids()
+        uid, gid = self.asterisk_ids()
         dirs = self.dirs()
         for inner in (dirs.varlib, dirs.spool, dirs.run, dirs.log, dirs.cache,
                       f"{dirs.spool}/outgoing", f"{dirs.spool}/tmp", f"{dirs.spool}/recording",
                       f"{dirs.log}/cdr-csv", f"{dirs.log}/cdr-custom", f"{dirs.varlib}/sounds"):
-            path = self._host(inner)
+            path = self.host_path(inner)
             path.mkdir(parents=True, exist_ok=True)
             os.chown(path, uid, gid)
-        render_all(self.template_dir, self._host(dirs.etc), {**self.context, "dirs": dirs}, owner=(uid, gid))
-        os.chown(self._host(dirs.etc), uid, gid)
+        render_all(self.template_dir, self.host_path(dirs.etc), {**self.context, "dirs": dirs}, owner=(uid, gid))
+        os.chown(self.host_path(dirs.etc), uid, gid)
 
     # -- the process ------------------------------------------------------------------------------
     @property
@@ -180,7 +182,7 @@ class Sandbox:
 
     def _log_tail(self, console: Path, lines: int = 20) -> str:
         text = console.read_text(errors="replace") if console.exists() else ""
-        messages = self._host(self.dirs().log) / "messages.log"
+        messages = self.host_path(self.dirs().log) / "messages.log"
         if messages.exists():
             text += messages.read_text(errors="replace")
         return "\n".join(text.splitlines()[-lines:]) or "(no output)"
@@ -226,4 +228,4 @@ class Sandbox:
 
     def log_dir(self) -> Path:
         """The node's Asterisk log directory as seen from the host (CDR files live under it)."""
-        return self._host(self.dirs().log)
+        return self.host_path(self.dirs().log)

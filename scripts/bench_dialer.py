@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Benchmark the dialer against the sandbox Asterisk and the SIPp phone farm.
+
+An ``ivr`` campaign of N targets over L lines, phones behaving as a real list does (60% answer and stay
+20-40 s, 20% ring out, 10% busy, 5% congestion, 5% not found), then the same list the way simple
+broadcast tools do it: Asterisk call files dropped into the spool in batches of L, the next batch once
+the last has finished. Prints line utilisation (from Asterisk's own CDR), both durations and their
+ratio, our CPU seconds per attempt, and the largest delay between a line freeing and its next Originate.
+
+    .venv/bin/python scripts/bench_dialer.py            # full: 1,000 targets, 10 lines, 20-40 s calls
+    .venv/bin/python scripts/bench_dialer.py --quick    # the same shape, durations / 10, 300 targets
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import sessionmaker
+
+from ari_handlers.app import CallHandler, StasisApp
+from db import migrate
+from db.campaigns import Attempt
+from db.engine import make_engine
+from db.models import Committee, Membership, Person, Unit, UnitKind
+from dialer.campaigns import Selection, change_state, create_campaign, parse_retry
+from dialer.controller import Dialer, DialerConfig
+from dialer.lines import Trunk
+from dialer.rules import CallingRules
+from events.bus import EventBus
+from sandbox.cdr import CdrRecord, read_cdr
+from sandbox.phonefarm import Behaviour, PhoneFarm
+from warroom.compose import build_ami, build_ari, build_sandbox
+from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
+
+MIX = [("answer", 0.60), ("noanswer", 0.20), ("busy", 0.10), ("congestion", 0.05), ("notfound", 0.05)]
+
+
+class Hold(CallHandler):
+    """The answered call stays in our Stasis app until the phone hangs up."""
+
+
+def behaviours(n: int, scale: float, seed: int) -> dict[str, Behaviour]:
+    rnd = random.Random(seed)
+    kinds = [k for k, share in MIX for _ in range(round(share * n))][:n]
+    rnd.shuffle(kinds)
+    out = {}
+    for i, kind in enumerate(kinds):
+        hold = int(rnd.uniform(20_000, 40_000) * scale)
+        out[f"+9170{i:08d}"] = Behaviour(kind, hold_ms=hold) if kind == "answer" else Behaviour(kind)  # type: ignore[arg-type]
+    return out
+
+
+def per_channel(records: list[CdrRecord]) -> dict[str, tuple[datetime, datetime, bool]]:
+    """One (start, end, answered) per channel: Asterisk may write several CDRs for one channel."""
+    out: dict[str, tuple[datetime, datetime, bool]] = {}
+    for r in records:
+        if not (r.start and r.end):
+            continue
+        start, end, answered = out.get(r.uniqueid, (r.start, r.end, False))
+        out[r.uniqueid] = (min(start, r.start), max(end, r.end), answered or r.disposition == "ANSWERED")
+    return out
+
+
+def utilisation(records: list[CdrRecord], lines: int) -> tuple[float, float, int]:
+    """(line-seconds used / (lines x span), span seconds, answered channels) from Asterisk's CDR."""
+    channels = per_channel(records)
+    if not channels:
+        return 0.0, 0.0, 0
+    span = (max(e for _, e, _ in channels.values()) - min(s for s, _, _ in channels.values())).total_seconds()
+    used = sum((e - s).total_seconds() for s, e, _ in channels.values())
+    answered = sum(a for _, _, a in channels.values())
+    return (used / (lines * span) if span else 0.0), span, answered
+
+
+async def run_dialer(settings: Settings, numbers: dict[str, Behaviour], lines: int, ring: float,
+                     workdir: Path, log_dir: Path) -> dict[str, float]:
+    engine = make_engine(f"sqlite:///{workdir / 'bench.db'}")
+    migrate.upgrade(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    with sessions.begin() as s:
+        ac = Unit(key="ac:1", kind=UnitKind.ac, name="Bench AC", number=1)
+        s.add(ac)
+        s.flush()
+        committee = Committee(unit_id=ac.id)
+        s.add(committee)
+        s.flush()
+        for number in numbers:
+            p = Person(name=number, phone=number)
+            s.add(p)
+            s.flush()
+            s.add(Membership(person_id=p.id, committee_id=committee.id, post="member"))
+    base = datetime.now(ZoneInfo("Asia/Kolkata")).replace(hour=10, minute=0)
+    start = time.monotonic()
+
+    def clock() -> datetime:
+        return (base + timedelta(seconds=time.monotonic() - start)).astimezone(UTC)
+
+    bus = EventBus()
+    ami, ari = build_ami(settings.asterisk, bus), build_ari(settings.asterisk, bus)
+    config = DialerConfig(trunks=[Trunk("lines", lines)], rules=CallingRules(min_gap=timedelta(0)),
+                          ring_timeout=ring, poll_interval=0.5)
+    dialer = Dialer(ami, bus, sessions, config, clock=clock)
+    StasisApp(ari, bus, {"dialer": Hold})
+    await ami.start()
+    await ari.start()
+    assert await ami.wait_up(10) and await ari.wait_up(10), "Asterisk links did not come up"
+    await dialer.start()
+    with sessions.begin() as s:
+        c = create_campaign(s, name="bench", mode="ivr", selection=Selection(),
+                            retry=parse_retry(["no_answer=1/0", "busy=1/0", "congestion=1/0", "failed=1/0"]),
+                            use_alternate=False)
+        cid = c.id
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    with sessions.begin() as s:
+        change_state(s, "bench", "start")
+    t0 = time.monotonic()
+    done = 0
+    while True:
+        with sessions() as s:
+            state = s.get(type(c), cid).state.value  # type: ignore[union-attr]
+            done = s.query(Attempt).filter(Attempt.state == "ended").count()
+        if state == "completed":
+            break
+        print(f"\r  dialer: {done}/{len(numbers)} attempts ended", end="", file=sys.stderr, flush=True)
+        await asyncio.sleep(1)
+    wall = time.monotonic() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    print(file=sys.stderr)
+    with sessions() as s:
+        attempts = s.query(Attempt).all()
+        channel_ids = {a.channel_id for a in attempts}
+    await asyncio.sleep(2)  # let Asterisk write the last CDRs
+    records = [r for r in read_cdr(log_dir) if r.uniqueid in channel_ids]
+    util, span, cdr_answered = utilisation(records, lines)
+    cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
+    figures = {"attempts": len(attempts), "cdr_channels": len(per_channel(records)), "wall": wall, "span": span,
+               "cdr_answered": cdr_answered,
+               "utilisation": util, "cpu_per_attempt": cpu / max(1, len(attempts)),
+               "max_line_delay": max(dialer.stats.line_delays or [0.0]),
+               "answered": sum(a.disposition is not None and a.disposition.value == "answered" for a in attempts)}
+    await dialer.stop()
+    await ari.close()
+    await ami.close()
+    return figures
+
+
+def run_callfiles(settings: Settings, numbers: dict[str, Behaviour], lines: int, ring: float, spool: Path,
+                  log_dir: Path, uid: int, gid: int) -> dict[str, float]:
+    """Broadcast-tool style: batches of ``lines`` call files; the next batch when the last has ended."""
+    outgoing, tmp = spool / "outgoing", spool / "tmp"
+    already = len(read_cdr(log_dir))  # call files cannot name their channel: count the CDR lines after these
+    placed = 0
+    t0 = time.monotonic()
+    todo = list(numbers)
+    while todo:
+        batch, todo = todo[:lines], todo[lines:]
+        for number in batch:
+            path = tmp / f"bench-{placed}.call"
+            path.write_text(f"Channel: PJSIP/{number}@lines\nMaxRetries: 0\nWaitTime: {int(ring)}\n"
+                            "Application: Wait\nData: 3600\n")
+            os.chown(path, uid, gid)
+            os.replace(path, outgoing / path.name)
+            placed += 1
+        while len(per_channel(read_cdr(log_dir)[already:])) < placed:  # the batch is over: all its CDRs are in
+            time.sleep(0.2)
+        print(f"\r  call files: {placed}/{len(numbers)} placed", end="", file=sys.stderr, flush=True)
+    wall = time.monotonic() - t0
+    print(file=sys.stderr)
+    util, span, answered = utilisation(read_cdr(log_dir)[already:], lines)
+    return {"attempts": placed, "wall": wall, "span": span, "utilisation": util, "answered": answered}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--targets", type=int, default=None)
+    ap.add_argument("--lines", type=int, default=10)
+    ap.add_argument("--quick", action="store_true", help="durations / 10 and 300 targets")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--skip-callfiles", action="store_true")
+    args = ap.parse_args()
+    scale = 0.1 if args.quick else 1.0
+    n = args.targets or (300 if args.quick else 1000)
+    ring = 30.0 * scale if not args.quick else 4.0
+    work = Path(tempfile.mkdtemp(prefix="bench-dialer-"))
+    ports = {"ami_port": 35038, "http_port": 38088, "sip_port": 35060, "rtp_start": 13000, "rtp_end": 14999,
+             "farm_port": 35070}
+    ast = AsteriskSettings(node="bench", trunks=[TrunkSettings(name="lines", lines=args.lines, port=35070)], **ports)
+    settings = with_secrets(Settings(state_dir=work / "state", asterisk=ast))
+    box = build_sandbox(ast)
+    box.down()
+    box.up(timeout=90)
+    log_dir = box.log_dir()
+    for f in (log_dir / "cdr-custom").glob("*.csv"):
+        f.unlink()
+    numbers = behaviours(n, scale, args.seed)
+    farm = PhoneFarm(numbers, port=35070, media_port=36000, workdir=work / "farm", max_calls=args.lines * 4)
+    farm.start()
+    try:
+        print(f"dialer: {n} targets over {args.lines} lines (durations x{scale})", file=sys.stderr)
+        ours = asyncio.run(run_dialer(settings, numbers, args.lines, ring, work, log_dir))
+        theirs = None
+        if not args.skip_callfiles:
+            print("call files in batches of the line count", file=sys.stderr)
+            uid, gid = box.asterisk_ids()
+            spool = box.host_path(box.dirs().spool)
+            theirs = run_callfiles(settings, numbers, args.lines, ring, spool, log_dir, uid, gid)
+    finally:
+        farm.stop()
+        box.down()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"targets {n}, lines {args.lines}, durations x{scale}")
+    print(f"dialer:      {ours['span']:.1f} s, line utilisation {ours['utilisation']:.3f}; answered: ours "
+          f"{ours['answered']}, Asterisk CDR {ours['cdr_answered']} ({ours['cdr_channels']} channels in CDR)")
+    print(f"             CPU {ours['cpu_per_attempt'] * 1000:.2f} ms per attempt, largest line-free -> Originate "
+          f"delay {ours['max_line_delay'] * 1000:.1f} ms")
+    if theirs:
+        print(f"call files:  {theirs['span']:.1f} s, line utilisation {theirs['utilisation']:.3f}, "
+              f"answered {theirs['answered']}")
+        print(f"speed-up:    {theirs['span'] / ours['span']:.2f}x (call-file duration / dialer duration)")
+
+
+if __name__ == "__main__":
+    main()
