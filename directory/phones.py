@@ -8,6 +8,10 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 _JUNK = re.compile(r"[\s\-().]")
+_MOBILE = re.compile(r"^(?:\+91|91|0)?([6-9]\d{9})$")
+# Whether a 10-digit Indian mobile number is valid depends only on its leading digits (the numbering
+# plan's ranges): phonenumbers decides once per 6-digit prefix, and the answer is reused.
+_PREFIX_VALID: dict[str, bool] = {}
 
 
 class PhoneError(ValueError):
@@ -26,6 +30,14 @@ def normalise_phone(raw: str, *, mobile_only: bool = False) -> str:
     if text.endswith(".0") and text[:-2].isdigit():  # spreadsheets turn numbers into floats
         text = text[:-2]
     compact = _JUNK.sub("", text)
+    mobile = _MOBILE.match(compact)
+    if mobile and not mobile_only:
+        national = mobile.group(1)
+        valid = _PREFIX_VALID.get(national[:6])
+        if valid is None:
+            valid = _PREFIX_VALID[national[:6]] = phonenumbers.is_valid_number(phonenumbers.parse(national, "IN"))
+        if valid:
+            return "+91" + national
     if not re.fullmatch(r"\+?\d+", compact):
         raise PhoneError(f"'{raw}' has characters that are not digits")
     if compact.startswith("91") and len(compact) == 12:
