@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from zipfile import BadZipFile
 
 CSV_SNIFF_BYTES = 64 * 1024
 
@@ -147,7 +148,7 @@ def _open_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as exc:
         raise FileFormatError(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
     ws = wb.worksheets[0]
     it = ws.iter_rows(values_only=True)

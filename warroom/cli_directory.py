@@ -2,6 +2,134 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from sqlalchemy.orm import Session, sessionmaker
+from tqdm import tqdm
+
+from db import migrate
+from db.engine import make_engine
+from directory.exporter import export_rows, write_csv, write_xlsx
+from directory.importer import ImportOptions, ImportSummary, Rejection, import_file
+from directory.reader import FileFormatError
+from directory.rows import COLUMNS
+from warroom.settings import load_settings
 
 directory_app = typer.Typer(help="The committee directory: import, export, coverage.", no_args_is_help=True)
+
+
+def sessions() -> sessionmaker[Session]:
+    """Sessions on the configured database, its schema brought up to date first."""
+    engine = make_engine(load_settings().resolved_database_url())
+    migrate.upgrade(engine)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _count_rows(path: Path) -> int | None:
+    """Data rows in a file, cheaply, for the progress bar (None if unknown)."""
+    try:
+        if path.suffix.lower() in {".xlsx", ".xlsm"}:
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True)
+            rows = wb.worksheets[0].max_row
+            wb.close()
+            return max(0, (rows or 1) - 1)
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+            fh.seek(0)
+            newline = b"\n\x00" if head[:2] in (b"\xff\xfe",) or (len(head) > 1 and head[1] == 0) else b"\n"
+            return max(0, sum(chunk.count(newline) for chunk in iter(lambda: fh.read(1 << 20), b"")) - 1)
+    except OSError:
+        return None
+
+
+class _RejectsFile:
+    """Rejected rows as CSV, for correction and re-import: the import's columns plus line and reason."""
+
+    def __init__(self, path: Path) -> None:
+        self.fh = open(path, "w", newline="", encoding="utf-8-sig")  # closed by close()
+        self.writer = csv.writer(self.fh)
+        self.writer.writerow([*COLUMNS, "line", "column", "reason"])
+
+    def __call__(self, rejection: Rejection) -> None:
+        self.writer.writerow([rejection.raw.get(c, "") for c in COLUMNS]
+                             + [rejection.line, rejection.column, rejection.reason])
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+@directory_app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or UTF-16) or XLSX; English or Hindi headers")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check everything, write nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable summary")] = False,
+    rejects: Annotated[Path | None, typer.Option(help="write rejected rows here, to correct and re-import")] = None,
+    state: Annotated[str, typer.Option(help="state name for rows without a state column")] = "State",
+) -> None:
+    """Import committee members. Each row ends created, updated, unchanged, merged or rejected (with why)."""
+    total = _count_rows(file) if file.exists() else None
+    bar = tqdm(total=total, unit=" rows", file=sys.stderr, disable=as_json, desc="importing")
+    writer = _RejectsFile(rejects) if rejects else None
+    try:
+        summary = import_file(sessions(), file, options=ImportOptions(dry_run=dry_run, default_state=state),
+                              progress=bar.update, on_reject=writer)
+    except FileFormatError as exc:
+        bar.close()
+        typer.secho(f"error: {exc} (nothing was imported)", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    finally:
+        bar.close()
+        if writer:
+            writer.close()
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+        return
+    _print_summary(summary, file, rejects)
+
+
+def _print_summary(s: ImportSummary, file: Path, rejects: Path | None) -> None:
+    verb = "would be" if s.dry_run else "were"
+    typer.echo(f"{file.name}: {s.rows:,} rows in {s.seconds:.1f}s{' (dry run: nothing written)' if s.dry_run else ''}")
+    for label in ("created", "updated", "unchanged", "merged", "rejected"):
+        typer.echo(f"  {label:<10} {getattr(s, label):>9,}")
+    for line, first in s.merges[:10]:
+        typer.echo(f"  line {line}: merged, a duplicate of line {first} (same phone, same committee)")
+    for r in s.rejections[:20]:
+        typer.secho(f"  line {r.line}, column {r.column}: {r.reason}", fg=typer.colors.YELLOW)
+    if s.rejected > 20:
+        typer.echo(f"  ... and {s.rejected - 20:,} more rejected rows"
+                   + (f" (all in {rejects})" if rejects else " (use --rejects FILE to get them all)"))
+    elif rejects and s.rejected:
+        typer.echo(f"  rejected rows {verb} written to {rejects} for correction")
+
+
+@directory_app.command("export")
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx")] = "csv",
+    output: Annotated[Path | None, typer.Option(help="file to write (csv: standard output if omitted)")] = None,
+) -> None:
+    """Export the directory with the import's columns (spreadsheet formulas are neutralised)."""
+    if fmt not in {"csv", "xlsx"}:
+        typer.secho(f"error: --format {fmt}: use csv or xlsx", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    with sessions()() as session:
+        rows = export_rows(session)
+        if fmt == "xlsx":
+            target = output or Path("directory.xlsx")
+            n = write_xlsx(rows, target)
+        elif output is None:
+            n = write_csv(rows, sys.stdout)
+            target = None
+        else:
+            target = output
+            with open(output, "w", newline="", encoding="utf-8-sig") as fh:
+                n = write_csv(rows, fh)
+    if target is not None:
+        typer.echo(f"{n:,} rows written to {target}", err=True)
