@@ -66,8 +66,11 @@ def _map_headers(path: Path, headers: list[str], aliases: Mapping[str, set[str]]
     return columns, numbers
 
 
-def open_table(path: Path, aliases: Mapping[str, set[str]], required: Collection[str] = ()) -> Table:
+def open_table(path: Path, aliases: Mapping[str, set[str]], required: Collection[str] = (),
+               keep_other: bool = False) -> Table:
     """Open ``path`` (.csv/.txt/.tsv or .xlsx) and map its header row through ``aliases``.
+
+    With ``keep_other``, columns no alias matches are kept too, under their header as written.
 
     Raises :class:`FileFormatError` for an unreadable file, a missing header, or missing required columns.
     """
@@ -86,7 +89,8 @@ def open_table(path: Path, aliases: Mapping[str, set[str]], required: Collection
         raise FileFormatError(f"{path.name}: missing column(s) {', '.join(missing)} in the header row "
                               f"(found: {', '.join(h for h in headers if h) or 'nothing'})")
     by_header = {header: canon for canon, header in columns.items()}
-    index = [(i, by_header.get(h)) for i, h in enumerate(headers)]
+    index = [(i, by_header.get(h) or (h.strip() if keep_other and h.strip() else None))
+             for i, h in enumerate(headers)]
 
     def canonical_rows() -> Iterator[tuple[int, dict[str, str]]]:
         for line, values in rows:

@@ -14,6 +14,7 @@ import typer
 
 from sandbox.asterisk import SandboxError
 from sandbox.render import AsteriskDirs, render_all
+from warroom.cli_booths import booths_app, demo_data
 from warroom.cli_campaign import campaign_app
 from warroom.cli_db import db_app
 from warroom.cli_directory import directory_app
@@ -31,6 +32,8 @@ app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(db_app, name="db")
 app.add_typer(directory_app, name="directory")
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(booths_app, name="booths")
+app.command("demo-data")(demo_data)
 
 
 def _fail(message: str) -> None:
