@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
-# The war room, running: installs what it needs, brings up the sandbox Asterisk and serves
-# http://127.0.0.1:8000 (Ctrl-C stops the service; `.venv/bin/warroom asterisk down` stops Asterisk).
+# The war room, running: installs what it needs, brings up the sandbox Asterisk, fills the directory
+# with a demo organisation, starts simulated phones for every member, creates and starts a demo campaign,
+# and serves http://127.0.0.1:8000 (Ctrl-C stops the service).
+# Stop the rest with: .venv/bin/warroom phones down && .venv/bin/warroom asterisk down
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-VENV=${WARROOM_VENV:-.venv}
-"$VENV/bin/warroom" asterisk up
-echo "health: curl http://127.0.0.1:8000/healthz" >&2
-exec "$VENV/bin/warroom" serve
+W="${WARROOM_VENV:-.venv}/bin/warroom"
+"$W" asterisk up
+"$W" demo-data --districts 2 --acs 3 --booths-per-ac 20
+"$W" phones up
+if ! "$W" campaign show "Demo: booth readiness" >/dev/null 2>&1; then
+  "$W" campaign create "Demo: booth readiness" --mode ivr --level booth --retry no_answer=2/2m --retry busy=2/1m
+  "$W" campaign start "Demo: booth readiness"
+fi
+cat >&2 <<MSG
+
+The demo campaign calls every booth committee member through the sandbox's 10 phone lines, inside the
+calling window (09:00-21:00 IST by default; outside it the campaign waits and says why).
+  live figures:   curl http://127.0.0.1:8000/api/live
+  the campaign:   $W campaign show "Demo: booth readiness"
+  health:         curl http://127.0.0.1:8000/healthz
+MSG
+exec "$W" serve

@@ -18,6 +18,7 @@ from warroom.cli_booths import booths_app, demo_data
 from warroom.cli_campaign import campaign_app
 from warroom.cli_db import db_app
 from warroom.cli_directory import directory_app
+from warroom.cli_phones import phones_app
 from warroom.compose import TEMPLATE_DIR, build_sandbox, template_context
 from warroom.settings import load_settings
 
@@ -34,6 +35,7 @@ app.add_typer(directory_app, name="directory")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(booths_app, name="booths")
 app.command("demo-data")(demo_data)
+app.add_typer(phones_app, name="phones")
 
 
 def _fail(message: str) -> None:
