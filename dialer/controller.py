@@ -77,6 +77,7 @@ class Dialer:
         self._freed: dict[str, deque[float]] = {t.name: deque() for t in config.trunks}
         self.stats = DialerStats()
         self._asterisk_started: str | None = None
+        self._reconciling = False
 
     # -- life cycle -------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -291,6 +292,15 @@ class Dialer:
 
     async def reconcile(self, why: str) -> None:
         """Settle our attempts against Asterisk's live channels, then allow dialing again."""
+        if self._reconciling:
+            return  # start-up and the link's first "up" can ask at the same moment
+        self._reconciling = True
+        try:
+            await self._reconcile(why)
+        finally:
+            self._reconciling = False
+
+    async def _reconcile(self, why: str) -> None:
         self._ready = False
         await asyncio.sleep(self.config.reconcile_grace)
         try:

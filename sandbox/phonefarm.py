@@ -132,7 +132,8 @@ class PhoneFarm:
              "-i", self.host, "-p", str(self.port), "-mi", self.host, "-mp", str(self.media_port),
              "-bind_local", "-bg", "-trace_logs", "-log_file", str(self.log_path), "-trace_err",
              "-error_file", str(self.workdir / "errors.log"), "-max_socket", str(max(1024, self.max_calls * 2))],
-            cwd=self.workdir, capture_output=True, text=True, timeout=timeout, check=False)
+            cwd=self.workdir, capture_output=True, text=True, timeout=timeout, check=False,
+            start_new_session=True)  # a Ctrl-C meant for the caller does not stop the phones
         match = re.search(r"PID=\[(\d+)\]", out.stdout + out.stderr)
         if out.returncode not in (0, 99) or not match:  # with -bg the launcher exits 99 ("no calls")
             raise RuntimeError(f"SIPp phone farm did not start (exit {out.returncode}):\n"
