@@ -14,9 +14,10 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,16 +27,14 @@ from db.models import utcnow
 from dialer import store
 from dialer.attempt import AttemptTracker
 from dialer.campaigns import rules_for
+from dialer.endings import HANGUP_HANDLER, AsteriskRecords, event_time
 from dialer.lines import LineBook, Trunk
 from dialer.rules import CallingRules, check
+from dialer.stats import DialerStats
 from events.bus import EventBus
 from events.types import AmiEvent, LinkState
 
 log = logging.getLogger(__name__)
-# Asterisk remembers how each of our calls ended (extensions.conf [warroom-hangup]), for reconcile.
-# Commas inside an Originate variable must be escaped, or Asterisk splits the value there.
-HANGUP_HANDLER = r"CHANNEL(hangup_handler_push)=warroom-hangup\,s\,1"
-ENDINGS_FAMILY = "warroom"
 SOFTHANGUP_SHUTDOWN = "4"  # AST_SOFTHANGUP_SHUTDOWN in a SoftHangupRequest's Cause: Asterisk is stopping
 
 
@@ -76,7 +75,7 @@ class Dialer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._freed: dict[str, deque[float]] = {t.name: deque() for t in config.trunks}
         self.stats = DialerStats()
-        self._asterisk_started: str | None = None
+        self.records = AsteriskRecords(ami)
         self._reconciling = False
 
     # -- life cycle -------------------------------------------------------------------------------
@@ -101,8 +100,8 @@ class Dialer:
     def wake(self) -> None:
         self._wake.set()
 
-    def _spawn(self, coro: object) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[call-overload]
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -126,7 +125,7 @@ class Dialer:
                         log.info("campaign %s completed", name)
                 if time.monotonic() - last_forget > 600:  # keep Asterisk's ending records small
                     last_forget = time.monotonic()
-                    await self._forget_endings()
+                    await self.records.forget()
             except Exception:
                 log.exception("dialer pass failed; retrying")
                 await asyncio.sleep(self.config.poll_interval)
@@ -213,7 +212,7 @@ class Dialer:
         name, h = event.name, event.headers
         uid = h.get("Uniqueid", "")
         active = self.active.get(uid)
-        at = self._our_time(_event_time(h))
+        at = self._our_time(event_time(h))
         if name == "Newchannel" and active is None:
             if uid.startswith(self.config.channel_prefix):
                 self._spawn(self._hangup_stray(uid))
@@ -310,7 +309,7 @@ class Dialer:
             return
         rows = reply if isinstance(reply, list) else [reply]
         live = {r.get("Uniqueid", ""): r for r in rows if r.get("Event") == "CoreShowChannel"}
-        restarted = await self._asterisk_restarted()
+        restarted = await self.records.asterisk_restarted()
         now = self.clock()
         self.lines.reset_inbound({u: r.get("Channel", "") for u, r in live.items()
                                   if not u.startswith(self.config.channel_prefix)})
@@ -338,7 +337,7 @@ class Dialer:
                 self.active[attempt.channel_id] = active
             else:
                 await self._settle_missed(active, restarted, why, now)
-        await self._forget_endings()
+        await self.records.forget()
         await asyncio.to_thread(store.run, self.sessions, self.acs.load)
         self._ready = True
         log.info("reconciled after %s: %d live calls kept", why, len(self.active))
@@ -348,22 +347,11 @@ class Dialer:
         """An Asterisk (wall-clock) time on the dialer's clock, so every time of an attempt is comparable."""
         return real + (self.clock() - utcnow())
 
-    async def _asterisk_restarted(self) -> bool:
-        """True if Asterisk started anew since we last looked (its calls then died with it)."""
-        try:
-            reply = await self.ami.action({"Action": "CoreStatus"})
-        except AmiError:
-            return False
-        first = reply[0] if isinstance(reply, list) else reply
-        started = f"{first.get('CoreStartupDate')} {first.get('CoreStartupTime')}"
-        before, self._asterisk_started = self._asterisk_started, started
-        return before is not None and before != started
-
     async def _settle_missed(self, active: Active, restarted: bool, why: str, now: datetime) -> None:
         """A call whose end we missed: Asterisk's own record says how it ended, unless Asterisk restarted
         (then the call died with it: failed, never answered, retried by policy)."""
         t = active.tracker
-        ending = None if restarted else await self._ending(t.channel_id)
+        ending = None if restarted else await self.records.ending(t.channel_id)
         if ending is not None:
             answered_real, ended_real, cause = ending
             ending = (self._our_time(answered_real) if answered_real else None, self._our_time(ended_real), cause)
@@ -378,22 +366,6 @@ class Dialer:
             t.settle(ended)
         await self._settle(active)
 
-    async def _ending(self, channel_id: str) -> tuple[datetime | None, datetime, int | None] | None:
-        try:
-            reply = await self.ami.action({"Action": "DBGet", "Family": ENDINGS_FAMILY, "Key": channel_id})
-        except AmiError:
-            return None
-        rows = reply if isinstance(reply, list) else [reply]
-        value = next((r.get("Val") for r in rows if r.get("Val")), None)
-        return parse_ending(value) if value else None
-
-    async def _forget_endings(self) -> None:
-        """Drop Asterisk's records of ended calls: everything up to now has been accounted for."""
-        try:
-            await self.ami.action({"Action": "DBDelTree", "Family": ENDINGS_FAMILY})
-        except AmiError as exc:
-            log.debug("DBDelTree: %s", exc)
-
     # -- figures ----------------------------------------------------------------------------------
     def _note_line_delay(self, trunk: str) -> None:
         freed = self._freed.get(trunk)
@@ -407,48 +379,3 @@ class Dialer:
                 "ringing": sum(s is AttemptState.ringing for s in states),
                 "answered": sum(s is AttemptState.answered for s in states),
                 **self.stats.figures(self.clock())}
-
-
-class DialerStats:
-    """Live counters: attempts per minute, answer rate, line re-dial delays."""
-
-    def __init__(self) -> None:
-        self.starts: deque[datetime] = deque()
-        self.finished: dict[str, int] = {}
-        self.line_delays: list[float] = []
-        self.inbound = 0
-
-    def started(self, at: datetime) -> None:
-        self.starts.append(at)
-
-    def ended(self, disposition: str, at: datetime) -> None:
-        self.finished[disposition] = self.finished.get(disposition, 0) + 1
-
-    def figures(self, now: datetime) -> dict[str, float | int | dict[str, int]]:
-        while self.starts and (now - self.starts[0]).total_seconds() > 60:
-            self.starts.popleft()
-        total = sum(self.finished.values())
-        answered = self.finished.get("answered", 0)
-        return {"attempts_last_minute": len(self.starts), "ended": total,
-                "answer_rate": round(answered / total, 3) if total else 0.0, "dispositions": dict(self.finished),
-                "max_line_delay": round(max(self.line_delays), 4) if self.line_delays else 0.0}
-
-
-def parse_ending(value: str) -> tuple[datetime | None, datetime, int | None] | None:
-    """``answer epoch|end epoch|cause`` as written by [warroom-hangup]; answer 0 = never answered."""
-    parts = value.split("|")
-    try:
-        answer, end = float(parts[0] or 0), float(parts[1])
-    except (ValueError, IndexError):
-        return None
-    cause = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
-    answered = datetime.fromtimestamp(answer, UTC) if answer > 0 else None
-    return answered, datetime.fromtimestamp(end, UTC), cause
-
-
-def _event_time(headers: dict[str, str]) -> datetime:
-    ts = headers.get("Timestamp")
-    try:
-        return datetime.fromtimestamp(float(ts), UTC) if ts else utcnow()
-    except ValueError:
-        return utcnow()

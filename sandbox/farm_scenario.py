@@ -1,4 +1,4 @@
-"""Generate the phone farm's SIPp UAS scenario (``tests/sipp/farm/farm.xml`` is its rendered copy).
+"""Generate the phone farm's SIPp UAS scenario (``tests/sipp/phonefarm/phonefarm.xml`` is its rendered copy).
 
 One scenario serves every number: it looks the Request-URI user part up in the injection file
 (``-inf numbers.csv -infindex numbers.csv 0`` + ``<lookup>``) and branches on the behaviour found there.

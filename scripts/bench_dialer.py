@@ -24,13 +24,14 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import sessionmaker
 
 from ari_handlers.app import CallHandler, StasisApp
 from db import migrate
-from db.campaigns import Attempt
+from db.campaigns import Attempt, Campaign
 from db.engine import make_engine
 from db.models import Committee, Membership, Person, Unit, UnitKind
 from dialer.campaigns import Selection, change_state, create_campaign, parse_retry
@@ -39,7 +40,7 @@ from dialer.lines import Trunk
 from dialer.rules import CallingRules
 from events.bus import EventBus
 from sandbox.cdr import CdrRecord, read_cdr
-from sandbox.phonefarm import Behaviour, PhoneFarm
+from sandbox.phonefarm import Behaviour, Kind, PhoneFarm
 from warroom.compose import build_ami, build_ari, build_sandbox
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
@@ -57,7 +58,7 @@ def behaviours(n: int, scale: float, seed: int) -> dict[str, Behaviour]:
     out = {}
     for i, kind in enumerate(kinds):
         hold = int(rnd.uniform(20_000, 40_000) * scale)
-        out[f"+9170{i:08d}"] = Behaviour(kind, hold_ms=hold) if kind == "answer" else Behaviour(kind)  # type: ignore[arg-type]
+        out[f"+9170{i:08d}"] = Behaviour(cast(Kind, kind), hold_ms=hold if kind == "answer" else 2000)
     return out
 
 
@@ -128,7 +129,8 @@ async def run_dialer(settings: Settings, numbers: dict[str, Behaviour], lines: i
     done = 0
     while True:
         with sessions() as s:
-            state = s.get(type(c), cid).state.value  # type: ignore[union-attr]
+            campaign = s.get(Campaign, cid)
+            state = campaign.state.value if campaign else "missing"
             done = s.query(Attempt).filter(Attempt.state == "ended").count()
         if state == "completed":
             break

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import random
 import signal
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from sqlalchemy import select
 
 from db.models import Person
-from sandbox.phonefarm import Behaviour, PhoneFarm
+from sandbox.phonefarm import Behaviour, Kind, PhoneFarm
 from warroom.cli_directory import sessions
 from warroom.settings import load_settings
 
@@ -23,7 +23,7 @@ def _mix(rnd: random.Random) -> Behaviour:
     """Most people answer and press keys; some ring out, are busy, or their number is wrong."""
     kind = rnd.choices(["answer", "noanswer", "busy", "congestion", "notfound"], [70, 15, 8, 4, 3])[0]
     if kind != "answer":
-        return Behaviour(kind)  # type: ignore[arg-type]
+        return Behaviour(cast(Kind, kind))
     return Behaviour("answer", digits=rnd.choice(["1", "2", "12", "1", "3"]), hold_ms=rnd.randint(8000, 25000),
                      delay_ms=rnd.randint(2000, 5000), digit_gap_ms=3000)
 

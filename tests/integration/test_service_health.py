@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -44,9 +45,9 @@ def node2(sandbox: Sandbox, tmp_path: Path) -> Iterator[tuple[Settings, Sandbox]
     box.down()
 
 
-async def _health(client: httpx.AsyncClient, want_ok: bool, timeout: float = 15) -> dict:  # type: ignore[type-arg]
+async def _health(client: httpx.AsyncClient, want_ok: bool, timeout: float = 15) -> dict[str, Any]:
     deadline = asyncio.get_running_loop().time() + timeout
-    body: dict = {}  # type: ignore[type-arg]
+    body: dict[str, Any] = {}
     while asyncio.get_running_loop().time() < deadline:
         try:
             resp = await client.get("/healthz")

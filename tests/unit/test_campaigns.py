@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.campaigns import Attempt, CampaignState, Disposition, Target, TargetState
@@ -51,13 +52,14 @@ def test_selection_by_unit_level_post_and_status(session_factory: sessionmaker[S
 def test_bad_campaigns_are_refused(session_factory: sessionmaker[Session], directory: Dir) -> None:
     with session_factory.begin() as s:
         create_campaign(s, name="x", mode="ivr", selection=Selection())
-    cases = [({"name": "x", "mode": "ivr"}, "already exists"), ({"name": "y", "mode": "robo"}, "use ivr or operator"),
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"name": "x", "mode": "ivr"}, "already exists"), ({"name": "y", "mode": "robo"}, "use ivr or operator"),
              ({"name": "y", "mode": "ivr", "selection": Selection(statuses=("hot",))}, "booth status hot"),
              ({"name": "y", "mode": "ivr", "rules": {"window_start": "05:00"}}, "banned")]
     for kwargs, message in cases:
         kwargs.setdefault("selection", Selection())
         with session_factory.begin() as s, pytest.raises(CampaignError, match=message):
-            create_campaign(s, **kwargs)  # type: ignore[arg-type]
+            create_campaign(s, **kwargs)
     with pytest.raises(CampaignError, match="outcome must be one of"):
         parse_retry(["ringing=3/1m"])
     assert parse_retry(["no-answer=2/90s"])["no_answer"] == {"tries": 2, "after": 90}
@@ -134,7 +136,7 @@ def test_invalid_number_marks_phone_and_uses_alternate(session_factory: sessionm
 def test_rules_hold_back_and_remove(session_factory: sessionmaker[Session], directory: Dir) -> None:
     with session_factory.begin() as s:
         c = create_campaign(s, name="hb", mode="ivr", selection=Selection(levels=("booth",)))
-        s.get(Person, directory.people["b1_bla"].id).dnd = True  # type: ignore[union-attr]
+        s.execute(update(Person).where(Person.id == directory.people["b1_bla"].id).values(dnd=True))
     with session_factory.begin() as s:
         campaign = s.get(store.Campaign, c.id)
         assert campaign is not None
@@ -184,5 +186,6 @@ def test_directory_sync_removes_opted_out_and_adds_new_members(session_factory: 
     assert newcomer.id in targets and targets[newcomer.id].state == TargetState.queued
     assert outsider.id not in targets  # does not match the campaign's selection
     with session_factory() as s:
-        assert s.get(store.Campaign, c.id).state == CampaignState.running  # type: ignore[union-attr]
+        campaign = s.get(store.Campaign, c.id)
+        assert campaign is not None and campaign.state == CampaignState.running
         assert s.scalar(select(Committee.id).where(Committee.id == targets[newcomer.id].committee_id))

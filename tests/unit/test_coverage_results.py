@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import BoothResult, BoothStatus, Person, Unit, utcnow
@@ -27,9 +27,11 @@ def directory(session_factory: sessionmaker[Session]) -> Dir:
 
 def test_coverage_figures(session_factory: sessionmaker[Session], directory: Dir) -> None:
     with session_factory.begin() as s:
-        s.get(Person, directory.people["b2_bla"].id).dnd = True  # type: ignore[union-attr]
-        s.get(Person, directory.people["b1_pres"].id).verified_at = utcnow() - timedelta(days=2)  # type: ignore[union-attr]
-        s.get(Person, directory.people["b1_bla"].id).alt_phone = "+919826000005"  # type: ignore[union-attr]
+        people = directory.people
+        s.execute(update(Person).where(Person.id == people["b2_bla"].id).values(dnd=True))
+        s.execute(update(Person).where(Person.id == people["b1_pres"].id).values(
+            verified_at=utcnow() - timedelta(days=2)))
+        s.execute(update(Person).where(Person.id == people["b1_bla"].id).values(alt_phone="+919826000005"))
         ac = directory.units["ac:112"]
         s.add(Unit(key="booth:112:3", kind="booth", name="Empty", number=3, parent_id=directory.units["sector:1"].id,
                    ac_id=ac.id))

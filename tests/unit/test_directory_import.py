@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Change, Committee, Membership, Person, Unit
@@ -108,7 +108,7 @@ def test_same_file_twice_changes_nothing(tmp_path: Path, session_factory: sessio
 
     def snapshot() -> tuple[object, ...]:
         with session_factory() as db:
-            return tuple(tuple(db.execute(select(*m.__table__.c).order_by(m.id)).all())  # type: ignore[attr-defined]
+            return tuple(tuple(db.execute(select(*inspect(m).columns).order_by(inspect(m).primary_key[0])).all())
                          for m in (Unit, Committee, Person, Membership, Change))
 
     before = snapshot()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
@@ -22,7 +24,7 @@ def test_upgrade_from_empty_matches_models(db_engine: Engine) -> None:
     assert migrate.current(db_engine) == migrate.head()
 
 
-def test_sqlite_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_sqlite_pragmas(tmp_path: Path) -> None:
     from db.engine import make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path}/x.db")

@@ -24,6 +24,7 @@ def test_injection_file_rows() -> None:
 
 @pytest.mark.parametrize(("behaviours", "message"), [
     ({"+91900": Behaviour("answer", digits="12a")}, r"\+91900: digits '12a' has keys that are not 0-9"),
+    # a kind outside the Literal on purpose: bad input from a caller that is not type-checked
     ({"+91900": Behaviour("ringing")}, r"\+91900: unknown behaviour 'ringing'"),  # type: ignore[arg-type]
     ({"+91900": Behaviour("answer", hold_ms=-1)}, r"\+91900: durations must not be negative"),
     ({"+91900": Behaviour("busy", digits="1")}, r"\+91900: only 'answer' phones press digits"),
@@ -52,5 +53,5 @@ def test_parse_log() -> None:
 
 
 def test_committed_scenario_is_current() -> None:
-    assert (SIPP / "farm" / "farm.xml").read_text() == render(DEFAULT_PCAPS), \
-        "tests/sipp/farm/farm.xml is stale: regenerate it (tests/sipp/README.md)"
+    assert (SIPP / "phonefarm" / "phonefarm.xml").read_text() == render(DEFAULT_PCAPS), \
+        "tests/sipp/phonefarm/phonefarm.xml is stale: regenerate it (tests/sipp/README.md)"
