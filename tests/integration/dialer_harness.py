@@ -123,7 +123,7 @@ async def start_harness(settings: Settings, tmp: Path, numbers: dict[str, str], 
                           ring_timeout=ring_timeout, settle_seconds=1.0, poll_interval=0.5, reconcile_grace=0.5)
     dialer = Dialer(ami, bus, sessions, config, clock=clock or daytime_clock())
     ari = build_ari(settings.asterisk, bus)
-    StasisApp(ari, bus, {"dialer": Hold, "operator": Hold})
+    StasisApp(ari, bus, {"dialer": Hold, "operator": Hold, "hotline": Hold})
     await ami.start()
     await ari.start()
     assert await ami.wait_up(10), f"AMI did not come up: {ami.detail}"

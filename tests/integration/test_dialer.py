@@ -31,6 +31,7 @@ BEHAVIOURS = {
     "+919000000006": Behaviour("noanswer"),
     "+919000000007": Behaviour("hangup", hold_ms=500),
 }
+INBOUND_CALLER = Path(__file__).resolve().parents[1] / "sipp" / "uac_inbound" / "uac_inbound.xml"
 FarmFactory = Callable[[dict[str, Behaviour]], PhoneFarm]
 EXPECTED = {
     "+919000000001": Disposition.answered, "+919000000002": Disposition.busy,
@@ -115,6 +116,35 @@ async def test_line_cap_holds_against_asterisk(sandbox: Sandbox, settings: Setti
         assert phones.answered_count() == 12
         assert h.dialer.stats.line_delays and max(h.dialer.stats.line_delays) < 1.0
     finally:
+        await stop_harness(h)
+
+
+async def test_inbound_calls_count_against_the_lines(sandbox: Sandbox, settings: Settings, tmp_path: Path,
+                                                     farm: FarmFactory) -> None:
+    numbers = {f"+91900003{i:04d}": Behaviour("answer", hold_ms=1500) for i in range(10)}
+    farm(numbers)
+    h = await start_harness(settings, tmp_path, {n: n for n in numbers}, lines=4)
+    callers = [await asyncio.create_subprocess_exec(
+        "sipp", "-sf", str(INBOUND_CALLER), "-s", "100", f"127.0.0.1:{settings.asterisk.sip_port}", "-i", "127.0.0.1",
+        "-p", str(17500 + i), "-mp", str(17600 + 10 * i), "-m", "1", "-d", "8000", "-nostdin", "-timeout", "30s",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL) for i in range(2)]
+    trunk = h.dialer.lines.trunks["lines"]
+    try:
+        await h.until(lambda: len(trunk.inbound) == 2, 10, "two inbound calls on the lines")
+        cid = h.campaign("inbound")
+        await h.until(lambda: len(h.attempts(cid)) >= 2, 10, "outbound calls")
+        while len(trunk.inbound) == 2:  # while the two booth workers hold on, only two lines dial out
+            assert len(trunk.outbound) <= 2
+            assert await channel_count(h.ami) <= 4
+            await asyncio.sleep(0.1)
+        await h.until(lambda: h.campaign_state(cid) == "completed", 60, "campaign end")
+        codes = [await asyncio.wait_for(c.wait(), 20) for c in callers]
+        assert codes == [0, 0], "an inbound caller's call did not go as scripted"
+        assert h.dialer.stats.inbound == 2
+    finally:
+        for c in callers:
+            if c.returncode is None:
+                c.kill()
         await stop_harness(h)
 
 
