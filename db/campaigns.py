@@ -8,10 +8,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.models import Base, utcnow
+from db.models import Base, enum_column, utcnow
 from db.types import UtcDateTime
 
 
@@ -52,17 +52,13 @@ class Disposition(enum.StrEnum):
     cancelled = "cancelled"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=20, validate_strings=True)
-
-
 class Campaign(Base):
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
-    mode: Mapped[CampaignMode] = mapped_column(_enum(CampaignMode, "campaign_mode"))
-    state: Mapped[CampaignState] = mapped_column(_enum(CampaignState, "campaign_state"),
+    mode: Mapped[CampaignMode] = mapped_column(enum_column(CampaignMode, "campaign_mode"))
+    state: Mapped[CampaignState] = mapped_column(enum_column(CampaignState, "campaign_state"),
                                                  default=CampaignState.draft, index=True)
     priority: Mapped[int] = mapped_column(Integer, default=5)
     starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -96,7 +92,7 @@ class Target(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     committee_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id", ondelete="SET NULL"))
     booth_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
-    state: Mapped[TargetState] = mapped_column(_enum(TargetState, "target_state"), default=TargetState.queued)
+    state: Mapped[TargetState] = mapped_column(enum_column(TargetState, "target_state"), default=TargetState.queued)
     next_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     tries: Mapped[int] = mapped_column(Integer, default=0)
     # tries per disposition, for the retry policy: {"no_answer": 2, "busy": 1}
@@ -127,8 +123,8 @@ class Attempt(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     phone: Mapped[str] = mapped_column(String(20), index=True)
     trunk: Mapped[str] = mapped_column(String(60))
-    state: Mapped[AttemptState] = mapped_column(_enum(AttemptState, "attempt_state"), default=AttemptState.dialing)
-    disposition: Mapped[Disposition | None] = mapped_column(_enum(Disposition, "disposition"))
+    state: Mapped[AttemptState] = mapped_column(enum_column(AttemptState, "attempt_state"), default=AttemptState.dialing)
+    disposition: Mapped[Disposition | None] = mapped_column(enum_column(Disposition, "disposition"))
     cause: Mapped[int | None] = mapped_column(Integer)          # Q.850 hangup cause
     sip_status: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(Text)

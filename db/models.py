@@ -68,7 +68,8 @@ class MemberStatus(enum.StrEnum):
     opted_out = "opted_out"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
+def enum_column(cls: type[enum.Enum], name: str) -> Enum:
+    """An enum stored as its value in a short string column (portable: no native PG enum types)."""
     return Enum(cls, name=name, native_enum=False, length=20, validate_strings=True)
 
 
@@ -80,7 +81,7 @@ class Unit(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[UnitKind] = mapped_column(_enum(UnitKind, "unit_kind"), index=True)
+    kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, "unit_kind"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     ac_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -90,8 +91,8 @@ class Unit(Base):
     voter_count: Mapped[int | None] = mapped_column(Integer)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    computed_status: Mapped[BoothStatus | None] = mapped_column(_enum(BoothStatus, "booth_status"))
-    status_override: Mapped[BoothStatus | None] = mapped_column(_enum(BoothStatus, "booth_status_override"))
+    computed_status: Mapped[BoothStatus | None] = mapped_column(enum_column(BoothStatus, "booth_status"))
+    status_override: Mapped[BoothStatus | None] = mapped_column(enum_column(BoothStatus, "booth_status_override"))
     override_reason: Mapped[str | None] = mapped_column(Text)
     override_by: Mapped[str | None] = mapped_column(String(100))
     override_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -129,7 +130,7 @@ class Person(Base):
     phone_invalid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     alt_phone_invalid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     language: Mapped[str] = mapped_column(String(5), default="hi")
-    status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus, "member_status"),
+    status: Mapped[MemberStatus] = mapped_column(enum_column(MemberStatus, "member_status"),
                                                  default=MemberStatus.active, index=True)
     consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     consent_source: Mapped[str | None] = mapped_column(String(100))
