@@ -123,7 +123,8 @@ class Attempt(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     phone: Mapped[str] = mapped_column(String(20), index=True)
     trunk: Mapped[str] = mapped_column(String(60))
-    state: Mapped[AttemptState] = mapped_column(enum_column(AttemptState, "attempt_state"), default=AttemptState.dialing)
+    state: Mapped[AttemptState] = mapped_column(enum_column(AttemptState, "attempt_state"),
+                                                default=AttemptState.dialing)
     disposition: Mapped[Disposition | None] = mapped_column(enum_column(Disposition, "disposition"))
     cause: Mapped[int | None] = mapped_column(Integer)          # Q.850 hangup cause
     sip_status: Mapped[int | None] = mapped_column(Integer)
