@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.campaigns import Attempt, AttemptState, Campaign, CampaignState, Disposition, Target, TargetState
-from db.models import Committee, Person, Unit, UnitKind, utcnow
+from db.models import Committee, Person, Unit, UnitKind
 from dialer.campaigns import DEFAULT_RETRY
 from dialer.rules import CallingRules, Facts, Verdict, day_start
 from directory.outcomes import Outcome, apply_outcome
@@ -215,6 +215,3 @@ def run(sessions: sessionmaker[Session], fn: Any, *args: Any, **kwargs: Any) -> 
     with sessions.begin() as session:
         return fn(session, *args, **kwargs)
 
-
-__all__ = ["AcIndex", "Due", "Launch", "begin_attempt", "due_targets", "finish_attempt", "finish_campaigns",
-           "hold_back", "mark_state", "open_attempts", "phone_for", "run", "running_campaigns", "utcnow"]

@@ -95,6 +95,7 @@ def import_results(sessions: sessionmaker[Session], path: Path, rules: StatusRul
             _, ac_no, booth_no = key.split(":")  # booth:<ac>:<booth>
             booths[(int(ac_no), int(booth_no))] = uid
         elections = {(y, k): eid for eid, y, k in session.execute(select(Election.id, Election.year, Election.kind))}
+        stored = {(r.booth_id, r.election_id): r for r in session.scalars(select(BoothResult))}
         touched: set[int] = set()
         for line, raw in table.rows:
             summary.rows += 1
@@ -114,11 +115,11 @@ def import_results(sessions: sessionmaker[Session], path: Path, rules: StatusRul
                 session.add(election)
                 session.flush()
                 eid = elections[(row_year, row_kind)] = election.id
-            existing = session.scalar(select(BoothResult).where(BoothResult.booth_id == booth_id,
-                                                                BoothResult.election_id == eid))
+            existing = stored.get((booth_id, eid))
             if existing is None:
-                session.add(BoothResult(booth_id=booth_id, election_id=eid, electors=electors, votes_polled=polled,
-                                        party_votes=parties))
+                stored[(booth_id, eid)] = result = BoothResult(booth_id=booth_id, election_id=eid, electors=electors,
+                                                               votes_polled=polled, party_votes=parties)
+                session.add(result)
                 summary.created += 1
             elif (existing.electors, existing.votes_polled, existing.party_votes) != (electors, polled, parties):
                 existing.electors, existing.votes_polled, existing.party_votes = electors, polled, parties

@@ -157,7 +157,7 @@ async def run_dialer(settings: Settings, numbers: dict[str, Behaviour], lines: i
     return figures
 
 
-def run_callfiles(settings: Settings, numbers: dict[str, Behaviour], lines: int, ring: float, spool: Path,
+def run_callfiles(numbers: dict[str, Behaviour], lines: int, ring: float, spool: Path,
                   log_dir: Path, uid: int, gid: int) -> dict[str, float]:
     """Broadcast-tool style: batches of ``lines`` call files; the next batch when the last has ended."""
     outgoing, tmp = spool / "outgoing", spool / "tmp"
@@ -216,7 +216,7 @@ def main() -> None:
             print("call files in batches of the line count", file=sys.stderr)
             uid, gid = box.asterisk_ids()
             spool = box.host_path(box.dirs().spool)
-            theirs = run_callfiles(settings, numbers, args.lines, ring, spool, log_dir, uid, gid)
+            theirs = run_callfiles(numbers, args.lines, ring, spool, log_dir, uid, gid)
     finally:
         farm.stop()
         box.down()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import migrate
 from db.engine import make_engine
 from sandbox.asterisk import Sandbox, SandboxError
+from sandbox.phonefarm import Behaviour, PhoneFarm
 from warroom.compose import build_sandbox
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
@@ -51,6 +52,27 @@ def sandbox(settings: Settings) -> Iterator[Sandbox]:
         pytest.fail(f"the Asterisk sandbox could not start: {exc}", pytrace=False)
     yield box
     box.down()
+
+
+FarmFactory = Callable[[dict[str, Behaviour]], PhoneFarm]
+
+
+@pytest.fixture
+def phone_farm(settings: Settings, tmp_path: Path) -> Iterator[FarmFactory]:
+    """Start a SIPp phone farm on the test trunk with a behaviour per number: ``phone_farm({number: ...})``.
+    Every farm started is stopped after the test."""
+    farms: list[PhoneFarm] = []
+
+    def start(behaviours: dict[str, Behaviour]) -> PhoneFarm:
+        farm = PhoneFarm(behaviours, port=settings.asterisk.farm_port, media_port=16000,
+                         workdir=tmp_path / f"farm{len(farms)}")
+        farm.start()
+        farms.append(farm)
+        return farm
+
+    yield start
+    for farm in farms:
+        farm.stop()
 
 
 # -- databases: every DB test runs on SQLite and on PostgreSQL ------------------------------------------

@@ -13,7 +13,8 @@ from directory.demo import DemoSpec, load_demo
 from directory.reader import FileFormatError
 from directory.results import import_results, set_override
 from directory.status import StatusRules
-from warroom.cli_directory import directory_app, sessions
+from warroom.cli_db import sessions
+from warroom.cli_directory import directory_app
 from warroom.settings import Settings, load_settings
 
 booths_app = typer.Typer(help="Polling booths: past results and their status (strong / weak / swing).",

@@ -8,11 +8,8 @@ from typing import Annotated, Any
 
 import typer
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
-from db import migrate
 from db.campaigns import Campaign
-from db.engine import make_engine
 from dialer.campaigns import (
     CampaignError,
     Selection,
@@ -24,17 +21,12 @@ from dialer.campaigns import (
     progress,
     resolve_units,
 )
+from warroom.cli_db import sessions
 from warroom.compose import calling_rules
 from warroom.settings import load_settings
 
 campaign_app = typer.Typer(help="Campaigns: who to call, when, and how.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-
-
-def _sessions() -> sessionmaker[Session]:
-    engine = make_engine(load_settings().resolved_database_url())
-    migrate.upgrade(engine)
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 def _fail(message: str) -> None:
@@ -75,9 +67,9 @@ def create(
 ) -> None:
     """Create a campaign (draft) with its targets chosen from the directory; `start` sets it going."""
     settings = load_settings()
-    sessions = _sessions()
+    factory = sessions()
     try:
-        with sessions.begin() as s:
+        with factory.begin() as s:
             units = resolve_units(s, list(unit or []) + [f"ac:{n}" for n in ac or []])
             rules: dict[str, Any] = {}
             if window:
@@ -108,7 +100,7 @@ def create(
 @campaign_app.command("list")
 def list_(as_json: JsonOpt = False) -> None:
     """All campaigns with their progress."""
-    with _sessions()() as s:
+    with sessions()() as s:
         rows = [campaign_summary(c, progress(s, c.id)) for c in s.scalars(select(Campaign).order_by(Campaign.id))]
     if as_json:
         typer.echo(json.dumps(rows))
@@ -125,7 +117,7 @@ def list_(as_json: JsonOpt = False) -> None:
 def show(campaign: str, as_json: JsonOpt = False) -> None:
     """One campaign: settings, progress, dispositions, and what holds targets back."""
     try:
-        with _sessions()() as s:
+        with sessions()() as s:
             c = get_campaign(s, campaign)
             out = campaign_summary(c, progress(s, c.id))
     except CampaignError as exc:
@@ -146,7 +138,7 @@ def show(campaign: str, as_json: JsonOpt = False) -> None:
 def _state_command(action: str) -> None:
     def command(campaign: str, as_json: JsonOpt = False) -> None:
         try:
-            with _sessions().begin() as s:
+            with sessions().begin() as s:
                 c = change_state(s, campaign, action)
                 out = campaign_summary(c)
         except CampaignError as exc:

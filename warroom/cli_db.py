@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 
 from db import migrate
 from db.engine import make_engine
@@ -10,6 +11,13 @@ from warroom.settings import load_settings
 
 db_app = typer.Typer(help="The database (SQLite by default; WARROOM_DATABASE_URL for PostgreSQL).",
                      no_args_is_help=True)
+
+
+def sessions() -> sessionmaker[Session]:
+    """Sessions on the configured database, its schema brought up to date first (for CLI commands)."""
+    engine = make_engine(load_settings().resolved_database_url())
+    migrate.upgrade(engine)
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 @db_app.command("upgrade")

@@ -9,25 +9,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
-from db import migrate
-from db.engine import make_engine
 from directory.exporter import export_rows, write_csv, write_xlsx
 from directory.importer import ImportOptions, ImportSummary, Rejection, import_file
 from directory.reader import FileFormatError
 from directory.rows import COLUMNS
-from warroom.settings import load_settings
+from warroom.cli_db import sessions
 
 directory_app = typer.Typer(help="The committee directory: import, export, coverage.", no_args_is_help=True)
-
-
-def sessions() -> sessionmaker[Session]:
-    """Sessions on the configured database, its schema brought up to date first."""
-    engine = make_engine(load_settings().resolved_database_url())
-    migrate.upgrade(engine)
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 def _count_rows(path: Path) -> int | None:

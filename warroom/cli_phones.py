@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from db.models import Person
 from sandbox.phonefarm import Behaviour, Kind, PhoneFarm
-from warroom.cli_directory import sessions
+from warroom.cli_db import sessions
 from warroom.settings import load_settings
 
 phones_app = typer.Typer(help="Simulated phones (SIPp) answering the sandbox's phone lines, for the demo.",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from db.models import Person
 from directory.feed import record_change
 from sandbox.asterisk import Sandbox
 from sandbox.cdr import read_cdr
-from sandbox.phonefarm import Behaviour, PhoneFarm
+from sandbox.phonefarm import Behaviour
+from tests.conftest import FarmFactory
 from tests.integration.dialer_harness import FAST_RETRY, channel_count, start_harness, stop_harness
 from warroom.settings import Settings
 
@@ -32,7 +32,6 @@ BEHAVIOURS = {
     "+919000000007": Behaviour("hangup", hold_ms=500),
 }
 INBOUND_CALLER = Path(__file__).resolve().parents[1] / "sipp" / "uac_inbound" / "uac_inbound.xml"
-FarmFactory = Callable[[dict[str, Behaviour]], PhoneFarm]
 EXPECTED = {
     "+919000000001": Disposition.answered, "+919000000002": Disposition.busy,
     "+919000000003": Disposition.congestion, "+919000000004": Disposition.invalid_number,
@@ -41,24 +40,9 @@ EXPECTED = {
 }
 
 
-@pytest.fixture
-def farm(settings: Settings, tmp_path: Path) -> Iterator[Callable[[dict[str, Behaviour]], PhoneFarm]]:
-    farms: list[PhoneFarm] = []
-
-    def start(behaviours: dict[str, Behaviour]) -> PhoneFarm:
-        f = PhoneFarm(behaviours, port=settings.asterisk.farm_port, media_port=16100, workdir=tmp_path / "farm")
-        f.start()
-        farms.append(f)
-        return f
-
-    yield start
-    for f in farms:
-        f.stop()
-
-
 async def test_each_sip_behaviour_maps_to_its_disposition_and_retries_follow_policy(
-        sandbox: Sandbox, settings: Settings, tmp_path: Path, farm: FarmFactory) -> None:
-    phones = farm(BEHAVIOURS)
+        sandbox: Sandbox, settings: Settings, tmp_path: Path, phone_farm: FarmFactory) -> None:
+    phones = phone_farm(BEHAVIOURS)
     h = await start_harness(settings, tmp_path, {n: n for n in BEHAVIOURS})
     try:
         cid = h.campaign("sip", retry=FAST_RETRY, use_alternate=False)
@@ -100,9 +84,9 @@ async def test_each_sip_behaviour_maps_to_its_disposition_and_retries_follow_pol
 
 
 async def test_line_cap_holds_against_asterisk(sandbox: Sandbox, settings: Settings, tmp_path: Path,
-                                               farm: FarmFactory) -> None:
+                                               phone_farm: FarmFactory) -> None:
     numbers = {f"+91900001{i:04d}": Behaviour("answer", hold_ms=1500) for i in range(12)}
-    phones = farm(numbers)
+    phones = phone_farm(numbers)
     h = await start_harness(settings, tmp_path, {n: n for n in numbers}, lines=4)
     try:
         cid = h.campaign("cap")
@@ -120,9 +104,9 @@ async def test_line_cap_holds_against_asterisk(sandbox: Sandbox, settings: Setti
 
 
 async def test_inbound_calls_count_against_the_lines(sandbox: Sandbox, settings: Settings, tmp_path: Path,
-                                                     farm: FarmFactory) -> None:
+                                                     phone_farm: FarmFactory) -> None:
     numbers = {f"+91900003{i:04d}": Behaviour("answer", hold_ms=1500) for i in range(10)}
-    farm(numbers)
+    phone_farm(numbers)
     h = await start_harness(settings, tmp_path, {n: n for n in numbers}, lines=4)
     callers = [await asyncio.create_subprocess_exec(
         "sipp", "-sf", str(INBOUND_CALLER), "-s", "100", f"127.0.0.1:{settings.asterisk.sip_port}", "-i", "127.0.0.1",
@@ -150,8 +134,8 @@ async def test_inbound_calls_count_against_the_lines(sandbox: Sandbox, settings:
 
 async def test_rules_stop_calls_outside_window_and_in_silence(sandbox: Sandbox, settings: Settings,
                                                               tmp_path: Path,
-                                                              farm: FarmFactory) -> None:
-    phones = farm({"+919000000101": Behaviour("answer", hold_ms=500)})
+                                                              phone_farm: FarmFactory) -> None:
+    phones = phone_farm({"+919000000101": Behaviour("answer", hold_ms=500)})
     def night() -> datetime:
         return datetime.now(UTC).replace(hour=18, minute=0)  # 23:30 IST
 
@@ -177,10 +161,10 @@ async def test_rules_stop_calls_outside_window_and_in_silence(sandbox: Sandbox, 
 
 
 async def test_member_opted_out_mid_campaign_is_not_called_again(
-        sandbox: Sandbox, settings: Settings, tmp_path: Path, farm: FarmFactory) -> None:
+        sandbox: Sandbox, settings: Settings, tmp_path: Path, phone_farm: FarmFactory) -> None:
     from dialer.sync import DirectorySync
 
-    phones = farm({"+919000000201": Behaviour("noanswer"), "+919000000202": Behaviour("noanswer")})
+    phones = phone_farm({"+919000000201": Behaviour("noanswer"), "+919000000202": Behaviour("noanswer")})
     h = await start_harness(settings, tmp_path, {"a": "+919000000201", "b": "+919000000202"}, ring_timeout=2)
     sync = DirectorySync(h.sessions, interval=0.2, on_change=h.dialer.wake)
     await sync.start()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from db.campaigns import Attempt, Disposition
 from sandbox.asterisk import Sandbox
 from sandbox.cdr import read_cdr
 from sandbox.phonefarm import Behaviour, PhoneFarm
+from tests.conftest import FarmFactory
 from tests.integration.dialer_harness import FAST_RETRY, Harness, start_harness, stop_harness
 from warroom.settings import Settings
 
@@ -22,11 +22,8 @@ NUMBERS = {f"+91900002{i:04d}": Behaviour("answer", hold_ms=2500) for i in range
 
 
 @pytest.fixture
-def farm(settings: Settings, tmp_path: Path) -> Iterator[PhoneFarm]:
-    f = PhoneFarm(NUMBERS, port=settings.asterisk.farm_port, media_port=16200, workdir=tmp_path / "farm")
-    f.start()
-    yield f
-    f.stop()
+def farm(phone_farm: FarmFactory) -> PhoneFarm:
+    return phone_farm(NUMBERS)
 
 
 def _no_overlap_per_phone(attempts: list[Attempt]) -> None:

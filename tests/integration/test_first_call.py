@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -16,36 +14,17 @@ from ari_handlers.app import CallHandler, StasisApp
 from events.bus import EventBus
 from events.types import AriEvent
 from sandbox.asterisk import Sandbox
-from sandbox.phonefarm import Behaviour, PhoneFarm
+from sandbox.phonefarm import Behaviour
+from tests.conftest import FarmFactory
+from tests.integration.dialer_harness import channel_count
 from warroom.compose import build_ami, build_ari
 from warroom.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def phone_farm(settings: Settings, tmp_path: Path) -> Iterator[Callable[[dict[str, Behaviour]], PhoneFarm]]:
-    farms: list[PhoneFarm] = []
-
-    def start(behaviours: dict[str, Behaviour]) -> PhoneFarm:
-        farm = PhoneFarm(behaviours, port=settings.asterisk.farm_port, media_port=16000, workdir=tmp_path)
-        farm.start()
-        farms.append(farm)
-        return farm
-
-    yield start
-    for farm in farms:
-        farm.stop()
-
-
-async def _channel_count(ami: AmiClient) -> int:
-    reply = await ami.action({"Action": "CoreShowChannels"})
-    events = reply if isinstance(reply, list) else [reply]
-    return sum(1 for e in events if e.get("Event") == "CoreShowChannel")
-
-
 async def test_originate_answer_dtmf_and_clean_end(
-    sandbox: Sandbox, settings: Settings, phone_farm: Callable[[dict[str, Behaviour]], PhoneFarm]
+    sandbox: Sandbox, settings: Settings, phone_farm: FarmFactory
 ) -> None:
     farm = phone_farm({"9100001": Behaviour("answer", digits="1", delay_ms=300, hold_ms=15000)})
     bus = EventBus()
@@ -93,10 +72,10 @@ async def test_originate_answer_dtmf_and_clean_end(
         assert handlers[0].channel_id == channel_id  # the id we chose is the channel's id
         assert [t[1] for t in handlers[0].transitions] == ["in_app", "hanging_up"]
         for _ in range(50):
-            if await _channel_count(ami) == 0:
+            if await channel_count(ami) == 0:
                 break
             await asyncio.sleep(0.1)
-        assert await _channel_count(ami) == 0, "Asterisk still has channels after the call"
+        assert await channel_count(ami) == 0, "Asterisk still has channels after the call"
         calls = farm.calls()
         assert len(calls) == 1 and calls[0].number == "9100001" and calls[0].answered
     finally:
