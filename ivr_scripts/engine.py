@@ -1,0 +1,269 @@
+"""The IVR interpreter: a pure state machine over one script for one call.
+
+It knows nothing of Asterisk. Inputs are what happened on the call (``start``, ``digit``, ``played``,
+``timeout``, ``recorded``, ``ticket_opened``, ``hangup``); outputs are the actions to carry out (play a
+prompt, wait for a key, record, store an answer, open a ticket, opt the member out, join the operators'
+queue, hang up). The ARI handler
+carries the actions out and feeds events back, so the whole call logic is unit- and property-tested here.
+
+Phases: ``new`` -> ``playing`` (a prompt nobody may interrupt; keys pressed are kept for the next
+question: type-ahead) / ``asking`` (a question: a key stops it) -> ``waiting`` (for a key, with a
+timeout) / ``recording`` / ``ticketing`` -> ... -> ``queued`` (handed to the operators) / ``closing`` (hanging up) ->
+``done``. The result is ``completed`` (an end was reached), ``opted_out``, ``transferred`` or, when the
+caller hangs up before any of those, ``partial``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ivr_scripts.model import Ask, Branch, End, OptOut, Record, Say, Script, Step, Ticket, Transfer
+from ivr_scripts.render import evaluate, render
+
+MAX_HOPS = 50          # steps taken without the caller doing anything (a guard; validation forbids loops)
+MAX_TYPEAHEAD = 8
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Something to say: ``key`` names it for recorded prompts (``script/step/part``)."""
+
+    key: str
+    text: str
+    language: str
+    file: str | None = None
+
+
+@dataclass(frozen=True)
+class Play:
+    prompt: Prompt
+    barge_in: bool
+
+
+@dataclass(frozen=True)
+class StopPlay:
+    pass
+
+
+@dataclass(frozen=True)
+class WaitForKey:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class StartRecording:
+    step: str
+    max_seconds: int
+    silence_seconds: int
+    beep: bool
+
+
+@dataclass(frozen=True)
+class SaveAnswer:
+    step: str
+    question: str
+    key: str
+    value: str | None
+    valid: bool
+
+
+@dataclass(frozen=True)
+class OptOutMember:
+    pass
+
+
+@dataclass(frozen=True)
+class OpenTicket:
+    category: str | None
+    note_step: str | None
+
+
+@dataclass(frozen=True)
+class JoinQueue:
+    note: str
+
+
+@dataclass(frozen=True)
+class HangUp:
+    pass
+
+
+Action = Play | StopPlay | WaitForKey | StartRecording | SaveAnswer | OptOutMember | OpenTicket | JoinQueue | HangUp
+
+
+@dataclass
+class Engine:
+    """One call through one script. ``context`` is what the templates see; answers are added to it."""
+
+    script: Script
+    language: str
+    context: dict[str, Any]
+    phase: str = "new"
+    step: Step | None = None
+    result: str | None = None
+    typeahead: list[str] = field(default_factory=list)
+    _then: str = ""
+    _tries: int = 0
+
+    def __post_init__(self) -> None:
+        if self.language not in self.script.languages:
+            self.language = self.script.languages[0]
+        self.context = {**self.context, "answers": dict(self.context.get("answers") or {})}
+
+    @property
+    def answers(self) -> dict[str, str]:
+        return dict(self.context["answers"])
+
+    @property
+    def done(self) -> bool:
+        return self.phase == "done"
+
+    @property
+    def state(self) -> str:
+        """Phase and step, e.g. ``waiting@ready``: what the call is doing now."""
+        return f"{self.phase}@{self.step.id}" if self.step else self.phase
+
+    # -- inputs -----------------------------------------------------------------------------------
+    def start(self) -> list[Action]:
+        if self.phase != "new":
+            return []
+        return self._enter(self.script.steps[0].id, 0)
+
+    def digit(self, key: str) -> list[Action]:
+        if self.phase == "asking":
+            return [StopPlay(), *self._key(key)]
+        if self.phase == "waiting":
+            return self._key(key)
+        if self.phase == "playing" and len(self.typeahead) < MAX_TYPEAHEAD:
+            self.typeahead.append(key)
+        return []
+
+    def played(self) -> list[Action]:
+        if self.phase not in ("playing", "asking"):
+            return []
+        step, then = self.step, self._then
+        assert step is not None
+        if then == "wait" and isinstance(step, Ask):
+            self.phase = "waiting"
+            return [WaitForKey(step.timeout)]
+        if then == "reask":
+            return self._play(step, "text", "wait", barge_in=True)
+        if then == "record" and isinstance(step, Record):
+            self.phase = "recording"
+            return [StartRecording(step.id, step.max_seconds, step.silence_seconds, step.beep)]
+        if then == "queue":
+            return self._queue(step)
+        if then == "hangup":
+            self.phase = "closing"
+            return [HangUp()]
+        return self._advance(step, 0)
+
+    def timeout(self) -> list[Action]:
+        return self._fail("no_input") if self.phase == "waiting" else []
+
+    def recorded(self) -> list[Action]:
+        if self.phase != "recording":
+            return []
+        assert self.step is not None
+        return self._advance(self.step, 0)
+
+    def ticket_opened(self, number: int | None, category: str | None) -> list[Action]:
+        """The ticket asked for by :class:`OpenTicket` exists (``number`` None: it could not be made)."""
+        if self.phase != "ticketing":
+            return []
+        assert self.step is not None
+        self.context["ticket"] = {"number": number, "category": category}
+        return self._advance(self.step, 0)
+
+    def hangup(self) -> str:
+        """The call is over (either side hung up): the survey's result, decided once."""
+        if self.phase != "done":
+            self.result = self.result or "partial"
+            self.phase = "done"
+        assert self.result is not None
+        return self.result
+
+    # -- steps ------------------------------------------------------------------------------------
+    def prompt(self, step: Step, part: str) -> Prompt:
+        """A step's text (``text``, ``invalid``, ``no_input``) rendered in the call's language."""
+        source = step.texts()[part][self.language]
+        file = step.file.get(self.language) if part == "text" else None
+        return Prompt(f"{self.script.name}/{step.id}/{part}", render(source, self.context), self.language, file)
+
+    def _play(self, step: Step, part: str, then: str, *, barge_in: bool) -> list[Action]:
+        self.phase, self._then = ("asking" if barge_in else "playing"), then
+        return [Play(self.prompt(step, part), barge_in)]
+
+    def _enter(self, step_id: str, hops: int) -> list[Action]:
+        if hops > MAX_HOPS:
+            self.phase = "closing"
+            return [HangUp()]
+        step = self.script.step(step_id)
+        self.step, self._tries = step, 0
+        if isinstance(step, Say):
+            return self._play(step, "text", "next", barge_in=False)
+        if isinstance(step, Ask):
+            if self.typeahead:
+                return self._key(self.typeahead.pop(0))
+            return self._play(step, "text", "wait", barge_in=True)
+        if isinstance(step, Record):
+            return self._play(step, "text", "record", barge_in=False)
+        if isinstance(step, Branch):
+            for case in step.cases:
+                if case.when is None or evaluate(case.when, self.context):
+                    return self._enter(case.goto, hops + 1)
+            return self._advance(step, hops + 1)
+        if isinstance(step, Transfer):
+            self.result = "transferred"
+            return self._play(step, "text", "queue", barge_in=False) if step.text else self._queue(step)
+        if isinstance(step, OptOut):
+            self.result = "opted_out"
+            return [OptOutMember(), *self._play(step, "text", "hangup", barge_in=False)]
+        if isinstance(step, Ticket):
+            category = self.script.step(step.category)
+            key = self.context["answers"].get(step.category)
+            value = category.values.get(key, key) if isinstance(category, Ask) and key else None
+            self.phase = "ticketing"
+            return [OpenTicket(value, step.note)]
+        assert isinstance(step, End)
+        self.result = "completed"
+        if step.text:
+            return self._play(step, "text", "hangup", barge_in=False)
+        self.phase = "closing"
+        return [HangUp()]
+
+    def _advance(self, step: Step, hops: int) -> list[Action]:
+        nxt = self.script.next_of(step)
+        if nxt is None:  # ran off the end of the script: that is a finished call too
+            self.result = self.result or "completed"
+            self.phase = "closing"
+            return [HangUp()]
+        return self._enter(nxt, hops)
+
+    def _queue(self, step: Step) -> list[Action]:
+        self.phase = "queued"
+        note = render(step.note, self.context) if isinstance(step, Transfer) and step.note else ""
+        return [JoinQueue(note)]
+
+    def _key(self, key: str) -> list[Action]:
+        step = self.step
+        assert isinstance(step, Ask)
+        valid = key in step.keys
+        saved = SaveAnswer(step.id, step.label, key, step.values.get(key) if valid else None, valid)
+        if not valid:
+            return [saved, *self._fail("invalid")]
+        self.context["answers"][step.id] = key
+        goto = step.keys[key]
+        return [saved, *(self._enter(goto, 0) if goto else self._advance(step, 0))]
+
+    def _fail(self, why: str) -> list[Action]:
+        step = self.step
+        assert isinstance(step, Ask)
+        self._tries += 1
+        if self._tries > step.retries:
+            return self._enter(step.on_fail, 0) if step.on_fail else self._advance(step, 0)
+        message = step.invalid if why == "invalid" else step.no_input
+        if message:
+            return self._play(step, why, "reask", barge_in=True)
+        return self._play(step, "text", "wait", barge_in=True)

@@ -1,0 +1,60 @@
+"""The scripts a war room has: the built-in ones shipped here plus a folder of its own, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from ivr_scripts.loader import load_script
+from ivr_scripts.model import Script
+from ivr_scripts.problems import ScriptInvalid
+
+BUILTIN_DIR = Path(__file__).resolve().parent / "scripts"
+# which script a booth's status gets when a campaign names none for it
+DEFAULT_BY_STATUS = {"strong": "strong", "weak": "weak", "swing": "swing", "unknown": "general"}
+STATUSES = tuple(DEFAULT_BY_STATUS)
+
+
+class UnknownScript(LookupError):
+    pass
+
+
+class ScriptLibrary:
+    """Scripts by name, loaded and checked once. A war room's own folder may replace a built-in script by
+    giving its file the same ``name``."""
+
+    def __init__(self, dirs: list[Path] | None = None) -> None:
+        self.dirs = [BUILTIN_DIR, *(dirs or [])]
+        self._scripts: dict[str, Script] = {}
+        self.problems: list[ScriptInvalid] = []
+        self.reload()
+
+    def reload(self) -> None:
+        """Read every ``*.yaml`` in the folders; scripts with problems are left out and kept in
+        ``problems`` (the service logs them; ``warroom ivr validate`` shows them)."""
+        scripts: dict[str, Script] = {}
+        self.problems = []
+        for folder in self.dirs:
+            for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+                try:
+                    script = load_script(path)
+                except ScriptInvalid as exc:
+                    self.problems.append(exc)
+                    continue
+                scripts[script.name] = script
+        self._scripts = scripts
+
+    def names(self) -> list[str]:
+        return sorted(self._scripts)
+
+    def get(self, name: str) -> Script:
+        try:
+            return self._scripts[name]
+        except KeyError:
+            raise UnknownScript(f"no IVR script named '{name}' (have: {', '.join(self.names()) or 'none'})") \
+                from None
+
+    def for_status(self, chosen: Mapping[str, str], status: str | None) -> Script:
+        """The script a call gets: the campaign's choice for the booth's status, else the default."""
+        key = status if status in DEFAULT_BY_STATUS else "unknown"
+        return self.get(chosen.get(key) or DEFAULT_BY_STATUS[key])

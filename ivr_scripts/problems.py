@@ -1,0 +1,23 @@
+"""A problem found in a script, with the line it is on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    line: int
+    message: str
+
+    def format(self, source: str) -> str:
+        return f"{source}:{self.line}: {self.message}"
+
+
+class ScriptInvalid(ValueError):
+    """A script has problems; ``problems`` lists each with its line."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(p.format(source) for p in self.problems))
