@@ -110,7 +110,7 @@ def _variables(script: Script) -> list[Problem]:
                 out.append(Problem(line, f"step '{step.id}': undefined variable '{name}' (known: "
                                          f"{', '.join(sorted(VARIABLES))})"))
                 continue
-            allowed = VARIABLES[name]
+            allowed = VARIABLES[name] or frozenset()
             if name == "campaign":
                 allowed = frozenset(fields)
             elif name == "answers":

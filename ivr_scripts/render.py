@@ -85,10 +85,13 @@ def references(source: str, *, expression: bool = False) -> list[tuple[str, str 
     out: list[tuple[str, str | None]] = []
     seen: set[int] = set()
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        inner = node.node
+        inner = getattr(node, "node", None)
         if isinstance(inner, nodes.Name) and inner.ctx == "load" and inner.name not in local:
-            attr = node.attr if isinstance(node, nodes.Getattr) else (
-                node.arg.value if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) else None)
+            if isinstance(node, nodes.Getattr):
+                attr: str | None = node.attr
+            else:
+                arg = getattr(node, "arg", None)
+                attr = arg.value if isinstance(arg, nodes.Const) and isinstance(arg.value, str) else None
             out.append((inner.name, attr))
             seen.add(id(inner))
     for name in tree.find_all(nodes.Name):
