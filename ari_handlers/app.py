@@ -51,6 +51,9 @@ class CallHandler:
         """The channel vanished while we could not see it (websocket down). Default: mark ended."""
         self.transition("ended", "channel gone after reconnect")
 
+    async def on_resumed(self) -> None:
+        """The websocket is back and the channel is still in our app: catch up on missed events."""
+
     async def handle(self, event: AriEvent) -> None:
         method = getattr(self, f"on_{event.type}", None)
         if method is None:
@@ -115,10 +118,16 @@ class StasisApp:
             return
         live = set(info.get("channel_ids", []))
         for channel_id, handler in list(self.calls.items()):
-            if channel_id not in live:
+            try:
                 async with handler.lock:
+                    if channel_id in live:
+                        await handler.on_resumed()
+                        continue
                     await handler.on_lost()
-                self.calls.pop(channel_id, None)
+            except Exception:
+                log.exception("call %s: reconcile failed; hanging up", channel_id)
+                await self._hangup_unowned(channel_id)
+            self.calls.pop(channel_id, None)
         for channel_id in live - set(self.calls):
             log.warning("channel %s is in our app but no handler owns it: hanging up", channel_id)
             await self._hangup_unowned(channel_id)

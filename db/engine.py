@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -35,3 +40,14 @@ def ping(engine: Engine) -> None:
     """Raise if the database cannot answer ``SELECT 1``."""
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+def transaction(sessions: sessionmaker[Session], fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``fn(session, *args, **kwargs)`` in one transaction (committed when it returns)."""
+    with sessions.begin() as session:
+        return fn(session, *args, **kwargs)
+
+
+async def in_thread(sessions: sessionmaker[Session], fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """:func:`transaction` in a worker thread, so the event loop never waits on the database."""
+    return await asyncio.to_thread(transaction, sessions, fn, *args, **kwargs)

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from db.campaigns import Attempt, AttemptState, Campaign, CampaignState, Disposition, Target, TargetState
+from db.engine import transaction
 from db.models import Committee, Person, Unit, UnitKind
 from dialer.campaigns import DEFAULT_RETRY
 from dialer.rules import CallingRules, Facts, Verdict, day_start
@@ -210,8 +211,5 @@ def finish_campaigns(session: Session, now: datetime) -> list[str]:
     return done
 
 
-def run(sessions: sessionmaker[Session], fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run ``fn(session, ...)`` in one transaction."""
-    with sessions.begin() as session:
-        return fn(session, *args, **kwargs)
+run = transaction  # the controller's name for "one transaction"
 

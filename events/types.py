@@ -40,5 +40,13 @@ class AriEvent:
 
     @property
     def channel_id(self) -> str | None:
+        """The channel the event is about: its ``channel``, or the target of a playback or recording."""
         channel = self.body.get("channel")
-        return channel.get("id") if isinstance(channel, dict) else None
+        if isinstance(channel, dict):
+            return channel.get("id")
+        for key in ("playback", "recording"):
+            obj = self.body.get(key)
+            target = obj.get("target_uri", "") if isinstance(obj, dict) else ""
+            if target.startswith("channel:"):
+                return str(target[len("channel:"):])
+        return None

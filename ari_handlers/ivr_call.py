@@ -1,0 +1,366 @@
+"""One IVR call in our Stasis app: a campaign survey (outbound) or a hotline call (inbound).
+
+The handler carries out what the script engine (:mod:`ivr_scripts.engine`) asks for — play a prompt,
+wait for a key, record, store an answer, open a ticket, queue for an operator, hang up — and feeds the
+call's events back to it. Every change of state (``phase@step``) is logged as a transition. One lock per
+call (the handler's own); timers take the same lock, so nothing about one call runs twice at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.ari import AriClient, AriError
+from ari_handlers import ivr_store as store
+from ari_handlers.app import CallHandler
+from ari_handlers.queue import OperatorQueue
+from db.engine import in_thread
+from db.models import utcnow
+from directory.phones import PhoneError, normalise_phone
+from events.types import AriEvent
+from ivr_scripts.engine import (
+    Action,
+    Engine,
+    HangUp,
+    JoinQueue,
+    OpenTicket,
+    OptOutMember,
+    Play,
+    SaveAnswer,
+    StartRecording,
+    StopPlay,
+    WaitForKey,
+)
+from ivr_scripts.library import ScriptLibrary
+from speech.prompts import PromptStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IvrStats:
+    """Figures for supervisors and benchmarks."""
+
+    started: int = 0
+    results: dict[str, int] = field(default_factory=dict)
+    answer_latency: list[float] = field(default_factory=list)  # DTMF event in -> answer stored (seconds)
+    live: int = 0
+
+
+@dataclass
+class IvrDeps:
+    """What every IVR call needs, built once by the composition root."""
+
+    ari: AriClient
+    sessions: sessionmaker[Session]
+    library: ScriptLibrary
+    prompts: PromptStore
+    queue: OperatorQueue
+    party: str = "PARTY"
+    default_language: str = "hi"
+    hotline_script: str = "hotline"
+    recordings_dir: Path | None = None  # Asterisk's recording directory as this host sees it
+    recording_format: str = "wav"
+    clock: Callable[[], datetime] = utcnow
+    stats: IvrStats = field(default_factory=IvrStats)
+
+
+class IvrCall(CallHandler):
+    """Stasis args: outbound ``dialer,<campaign>,<attempt>``; inbound ``hotline,<exten>,<person>,<booth>,
+    <status>,<language>,<lookup status>`` (the FastAGI lookup's channel variables)."""
+
+    initial_state = "new"
+
+    def __init__(self, ari: AriClient, channel_id: str, args: list[str], deps: IvrDeps, direction: str) -> None:
+        super().__init__(ari, channel_id, args)
+        self.deps, self.direction = deps, direction
+        self.engine: Engine | None = None
+        self.info: store.CallInfo | None = None
+        self.call_id: int | None = None
+        self.playback_id: str | None = None
+        self.recording: str | None = None
+        self.finished = False
+        self._early: list[str] = []
+        self._seq = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_gen = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- Asterisk events --------------------------------------------------------------------------
+    async def on_StasisStart(self, event: AriEvent) -> None:
+        self.deps.stats.started += 1
+        self.deps.stats.live += 1
+        try:
+            info = await self._load(event)
+            script = (self.deps.library.get(self.deps.hotline_script) if self.direction == "inbound"
+                      else self.deps.library.for_status(info.scripts, info.booth_status))
+        except Exception:
+            log.exception("call %s: cannot prepare the script; hanging up", self.channel_id)
+            self.transition("failed", "script could not be prepared")
+            await self._finish("script could not be prepared")
+            await self.hangup()
+            return
+        self.info = info
+        self.engine = Engine(script, info.language, info.context)
+        self.call_id = await in_thread(self.deps.sessions, store.open_call, self.channel_id, info, script.name,
+                                       self.engine.language, self.deps.clock())
+        self.transition("ready", f"script {script.name} ({self.engine.language}) for booth status "
+                                 f"{info.booth_status or 'none'}")
+        if self.direction == "inbound":
+            await self.ari.request("POST", f"/channels/{self.channel_id}/answer")
+        actions = self.engine.start()
+        for key in self._early:
+            actions += self.engine.digit(key)
+        await self._run(actions, "script started")
+
+    async def on_ChannelDtmfReceived(self, event: AriEvent) -> None:
+        key = str(event.body.get("digit", ""))
+        if self.engine is None:
+            self._early.append(key)
+            return
+        self._cancel_timer()
+        await self._run(self.engine.digit(key), f"key {key}", received=time.monotonic())
+
+    async def on_PlaybackFinished(self, event: AriEvent) -> None:
+        pid = event.body.get("playback", {}).get("id")
+        if self.engine is not None and pid is not None and pid == self.playback_id:
+            self.playback_id = None
+            await self._run(self.engine.played(), "prompt finished")
+
+    async def on_RecordingFinished(self, event: AriEvent) -> None:
+        await self._recording_over(event.body.get("recording", {}), "done")
+
+    async def on_RecordingFailed(self, event: AriEvent) -> None:
+        await self._recording_over(event.body.get("recording", {}), "failed")
+
+    async def on_ChannelHangupRequest(self, event: AriEvent) -> None:
+        await self._finish("hung up")
+
+    async def on_StasisEnd(self, event: AriEvent) -> None:
+        await self._finish("left the app")
+
+    async def on_lost(self) -> None:
+        await self._finish("channel gone while the ARI link was down")
+
+    async def on_resumed(self) -> None:
+        """The ARI link is back and the channel is still here: catch up on what we could not see."""
+        if self.engine is None or self.finished:
+            return
+        if self.playback_id is not None and not await self._exists(f"/playbacks/{self.playback_id}"):
+            self.playback_id = None
+            await self._run(self.engine.played(), "prompt finished while the link was down")
+        if self.recording is not None and not await self._exists(f"/recordings/live/{self.recording}"):
+            await self._recording_over({"name": self.recording}, "done")
+
+    # -- carrying out the engine's actions --------------------------------------------------------
+    async def _run(self, actions: list[Action], why: str, received: float | None = None) -> None:
+        assert self.engine is not None
+        todo = list(actions)
+        while todo and not self.finished:
+            more = await self._do(todo.pop(0), received)
+            todo = more + todo
+        if self.engine.state != self.state and not self.finished:
+            self.transition(self.engine.state, why)
+
+    async def _do(self, action: Action, received: float | None) -> list[Action]:
+        engine, deps = self.engine, self.deps
+        assert engine is not None and self.call_id is not None
+        if isinstance(action, Play):
+            return await self._play(action)
+        if isinstance(action, StopPlay):
+            pid, self.playback_id = self.playback_id, None
+            if pid:
+                await self._quietly("DELETE", f"/playbacks/{pid}")
+            return []
+        if isinstance(action, WaitForKey):
+            self._arm(action.seconds, self._no_key)
+            return []
+        if isinstance(action, SaveAnswer):
+            await in_thread(deps.sessions, store.save_answer, self.call_id, step=action.step,
+                            question=action.question, key=action.key, value=action.value, valid=action.valid,
+                            at=deps.clock())
+            if received is not None:
+                deps.stats.answer_latency.append(time.monotonic() - received)
+            return []
+        if isinstance(action, StartRecording):
+            return await self._record(action)
+        if isinstance(action, OptOutMember):
+            if self.info is not None and self.info.person_id is not None:
+                await in_thread(deps.sessions, store.opt_out, self.info.person_id, deps.clock())
+            return []
+        if isinstance(action, OpenTicket):
+            try:
+                number: int | None = await in_thread(deps.sessions, store.ticket_from_call, self.call_id,
+                                                     action.category, action.note_step, deps.clock())
+            except Exception:
+                log.exception("call %s: the ticket could not be opened", self.channel_id)
+                number = None
+            return engine.ticket_opened(number, action.category)
+        if isinstance(action, JoinQueue):
+            info = self.info
+            assert info is not None
+            await deps.queue.enter(self.channel_id, note=action.note, language=engine.language, call_id=self.call_id,
+                                   person_id=info.person_id, booth_id=info.booth_id, phone=info.phone)
+            return []
+        assert isinstance(action, HangUp)
+        await self.hangup()
+        return []
+
+    async def _play(self, action: Play) -> list[Action]:
+        assert self.engine is not None
+        try:
+            media = await self.deps.prompts.media(action.prompt)
+        except Exception:
+            log.exception("call %s: prompt %s could not be made; skipping it", self.channel_id, action.prompt.key)
+            return self.engine.played()
+        self._seq += 1
+        pid = f"{self.channel_id}-p{self._seq}"
+        self.playback_id = pid
+        try:
+            await self.ari.request("POST", f"/channels/{self.channel_id}/play/{pid}", media=media,
+                                   lang=action.prompt.language)
+        except AriError as exc:
+            self.playback_id = None
+            if exc.status == 404:  # the channel is gone; its hang-up events finish the call
+                return []
+            log.warning("call %s: playing %s failed (%s); skipping it", self.channel_id, action.prompt.key, exc)
+            return self.engine.played()
+        return []
+
+    async def _record(self, action: StartRecording) -> list[Action]:
+        assert self.engine is not None and self.call_id is not None
+        deps = self.deps
+        name = f"warroom/{self.call_id}-{action.step}-{uuid.uuid4().hex[:8]}"
+        attempt_id = self.info.attempt_id if self.info else None
+        await in_thread(deps.sessions, store.recording_started, self.call_id, attempt_id, action.step, name,
+                        deps.recording_format, deps.clock())
+        self.recording = name
+        try:
+            await self.ari.request("POST", f"/channels/{self.channel_id}/record", name=name,
+                                   format=deps.recording_format, maxDurationSeconds=action.max_seconds,
+                                   maxSilenceSeconds=action.silence_seconds, beep=action.beep, ifExists="fail",
+                                   terminateOn="#")
+        except AriError as exc:
+            log.warning("call %s: recording could not start: %s", self.channel_id, exc)
+            await self._recording_over({"name": name}, "failed")
+            return []
+        # Asterisk stops at max_seconds itself; this only guards against a lost event
+        self._arm(action.max_seconds + 15, self._stop_recording, timer_only=True)
+        return []
+
+    async def _stop_recording(self) -> None:
+        if self.recording is not None:
+            await self._quietly("POST", f"/recordings/live/{self.recording}/stop")
+
+    async def _recording_over(self, rec: dict[str, Any], state: str) -> None:
+        name = rec.get("name")
+        if name is None or name != self.recording:
+            return
+        self.recording = None
+        duration = rec.get("duration")
+        if duration is None and self.deps.recordings_dir is not None:
+            duration = store.wav_seconds(self.deps.recordings_dir / f"{name}.{self.deps.recording_format}")
+        await in_thread(self.deps.sessions, store.recording_ended, name, state=state, duration=duration,
+                        talking=rec.get("talking_duration"))
+        if self.engine is not None and not self.finished:
+            await self._run(self.engine.recorded(), f"recording {state}")
+
+    # -- timers -----------------------------------------------------------------------------------
+    def _arm(self, seconds: float, fire: Callable[[], Awaitable[None]], *, timer_only: bool = False) -> None:
+        if not timer_only:
+            self._cancel_timer()
+        gen = self._timer_gen
+        handle = asyncio.get_running_loop().call_later(seconds, self._spawn_timer, gen, fire)
+        if not timer_only:
+            self._timer = handle
+
+    def _spawn_timer(self, gen: int, fire: Callable[[], Awaitable[None]]) -> None:
+        task = asyncio.create_task(self._fire(gen, fire))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fire(self, gen: int, fire: Callable[[], Awaitable[None]]) -> None:
+        async with self.lock:
+            if self.finished or gen != self._timer_gen:
+                return
+            try:
+                await fire()
+            except Exception:
+                log.exception("call %s: timer failed; hanging up", self.channel_id)
+                await self.hangup()
+
+    def _cancel_timer(self) -> None:
+        self._timer_gen += 1
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    async def _no_key(self) -> None:
+        assert self.engine is not None
+        await self._run(self.engine.timeout(), "no key in time")
+
+    # -- the end ----------------------------------------------------------------------------------
+    async def _finish(self, why: str) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self.deps.stats.live -= 1
+        self._cancel_timer()
+        if self.recording is not None:  # hung up while speaking: the voice note is kept
+            name, self.recording = self.recording, None
+            duration = (store.wav_seconds(self.deps.recordings_dir / f"{name}.{self.deps.recording_format}")
+                        if self.deps.recordings_dir else None)
+            await in_thread(self.deps.sessions, store.recording_ended, name, state="done", duration=duration,
+                            talking=None)
+        if self.engine is None:
+            self.transition("ended", why)
+            return
+        state = self.engine.state
+        result = self.engine.hangup()
+        self.deps.stats.results[result] = self.deps.stats.results.get(result, 0) + 1
+        if self.channel_id in self.deps.queue.waiting:
+            await self.deps.queue.leave(self.channel_id, "abandoned")
+        if self.call_id is not None:
+            await in_thread(self.deps.sessions, store.finish_call, self.call_id, result, state, self.deps.clock())
+        self.transition("ended", f"{why}: {result}")
+
+    # -- helpers ----------------------------------------------------------------------------------
+    async def _load(self, event: AriEvent) -> store.CallInfo:
+        deps = self.deps
+        if self.direction == "outbound":
+            attempt_id = int(self.args[1])
+            return await in_thread(deps.sessions, store.outbound_info, attempt_id, party=deps.party,
+                                   default_language=deps.default_language)
+        _exten, person, booth, _status, language, *_ = [*self.args, "", "", "", "", "", ""]
+        raw = str(event.body.get("channel", {}).get("caller", {}).get("number") or "")
+        try:
+            phone: str | None = normalise_phone(raw)
+        except PhoneError:
+            phone = raw or None
+        return await in_thread(deps.sessions, store.inbound_info, phone=phone,
+                               person_id=int(person) if person.isdigit() else None,
+                               booth_id=int(booth) if booth.isdigit() else None, language=language or None,
+                               party=deps.party, default_language=deps.default_language)
+
+    async def _exists(self, path: str) -> bool:
+        try:
+            await self.ari.request("GET", path)
+        except AriError as exc:
+            return exc.status != 404
+        return True
+
+    async def _quietly(self, method: str, path: str, **params: Any) -> None:
+        try:
+            await self.ari.request(method, path, **params)
+        except AriError as exc:
+            log.debug("call %s: %s %s: %s", self.channel_id, method, path, exc)

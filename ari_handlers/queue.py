@@ -1,0 +1,130 @@
+"""The operators' queue: callers waiting for a person (a hotline caller who pressed 0, an unknown number,
+a survey that offered an operator). They wait in one holding bridge, hear a hold message now and then, and
+are recorded in ``queue_calls`` with the note the operator will see. Operators take calls from here (the
+operators' console builds that side)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.ari import AriClient, AriError
+from db.engine import in_thread
+from db.ivr import QueueCall
+from db.models import utcnow
+from ivr_scripts.engine import Prompt
+from speech.prompts import PromptStore
+
+log = logging.getLogger(__name__)
+
+HOLD_TEXT = {"hi": "कृपया लाइन पर बने रहें, वार रूम का अगला साथी आपसे बात करेगा।",
+             "en": "Please stay on the line; the next person in the war room will talk to you."}
+
+
+@dataclass
+class Waiting:
+    channel_id: str
+    row_id: int
+    note: str
+    language: str
+    person_id: int | None
+    booth_id: int | None
+    entered: float = field(default_factory=time.monotonic)
+    hold_task: asyncio.Task[None] | None = None
+
+    @property
+    def waited(self) -> float:
+        return time.monotonic() - self.entered
+
+
+class OperatorQueue:
+    """Holding bridge + queue rows. ``enter`` and ``leave`` are called by the call's handler."""
+
+    def __init__(self, ari: AriClient, sessions: sessionmaker[Session], prompts: PromptStore, *,
+                 bridge_id: str = "warroom-queue", hold_every: float = 20.0,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.ari, self.sessions, self.prompts, self.clock = ari, sessions, prompts, clock
+        self.bridge_id, self.hold_every = bridge_id, hold_every
+        self.waiting: dict[str, Waiting] = {}
+
+    async def _bridge(self) -> None:
+        # POST /bridges/{id} creates the bridge or returns the existing one: safe after a restart
+        await self.ari.request("POST", f"/bridges/{self.bridge_id}", type="holding", name="operators' queue")
+
+    async def enter(self, channel_id: str, *, note: str, language: str, call_id: int | None,
+                    person_id: int | None, booth_id: int | None, phone: str | None) -> None:
+        """Put the channel in the queue bridge and record it waiting."""
+        row = QueueCall(channel_id=channel_id, call_id=call_id, person_id=person_id, booth_id=booth_id,
+                        caller_phone=phone, note=note, state="waiting", entered_at=self.clock())
+
+        def add(session: Session) -> int:
+            session.add(row)
+            session.flush()
+            return row.id
+
+        row_id = await in_thread(self.sessions, add)
+        entry = Waiting(channel_id, row_id, note, language, person_id, booth_id)
+        self.waiting[channel_id] = entry
+        await self._bridge()
+        await self.ari.request("POST", f"/bridges/{self.bridge_id}/addChannel", channel=channel_id,
+                               role="participant")
+        entry.hold_task = asyncio.create_task(self._hold(entry), name=f"hold-{channel_id}")
+        log.info("queue: %s waiting (%s)", channel_id, note or "no note")
+
+    async def _hold(self, entry: Waiting) -> None:
+        prompt = Prompt("queue/hold/text", HOLD_TEXT.get(entry.language, HOLD_TEXT["en"]), entry.language)
+        try:
+            media = await self.prompts.media(prompt)
+            while entry.channel_id in self.waiting:
+                try:
+                    await self.ari.request("POST", f"/channels/{entry.channel_id}/play", media=media)
+                except AriError as exc:
+                    if exc.status == 404:
+                        return
+                    log.warning("queue: hold message for %s: %s", entry.channel_id, exc)
+                await asyncio.sleep(self.hold_every)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("queue: hold loop for %s failed", entry.channel_id)
+
+    async def leave(self, channel_id: str, state: str = "abandoned") -> None:
+        """The caller left the queue: taken by an operator (``answered``) or gone (``abandoned``)."""
+        entry = self.waiting.pop(channel_id, None)
+        if entry is None:
+            return
+        if entry.hold_task:
+            entry.hold_task.cancel()
+        at = self.clock()
+
+        def close(session: Session) -> None:
+            session.execute(update(QueueCall).where(QueueCall.id == entry.row_id, QueueCall.state == "waiting")
+                            .values(state=state, left_at=at))
+
+        await in_thread(self.sessions, close)
+        log.info("queue: %s left (%s after %.0fs)", channel_id, state, entry.waited)
+
+    async def abandon_stale(self) -> int:
+        """At start-up: rows left ``waiting`` by a previous run have no caller any more."""
+        at = self.clock()
+
+        def close(session: Session) -> int:
+            res = session.execute(update(QueueCall).where(QueueCall.state == "waiting")
+                                  .values(state="abandoned", left_at=at))
+            return int(getattr(res, "rowcount", 0) or 0)
+
+        return await in_thread(self.sessions, close)
+
+    def snapshot(self) -> dict[str, object]:
+        """Live figures: how many wait, and the longest wait so far."""
+        waits = [w.waited for w in self.waiting.values()]
+        return {"waiting": len(waits), "longest_wait": round(max(waits), 1) if waits else 0.0,
+                "calls": [{"channel_id": w.channel_id, "note": w.note, "waited": round(w.waited, 1)}
+                          for w in sorted(self.waiting.values(), key=lambda w: w.entered)]}

@@ -1,0 +1,1 @@
+"""Problems reported from the booths: open, assign, resolve."""
