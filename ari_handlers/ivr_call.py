@@ -28,6 +28,7 @@ from db.engine import in_thread
 from db.models import utcnow
 from directory.phones import PhoneError, normalise_phone
 from events.types import AriEvent
+from hotline.lookup import identify
 from ivr_scripts.engine import (
     Action,
     Engine,
@@ -341,12 +342,17 @@ class IvrCall(CallHandler):
             attempt_id = int(self.args[1])
             return await in_thread(deps.sessions, store.outbound_info, attempt_id, party=deps.party,
                                    default_language=deps.default_language)
-        _exten, person, booth, _status, language, *_ = [*self.args, "", "", "", "", "", ""]
+        _exten, person, booth, _status, language, looked_up, *_ = [*self.args, "", "", "", "", "", ""]
         raw = str(event.body.get("channel", {}).get("caller", {}).get("number") or "")
         try:
             phone: str | None = normalise_phone(raw)
         except PhoneError:
             phone = raw or None
+        if not looked_up:  # the dialplan's FastAGI lookup did not run (our lookup service was down): do it here
+            caller = await in_thread(deps.sessions, identify, raw, deps.default_language)
+            person, booth = str(caller.person_id or ""), str(caller.booth_id or "")
+            language = caller.language if caller.known else ""
+            log.warning("call %s: caller looked up in the app (the dialplan lookup did not run)", self.channel_id)
         return await in_thread(deps.sessions, store.inbound_info, phone=phone,
                                person_id=int(person) if person.isdigit() else None,
                                booth_id=int(booth) if booth.isdigit() else None, language=language or None,

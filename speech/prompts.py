@@ -42,6 +42,14 @@ class PromptStore:
         self._pending: dict[str, asyncio.Future[str]] = {}
         self.stats = PromptStats()
 
+    def check(self) -> None:
+        """The synthesiser's tools are there and the prompt directory can be written."""
+        self.synth.check()
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SpeechError(f"cannot create the prompt directory {self.cache_dir}: {exc}") from exc
+
     def recorded_file(self, prompt: Prompt) -> Path | None:
         """The recorded prompt for this prompt, if the war room has one."""
         if self.recorded_dir is None:

@@ -21,6 +21,9 @@ class SpeechError(RuntimeError):
 class Synthesizer(Protocol):
     name: str
 
+    def check(self) -> None:
+        """Raise :class:`SpeechError` saying what is missing, before the first call needs it."""
+
     async def synthesize(self, text: str, language: str, out: Path) -> None:
         """Write ``text`` spoken in ``language`` to ``out`` as 8 kHz, mono, 16-bit WAV."""
 

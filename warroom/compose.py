@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from adapters.ami import AmiClient, AmiConfig
 from adapters.ari import AriClient, AriConfig
+from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.queue import OperatorQueue
 from dialer.controller import DialerConfig
 from dialer.lines import Trunk
 from dialer.rules import CallingRules
 from events.bus import EventBus
+from ivr_scripts.library import ScriptLibrary
 from sandbox.asterisk import Sandbox
+from sandbox.render import AsteriskDirs
+from speech.prompts import PromptStore
+from speech.synth import EspeakSynthesizer
 from warroom.settings import REPO_ROOT, AsteriskSettings, Settings
 
 TEMPLATE_DIR = REPO_ROOT / "config" / "asterisk"
@@ -32,13 +41,45 @@ def template_context(ast: AsteriskSettings, *, with_farm: bool = True) -> dict[s
         "ami_secret": _secret(ast.ami_secret), "http_port": ast.http_port, "ari_user": ast.ari_user,
         "ari_password": _secret(ast.ari_password), "ari_app": ast.ari_app, "sip_port": ast.sip_port,
         "rtp_start": ast.rtp_start, "rtp_end": ast.rtp_end, "trunks": ast.trunks,
-        "farm_port": ast.farm_port if with_farm else 0,
+        "farm_port": ast.farm_port if with_farm else 0, "agi_host": ast.agi_host, "agi_port": ast.agi_port,
     }
 
 
 def build_sandbox(ast: AsteriskSettings, echo: Callable[[str], None] = lambda _m: None,
                   template_dir: Path = TEMPLATE_DIR) -> Sandbox:
     return Sandbox(ast.node, ast.sandbox_cache, template_dir, template_context(ast), echo=echo)
+
+
+@dataclass(frozen=True)
+class IvrPaths:
+    sounds: Path           # synthesised prompts, as this host sees them
+    asterisk_sounds: str   # the same directory as Asterisk sees it
+    recordings: Path       # Asterisk's recordings, as this host sees them
+
+
+def ivr_paths(settings: Settings) -> IvrPaths:
+    """Where prompts go and recordings come from: the settings, or the sandbox node's directories."""
+    ivr, ast = settings.ivr, settings.asterisk
+    dirs = AsteriskDirs.for_node(ast.node, "")
+    root = ast.sandbox_cache / "rootfs"
+    inner_sounds = f"{dirs.varlib}/sounds/warroom"
+    sounds = ivr.sounds_dir or root / inner_sounds.lstrip("/")
+    asterisk_sounds = ivr.asterisk_sounds_dir or (str(ivr.sounds_dir) if ivr.sounds_dir else inner_sounds)
+    recordings = ivr.recordings_dir or root / f"{dirs.spool}/recording".lstrip("/")
+    return IvrPaths(sounds, asterisk_sounds, recordings)
+
+
+def build_ivr(settings: Settings, ari: AriClient, sessions: sessionmaker[Session]) -> IvrDeps:
+    """Scripts, speech, the operators' queue: what every IVR call handler gets."""
+    ivr = settings.ivr
+    paths = ivr_paths(settings)
+    library = ScriptLibrary([ivr.scripts_dir] if ivr.scripts_dir else [])
+    synth = EspeakSynthesizer(ivr.voices, rate=ivr.speech_rate)
+    prompts = PromptStore(synth, paths.sounds, paths.asterisk_sounds, recorded_dir=ivr.prompts_dir)
+    queue = OperatorQueue(ari, sessions, prompts)
+    return IvrDeps(ari, sessions, library, prompts, queue, party=settings.directory.party,
+                   default_language=ivr.default_language, hotline_script=ivr.hotline_script,
+                   recordings_dir=paths.recordings)
 
 
 def build_ami(ast: AsteriskSettings, bus: EventBus) -> AmiClient:

@@ -11,12 +11,16 @@ from sqlalchemy.orm import sessionmaker
 
 from adapters.ami import AmiClient
 from adapters.ari import AriClient
+from ari_handlers.app import StasisApp
+from ari_handlers.routes import ivr_factories
 from db import migrate
-from db.engine import make_engine, ping
+from db.engine import make_engine, ping, transaction
 from dialer.controller import Dialer
 from dialer.sync import DirectorySync
 from events.bus import EventBus
-from warroom.compose import build_ami, build_ari, calling_rules, dialer_config
+from hotline.agi import IdentifyServer
+from hotline.lookup import Caller, identify
+from warroom.compose import build_ami, build_ari, build_ivr, calling_rules, dialer_config
 from warroom.settings import Settings
 from web.api_campaigns import campaigns_router
 from web.app import ComponentHealth, create_app
@@ -36,6 +40,10 @@ class Service:
         self.ari: AriClient = build_ari(settings.asterisk, self.bus)
         self.dialer = Dialer(self.ami, self.bus, self.sessions, dialer_config(settings))
         self.sync = DirectorySync(self.sessions, on_change=self.dialer.wake)
+        self.ivr = build_ivr(settings, self.ari, self.sessions)
+        self.stasis = StasisApp(self.ari, self.bus, ivr_factories(self.ivr))
+        ast = settings.asterisk
+        self.agi = IdentifyServer(ast.agi_host, ast.agi_port, self._identify)
         self.app = create_app(health=self.health, routers=[
             campaigns_router(self.sessions, calling_rules(settings), self.dialer.snapshot)])
 
@@ -52,9 +60,20 @@ class Service:
             "db": db,
         }
 
+    def _identify(self, raw: str) -> Caller:
+        return transaction(self.sessions, identify, raw, self.settings.ivr.default_language)
+
     async def start(self) -> None:
-        """Bring the schema up to date, then start the links (they reconnect by themselves) and the dialer."""
+        """Bring the schema up to date, then start the links (they reconnect by themselves), the caller
+        lookup, the dialer and the directory sync."""
         await asyncio.to_thread(migrate.upgrade, self.engine)
+        for problem in self.ivr.library.problems:
+            log.error("IVR script left out:\n%s", problem)
+        self.ivr.prompts.check()
+        stale = await self.ivr.queue.abandon_stale()
+        if stale:
+            log.info("%d queue entries from a previous run marked abandoned", stale)
+        await self.agi.start()
         await self.ami.start()
         await self.ari.start()
         await self.sync.start()
@@ -63,6 +82,7 @@ class Service:
     async def stop(self) -> None:
         await self.dialer.stop()
         await self.sync.stop()
+        await self.agi.close()
         await self.ari.close()
         await self.ami.close()
         self.engine.dispose()

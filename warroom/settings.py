@@ -51,6 +51,8 @@ class AsteriskSettings(BaseModel):
     reconnect_max: float = Field(30.0, gt=0, description="longest back-off between reconnect attempts")
     trunks: list[TrunkSettings] = Field(default_factory=lambda: [TrunkSettings()])
     farm_port: int = Field(5070, description="the SIPp phone farm's port (sandbox test trunk)")
+    agi_host: str = Field("127.0.0.1", description="where Asterisk reaches our FastAGI caller lookup")
+    agi_port: int = Field(4573, description="our FastAGI caller lookup's port (the hotline dialplan uses it)")
     sandbox_cache: Path = Field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "warroom")
 
     @field_validator("rtp_end")
@@ -87,6 +89,21 @@ class DialerSettings(BaseModel):
     caller_id: str = "War Room <0000000000>"
 
 
+class IvrSettings(BaseModel):
+    """IVR scripts, prompts and speech. Directories left unset use the sandbox node's own."""
+
+    scripts_dir: Path | None = Field(None, description="the war room's own scripts (a name replaces a built-in)")
+    prompts_dir: Path | None = Field(None, description="recorded prompts: <lang>/<script>/<step>.wav")
+    sounds_dir: Path | None = Field(None, description="where synthesised prompts are written (Asterisk reads it)")
+    asterisk_sounds_dir: str | None = Field(None, description="sounds_dir as Asterisk sees it (default: the same)")
+    recordings_dir: Path | None = Field(None, description="Asterisk's recording directory as this host sees it")
+    voices: dict[str, str] = Field(default_factory=lambda: {"hi": "hi", "en": "en"},
+                                   description="language -> espeak-ng voice")
+    speech_rate: int = Field(140, ge=80, le=400, description="words per minute")
+    default_language: str = "hi"
+    hotline_script: str = "hotline"
+
+
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -108,6 +125,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     directory: DirectorySettings = Field(default_factory=DirectorySettings)
     dialer: DialerSettings = Field(default_factory=DialerSettings)
+    ivr: IvrSettings = Field(default_factory=IvrSettings)
     log_level: str = "INFO"
 
     def resolved_database_url(self) -> str:
