@@ -3,18 +3,19 @@
 One scenario serves every number: it looks the Request-URI user part up in the injection file
 (``-inf numbers.csv -infindex numbers.csv 0`` + ``<lookup>``) and branches on the behaviour found there.
 Waits are loops of 100 ms ``recv BYE`` timeouts, so the far end may hang up at any moment. Digits are
-played from SIPp's RFC 2833 captures, one branch per key (a pcap name cannot come from a variable).
+played from RFC 2833 captures made per key and position (``sandbox/rtp_pcap.py``), one branch each (a pcap
+name cannot come from a variable).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 MAX_DIGITS = 8
 KEYS = {str(d): str(d) for d in range(10)} | {"*": "star", "#": "pound"}
 FINALS = {"busy": "486 Busy Here", "congestion": "503 Service Unavailable", "notfound": "404 Not Found",
           "unavailable": "480 Temporarily Unavailable"}
-FIELDS = ["number", "kind", "hold_ms", "delay_ms", "gap_ms"] + [f"d{i}" for i in range(MAX_DIGITS)]
+FIELDS = ["number", "kind", "hold_ms", "delay_ms", "gap_ms", "voice_ms"] + [f"d{i}" for i in range(MAX_DIGITS)]
+VOICE_PCAP = "voice.pcap"  # in the farm's working directory (sandbox/rtp_pcap.py makes it)
+DTMF_DIR = "dtmf"          # <press>_<key>.pcap, also made by sandbox/rtp_pcap.py
 
 RESPONSE = """  <send>
     <![CDATA[
@@ -97,7 +98,7 @@ def _wait(label: str, variable: str, then: str) -> str:
 """
 
 
-def render(pcap_dir: Path) -> str:
+def render() -> str:
     """The scenario XML."""
     out = ['<?xml version="1.0" encoding="ISO-8859-1" ?>', '<scenario name="warroom phone farm">']
     out.append(f"""  <recv request="INVITE">
@@ -122,7 +123,9 @@ def render(pcap_dir: Path) -> str:
       <assignstr assign_to="hold_s" value="{_field(2)}"/>
       <assignstr assign_to="delay_s" value="{_field(3)}"/>
       <assignstr assign_to="gap_s" value="{_field(4)}"/>
+      <assignstr assign_to="voice_s" value="{_field(5)}"/>
       <todouble assign_to="hold" variable="hold_s"/>
+      <todouble assign_to="voice" variable="voice_s"/>
       <todouble assign_to="delay" variable="delay_s"/>
       <todouble assign_to="gap" variable="gap_s"/>
       {_log("invite")}
@@ -139,10 +142,10 @@ def render(pcap_dir: Path) -> str:
     out.append(f'  <recv request="ACK"><action>{_log("answered")}</action></recv>\n')
     out.append(_wait("delay", "delay", "digit0"))
     for i in range(MAX_DIGITS):
-        nxt = f"digit{i + 1}" if i + 1 < MAX_DIGITS else "hold"
-        out.append(f'  <label id="digit{i}"/>\n  <nop><action><assignstr assign_to="d" value="{_field(5 + i)}"/>'
+        nxt = f"digit{i + 1}" if i + 1 < MAX_DIGITS else "voice"
+        out.append(f'  <label id="digit{i}"/>\n  <nop><action><assignstr assign_to="d" value="{_field(6 + i)}"/>'
                    f'<strcmp assign_to="c_none" variable="d" value="-"/><test assign_to="no_digit" variable="c_none" '
-                   f'compare="equal" value="0"/></action></nop>\n  <nop next="hold" test="no_digit"/>\n')
+                   f'compare="equal" value="0"/></action></nop>\n  <nop next="voice" test="no_digit"/>\n')
         for key, name in KEYS.items():
             out.append(f'  <nop><action><strcmp assign_to="c_{i}_{name}" variable="d" value="{key}"/>'
                        f'<test assign_to="is_{i}_{name}" variable="c_{i}_{name}" compare="equal" value="0"/></action>'
@@ -150,9 +153,15 @@ def render(pcap_dir: Path) -> str:
         out.append(f'  <nop next="{nxt}"/>\n')
         for key, name in KEYS.items():
             out.append(f'  <label id="play{i}_{name}"/>\n  <nop><action><exec play_pcap_audio="'
-                       f'{pcap_dir}/dtmf_2833_{name}.pcap"/>{_log(f"digit {key}")}</action></nop>\n'
+                       f'{DTMF_DIR}/{i}_{name}.pcap"/>{_log(f"digit {key}")}</action></nop>\n'
                        f'  <nop next="gap{i}"/>\n')
         out.append(f'  <label id="gap{i}"/>\n' + _wait(f"gapwait{i}", "gap", nxt))
+    # voice: voice_ms after the last digit, speak (the capture plays on while the scenario goes on)
+    out.append('  <label id="voice"/>\n  <nop><action><test assign_to="talks" variable="voice" '
+               'compare="greater_than" value="0"/></action></nop>\n  <nop next="voicewait0" test="talks"/>\n'
+               '  <nop next="hold"/>\n  <label id="voicewait0"/>\n' + _wait("voicewait", "voice", "speak"))
+    out.append(f'  <label id="speak"/>\n  <nop><action><exec play_pcap_audio="{VOICE_PCAP}"/>{_log("voice")}'
+               '</action></nop>\n')
     out.append('  <label id="hold"/>\n' + _wait("holdwait", "hold", "our_bye"))
     out.append('  <label id="our_bye"/>\n' + OUR_BYE)
     out.append(f'  <recv response="200" next="end"><action>{_log("farm_bye")}</action></recv>\n')

@@ -18,23 +18,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from sandbox.farm_scenario import FIELDS, KEYS, MAX_DIGITS, render
+from sandbox.farm_scenario import DTMF_DIR, FIELDS, KEYS, MAX_DIGITS, VOICE_PCAP, render
+from sandbox.rtp_pcap import make_voice_pcap, write_dtmf_set
 
 Kind = Literal["answer", "silent", "hangup", "noanswer", "busy", "congestion", "notfound", "unavailable"]
 KINDS = ("answer", "silent", "hangup", "noanswer", "busy", "congestion", "notfound", "unavailable")
-DEFAULT_PCAPS = Path("/usr/share/sip-tester")
 _NUMBER = re.compile(r"^\+?[0-9]{1,20}$")
+VOICE_TEXT = "The booth needs two hundred more voter slips and one more polling agent before Sunday."
 
 
 @dataclass(frozen=True)
 class Behaviour:
-    """How a simulated phone answers. ``digits`` are pressed (RFC 2833) after ``delay_ms``."""
+    """How a simulated phone answers. ``digits`` are pressed (RFC 2833) after ``delay_ms``, one every
+    ``digit_gap_ms``; with ``voice_ms`` the phone then speaks (a recorded sentence) that long after its
+    last digit. ``hold_ms`` counts from the answer."""
 
     kind: Kind
     digits: str = ""
     hold_ms: int = 2000
     delay_ms: int = 500
     digit_gap_ms: int = 1500
+    voice_ms: int = 0
 
     def check(self, number: str) -> None:
         if self.kind not in KINDS:
@@ -46,7 +50,9 @@ class Behaviour:
             raise ValueError(f"{number}: at most {MAX_DIGITS} digits per call")
         if self.digits and self.kind != "answer":
             raise ValueError(f"{number}: only 'answer' phones press digits")
-        if min(self.hold_ms, self.delay_ms, self.digit_gap_ms) < 0:
+        if self.voice_ms and self.kind != "answer":
+            raise ValueError(f"{number}: only 'answer' phones speak")
+        if min(self.hold_ms, self.delay_ms, self.digit_gap_ms, self.voice_ms) < 0:
             raise ValueError(f"{number}: durations must not be negative")
 
 
@@ -61,6 +67,7 @@ class FarmCall:
     digits: str = ""
     hung_up_by: str = "none"      # "farm", "far end" or "none"
     final: int | None = None      # the status sent when not answered (486, 503, 404, 480, 487)
+    spoke: bool = False           # played its voice message
     events: list[str] = field(default_factory=list)
 
 
@@ -73,7 +80,8 @@ def injection_lines(behaviours: Mapping[str, Behaviour], default: Behaviour) -> 
         b.check(number)
         digits = list(b.digits) + ["-"] * (MAX_DIGITS - len(b.digits))
         hold = b.hold_ms if b.kind != "hangup" else min(b.hold_ms, 2000)
-        rows.append(";".join([number, b.kind, str(hold), str(b.delay_ms), str(b.digit_gap_ms), *digits]))
+        rows.append(";".join([number, b.kind, str(hold), str(b.delay_ms), str(b.digit_gap_ms), str(b.voice_ms),
+                              *digits]))
     assert len(rows[1].split(";")) == len(FIELDS)
     return rows
 
@@ -92,6 +100,8 @@ def parse_log(text: str) -> list[FarmCall]:
             call.answered = True
         elif event.startswith("digit "):
             call.digits += event[6:]
+        elif event == "voice":
+            call.spoke = True
         elif event == "farm_bye":
             call.hung_up_by = "farm"
         elif event == "far_bye":
@@ -108,10 +118,11 @@ class PhoneFarm:
 
     def __init__(self, behaviours: Mapping[str, Behaviour], *, host: str = "127.0.0.1", port: int = 5070,
                  media_port: int = 6000, workdir: Path, default: Behaviour = Behaviour("answer"),
-                 pcap_dir: Path = DEFAULT_PCAPS, max_calls: int = 500) -> None:
+                 max_calls: int = 500) -> None:
         self.lines = injection_lines(behaviours, default)
+        self.speaks = any(b.voice_ms for b in [*behaviours.values(), default])
         self.host, self.port, self.media_port = host, port, media_port
-        self.workdir, self.pcap_dir, self.max_calls = workdir, pcap_dir, max_calls
+        self.workdir, self.max_calls = workdir, max_calls
         self.pid: int | None = None
 
     @property
@@ -120,12 +131,12 @@ class PhoneFarm:
 
     def start(self, timeout: float = 10.0) -> None:
         """Write the scenario and numbers, start SIPp in the background, wait until it listens."""
-        missing = [k for k in KEYS.values() if not (self.pcap_dir / f"dtmf_2833_{k}.pcap").exists()]
-        if missing:
-            raise RuntimeError(f"SIPp's DTMF captures are missing in {self.pcap_dir} (install sip-tester)")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        (self.workdir / "farm.xml").write_text(render(self.pcap_dir))
+        (self.workdir / "farm.xml").write_text(render())
+        write_dtmf_set(self.workdir / DTMF_DIR, MAX_DIGITS)
         (self.workdir / "numbers.csv").write_text("\n".join(self.lines) + "\n")
+        if self.speaks:
+            make_voice_pcap(self.workdir / VOICE_PCAP, VOICE_TEXT)
         self.log_path.write_text("")
         out = subprocess.run(
             ["sipp", "-sf", "farm.xml", "-inf", "numbers.csv", "-infindex", "numbers.csv", "0",

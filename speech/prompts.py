@@ -75,6 +75,10 @@ class PromptStore:
 
     async def media(self, prompt: Prompt) -> str:
         """The media URI to play; makes the file first if it is not cached yet."""
+        return (await self.made(prompt))[0]
+
+    async def made(self, prompt: Prompt) -> tuple[str, Path]:
+        """(media URI, file on this host) of the prompt, made first if it is not cached yet."""
         recorded = self.recorded_file(prompt)
         digest = self.key(prompt, recorded)
         rel = f"{digest[:2]}/{digest}"
@@ -82,11 +86,11 @@ class PromptStore:
         uri = f"sound:{self.asterisk_dir}/{rel}"
         if target.exists():
             self.stats.cached += 1
-            return uri
+            return uri, target
         pending = self._pending.get(digest)
         if pending is not None:  # another call is making the same prompt right now
             await asyncio.shield(pending)
-            return uri
+            return uri, target
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._pending[digest] = future
         try:
@@ -103,7 +107,7 @@ class PromptStore:
             raise
         finally:
             self._pending.pop(digest, None)
-        return uri
+        return uri, target
 
     async def _make(self, target: Path, make: Callable[[Path], Awaitable[None]]) -> None:
         started = time.monotonic()

@@ -25,7 +25,7 @@ from warroom.compose import build_sandbox
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
 TEST_PORTS = {"ami_port": 15038, "http_port": 18088, "sip_port": 15060, "rtp_start": 11000,
-              "rtp_end": 11999, "farm_port": 15070}
+              "rtp_end": 11999, "farm_port": 15070, "agi_port": 14573}
 
 
 @pytest.fixture(scope="session")

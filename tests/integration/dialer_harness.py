@@ -17,16 +17,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.ami import AmiClient
 from adapters.ari import AriClient
 from ari_handlers.app import CallHandler, StasisApp
+from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.routes import ivr_factories
 from db import migrate
 from db.campaigns import Attempt, AttemptState, Campaign, Target
-from db.engine import make_engine
+from db.engine import make_engine, transaction
 from db.models import Committee, Membership, Person, Unit, UnitKind
 from dialer.campaigns import Selection, change_state, create_campaign, parse_retry
 from dialer.controller import Dialer, DialerConfig
 from dialer.lines import Trunk
 from dialer.rules import CallingRules
 from events.bus import EventBus
-from warroom.compose import build_ami, build_ari
+from hotline.agi import IdentifyServer
+from hotline.lookup import identify
+from warroom.compose import build_ami, build_ari, build_ivr
 from warroom.settings import Settings
 
 
@@ -49,6 +53,9 @@ class Harness:
     bus: EventBus
     dialer: Dialer
     people: dict[str, int] = field(default_factory=dict)
+    ivr: IvrDeps | None = None
+    agi: IdentifyServer | None = None
+    stasis: StasisApp | None = None
 
     def campaign(self, name: str, **kw: Any) -> int:
         kw.setdefault("selection", Selection())
@@ -112,27 +119,41 @@ def make_directory(sessions: sessionmaker[Session], numbers: dict[str, str],
 
 async def start_harness(settings: Settings, tmp: Path, numbers: dict[str, str], *, lines: int = 10,
                         ring_timeout: float = 4.0, poll_end_at: datetime | None = None,
-                        clock: Callable[[], datetime] | None = None) -> Harness:
+                        clock: Callable[[], datetime] | None = None, ivr: bool = False,
+                        directory: Callable[[sessionmaker[Session]], dict[str, int]] | None = None) -> Harness:
+    """The dialer on the test node. With ``ivr`` the answered calls run our IVR scripts (and the hotline
+    and its FastAGI lookup are up); without it they are held silently until the phone hangs up."""
     engine = make_engine(f"sqlite:///{tmp / 'dialer.db'}")
     migrate.upgrade(engine)
     sessions = sessionmaker(engine, expire_on_commit=False)
-    people = make_directory(sessions, numbers, poll_end_at)
+    people = directory(sessions) if directory else make_directory(sessions, numbers, poll_end_at)
     bus = EventBus()
     ami = build_ami(settings.asterisk, bus)
     config = DialerConfig(trunks=[Trunk("lines", lines)], rules=CallingRules(min_gap=timedelta(0), max_per_day=20),
                           ring_timeout=ring_timeout, settle_seconds=1.0, poll_interval=0.5, reconcile_grace=0.5)
     dialer = Dialer(ami, bus, sessions, config, clock=clock or daytime_clock())
     ari = build_ari(settings.asterisk, bus)
-    StasisApp(ari, bus, {"dialer": Hold, "operator": Hold, "hotline": Hold})
+    deps = agi = None
+    if ivr:
+        deps = build_ivr(settings, ari, sessions)
+        deps.clock = dialer.clock
+        stasis = StasisApp(ari, bus, ivr_factories(deps))
+        agi = IdentifyServer(settings.asterisk.agi_host, settings.asterisk.agi_port,
+                             lambda raw: transaction(sessions, identify, raw))
+        await agi.start()
+    else:
+        stasis = StasisApp(ari, bus, {"dialer": Hold, "operator": Hold, "hotline": Hold})
     await ami.start()
     await ari.start()
     assert await ami.wait_up(10), f"AMI did not come up: {ami.detail}"
     assert await ari.wait_up(10), f"ARI did not come up: {ari.detail}"
     await dialer.start()
-    return Harness(sessions, ami, ari, bus, dialer, people)
+    return Harness(sessions, ami, ari, bus, dialer, people, deps, agi, stasis)
 
 
 async def stop_harness(h: Harness) -> None:
+    if h.agi is not None:
+        await h.agi.close()
     await h.dialer.stop()
     await h.ari.close()
     await h.ami.close()

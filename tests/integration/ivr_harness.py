@@ -1,0 +1,175 @@
+"""Helpers for the IVR integration tests: a directory with booths of each status, a short test script,
+and the timing of prompts (so a simulated phone speaks once the recording has started)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ari_handlers import ivr_store
+from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.ivr_store import wav_seconds
+from db.engine import transaction
+from db.ivr import IvrAnswer, IvrCall, IvrRecording
+from db.models import BoothStatus, Committee, Membership, Person, Unit, UnitKind
+from dialer.campaigns import Selection
+from ivr_scripts.engine import Action, Engine, OpenTicket, Play, StartRecording, WaitForKey
+from tests.integration.dialer_harness import Harness
+
+# name -> (phone, language, booth status)
+MEMBERS = {
+    "Asha": ("+919100000001", "hi", BoothStatus.strong),
+    "Bina": ("+919100000002", "en", BoothStatus.weak),
+    "Chetan": ("+919100000003", "hi", BoothStatus.swing),
+    "Deepak": ("+919100000004", "en", BoothStatus.strong),
+    "Esha": ("+919100000005", "en", BoothStatus.strong),
+}
+
+QUICK = """\
+name: quick
+title: Short survey for tests
+languages: [en, hi]
+steps:
+  - id: greet
+    say: {en: "Hello {{ member.name }}.", hi: "नमस्ते।"}
+  - id: ready
+    ask: {en: "Ready? Press 1 or 2. To stop our calls, 9.", hi: "तैयार? 1 या 2।"}
+    keys: {"1": null, "2": needs, "9": optout}
+    timeout: 2
+    retries: 2
+    invalid: {en: "Wrong key.", hi: "गलत।"}
+    no_input: {en: "No key.", hi: "कुछ नहीं।"}
+    on_fail: bye
+  - id: turnout
+    ask: {en: "Turnout plan? 1 or 2.", hi: "1 या 2।"}
+    keys: ["1", "2"]
+    timeout: 2
+    next: bye
+  - id: needs
+    ask: {en: "What is missing? 1 to 4.", hi: "क्या कमी है?"}
+    keys: ["1", "2", "3", "4"]
+    timeout: 3
+  - id: bye
+    end: {en: "Thanks.", hi: "धन्यवाद।"}
+  - id: optout
+    optout: {en: "We will not call you again.", hi: "अब कॉल नहीं आएगी।"}
+"""
+
+
+def write_quick_script(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "quick.yaml"
+    path.write_text(QUICK, encoding="utf-8")
+    return folder
+
+
+def booth_directory(sessions: sessionmaker[Session]) -> dict[str, int]:
+    """District > AC 152 > a booth per member, each booth with its status and a committee."""
+    with sessions.begin() as s:
+        district = Unit(key="district:bhopal", kind=UnitKind.district, name="Bhopal")
+        s.add(district)
+        s.flush()
+        ac = Unit(key="ac:152", kind=UnitKind.ac, name="Bhopal Uttar", number=152, parent_id=district.id)
+        s.add(ac)
+        s.flush()
+        ids = {}
+        for i, (name, (phone, lang, status)) in enumerate(MEMBERS.items(), start=1):
+            booth = Unit(key=f"booth:152:{i}", kind=UnitKind.booth, name=f"Booth school {i}", number=i,
+                         parent_id=ac.id, ac_id=ac.id, voter_count=900 + i, status_override=status)
+            s.add(booth)
+            s.flush()
+            committee = Committee(unit_id=booth.id)
+            s.add(committee)
+            s.flush()
+            person = Person(name=name, phone=phone, language=lang)
+            s.add(person)
+            s.flush()
+            s.add(Membership(person_id=person.id, committee_id=committee.id, post="president"))
+            ids[name] = person.id
+            ids[f"booth:{name}"] = booth.id
+        return ids
+
+
+def booths(h: Harness, *names: str) -> Selection:
+    """A campaign selection of these members' booths (one member per booth here)."""
+    return Selection(units=tuple(h.people[f"booth:{n}"] for n in names))
+
+
+def waiting_on(step: str) -> Callable[[Action, Engine], bool]:
+    """Stop when the call starts waiting for a key on ``step``."""
+    return lambda action, engine: isinstance(action, WaitForKey) and engine.step is not None \
+        and engine.step.id == step
+
+
+def recording_starts(action: Action, _engine: Engine) -> bool:
+    return isinstance(action, StartRecording)
+
+
+async def seconds_until(deps: IvrDeps, sessions: sessionmaker[Session], person_id: int, script: str,
+                        keys: str, until: Callable[[Action, Engine], bool] = recording_starts) -> float:
+    """How long the call's prompts take before ``until`` holds when the phone presses ``keys`` early
+    (type-ahead), from the same synthesised files the call will play."""
+    info = transaction(sessions, _info, person_id)
+    engine = Engine(deps.library.get(script), info.language, info.context)
+    pending = list(engine.start())
+    for key in keys:
+        pending += engine.digit(key)
+    total = 0.0
+    while pending:
+        action = pending.pop(0)
+        if until(action, engine):
+            return total
+        if isinstance(action, Play):
+            _uri, path = await deps.prompts.made(action.prompt)
+            total += float(wav_seconds(path) or 0)
+            pending += engine.played()
+        elif isinstance(action, WaitForKey):
+            pending += engine.timeout()
+        elif isinstance(action, StartRecording):
+            pending += engine.recorded()
+        elif isinstance(action, OpenTicket):
+            pending += engine.ticket_opened(1, action.category)
+    raise AssertionError(f"script {script} with keys {keys!r} never gets there")
+
+
+def _info(session: Session, person_id: int) -> ivr_store.CallInfo:
+    booth_id = session.scalar(select(Committee.unit_id).join(Membership, Membership.committee_id == Committee.id)
+                              .where(Membership.person_id == person_id))
+    return ivr_store.inbound_info(session, phone=None, person_id=person_id, booth_id=booth_id, language=None,
+                                  party="PARTY")
+
+
+def calls(h: Harness) -> list[IvrCall]:
+    with h.sessions() as s:
+        return list(s.scalars(select(IvrCall).order_by(IvrCall.id)))
+
+
+def answers(h: Harness, call_id: int) -> list[tuple[str, str, bool]]:
+    with h.sessions() as s:
+        return [(a.step, a.key, a.valid) for a in
+                s.scalars(select(IvrAnswer).where(IvrAnswer.call_id == call_id).order_by(IvrAnswer.id))]
+
+
+def recordings(h: Harness, call_id: int) -> list[IvrRecording]:
+    with h.sessions() as s:
+        return list(s.scalars(select(IvrRecording).where(IvrRecording.call_id == call_id)))
+
+
+async def wait_for(predicate: object, timeout: float, what: str) -> None:
+    assert callable(predicate)
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+async def app_channels(h: Harness) -> list[str]:
+    """Channels Asterisk has in our Stasis app now."""
+    info = await h.ari.request("GET", f"/applications/{h.ari.config.app}")
+    return list(info.get("channel_ids", []))
