@@ -55,8 +55,18 @@ class OperatorQueue:
         self.waiting: dict[str, Waiting] = {}
 
     async def _bridge(self) -> None:
-        # POST /bridges/{id} creates the bridge or returns the existing one: safe after a restart
-        await self.ari.request("POST", f"/bridges/{self.bridge_id}", type="holding", name="operators' queue")
+        """Create the holding bridge unless Asterisk has it (it is gone after an Asterisk restart)."""
+        try:
+            await self.ari.request("GET", f"/bridges/{self.bridge_id}")
+            return
+        except AriError as exc:
+            if exc.status != 404:
+                raise
+        try:
+            await self.ari.request("POST", f"/bridges/{self.bridge_id}", type="holding", name="operators' queue")
+        except AriError as exc:
+            if exc.status != 409:  # made by a call entering the queue at the same moment
+                raise
 
     async def enter(self, channel_id: str, *, note: str, language: str, call_id: int | None,
                     person_id: int | None, booth_id: int | None, phone: str | None) -> None:

@@ -100,7 +100,7 @@ def render_caller(number: str, digits: str, *, delay_ms: int, gap_ms: int, voice
         raise ValueError(f"digits '{digits}' has keys that are not 0-9, * or #: {''.join(bad)}")
     out = ['<?xml version="1.0" encoding="ISO-8859-1" ?>', '<scenario name="booth worker calling the hotline">',
            INVITE.format(number=number)]
-    waits = [delay_ms] + [gap_ms] * (len(digits) - 1)
+    waits = ([delay_ms] + [gap_ms] * (len(digits) - 1)) if digits else []
     for i, (key, wait) in enumerate(zip(digits, waits, strict=True)):
         out.append(f'  <recv request="BYE" timeout="{max(1, wait)}" ontimeout="key{i}" next="far_bye"/>\n'
                    f'  <label id="key{i}"/>\n  <nop><action><exec play_pcap_audio="{DTMF_DIR}/{i}_'

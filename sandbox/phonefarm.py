@@ -120,7 +120,6 @@ class PhoneFarm:
                  media_port: int = 6000, workdir: Path, default: Behaviour = Behaviour("answer"),
                  max_calls: int = 500) -> None:
         self.lines = injection_lines(behaviours, default)
-        self.speaks = any(b.voice_ms for b in [*behaviours.values(), default])
         self.host, self.port, self.media_port = host, port, media_port
         self.workdir, self.max_calls = workdir, max_calls
         self.pid: int | None = None
@@ -135,8 +134,7 @@ class PhoneFarm:
         (self.workdir / "farm.xml").write_text(render())
         write_dtmf_set(self.workdir / DTMF_DIR, MAX_DIGITS)
         (self.workdir / "numbers.csv").write_text("\n".join(self.lines) + "\n")
-        if self.speaks:
-            make_voice_pcap(self.workdir / VOICE_PCAP, VOICE_TEXT)
+        make_voice_pcap(self.workdir / VOICE_PCAP, VOICE_TEXT)  # SIPp opens every capture the scenario names
         self.log_path.write_text("")
         out = subprocess.run(
             ["sipp", "-sf", "farm.xml", "-inf", "numbers.csv", "-infindex", "numbers.csv", "0",

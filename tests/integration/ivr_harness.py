@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.ari import AriClient
 from ari_handlers import ivr_store
 from ari_handlers.ivr_call import IvrDeps
 from ari_handlers.ivr_store import wav_seconds
@@ -28,6 +29,7 @@ MEMBERS = {
     "Chetan": ("+919100000003", "hi", BoothStatus.swing),
     "Deepak": ("+919100000004", "en", BoothStatus.strong),
     "Esha": ("+919100000005", "en", BoothStatus.strong),
+    "Farhan": ("+919826012345", "hi", BoothStatus.swing),   # a real-looking mobile: the hotline caller
 }
 
 QUICK = """\
@@ -112,24 +114,26 @@ def recording_starts(action: Action, _engine: Engine) -> bool:
 
 async def seconds_until(deps: IvrDeps, sessions: sessionmaker[Session], person_id: int, script: str,
                         keys: str, until: Callable[[Action, Engine], bool] = recording_starts) -> float:
-    """How long the call's prompts take before ``until`` holds when the phone presses ``keys`` early
-    (type-ahead), from the same synthesised files the call will play."""
+    """How long the call's prompts play before ``until`` holds, for a phone that presses ``keys`` as early
+    as it can (each question is cut short by its key), timed from the same synthesised files the call will
+    play."""
     info = transaction(sessions, _info, person_id)
     engine = Engine(deps.library.get(script), info.language, info.context)
     pending = list(engine.start())
-    for key in keys:
-        pending += engine.digit(key)
+    todo = list(keys)
     total = 0.0
     while pending:
         action = pending.pop(0)
         if until(action, engine):
             return total
-        if isinstance(action, Play):
+        if isinstance(action, Play) and action.barge_in and todo:
+            pending = engine.digit(todo.pop(0))
+        elif isinstance(action, Play):
             _uri, path = await deps.prompts.made(action.prompt)
             total += float(wav_seconds(path) or 0)
             pending += engine.played()
         elif isinstance(action, WaitForKey):
-            pending += engine.timeout()
+            pending += engine.digit(todo.pop(0)) if todo else engine.timeout()
         elif isinstance(action, StartRecording):
             pending += engine.recorded()
         elif isinstance(action, OpenTicket):
@@ -160,10 +164,15 @@ def recordings(h: Harness, call_id: int) -> list[IvrRecording]:
         return list(s.scalars(select(IvrRecording).where(IvrRecording.call_id == call_id)))
 
 
-async def wait_for(predicate: object, timeout: float, what: str) -> None:
+async def wait_for(predicate: object, timeout: float, what: str,
+                   alongside: asyncio.Future[object] | None = None) -> None:
+    """Poll ``predicate``; fail after ``timeout``, or at once if ``alongside`` (a running helper, such as a
+    SIPp caller) has failed."""
     assert callable(predicate)
     deadline = time.monotonic() + timeout
     while not predicate():
+        if alongside is not None and alongside.done() and alongside.exception() is not None:
+            raise AssertionError(f"waiting for {what}, but the helper failed") from alongside.exception()
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.2)
@@ -173,3 +182,17 @@ async def app_channels(h: Harness) -> list[str]:
     """Channels Asterisk has in our Stasis app now."""
     info = await h.ari.request("GET", f"/applications/{h.ari.config.app}")
     return list(info.get("channel_ids", []))
+
+
+async def cut_websocket(ari: AriClient, seconds: float) -> None:
+    """Drop the ARI websocket and keep it down for ``seconds`` (REST calls still work), then let it
+    reconnect as it would after a network cut: events in between are lost, as with a real outage."""
+    task = ari._task
+    assert task is not None and ari._ws is not None
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    ari._set(False, "cut by the test")
+    await asyncio.sleep(seconds)
+    await ari.start()
+    assert await ari.wait_up(10), "the ARI websocket did not come back"
+    await asyncio.sleep(0.5)  # the reconnect's reconcile runs on the bus

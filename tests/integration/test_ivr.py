@@ -4,6 +4,7 @@ keys (and speaks a message); our Stasis app plays espeak-ng prompts and stores w
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from tests.integration.ivr_harness import (
     booth_directory,
     booths,
     calls,
+    cut_websocket,
     recordings,
     seconds_until,
     wait_for,
@@ -157,20 +159,27 @@ async def test_opt_out_marks_dnd_and_the_dialer_never_calls_again(
 
 
 async def test_websocket_cut_mid_call_leaves_no_channel_in_stasis(
-        sandbox: Sandbox, settings: Settings, tmp_path: Path, phone_farm: FarmFactory) -> None:
+        sandbox: Sandbox, settings: Settings, tmp_path: Path, phone_farm: FarmFactory,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The websocket is down for 6 s: one call's prompt ends and its key is pressed unseen, the other
+    caller hangs up unseen. After the reconnect both are settled and nothing is left in Stasis."""
+    caplog.set_level(logging.INFO, logger="ari_handlers")
     h = await start_harness(with_scripts(settings, tmp_path), tmp_path, {}, ivr=True, directory=booth_directory)
     try:
         phone_farm({phone("Asha"): Behaviour("answer", digits="1", delay_ms=4000, hold_ms=40_000),
-                    phone("Deepak"): Behaviour("answer", hold_ms=40_000)})
+                    phone("Deepak"): Behaviour("answer", hold_ms=3000)})
         cid = h.campaign("cut", selection=booths(h, "Asha", "Deepak"),
                          scripts={"strong": "quick"}, retry=FAST_RETRY, use_alternate=False)
         await wait_for(lambda: len(calls(h)) == 2, 30, "both calls in the IVR")
-        assert h.ari._ws is not None
-        await h.ari._ws.close()          # the websocket drops while prompts play and keys are pressed
-        await asyncio.sleep(1.5)         # events in this gap are lost; ARI replays nothing
-        assert await h.ari.wait_up(10)
+        await cut_websocket(h.ari, 6.0)
         await h.until(lambda: h.campaign_state(cid) == "completed", 60, "the campaign to complete")
-        assert all(c.result is not None for c in calls(h)), [(c.channel_id, c.state) for c in calls(h)]
+        by_person = {c.person_id: c for c in calls(h)}
+        stayed, left = by_person[h.people["Asha"]], by_person[h.people["Deepak"]]
+        assert stayed.result is not None and stayed.result.value == "completed"
+        assert left.result is not None and left.result.value == "partial" and left.ended_at is not None
+        messages = [r.getMessage() for r in caplog.records]
+        assert any("prompt finished while the link was down" in m for m in messages)
+        assert any("channel gone while the ARI link was down" in m for m in messages)
         assert await app_channels(h) == [] and await channel_count(h.ami) == 0
     finally:
         await stop_harness(h)
