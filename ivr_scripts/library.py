@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ivr_scripts.loader import load_script
-from ivr_scripts.model import Script
+from ivr_scripts.model import Script, field_name
 from ivr_scripts.problems import ScriptInvalid
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "scripts"
@@ -58,3 +58,22 @@ class ScriptLibrary:
         """The script a call gets: the campaign's choice for the booth's status, else the default."""
         key = status if status in DEFAULT_BY_STATUS else "unknown"
         return self.get(chosen.get(key) or DEFAULT_BY_STATUS[key])
+
+    def campaign_problems(self, chosen: Mapping[str, str], fields: Mapping[str, str]) -> list[str]:
+        """What is wrong with a campaign's script choice: unknown statuses or scripts, and template fields
+        the scripts it will play need but the campaign does not give."""
+        out = []
+        for status, name in chosen.items():
+            if status not in DEFAULT_BY_STATUS:
+                out.append(f"script for '{status}': the status must be one of {', '.join(STATUSES)}")
+            elif name not in self._scripts:
+                out.append(f"script '{name}' (for {status} booths) does not exist; have: {', '.join(self.names())}")
+        given = {field_name(k) for k in fields}
+        for status in STATUSES:
+            name = chosen.get(status) or DEFAULT_BY_STATUS[status]
+            script = self._scripts.get(name)
+            missing = [f for f in script.fields if field_name(f) not in given] if script else []
+            if missing:
+                out.append(f"script '{name}' (for {status} booths) needs the campaign field(s) "
+                           f"{', '.join(missing)}: add --field {missing[0]}=...")
+        return list(dict.fromkeys(out))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -72,7 +73,7 @@ def list_tickets(session: Session, *, status: str | None = None, ac_id: int | No
     return session.scalars(q).all()
 
 
-def summary(ticket: Ticket, booth: Unit | None = None) -> dict[str, object]:
+def summary(ticket: Ticket, booth: Unit | None = None) -> dict[str, Any]:
     return {"id": ticket.id, "status": ticket.status.value, "category": ticket.category, "source": ticket.source,
             "booth_id": ticket.booth_id, "booth": booth.name if booth else None,
             "booth_number": booth.number if booth else None, "reporter_id": ticket.reporter_id,

@@ -18,7 +18,9 @@ from warroom.cli_booths import booths_app, demo_data
 from warroom.cli_campaign import campaign_app
 from warroom.cli_db import db_app
 from warroom.cli_directory import directory_app
+from warroom.cli_ivr import ivr_app
 from warroom.cli_phones import phones_app
+from warroom.cli_tickets import instructions_app, tickets_app
 from warroom.compose import TEMPLATE_DIR, build_sandbox, template_context
 from warroom.settings import load_settings
 
@@ -36,6 +38,9 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(booths_app, name="booths")
 app.command("demo-data")(demo_data)
 app.add_typer(phones_app, name="phones")
+app.add_typer(ivr_app, name="ivr")
+app.add_typer(tickets_app, name="tickets")
+app.add_typer(instructions_app, name="instructions")
 
 
 def _fail(message: str) -> None:

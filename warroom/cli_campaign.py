@@ -22,7 +22,7 @@ from dialer.campaigns import (
     resolve_units,
 )
 from warroom.cli_db import sessions
-from warroom.compose import calling_rules
+from warroom.compose import calling_rules, script_library
 from warroom.settings import load_settings
 
 campaign_app = typer.Typer(help="Campaigns: who to call, when, and how.", no_args_is_help=True)
@@ -69,6 +69,11 @@ def create(
     settings = load_settings()
     factory = sessions()
     try:
+        scripts, fields = _pairs(script or [], "script"), _pairs(field or [], "field")
+        if mode == "ivr":
+            problems = script_library(settings).campaign_problems(scripts, fields)
+            if problems:
+                raise CampaignError("; ".join(problems))
         with factory.begin() as s:
             units = resolve_units(s, list(unit or []) + [f"ac:{n}" for n in ac or []])
             rules: dict[str, Any] = {}
@@ -84,7 +89,7 @@ def create(
                 s, name=name, mode=mode, selection=selection,
                 trunk=trunk, priority=priority, starts_at=start, ends_at=end, rules=rules,
                 retry=parse_retry(retry or []), use_alternate=not no_alternate,
-                scripts=_pairs(script or [], "script"), fields=_pairs(field or [], "field"),
+                scripts=scripts, fields=fields,
                 defaults=calling_rules(settings))
             figures = progress(s, campaign.id)
             out = campaign_summary(campaign, figures)

@@ -69,11 +69,16 @@ def ivr_paths(settings: Settings) -> IvrPaths:
     return IvrPaths(sounds, asterisk_sounds, recordings)
 
 
+def script_library(settings: Settings) -> ScriptLibrary:
+    """The built-in scripts plus the war room's own folder."""
+    return ScriptLibrary([settings.ivr.scripts_dir] if settings.ivr.scripts_dir else [])
+
+
 def build_ivr(settings: Settings, ari: AriClient, sessions: sessionmaker[Session]) -> IvrDeps:
     """Scripts, speech, the operators' queue: what every IVR call handler gets."""
     ivr = settings.ivr
     paths = ivr_paths(settings)
-    library = ScriptLibrary([ivr.scripts_dir] if ivr.scripts_dir else [])
+    library = script_library(settings)
     synth = EspeakSynthesizer(ivr.voices, rate=ivr.speech_rate)
     prompts = PromptStore(synth, paths.sounds, paths.asterisk_sounds, recorded_dir=ivr.prompts_dir)
     queue = OperatorQueue(ari, sessions, prompts)

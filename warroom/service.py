@@ -45,7 +45,8 @@ class Service:
         ast = settings.asterisk
         self.agi = IdentifyServer(ast.agi_host, ast.agi_port, self._identify)
         self.app = create_app(health=self.health, routers=[
-            campaigns_router(self.sessions, calling_rules(settings), self.dialer.snapshot)])
+            campaigns_router(self.sessions, calling_rules(settings), self.dialer.snapshot,
+                             self.ivr.library.campaign_problems)])
 
     async def health(self) -> dict[str, ComponentHealth]:
         """Each component's state as it is now (the DB is queried, not assumed)."""

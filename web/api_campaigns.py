@@ -46,9 +46,14 @@ class CampaignIn(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)
 
 
+ScriptCheck = Callable[[dict[str, str], dict[str, str]], list[str]]
+
+
 def campaigns_router(sessions: sessionmaker[Session], defaults: CallingRules,
-                     live: Callable[[], dict[str, Any]]) -> APIRouter:
-    """Routes under /api; ``live`` returns the dialer's snapshot (lines, calls, rates)."""
+                     live: Callable[[], dict[str, Any]], check_scripts: ScriptCheck = lambda _s, _f: []
+                     ) -> APIRouter:
+    """Routes under /api; ``live`` returns the dialer's snapshot (lines, calls, rates); ``check_scripts``
+    says what is wrong with an IVR campaign's scripts and fields."""
     router = APIRouter(prefix="/api", tags=["campaigns"])
 
     @router.get("/campaigns")
@@ -61,6 +66,9 @@ def campaigns_router(sessions: sessionmaker[Session], defaults: CallingRules,
         rules = {k: v for k, v in {"window_start": body.window_start, "window_end": body.window_end,
                                    "timezone": body.timezone}.items() if v}
         try:
+            problems = check_scripts(body.scripts, body.fields) if body.mode == "ivr" else []
+            if problems:
+                raise CampaignError("; ".join(problems))
             with sessions.begin() as s:
                 selection = Selection(resolve_units(s, body.units), tuple(body.levels), tuple(body.posts),
                                       tuple(body.statuses))
