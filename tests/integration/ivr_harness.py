@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.ari import AriClient
 from ari_handlers import ivr_store
 from ari_handlers.ivr_call import IvrDeps
-from ari_handlers.ivr_store import wav_seconds
 from db.engine import transaction
 from db.ivr import IvrAnswer, IvrCall, IvrRecording
 from db.models import BoothStatus, Committee, Membership, Person, Unit, UnitKind
 from dialer.campaigns import Selection
-from ivr_scripts.engine import Action, Engine, OpenTicket, Play, StartRecording, WaitForKey
+from sandbox import ivr_timing as timing
+from sandbox.ivr_timing import Until, recording_starts
 from tests.integration.dialer_harness import Harness
 
 # name -> (phone, language, booth status)
@@ -102,43 +102,12 @@ def booths(h: Harness, *names: str) -> Selection:
     return Selection(units=tuple(h.people[f"booth:{n}"] for n in names))
 
 
-def waiting_on(step: str) -> Callable[[Action, Engine], bool]:
-    """Stop when the call starts waiting for a key on ``step``."""
-    return lambda action, engine: isinstance(action, WaitForKey) and engine.step is not None \
-        and engine.step.id == step
-
-
-def recording_starts(action: Action, _engine: Engine) -> bool:
-    return isinstance(action, StartRecording)
-
-
 async def seconds_until(deps: IvrDeps, sessions: sessionmaker[Session], person_id: int, script: str,
-                        keys: str, until: Callable[[Action, Engine], bool] = recording_starts) -> float:
-    """How long the call's prompts play before ``until`` holds, for a phone that presses ``keys`` as early
-    as it can (each question is cut short by its key), timed from the same synthesised files the call will
-    play."""
+                        keys: str, until: Until = recording_starts) -> float:
+    """Seconds of prompts a member's call plays before ``until`` (see :mod:`sandbox.ivr_timing`)."""
     info = transaction(sessions, _info, person_id)
-    engine = Engine(deps.library.get(script), info.language, info.context)
-    pending = list(engine.start())
-    todo = list(keys)
-    total = 0.0
-    while pending:
-        action = pending.pop(0)
-        if until(action, engine):
-            return total
-        if isinstance(action, Play) and action.barge_in and todo:
-            pending = engine.digit(todo.pop(0))
-        elif isinstance(action, Play):
-            _uri, path = await deps.prompts.made(action.prompt)
-            total += float(wav_seconds(path) or 0)
-            pending += engine.played()
-        elif isinstance(action, WaitForKey):
-            pending += engine.digit(todo.pop(0)) if todo else engine.timeout()
-        elif isinstance(action, StartRecording):
-            pending += engine.recorded()
-        elif isinstance(action, OpenTicket):
-            pending += engine.ticket_opened(1, action.category)
-    raise AssertionError(f"script {script} with keys {keys!r} never gets there")
+    return await timing.seconds_until(deps.prompts, deps.library.get(script), info.language, info.context, keys,
+                                      until)
 
 
 def _info(session: Session, person_id: int) -> ivr_store.CallInfo:
@@ -165,7 +134,7 @@ def recordings(h: Harness, call_id: int) -> list[IvrRecording]:
 
 
 async def wait_for(predicate: object, timeout: float, what: str,
-                   alongside: asyncio.Future[object] | None = None) -> None:
+                   alongside: asyncio.Future[Any] | None = None) -> None:
     """Poll ``predicate``; fail after ``timeout``, or at once if ``alongside`` (a running helper, such as a
     SIPp caller) has failed."""
     assert callable(predicate)

@@ -13,8 +13,10 @@ from db.ivr import IvrRecording, QueueCall
 from db.models import Unit, UnitKind
 from db.tickets import Ticket, TicketStatus
 from hotline.lookup import add_instruction
+from ivr_scripts.engine import Action, Engine, Play
 from sandbox.asterisk import Sandbox
 from sandbox.caller import call_in
+from sandbox.ivr_timing import Until
 from tests.integration.dialer_harness import channel_count, start_harness, stop_harness
 from tests.integration.ivr_harness import answers, app_channels, booth_directory, calls, seconds_until, wait_for
 from warroom.settings import Settings
@@ -114,15 +116,14 @@ async def test_unknown_number_goes_to_the_operator_queue_with_a_note(
         await stop_harness(h)
 
 
-def _asking_menu_again() -> object:
-    from ivr_scripts.engine import Action, Engine, Play
-
+def _asking_menu_again() -> Until:
+    """True when the menu is about to be asked for the second time (after the instructions)."""
     seen = {"menu": 0}
 
     def until(action: Action, engine: Engine) -> bool:
         if isinstance(action, Play) and action.prompt.key == "hotline/menu/text":
             seen["menu"] += 1
-        return seen["menu"] == 1 and isinstance(action, Play) and action.prompt.key == "hotline/menu/text"
+        return seen["menu"] == 2 and isinstance(action, Play) and action.prompt.key == "hotline/menu/text"
 
     return until
 

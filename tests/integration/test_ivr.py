@@ -13,6 +13,7 @@ from sqlalchemy import select
 from db.campaigns import Attempt
 from db.models import MemberStatus, Person
 from sandbox.asterisk import Sandbox
+from sandbox.ivr_timing import waiting_on
 from sandbox.phonefarm import Behaviour
 from tests.conftest import FarmFactory
 from tests.integration.dialer_harness import FAST_RETRY, channel_count, start_harness, stop_harness
@@ -27,7 +28,6 @@ from tests.integration.ivr_harness import (
     recordings,
     seconds_until,
     wait_for,
-    waiting_on,
     write_quick_script,
 )
 from warroom.settings import IvrSettings, Settings

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Benchmark the IVR: N concurrent survey calls through the sandbox Asterisk, answered by SIPp phones that
+press keys (and, on weak and swing booths, speak a message).
+
+The dialer calls N booth committee members over N lines at once (a third each on strong, weak and swing
+booths, so all three built-in scripts run, in Hindi and English); our Stasis app plays the synthesised
+prompts, takes the keys and records the messages. Prints the calls completed, the event loop's lag
+(p50 / p99; target p99 under 50 ms), our CPU seconds per call (and the speech tools' separately), and the
+time from a key's DTMF event to its answer being stored.
+
+    .venv/bin/python scripts/bench_ivr.py            # 200 concurrent calls
+    .venv/bin/python scripts/bench_ivr.py --calls 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ari_handlers.app import StasisApp
+from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.ivr_store import inbound_info
+from ari_handlers.routes import ivr_factories
+from db import migrate
+from db.campaigns import Campaign
+from db.engine import make_engine, transaction
+from db.ivr import IvrAnswer, IvrCall, IvrRecording
+from db.models import BoothStatus, Committee, Membership, Person, Unit, UnitKind
+from dialer.campaigns import Selection, change_state, create_campaign, parse_retry
+from dialer.controller import Dialer, DialerConfig
+from dialer.lines import Trunk
+from dialer.rules import CallingRules
+from events.bus import EventBus
+from sandbox.ivr_timing import seconds_until
+from sandbox.phonefarm import Behaviour, PhoneFarm
+from warroom.compose import build_ami, build_ari, build_ivr, build_sandbox
+from warroom.settings import AsteriskSettings, IvrSettings, Settings, TrunkSettings, with_secrets
+
+STATUSES = [BoothStatus.strong, BoothStatus.weak, BoothStatus.swing]
+KEYS = {BoothStatus.strong: "11", BoothStatus.weak: "2", BoothStatus.swing: "122"}
+
+
+def directory(sessions: sessionmaker[Session], n: int) -> dict[str, BoothStatus]:
+    """n members, one per booth, booths strong / weak / swing in turn; every third speaks English."""
+    phones = {}
+    with sessions.begin() as s:
+        ac = Unit(key="ac:1", kind=UnitKind.ac, name="Bench AC", number=1)
+        s.add(ac)
+        s.flush()
+        for i in range(n):
+            status = STATUSES[i % 3]
+            booth = Unit(key=f"booth:1:{i}", kind=UnitKind.booth, name=f"Booth {i}", number=i + 1,
+                         parent_id=ac.id, ac_id=ac.id, voter_count=1000, status_override=status)
+            s.add(booth)
+            s.flush()
+            committee = Committee(unit_id=booth.id)
+            s.add(committee)
+            s.flush()
+            phone = f"+9171{i:08d}"
+            person = Person(name=f"Member {i}", phone=phone, language="en" if i % 3 == 2 else "hi")
+            s.add(person)
+            s.flush()
+            s.add(Membership(person_id=person.id, committee_id=committee.id, post="president"))
+            phones[phone] = status
+    return phones
+
+
+DELAY, GAP = 1500, 1200
+
+
+async def voice_delays(deps: IvrDeps, sessions: sessionmaker[Session]) -> dict[tuple[BoothStatus, str], int]:
+    """Milliseconds from the answer until a phone should start speaking (1.5 s into the recording), for
+    each script and language, timed on the first member of each kind."""
+    out = {}
+    with sessions() as s:
+        firsts = s.execute(select(Person.id, Person.language, Unit.status_override)
+                           .join(Membership, Membership.person_id == Person.id)
+                           .join(Committee, Committee.id == Membership.committee_id)
+                           .join(Unit, Unit.id == Committee.unit_id).order_by(Person.id)).all()
+    for person_id, lang, status in firsts:
+        if status is BoothStatus.strong or (status, lang) in out:
+            continue
+        info = transaction(sessions, inbound_info, phone=None, person_id=person_id, booth_id=None, language=lang,
+                           party="PARTY")
+        script = deps.library.for_status({}, status.value)
+        seconds = await seconds_until(deps.prompts, script, lang, info.context, KEYS[status])
+        out[(status, lang)] = int(seconds * 1000) + 1500
+    return out
+
+
+class LoopLag:
+    """Samples how late the event loop wakes a 10 ms sleep (the lag every callback sees)."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            t0 = loop.time()
+            await asyncio.sleep(0.01)
+            self.samples.append(max(0.0, loop.time() - t0 - 0.01))
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def run(settings: Settings, n: int, work: Path, farm_port: int) -> dict[str, Any]:
+    engine = make_engine(f"sqlite:///{work / 'bench.db'}")
+    migrate.upgrade(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    phones = directory(sessions, n)
+    bus = EventBus()
+    ami, ari = build_ami(settings.asterisk, bus), build_ari(settings.asterisk, bus)
+    deps = build_ivr(settings, ari, sessions)
+    speak = await voice_delays(deps, sessions)
+    behaviours = {}
+    for i, (phone, status) in enumerate(phones.items()):
+        keys = KEYS[status]
+        lang = "en" if i % 3 == 2 else "hi"
+        voice = speak.get((status, lang), 0)
+        behaviours[phone] = Behaviour("answer", digits=keys, delay_ms=DELAY, digit_gap_ms=GAP, hold_ms=180_000,
+                                      voice_ms=max(1, voice - DELAY - GAP * (len(keys) - 1)) if voice else 0)
+    farm = PhoneFarm(behaviours, port=farm_port, media_port=farm_port + 1000, workdir=work / "farm",
+                     max_calls=n * 2)
+    farm.start()
+    base = datetime.now(ZoneInfo("Asia/Kolkata")).replace(hour=11, minute=0)
+    t_start = time.monotonic()
+
+    def clock() -> datetime:
+        return (base + timedelta(seconds=time.monotonic() - t_start)).astimezone(UTC)
+
+    dialer = Dialer(ami, bus, sessions, DialerConfig(trunks=[Trunk("lines", n)], rules=CallingRules(
+        min_gap=timedelta(0)), ring_timeout=30, poll_interval=0.5), clock=clock)
+    deps.clock = clock
+    StasisApp(ari, bus, ivr_factories(deps))
+    lag = LoopLag()
+    try:
+        await ami.start()
+        await ari.start()
+        assert await ami.wait_up(10) and await ari.wait_up(10), "Asterisk links did not come up"
+        await dialer.start()
+        with sessions.begin() as s:
+            create_campaign(s, name="bench", mode="ivr", selection=Selection(), use_alternate=False,
+                            retry=parse_retry(["no_answer=1/0", "busy=1/0", "congestion=1/0", "failed=1/0"]))
+            change_state(s, "bench", "start")
+        lag.start()
+        cpu0, kids0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.monotonic()
+        peak = 0
+        while True:
+            with sessions() as s:
+                state = s.scalar(select(Campaign.state))
+                ended = s.scalar(select(func.count()).select_from(IvrCall).where(IvrCall.result.is_not(None)))
+            peak = max(peak, deps.stats.live)
+            print(f"\r  {ended}/{n} calls over, {deps.stats.live} in the IVR now (peak {peak})", end="",
+                  file=sys.stderr, flush=True)
+            if state is not None and state.value == "completed" and deps.stats.live == 0:
+                break
+            if time.monotonic() - t0 > 900:
+                raise RuntimeError("the benchmark campaign did not finish in 15 minutes")
+            await asyncio.sleep(1)
+        wall = time.monotonic() - t0
+        cpu1, kids1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        print(file=sys.stderr)
+    finally:
+        await lag.stop()
+        await dialer.stop()
+        await ari.close()
+        await ami.close()
+        farm.stop()
+    with sessions() as s:
+        results = Counter(r.value for r in s.scalars(select(IvrCall.result)) if r is not None)
+        answers = s.scalar(select(func.count()).select_from(IvrAnswer))
+        recs = s.scalars(select(IvrRecording.duration)).all()
+    calls = sum(results.values())
+    return {"calls": calls, "results": dict(results), "answers": answers, "recordings": len(recs),
+            "recorded_seconds": sum(r or 0 for r in recs), "peak": peak, "wall": wall,
+            "lag_p50": pct(lag.samples, 0.50), "lag_p99": pct(lag.samples, 0.99), "lag_max": max(lag.samples),
+            "cpu_per_call": ((cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)) / max(1, calls),
+            "speech_cpu": (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime),
+            "synthesised": deps.prompts.stats.synthesised, "cached": deps.prompts.stats.cached,
+            "dtmf_p50": pct(deps.stats.answer_latency, 0.5), "dtmf_p99": pct(deps.stats.answer_latency, 0.99),
+            "dtmf_max": max(deps.stats.answer_latency or [float("nan")])}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--calls", type=int, default=200)
+    args = ap.parse_args()
+    n = args.calls
+    work = Path(tempfile.mkdtemp(prefix="bench-ivr-"))
+    ports = {"ami_port": 45038, "http_port": 48088, "sip_port": 45060, "rtp_start": 20000, "rtp_end": 23999,
+             "farm_port": 45070, "agi_port": 44573}
+    ast = AsteriskSettings(node="benchivr", trunks=[TrunkSettings(name="lines", lines=n, port=45070)], **ports)
+    settings = with_secrets(Settings(state_dir=work / "state", asterisk=ast, ivr=IvrSettings()))
+    box = build_sandbox(ast)
+    box.down()
+    box.up(timeout=90)
+    try:
+        print(f"IVR: {n} concurrent survey calls (strong / weak / swing booths in turn)", file=sys.stderr)
+        f = asyncio.run(run(settings, n, work, 45070))
+    finally:
+        box.down()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"calls {n}: {f['calls']} over in {f['wall']:.0f} s, peak {f['peak']} at once in the IVR; "
+          f"results {f['results']}")
+    print(f"answers stored {f['answers']}, recordings {f['recordings']} ({f['recorded_seconds']} s of speech)")
+    print(f"event-loop lag: p50 {f['lag_p50'] * 1000:.1f} ms, p99 {f['lag_p99'] * 1000:.1f} ms, "
+          f"max {f['lag_max'] * 1000:.0f} ms (target p99 < 50 ms)")
+    print(f"CPU: {f['cpu_per_call'] * 1000:.0f} ms per call in our service; speech tools {f['speech_cpu']:.1f} s "
+          f"for {f['synthesised']} prompts made ({f['cached']} served from the cache)")
+    print(f"DTMF event -> answer stored: p50 {f['dtmf_p50'] * 1000:.1f} ms, p99 {f['dtmf_p99'] * 1000:.1f} ms, "
+          f"max {f['dtmf_max'] * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
