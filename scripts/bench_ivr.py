@@ -84,14 +84,14 @@ DELAY, GAP = 1500, 1200
 async def voice_delays(deps: IvrDeps, sessions: sessionmaker[Session]) -> dict[tuple[BoothStatus, str], int]:
     """Milliseconds from the answer until a phone should start speaking (1.5 s into the recording), for
     each script and language, timed on the first member of each kind."""
-    out = {}
+    out: dict[tuple[BoothStatus, str], int] = {}
     with sessions() as s:
         firsts = s.execute(select(Person.id, Person.language, Unit.status_override)
                            .join(Membership, Membership.person_id == Person.id)
                            .join(Committee, Committee.id == Membership.committee_id)
                            .join(Unit, Unit.id == Committee.unit_id).order_by(Person.id)).all()
     for person_id, lang, status in firsts:
-        if status is BoothStatus.strong or (status, lang) in out:
+        if status is None or status is BoothStatus.strong or (status, lang) in out:
             continue
         info = transaction(sessions, inbound_info, phone=None, person_id=person_id, booth_id=None, language=lang,
                            party="PARTY")
