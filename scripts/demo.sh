@@ -21,5 +21,6 @@ calling window (09:00-21:00 IST by default; outside it the campaign waits and sa
   live figures:   curl http://127.0.0.1:8000/api/live
   the campaign:   $W campaign show "Demo: booth readiness"
   health:         curl http://127.0.0.1:8000/healthz
+  a hotline call: $W phones call <a member's phone> --keys 13   (then: $W tickets list)
 MSG
 exec "$W" serve

@@ -11,6 +11,7 @@ import typer
 from sqlalchemy import select
 
 from db.models import Person
+from sandbox.caller import call_in
 from sandbox.phonefarm import Behaviour, Kind, PhoneFarm
 from warroom.cli_db import sessions
 from warroom.settings import load_settings
@@ -20,12 +21,15 @@ phones_app = typer.Typer(help="Simulated phones (SIPp) answering the sandbox's p
 
 
 def _mix(rnd: random.Random) -> Behaviour:
-    """Most people answer and press keys; some ring out, are busy, or their number is wrong."""
+    """Most people answer, press keys and stay to the end (some leave a spoken message); some hang up
+    early, ring out, are busy, or their number is wrong."""
     kind = rnd.choices(["answer", "noanswer", "busy", "congestion", "notfound"], [70, 15, 8, 4, 3])[0]
     if kind != "answer":
         return Behaviour(cast(Kind, kind))
-    return Behaviour("answer", digits=rnd.choice(["1", "2", "12", "1", "3"]), hold_ms=rnd.randint(8000, 25000),
-                     delay_ms=rnd.randint(2000, 5000), digit_gap_ms=3000)
+    keys = rnd.choice(["11", "12", "2", "122", "21", "1", "3", "9"])
+    return Behaviour("answer", digits=keys, hold_ms=rnd.choice([90_000, 90_000, 90_000, 20_000]),
+                     delay_ms=rnd.randint(2000, 5000), digit_gap_ms=1500,
+                     voice_ms=rnd.choice([0, 15_000, 20_000]))
 
 
 @phones_app.command("up")
@@ -45,6 +49,27 @@ def up(seed: Annotated[int, typer.Option(help="same seed, same behaviour per num
     pidfile.write_text(str(farm.pid))
     typer.echo(f"{len(set(numbers)):,} simulated phones answering on 127.0.0.1:{settings.asterisk.farm_port} "
                f"(log: {farm.log_path})")
+
+
+@phones_app.command("call")
+def call(
+    number: Annotated[str, typer.Argument(help="the caller's phone, e.g. 9826012345 (a member's: a known caller)")],
+    keys: Annotated[str, typer.Option(help="keys to press: 13 = report a problem about the opposing party")] = "",
+    speak_after: Annotated[int, typer.Option(help="ms after the last key to speak a message (0: silent)")] = 9000,
+    hotline: Annotated[str, typer.Option(help="the number dialed")] = "07552551234",
+) -> None:
+    """A booth worker calling the hotline from NUMBER: presses KEYS, speaks, waits for the war room."""
+    settings = load_settings()
+    workdir = settings.state_dir / "phones" / "caller"
+    try:
+        result = call_in(number, service=hotline, sip_port=settings.asterisk.sip_port, workdir=workdir,
+                         digits=keys, voice_ms=speak_after if keys else 0, local_port=settings.asterisk.farm_port + 20,
+                         media_port=settings.asterisk.farm_port + 1900)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"call ended (hung up by {result.hung_up_by}): {', '.join(result.events) or 'no answer'}")
+    raise typer.Exit(0 if result.exit_code == 0 else 1)
 
 
 @phones_app.command("down")

@@ -1,0 +1,83 @@
+"""Prompts: synthesised once per text and voice, recorded prompts win, concurrent calls share one synthesis,
+files land where Asterisk reads them; espeak-ng + sox give 8 kHz mono WAV in both languages."""
+
+from __future__ import annotations
+
+import asyncio
+import wave
+from pathlib import Path
+
+import pytest
+
+from ivr_scripts.engine import Prompt
+from speech.prompts import PromptStore
+from speech.synth import EspeakSynthesizer, SpeechError
+
+
+class CountingSynth:
+    name = "fake:1"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def check(self) -> None:
+        pass
+
+    async def synthesize(self, text: str, language: str, out: Path) -> None:
+        self.calls.append((text, language))
+        await asyncio.sleep(0.05)
+        with wave.open(str(out), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(b"\0\0" * 800)
+
+
+async def test_cache_by_text_and_language_and_one_synthesis_for_concurrent_calls(tmp_path: Path) -> None:
+    synth = CountingSynth()
+    store = PromptStore(synth, tmp_path / "sounds", "/var/lib/warroom/test/sounds/warroom")
+    hello = Prompt("s/greet/text", "नमस्ते", "hi")
+    uris = await asyncio.gather(*(store.media(hello) for _ in range(5)))
+    assert len(set(uris)) == 1 and synth.calls == [("नमस्ते", "hi")]
+    assert uris[0].startswith("sound:/var/lib/warroom/test/sounds/warroom/") and not uris[0].endswith(".wav")
+    _uri, path = await store.made(hello)
+    assert path.is_file() and oct(path.stat().st_mode & 0o777) == "0o644"
+    await store.media(Prompt("other/key/text", "नमस्ते", "hi"))      # same words, same file
+    await store.media(Prompt("s/greet/text", "नमस्ते", "en"))        # another voice, another file
+    assert synth.calls == [("नमस्ते", "hi"), ("नमस्ते", "en")]
+    assert store.stats.synthesised == 2 and store.stats.cached >= 2
+
+
+async def test_recorded_prompt_wins_over_synthesis(tmp_path: Path) -> None:
+    synth = CountingSynth()
+    recorded = tmp_path / "prompts"
+    (recorded / "hi" / "strong").mkdir(parents=True)
+    with wave.open(str(recorded / "hi" / "strong" / "greet.wav"), "wb") as w:  # 16 kHz: converted to 8 kHz
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\1\0" * 16000)
+    store = PromptStore(synth, tmp_path / "sounds", "/snd", recorded_dir=recorded)
+    _uri, path = await store.made(Prompt("strong/greet/text", "नमस्ते", "hi"))
+    assert synth.calls == [] and store.stats.recorded == 1
+    with wave.open(str(path)) as w:
+        assert (w.getframerate(), w.getnchannels()) == (8000, 1) and abs(w.getnframes() - 8000) < 100
+    await store.made(Prompt("strong/greet/text", "Hello", "en"))  # no English recording: synthesised
+    assert synth.calls == [("Hello", "en")]
+    with pytest.raises(SpeechError, match="does not exist"):
+        await store.made(Prompt("strong/greet/text", "x", "hi", file="missing.wav"))
+
+
+async def test_espeak_speaks_hindi_and_english_at_8khz(tmp_path: Path) -> None:
+    synth = EspeakSynthesizer()
+    synth.check()
+    for lang, text in (("hi", "बूथ क्रमांक पैंतालीस तैयार है"), ("en", "Booth forty five is ready")):
+        out = tmp_path / f"{lang}.wav"
+        await synth.synthesize(text, lang, out)
+        with wave.open(str(out)) as w:
+            assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+            assert w.getnframes() > 8000  # more than a second of speech
+    with pytest.raises(SpeechError, match="no voice for language 'fr'"):
+        await synth.synthesize("bonjour", "fr", tmp_path / "fr.wav")
+    with pytest.raises(SpeechError, match="not-a-tool is not installed"):
+        EspeakSynthesizer(espeak="not-a-tool").check()
