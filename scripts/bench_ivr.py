@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark the IVR: N concurrent survey calls through the sandbox Asterisk, answered by SIPp phones that
-press keys (and, on weak and swing booths, speak a message).
+press keys while the questions are read (and, on weak and swing booths, speak a message).
 
 The dialer calls N booth committee members over N lines at once (a third each on strong, weak and swing
 booths, so all three built-in scripts run, in Hindi and English); our Stasis app plays the synthesised
@@ -44,9 +44,10 @@ from dialer.controller import Dialer, DialerConfig
 from dialer.lines import Trunk
 from dialer.rules import CallingRules
 from events.bus import EventBus
+from ivr_scripts.engine import Action, Engine, Play
 from sandbox.ivr_timing import seconds_until
 from sandbox.phonefarm import Behaviour, PhoneFarm
-from warroom.compose import build_ami, build_ari, build_ivr, build_sandbox
+from warroom.compose import build_ami, build_ari, build_ivr, build_sandbox, ivr_paths
 from warroom.settings import AsteriskSettings, IvrSettings, Settings, TrunkSettings, with_secrets
 
 STATUSES = [BoothStatus.strong, BoothStatus.weak, BoothStatus.swing]
@@ -78,26 +79,41 @@ def directory(sessions: sessionmaker[Session], n: int) -> dict[str, BoothStatus]
     return phones
 
 
-DELAY, GAP = 1500, 1200
+GAP = 1200
+BEFORE_RECORDING = {BoothStatus.weak: 1, BoothStatus.swing: 2}  # keys pressed before the record step
 
 
-async def voice_delays(deps: IvrDeps, sessions: sessionmaker[Session]) -> dict[tuple[BoothStatus, str], int]:
-    """Milliseconds from the answer until a phone should start speaking (1.5 s into the recording), for
-    each script and language, timed on the first member of each kind."""
-    out: dict[tuple[BoothStatus, str], int] = {}
+def first_question(action: Action, _engine: Engine) -> bool:
+    return isinstance(action, Play) and action.barge_in
+
+
+async def timings(deps: IvrDeps, sessions: sessionmaker[Session]) -> dict[tuple[BoothStatus, str], Behaviour]:
+    """How each kind of phone behaves: its first key 1 s into the first question (so every key barges in
+    on a question being read, and DTMF-to-answer is measured on live questions), the next keys 1.2 s
+    apart, and a spoken message 1.5 s into the recording; timed on the first member of each kind from the
+    prompts the calls will play."""
+    out: dict[tuple[BoothStatus, str], Behaviour] = {}
     with sessions() as s:
         firsts = s.execute(select(Person.id, Person.language, Unit.status_override)
                            .join(Membership, Membership.person_id == Person.id)
                            .join(Committee, Committee.id == Membership.committee_id)
                            .join(Unit, Unit.id == Committee.unit_id).order_by(Person.id)).all()
     for person_id, lang, status in firsts:
-        if status is None or status is BoothStatus.strong or (status, lang) in out:
+        if status is None or (status, lang) in out:
             continue
         info = transaction(sessions, inbound_info, phone=None, person_id=person_id, booth_id=None, language=lang,
                            party="PARTY")
         script = deps.library.for_status({}, status.value)
-        seconds = await seconds_until(deps.prompts, script, lang, info.context, KEYS[status])
-        out[(status, lang)] = int(seconds * 1000) + 1500
+        keys = KEYS[status]
+        greeting = await seconds_until(deps.prompts, script, lang, info.context, keys, first_question)
+        delay = int(greeting * 1000) + 1000
+        voice = 0
+        if status in BEFORE_RECORDING:
+            prompts = await seconds_until(deps.prompts, script, lang, info.context, keys)
+            recording_at = int(prompts * 1000) + 1000 + GAP * (BEFORE_RECORDING[status] - 1)
+            voice = recording_at + 1500 - (delay + GAP * (len(keys) - 1))
+        out[(status, lang)] = Behaviour("answer", digits=keys, delay_ms=delay, digit_gap_ms=GAP, hold_ms=180_000,
+                                        voice_ms=max(1, voice) if voice else 0)
     return out
 
 
@@ -139,14 +155,9 @@ async def run(settings: Settings, n: int, work: Path, farm_port: int) -> dict[st
     bus = EventBus()
     ami, ari = build_ami(settings.asterisk, bus), build_ari(settings.asterisk, bus)
     deps = build_ivr(settings, ari, sessions)
-    speak = await voice_delays(deps, sessions)
-    behaviours = {}
-    for i, (phone, status) in enumerate(phones.items()):
-        keys = KEYS[status]
-        lang = "en" if i % 3 == 2 else "hi"
-        voice = speak.get((status, lang), 0)
-        behaviours[phone] = Behaviour("answer", digits=keys, delay_ms=DELAY, digit_gap_ms=GAP, hold_ms=180_000,
-                                      voice_ms=max(1, voice - DELAY - GAP * (len(keys) - 1)) if voice else 0)
+    kinds = await timings(deps, sessions)
+    behaviours = {phone: kinds[(status, "en" if i % 3 == 2 else "hi")]
+                  for i, (phone, status) in enumerate(phones.items())}
     farm = PhoneFarm(behaviours, port=farm_port, media_port=farm_port + 1000, workdir=work / "farm",
                      max_calls=n * 2)
     farm.start()
@@ -223,6 +234,7 @@ def main() -> None:
     box = build_sandbox(ast)
     box.down()
     box.up(timeout=90)
+    shutil.rmtree(ivr_paths(settings).sounds, ignore_errors=True)  # cold: every prompt synthesised anew
     try:
         print(f"IVR: {n} concurrent survey calls (strong / weak / swing booths in turn)", file=sys.stderr)
         f = asyncio.run(run(settings, n, work, 45070))
