@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 import uvicorn
+from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -15,6 +16,7 @@ from ari_handlers.app import StasisApp
 from ari_handlers.routes import ivr_factories
 from db import migrate
 from db.engine import make_engine, ping, transaction
+from db.users import Role
 from dialer.controller import Dialer
 from dialer.sync import DirectorySync
 from events.bus import EventBus
@@ -23,7 +25,9 @@ from hotline.lookup import Caller, identify
 from warroom.compose import build_ami, build_ari, build_ivr, calling_rules, dialer_config
 from warroom.settings import Settings
 from web.api_campaigns import campaigns_router
-from web.app import ComponentHealth, create_app
+from web.app import TEMPLATES, ComponentHealth, create_app
+from web.auth import Auth, AuthConfig
+from web.pages import pages_router
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +48,13 @@ class Service:
         self.stasis = StasisApp(self.ari, self.bus, ivr_factories(self.ivr))
         ast = settings.asterisk
         self.agi = IdentifyServer(ast.agi_host, ast.agi_port, self._identify)
-        self.app = create_app(health=self.health, routers=[
+        templates = Jinja2Templates(directory=str(TEMPLATES))
+        self.auth = Auth(self.sessions, templates, AuthConfig(secure_cookie=settings.http.secure_cookie))
+        staff = self.auth.require(Role.admin, Role.supervisor)
+        self.app = create_app(health=self.health, auth=self.auth, routers=[
+            pages_router(self.auth, templates),
             campaigns_router(self.sessions, calling_rules(settings), self.dialer.snapshot,
-                             self.ivr.library.campaign_problems)])
+                             self.ivr.library.campaign_problems, guard=staff)])
 
     async def health(self) -> dict[str, ComponentHealth]:
         """Each component's state as it is now (the DB is queried, not assumed)."""

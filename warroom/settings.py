@@ -107,6 +107,7 @@ class IvrSettings(BaseModel):
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
+    secure_cookie: bool = Field(False, description="mark the session cookie Secure (when served over HTTPS)")
 
 
 class Settings(BaseSettings):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,11 +50,12 @@ ScriptCheck = Callable[[dict[str, str], dict[str, str]], list[str]]
 
 
 def campaigns_router(sessions: sessionmaker[Session], defaults: CallingRules,
-                     live: Callable[[], dict[str, Any]], check_scripts: ScriptCheck = lambda _s, _f: []
-                     ) -> APIRouter:
+                     live: Callable[[], dict[str, Any]], check_scripts: ScriptCheck = lambda _s, _f: [],
+                     guard: Callable[..., Any] | None = None) -> APIRouter:
     """Routes under /api; ``live`` returns the dialer's snapshot (lines, calls, rates); ``check_scripts``
-    says what is wrong with an IVR campaign's scripts and fields."""
-    router = APIRouter(prefix="/api", tags=["campaigns"])
+    says what is wrong with an IVR campaign's scripts and fields; ``guard`` (supervisors and admins in the
+    service) is checked on every route."""
+    router = APIRouter(prefix="/api", tags=["campaigns"], dependencies=[Depends(guard)] if guard else [])
 
     @router.get("/campaigns")
     def list_campaigns() -> list[dict[str, Any]]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+
+from web.auth import Auth
 
 
 class ComponentHealth(BaseModel):
@@ -20,12 +23,17 @@ class Health(BaseModel):
     components: dict[str, ComponentHealth]
 
 
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 HealthSource = Callable[[], Awaitable[dict[str, ComponentHealth]]]
 
 
-def create_app(health: HealthSource, routers: Sequence[APIRouter] = ()) -> FastAPI:
-    """Build the app; ``health`` reports each component's real state when asked."""
+def create_app(health: HealthSource, routers: Sequence[APIRouter] = (), auth: Auth | None = None) -> FastAPI:
+    """Build the app; ``health`` reports each component's real state when asked. With ``auth`` every path
+    but ``/healthz`` and sign-in needs a session (deny by default), and routes check roles."""
     app = FastAPI(title="warroom", summary="Election war-room call center")
+    if auth is not None:
+        app.add_middleware(auth.middleware())
+        app.include_router(auth.router())
     for router in routers:
         app.include_router(router)
 

@@ -1,0 +1,1 @@
+"""War-room users: who may sign in, with which role, and their softphone credentials."""

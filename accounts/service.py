@@ -1,0 +1,146 @@
+"""Users and sign-in: argon2 password hashes, server-side sessions (the cookie carries a random token, the
+database only its hash), and each session's CSRF token. Plain functions in the caller's transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from db.models import utcnow
+from db.users import Role, User, WebSession
+
+USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
+MIN_PASSWORD = 10
+_HASHER = PasswordHasher()
+# verified when the user does not exist, so a wrong name costs as long as a wrong password
+_DUMMY = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+class AccountError(ValueError):
+    """A user request is invalid; the message says what and for whom."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request comes from."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: Role
+    csrf: str
+    language: str
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password is too short: at least {MIN_PASSWORD} characters")
+    if password.strip() != password or password.lower() == password and password.isalpha():
+        raise AccountError("the password must not start or end with spaces, nor be only lower-case letters")
+
+
+def add_user(session: Session, username: str, role: str, password: str, display_name: str | None = None,
+             language: str = "en") -> User:
+    if not USERNAME.match(username):
+        raise AccountError(f"user name '{username}': 2-32 characters, lower-case letters, digits, . _ -, "
+                           "starting with a letter")
+    try:
+        role_ = Role(role)
+    except ValueError:
+        raise AccountError(f"role '{role}': one of {', '.join(r.value for r in Role)}") from None
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AccountError(f"user '{username}' already exists")
+    if language not in ("en", "hi"):
+        raise AccountError(f"language '{language}': en or hi")
+    _check_password(password)
+    user = User(username=username, display_name=display_name or username, role=role_,
+                password_hash=_HASHER.hash(password), sip_secret=secrets.token_urlsafe(18), ui_language=language)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AccountError(f"no user '{username}'")
+    return user
+
+
+def list_users(session: Session) -> Sequence[User]:
+    return session.scalars(select(User).order_by(User.role, User.username)).all()
+
+
+def set_password(session: Session, username: str, password: str) -> User:
+    """A new password; every session of the user ends."""
+    user = get_user(session, username)
+    _check_password(password)
+    user.password_hash = _HASHER.hash(password)
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    return user
+
+
+def set_disabled(session: Session, username: str, disabled: bool = True) -> User:
+    """Disable (or enable) a user; disabling ends their sessions at once."""
+    user = get_user(session, username)
+    user.disabled = disabled
+    if disabled:
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    return user
+
+
+def verify(session: Session, username: str, password: str) -> User | None:
+    """The user if the name and password match and the user is enabled; None otherwise (same cost)."""
+    user = session.scalar(select(User).where(User.username == username))
+    try:
+        _HASHER.verify(user.password_hash if user else _DUMMY, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or user.disabled:
+        return None
+    if _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = _HASHER.hash(password)
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(session: Session, user: User, ip: str | None, ttl: timedelta,
+                 now: datetime | None = None) -> str:
+    """A new signed-in session; returns the token for the cookie."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    session.add(WebSession(id=_digest(token), user_id=user.id, csrf=secrets.token_urlsafe(24), ip=ip,
+                           created_at=now, expires_at=now + ttl))
+    user.last_sign_in_at = now
+    session.execute(delete(WebSession).where(WebSession.expires_at < now))  # housekeeping
+    return token
+
+
+def principal(session: Session, token: str | None, now: datetime | None = None) -> Principal | None:
+    """Who holds this session token, if it is valid, unexpired and the user still enabled."""
+    if not token:
+        return None
+    row = session.execute(select(WebSession, User).join(User, User.id == WebSession.user_id)
+                          .where(WebSession.id == _digest(token))).first()
+    if row is None:
+        return None
+    web, user = row
+    if user.disabled or web.expires_at <= (now or utcnow()):
+        return None
+    return Principal(user.id, user.username, user.display_name, user.role, web.csrf, user.ui_language)
+
+
+def close_session(session: Session, token: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.id == _digest(token)))

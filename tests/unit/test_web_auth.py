@@ -1,0 +1,154 @@
+"""The web layer's sign-in: deny by default, roles on every route, CSRF on every change, rate-limited
+sign-in, safe cookies and redirects."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.templating import Jinja2Templates
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import sessionmaker
+
+from accounts.ratelimit import SignInLimiter
+from accounts.service import add_user
+from db import migrate
+from db.engine import make_engine
+from db.users import Role
+from dialer.rules import CallingRules
+from web.api_campaigns import campaigns_router
+from web.app import TEMPLATES, ComponentHealth, create_app
+from web.auth import Auth
+from web.pages import pages_router
+
+PASSWORDS = {"adm": "Admin-pass-01", "sup": "Super-pass-02", "op": "Operator-pass-03"}
+
+
+async def _health() -> dict[str, ComponentHealth]:
+    return {"db": ComponentHealth(up=True, detail="ok")}
+
+
+@pytest.fixture
+def app_parts(tmp_path: Path) -> Iterator[tuple[Any, Auth]]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
+    migrate.upgrade(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    with sessions.begin() as s:
+        for name, role in (("adm", "admin"), ("sup", "supervisor"), ("op", "operator")):
+            add_user(s, name, role, PASSWORDS[name])
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    auth = Auth(sessions, templates, limiter=SignInLimiter(attempts=3, window=60))
+    staff = auth.require(Role.admin, Role.supervisor)
+    app = create_app(_health, auth=auth, routers=[
+        pages_router(auth, templates),
+        campaigns_router(sessions, CallingRules(), lambda: {"lines": {}}, guard=staff)])
+    yield app, auth
+    engine.dispose()
+
+
+def sign_in(client: TestClient, user: str, password: str | None = None) -> tuple[int, str]:
+    page = client.get("/signin")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf, page.text
+    resp = client.post("/signin", data={"username": user, "password": password or PASSWORDS[user],
+                                        "csrf_token": csrf.group(1), "next": "/"}, follow_redirects=False)
+    return resp.status_code, resp.headers.get("set-cookie", "")
+
+
+def csrf_of(client: TestClient) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
+    assert match
+    return match.group(1)
+
+
+def test_deny_by_default_without_a_session(app_parts: tuple[Any, Auth]) -> None:
+    client = TestClient(app_parts[0])
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/api/campaigns").status_code == 401
+    assert client.get("/api/live").status_code == 401
+    resp = client.get("/", follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"] == "/signin?next=/"
+    assert client.post("/api/campaigns", json={"name": "x"}).status_code == 401
+
+
+def test_sign_in_sets_a_safe_cookie_and_wrong_passwords_are_rate_limited(app_parts: tuple[Any, Auth]) -> None:
+    client = TestClient(app_parts[0])
+    status, cookie = sign_in(client, "sup")
+    assert status == 303
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    assert client.get("/api/campaigns").status_code == 200
+    other = TestClient(app_parts[0])
+    for _ in range(3):
+        assert sign_in(other, "op", "not the password")[0] == 401
+    status, _ = sign_in(other, "op")  # even the right password waits now
+    assert status == 429
+    page = other.get("/signin")
+    stale = other.post("/signin", data={"username": "op", "password": "x", "csrf_token": "forged"})
+    assert page.status_code == 200 and stale.status_code == 403 and "form expired" in stale.text
+
+
+def test_roles_and_csrf_on_the_api(app_parts: tuple[Any, Auth]) -> None:
+    op = TestClient(app_parts[0])
+    assert sign_in(op, "op")[0] == 303
+    assert op.get("/").status_code == 200
+    assert op.get("/api/campaigns").status_code == 403, "operators do not reach supervisors' actions"
+    sup = TestClient(app_parts[0])
+    sign_in(sup, "sup")
+    body = {"name": "c1", "mode": "operator"}
+    assert sup.post("/api/campaigns", json=body).status_code == 403, "no CSRF token"
+    assert sup.post("/api/campaigns", json=body, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    ok = sup.post("/api/campaigns", json=body, headers={"X-CSRF-Token": csrf_of(sup)})
+    assert ok.status_code == 201, ok.text
+    out = sup.post("/signout", data={"csrf_token": csrf_of(sup)}, follow_redirects=False)
+    assert out.status_code == 303
+    assert sup.get("/api/campaigns").status_code == 401
+
+
+def test_redirect_after_sign_in_stays_on_this_site(app_parts: tuple[Any, Auth]) -> None:
+    client = TestClient(app_parts[0])
+    page = client.get("/signin?next=//evil.example/x")
+    assert 'name="next" value="/"' in page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    resp = client.post("/signin", data={"username": "adm", "password": PASSWORDS["adm"], "csrf_token": csrf.group(1),
+                                        "next": "https://evil.example/"}, follow_redirects=False)
+    assert resp.headers["location"] == "/"
+
+
+ALL, STAFF = {"adm", "sup", "op"}, {"adm", "sup"}
+# every route of the app and who may use it: a new route must be added here, which forces the decision
+ACCESS: dict[tuple[str, str], set[str]] = {
+    ("GET", "/"): ALL, ("POST", "/language"): ALL, ("POST", "/signout"): ALL,
+    ("GET", "/api/campaigns"): STAFF, ("POST", "/api/campaigns"): STAFF,
+    ("GET", "/api/campaigns/{ref}"): STAFF, ("POST", "/api/campaigns/{ref}/{action}"): STAFF,
+    ("GET", "/api/live"): STAFF,
+}
+PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/signin"), ("POST", "/signin")}
+SAMPLE = {"ref": "1", "action": "pause"}
+
+
+def test_every_route_with_every_role_and_without_a_session(app_parts: tuple[Any, Auth]) -> None:
+    """Deny by default for every route the app has (read from its OpenAPI spec): without a session 401 or
+    the sign-in page; with a role it does not allow 403; with one it allows, anything but 401/403."""
+    app = app_parts[0]
+    routes = {(m.upper(), path) for path, ops in app.openapi()["paths"].items() for m in ops}
+    assert routes - PUBLIC_ROUTES == set(ACCESS), "a route is missing from ACCESS (or ACCESS names a gone one)"
+    clients = {"none": TestClient(app)}
+    for user in ("adm", "sup", "op"):
+        clients[user] = TestClient(app)
+        sign_in(clients[user], user)
+    for (method, path), allowed in sorted(ACCESS.items()):
+        url = path.format(**SAMPLE)
+        for who, client in clients.items():
+            headers = {"X-CSRF-Token": csrf_of(client)} if who != "none" and method != "GET" else {}
+            resp = client.request(method, url, headers=headers, json={} if method == "POST" else None,
+                                  follow_redirects=False)
+            if who == "none":
+                assert resp.status_code in (401, 303), (method, path, who, resp.status_code)
+            elif who in allowed:
+                assert resp.status_code not in (401, 403), (method, path, who, resp.status_code, resp.text)
+            else:
+                assert resp.status_code == 403, (method, path, who, resp.status_code)

@@ -1,0 +1,99 @@
+"""``warroom users ...``: who may sign in to the consoles, with which role."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Annotated
+
+import typer
+
+from accounts.service import AccountError, add_user, list_users, set_disabled, set_password
+from warroom.cli_db import sessions
+
+users_app = typer.Typer(help="Users of the consoles: admin, supervisor, operator.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+GenerateOpt = Annotated[bool, typer.Option("--generate-password", help="make a strong password and print it once")]
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def _password(generate: bool) -> str:
+    if generate:
+        return secrets.token_urlsafe(12)
+    return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
+@users_app.command("add")
+def add(
+    username: Annotated[str, typer.Argument(help="lower-case letters, digits, . _ -")],
+    role: Annotated[str, typer.Option(help="admin, supervisor or operator")],
+    name: Annotated[str | None, typer.Option(help="the name shown on screens")] = None,
+    lang: Annotated[str, typer.Option(help="interface language: en or hi")] = "en",
+    generate_password: GenerateOpt = False,
+) -> None:
+    """Add a user (asks for the password unless --generate-password)."""
+    password = _password(generate_password)
+    try:
+        with sessions().begin() as s:
+            user = add_user(s, username, role, password, name, lang)
+            typer.echo(f"user {user.username} ({user.role.value}) added")
+    except AccountError as exc:
+        _fail(str(exc))
+    if generate_password:
+        typer.echo(f"password: {password}")
+
+
+@users_app.command("list")
+def list_(as_json: JsonOpt = False) -> None:
+    """Every user with role and state (never passwords)."""
+    with sessions()() as s:
+        rows = [{"username": u.username, "name": u.display_name, "role": u.role.value, "disabled": u.disabled,
+                 "sip_user": u.sip_username, "language": u.ui_language,
+                 "last_sign_in": u.last_sign_in_at.isoformat() if u.last_sign_in_at else None}
+                for u in list_users(s)]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("no users yet: `warroom users add NAME --role admin`")
+    for r in rows:
+        state = "disabled" if r["disabled"] else "active"
+        typer.echo(f"{r['username']:<20} {r['role']:<11} {state:<9} {r['name']}")
+
+
+@users_app.command("disable")
+def disable(username: str) -> None:
+    """Disable a user: their sessions end at once."""
+    try:
+        with sessions().begin() as s:
+            set_disabled(s, username, True)
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"user {username} disabled")
+
+
+@users_app.command("enable")
+def enable(username: str) -> None:
+    """Enable a disabled user again."""
+    try:
+        with sessions().begin() as s:
+            set_disabled(s, username, False)
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"user {username} enabled")
+
+
+@users_app.command("set-password")
+def set_password_cmd(username: str, generate_password: GenerateOpt = False) -> None:
+    """A new password (their sessions end)."""
+    password = _password(generate_password)
+    try:
+        with sessions().begin() as s:
+            set_password(s, username, password)
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"password of {username} changed" + (f": {password}" if generate_password else ""))

@@ -1,0 +1,165 @@
+"""Sign-in for the consoles and the API: session cookies (HttpOnly, SameSite), a CSRF token on every
+state-changing request, roles per route, and deny by default (a path that is not public needs a valid
+session before any route sees it). Sign-in is rate limited per user name and per address."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from accounts.ratelimit import SignInLimiter
+from accounts.service import Principal, close_session, open_session, principal, verify
+from db.engine import transaction
+from db.users import Role
+from web.i18n import texts
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+PUBLIC = ("/healthz", "/signin", "/static/")
+SIGNIN_CSRF = "warroom_signin_csrf"
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    cookie: str = "warroom_session"
+    ttl: timedelta = timedelta(hours=12)
+    secure_cookie: bool = False  # set when served over HTTPS
+    same_site: Literal["lax", "strict"] = "lax"
+
+
+class RoleGuard:
+    """The route dependency :meth:`Auth.require` makes; ``roles`` is what it allows."""
+
+    def __init__(self, auth: Auth, roles: tuple[Role, ...]) -> None:
+        self.auth, self.roles = auth, roles
+
+    async def __call__(self, request: Request) -> Principal:
+        who = await self.auth.principal(request)
+        if who is None:
+            raise HTTPException(401, "sign in first")
+        if who.role not in self.roles:
+            raise HTTPException(403, f"not allowed for the {who.role.value} role")
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get("x-csrf-token")
+            if sent is None and "form" in request.headers.get("content-type", ""):
+                sent = str((await request.form()).get("csrf_token") or "")
+            if not sent or not secrets.compare_digest(sent, who.csrf):
+                raise HTTPException(403, "the CSRF token is missing or wrong: reload the page")
+        return who
+
+
+class Auth:
+    """Build once with the session factory; ``require(roles...)`` makes a route dependency."""
+
+    def __init__(self, sessions: sessionmaker[Session], templates: Jinja2Templates,
+                 config: AuthConfig | None = None, limiter: SignInLimiter | None = None) -> None:
+        self.sessions, self.templates = sessions, templates
+        self.config = config or AuthConfig()
+        self.limiter = limiter or SignInLimiter()
+
+    async def principal(self, request: Request) -> Principal | None:
+        token = request.cookies.get(self.config.cookie)
+        if not token:
+            return None
+        cached = request.scope.get("warroom.principal")
+        if isinstance(cached, Principal):
+            return cached
+        who = await asyncio.to_thread(transaction, self.sessions, principal, token)
+        request.scope["warroom.principal"] = who
+        return who
+
+    def require(self, *roles: Role) -> RoleGuard:
+        """A dependency: a signed-in user with one of ``roles``; unsafe methods also need the CSRF token
+        (header ``X-CSRF-Token`` or form field ``csrf_token``)."""
+        return RoleGuard(self, roles)
+
+    # -- deny by default --------------------------------------------------------------------------
+    def middleware(self) -> type[BaseHTTPMiddleware]:
+        auth = self
+
+        class DenyByDefault(BaseHTTPMiddleware):
+            async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+                path = request.url.path
+                if path.startswith(PUBLIC) or path in ("/docs", "/openapi.json") or \
+                        await auth.principal(request) is not None:
+                    return await call_next(request)
+                if path.startswith("/api/") or request.method not in SAFE_METHODS:
+                    return JSONResponse({"detail": "sign in first"}, status_code=401)
+                return RedirectResponse(f"/signin?next={quote(path)}", status_code=303)
+
+        return DenyByDefault
+
+    # -- sign in and out --------------------------------------------------------------------------
+    def router(self) -> APIRouter:
+        router = APIRouter(tags=["sign-in"])
+        cfg = self.config
+
+        def page(request: Request, error: str | None = None, status: int = 200, next_: str = "/") -> Response:
+            token = secrets.token_urlsafe(24)
+            lang = request.query_params.get("lang") or request.cookies.get("warroom_lang") or "en"
+            resp = self.templates.TemplateResponse(request, "signin.html", {
+                "csrf": token, "error": error, "next": next_, "t": texts(lang), "lang": lang}, status_code=status)
+            resp.set_cookie(SIGNIN_CSRF, token, httponly=True, samesite="strict", secure=cfg.secure_cookie)
+            return resp
+
+        @router.get("/signin", response_class=HTMLResponse)
+        def signin_page(request: Request, next: str = "/") -> Response:
+            """The sign-in form."""
+            return page(request, next_=_local(next))
+
+        @router.post("/signin")
+        async def signin(request: Request, username: str = Form(...), password: str = Form(...),
+                         csrf_token: str = Form(...), next: str = Form("/")) -> Response:
+            """Check the password (rate limited), open a session, go on to ``next``."""
+            expected = request.cookies.get(SIGNIN_CSRF) or ""
+            if not expected or not secrets.compare_digest(expected, csrf_token):
+                return page(request, "The form expired: please try again.", 403, _local(next))
+            ip = request.client.host if request.client else "?"
+            keys = (f"user:{username.lower()}", f"ip:{ip}")
+            wait = self.limiter.retry_after(*keys)
+            if wait > 0:
+                resp = page(request, f"Too many failed sign-ins: try again in {int(wait) + 1} seconds.", 429,
+                            _local(next))
+                resp.headers["Retry-After"] = str(int(wait) + 1)
+                return resp
+
+            def check(session: Session) -> str | None:
+                user = verify(session, username.strip().lower(), password)
+                return open_session(session, user, ip, cfg.ttl) if user else None
+
+            token = await asyncio.to_thread(transaction, self.sessions, check)
+            if token is None:
+                self.limiter.failed(*keys)
+                return page(request, "Wrong user name or password.", 401, _local(next))
+            self.limiter.succeeded(keys[0])
+            resp = RedirectResponse(_local(next), status_code=303)
+            resp.set_cookie(cfg.cookie, token, httponly=True, samesite=cfg.same_site, secure=cfg.secure_cookie,
+                            max_age=int(cfg.ttl.total_seconds()))
+            resp.delete_cookie(SIGNIN_CSRF)
+            return resp
+
+        @router.post("/signout")
+        async def signout(request: Request) -> Response:
+            """End this session (needs its CSRF token like every change)."""
+            await self.require(*Role)(request)
+            token = request.cookies.get(cfg.cookie) or ""
+            await asyncio.to_thread(transaction, self.sessions, close_session, token)
+            resp = RedirectResponse("/signin", status_code=303)
+            resp.delete_cookie(cfg.cookie)
+            return resp
+
+        return router
+
+
+def _local(target: str) -> str:
+    """Only redirect within this site (``next=//evil.example`` goes home instead)."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
