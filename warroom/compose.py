@@ -19,6 +19,7 @@ from dialer.lines import Trunk
 from dialer.rules import CallingRules
 from events.bus import EventBus
 from ivr_scripts.library import ScriptLibrary
+from operators.softphones import Softphones
 from sandbox.asterisk import Sandbox
 from sandbox.render import AsteriskDirs
 from speech.prompts import PromptStore
@@ -67,6 +68,19 @@ def ivr_paths(settings: Settings) -> IvrPaths:
     asterisk_sounds = ivr.asterisk_sounds_dir or (str(ivr.sounds_dir) if ivr.sounds_dir else inner_sounds)
     recordings = ivr.recordings_dir or root / f"{dirs.spool}/recording".lstrip("/")
     return IvrPaths(sounds, asterisk_sounds, recordings)
+
+
+def build_softphones(settings: Settings, ami: AmiClient, ari: AriClient,
+                     sessions: sessionmaker[Session]) -> Softphones:
+    """Operators' endpoints, written into Asterisk's configuration directory (the sandbox node's by
+    default, owned by its asterisk user)."""
+    ast = settings.asterisk
+    if ast.config_dir is not None:
+        return Softphones(ami, ari, sessions, ast.config_dir)
+    box = build_sandbox(ast)
+    conf_dir = box.host_path(AsteriskDirs.for_node(ast.node, "").etc)
+    owner = box.asterisk_ids() if (box.root / "etc/passwd").exists() else None
+    return Softphones(ami, ari, sessions, conf_dir, owner=owner)
 
 
 def script_library(settings: Settings) -> ScriptLibrary:

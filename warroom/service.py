@@ -22,7 +22,7 @@ from dialer.sync import DirectorySync
 from events.bus import EventBus
 from hotline.agi import IdentifyServer
 from hotline.lookup import Caller, identify
-from warroom.compose import build_ami, build_ari, build_ivr, calling_rules, dialer_config
+from warroom.compose import build_ami, build_ari, build_ivr, build_softphones, calling_rules, dialer_config
 from warroom.settings import Settings
 from web.api_campaigns import campaigns_router
 from web.app import TEMPLATES, ComponentHealth, create_app
@@ -48,6 +48,8 @@ class Service:
         self.stasis = StasisApp(self.ari, self.bus, ivr_factories(self.ivr))
         ast = settings.asterisk
         self.agi = IdentifyServer(ast.agi_host, ast.agi_port, self._identify)
+        self.softphones = build_softphones(settings, self.ami, self.ari, self.sessions)
+        self._tasks: list[asyncio.Task[None]] = []
         templates = Jinja2Templates(directory=str(TEMPLATES))
         self.auth = Auth(self.sessions, templates, AuthConfig(secure_cookie=settings.http.secure_cookie))
         staff = self.auth.require(Role.admin, Role.supervisor)
@@ -87,8 +89,23 @@ class Service:
         await self.ari.start()
         await self.sync.start()
         await self.dialer.start()
+        self._tasks.append(asyncio.create_task(self._keep_softphones(), name="softphones"))
+
+    async def _keep_softphones(self, every: float = 5.0) -> None:
+        """Keep Asterisk's operator endpoints equal to the users table (users change from the CLI or the
+        admin pages; disabling one removes its endpoint within seconds)."""
+        while True:
+            if self.ami.up:
+                try:
+                    await self.softphones.sync()
+                except Exception:
+                    log.exception("softphones: sync failed; retrying")
+            await asyncio.sleep(every)
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.dialer.stop()
         await self.sync.stop()
         await self.agi.close()

@@ -51,6 +51,9 @@ class AsteriskSettings(BaseModel):
     reconnect_max: float = Field(30.0, gt=0, description="longest back-off between reconnect attempts")
     trunks: list[TrunkSettings] = Field(default_factory=lambda: [TrunkSettings()])
     farm_port: int = Field(5070, description="the SIPp phone farm's port (sandbox test trunk)")
+    config_dir: Path | None = Field(None, description="Asterisk's configuration directory as this host sees it "
+                                                       "(operators' softphones are written there); unset: "
+                                                       "the sandbox node's")
     agi_host: str = Field("127.0.0.1", description="where Asterisk reaches our FastAGI caller lookup")
     agi_port: int = Field(4573, description="our FastAGI caller lookup's port (the hotline dialplan uses it)")
     sandbox_cache: Path = Field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "warroom")

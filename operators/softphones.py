@@ -1,0 +1,135 @@
+"""Softphones: one PJSIP endpoint (endpoint + auth + aor, one registration) per enabled user, rendered from
+the users table into ``pjsip_operators.conf`` (which ``pjsip.conf`` includes) and applied with a reload of
+res_pjsip over AMI: no Asterisk restart, calls in progress go on. A disabled user's endpoint disappears
+with the next sync. Passwords are written only as MD5 digests (``md5_cred``), never in clear. Registrations
+last at most ten minutes, so a softphone that dies stops counting as registered within that time."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.ami import AmiClient, AmiError
+from adapters.ari import AriClient, AriError
+from db.engine import in_thread
+from db.users import User
+
+REALM = "warroom"
+FILENAME = "pjsip_operators.conf"
+
+
+@dataclass(frozen=True)
+class Phone:
+    endpoint: str
+    display_name: str
+    secret: str
+
+
+def md5_cred(username: str, secret: str, realm: str = REALM) -> str:
+    # SIP digest authentication is MD5 by definition (RFC 3261); Asterisk checks this hash
+    return hashlib.md5(f"{username}:{realm}:{secret}".encode()).hexdigest()
+
+
+def render(phones: Sequence[Phone], context: str = "warroom-operators") -> str:
+    """The endpoints' configuration text (stable order, so an unchanged table gives an unchanged file)."""
+    out = ["; Rendered by warroom from the users table: one softphone per enabled user. Do not edit.\n"]
+    for p in sorted(phones, key=lambda p: p.endpoint):
+        name = p.display_name.replace('"', "'").replace("\n", " ")
+        out.append(f"""
+[{p.endpoint}]
+type = endpoint
+transport = transport-udp
+context = {context}
+disallow = all
+allow = ulaw,alaw
+auth = {p.endpoint}
+aors = {p.endpoint}
+direct_media = no
+dtmf_mode = rfc4733
+rtp_symmetric = yes
+force_rport = yes
+rewrite_contact = yes
+callerid = "{name}" <{p.endpoint}>
+
+[{p.endpoint}]
+type = auth
+auth_type = digest
+username = {p.endpoint}
+realm = {REALM}
+md5_cred = {md5_cred(p.endpoint, p.secret)}
+
+[{p.endpoint}]
+type = aor
+max_contacts = 1
+remove_existing = yes
+default_expiration = 300
+maximum_expiration = 600
+""")
+    return "".join(out)
+
+
+def enabled_phones(session: Session) -> list[Phone]:
+    users = session.scalars(select(User).where(User.disabled.is_(False))).all()
+    return [Phone(u.sip_username, u.display_name, u.sip_secret) for u in users]
+
+
+class Softphones:
+    """Keeps Asterisk's operator endpoints equal to the users table (``sync``), and says who is registered."""
+
+    def __init__(self, ami: AmiClient, ari: AriClient, sessions: sessionmaker[Session], conf_dir: Path,
+                 owner: tuple[int, int] | None = None, log: Callable[[str], None] | None = None) -> None:
+        self.ami, self.ari, self.sessions = ami, ari, sessions
+        self.path = conf_dir / FILENAME
+        self.owner = owner
+        self._log = log or logging.getLogger(__name__).info
+        self._lock = asyncio.Lock()
+
+    async def sync(self) -> bool:
+        """Write the endpoints if they changed and reload res_pjsip; True when Asterisk was told."""
+        async with self._lock:
+            phones = await in_thread(self.sessions, enabled_phones)
+            text = render(phones)
+            try:
+                if self.path.read_text() == text:
+                    return False
+            except OSError:
+                pass
+            tmp = self.path.with_name(f".{FILENAME}.tmp")
+            tmp.write_text(text)
+            os.chmod(tmp, 0o640)
+            if self.owner is not None:
+                os.chown(tmp, *self.owner)
+            os.replace(tmp, self.path)
+            try:
+                await self.ami.action({"Action": "Reload", "Module": "res_pjsip.so"}, timeout=10)
+            except AmiError as exc:
+                self._log(f"softphones written but res_pjsip not reloaded ({exc}); the next sync retries")
+                self.path.unlink(missing_ok=True)  # so the next sync writes and reloads again
+                return False
+            self._log(f"softphones: {len(phones)} endpoints applied")
+            return True
+
+    async def configured(self, endpoint: str) -> bool:
+        """Whether Asterisk has this endpoint in its PJSIP configuration now."""
+        try:
+            reply = await self.ami.action({"Action": "PJSIPShowEndpoint", "Endpoint": endpoint}, timeout=10)
+        except AmiError:
+            return False
+        first = reply[0] if isinstance(reply, list) and reply else reply
+        return bool(first) and not isinstance(first, list) and first.get("Response") != "Error"
+
+    async def registered(self, endpoint: str) -> bool:
+        """Whether the softphone is registered (its endpoint is online in Asterisk)."""
+        try:
+            info = await self.ari.request("GET", f"/endpoints/PJSIP/{endpoint}")
+        except AriError:
+            return False
+        return isinstance(info, dict) and info.get("state") == "online"
