@@ -326,11 +326,11 @@ class IvrCall(CallHandler):
         if self.engine is None:
             self.transition("ended", why)
             return
-        state = self.engine.state
+        state, queued = self.engine.state, self.engine.phase == "queued"
         result = self.engine.hangup()
         self.deps.stats.results[result] = self.deps.stats.results.get(result, 0) + 1
-        if self.channel_id in self.deps.queue.waiting:
-            await self.deps.queue.leave(self.channel_id, "abandoned")
+        if queued:  # waiting for an operator, or with one: the queue and the operators' side let go
+            await self.deps.queue.gone(self.channel_id)
         if self.call_id is not None:
             await in_thread(self.deps.sessions, store.finish_call, self.call_id, result, state, self.deps.clock())
         self.transition("ended", f"{why}: {result}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -53,6 +53,15 @@ class OperatorQueue:
         self.ari, self.sessions, self.prompts, self.clock = ari, sessions, prompts, clock
         self.bridge_id, self.hold_every = bridge_id, hold_every
         self.waiting: dict[str, Waiting] = {}
+        # told ("entered" | "gone", channel id): the operators' dispatcher follows the queue through these
+        self.listeners: list[Callable[[str, str], Awaitable[None]]] = []
+
+    async def _tell(self, what: str, channel_id: str) -> None:
+        for listener in self.listeners:
+            try:
+                await listener(what, channel_id)
+            except Exception:
+                log.exception("queue: listener failed on %s %s", what, channel_id)
 
     async def _bridge(self) -> None:
         """Create the holding bridge unless Asterisk has it (it is gone after an Asterisk restart)."""
@@ -87,6 +96,7 @@ class OperatorQueue:
                                role="participant")
         entry.hold_task = asyncio.create_task(self._hold(entry), name=f"hold-{channel_id}")
         log.info("queue: %s waiting (%s)", channel_id, note or "no note")
+        await self._tell("entered", channel_id)
 
     async def _hold(self, entry: Waiting) -> None:
         prompt = Prompt("queue/hold/text", HOLD_TEXT.get(entry.language, HOLD_TEXT["en"]), entry.language)
@@ -120,6 +130,14 @@ class OperatorQueue:
 
         await in_thread(self.sessions, close)
         log.info("queue: %s left (%s after %.0fs)", channel_id, state, entry.waited)
+
+    async def gone(self, channel_id: str) -> None:
+        """The caller's channel is gone (waiting or already with an operator)."""
+        await self.leave(channel_id, "abandoned")
+        await self._tell("gone", channel_id)
+
+    def oldest_first(self) -> list[Waiting]:
+        return sorted(self.waiting.values(), key=lambda w: w.entered)
 
     async def abandon_stale(self) -> int:
         """At start-up: rows left ``waiting`` by a previous run have no caller any more."""

@@ -50,3 +50,23 @@ class AriEvent:
             if target.startswith("channel:"):
                 return str(target[len("channel:"):])
         return None
+
+
+@dataclass(frozen=True)
+class ScreenPop:
+    """A call is ringing an operator's softphone: what their console shows at once."""
+
+    user_id: int
+    channel_id: str          # the caller's channel
+    details: dict[str, Any]  # who is calling: name, post, committee, booth, AC, masked phone, note...
+    at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class OperatorCall:
+    """An operator's call changed: ``ringing``, ``connected``, ``ended`` or ``missed``."""
+
+    user_id: int
+    channel_id: str
+    what: str
+    at: datetime = field(default_factory=_now)

@@ -25,7 +25,9 @@ BY_OPERATOR: dict[S, set[S]] = {
 }
 BY_SYSTEM: dict[S, set[S]] = {
     S.ready: {S.on_call},
-    S.on_call: {S.wrap_up},
+    # after the call; back to ready when the caller left before the operator answered; paused when the
+    # operator let it ring out (so the queue does not keep offering calls to an empty desk)
+    S.on_call: {S.wrap_up, S.ready, S.paused},
     S.wrap_up: {S.ready},                 # the wrap-up time is over
     S.signed_out: set(), S.paused: set(),
 }

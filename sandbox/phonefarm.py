@@ -23,7 +23,7 @@ from sandbox.rtp_pcap import make_voice_pcap, write_dtmf_set
 
 Kind = Literal["answer", "silent", "hangup", "noanswer", "busy", "congestion", "notfound", "unavailable"]
 KINDS = ("answer", "silent", "hangup", "noanswer", "busy", "congestion", "notfound", "unavailable")
-_NUMBER = re.compile(r"^\+?[0-9]{1,20}$")
+_NUMBER = re.compile(r"^\+?[0-9]{1,20}$|^[a-z][a-z0-9._-]{0,39}$")  # phone numbers, or softphone user names
 VOICE_TEXT = "The booth needs two hundred more voter slips and one more polling agent before Sunday."
 
 
@@ -76,7 +76,8 @@ def injection_lines(behaviours: Mapping[str, Behaviour], default: Behaviour) -> 
     rows = ["USER"]
     for number, b in [*behaviours.items(), ("default", default)]:
         if number != "default" and not _NUMBER.match(number):
-            raise ValueError(f"'{number}' is not a dialable number (digits, optionally a leading +)")
+            raise ValueError(f"'{number}' is not a dialable number (digits, optionally a leading +) nor a "
+                             "softphone user name")
         b.check(number)
         digits = list(b.digits) + ["-"] * (MAX_DIGITS - len(b.digits))
         hold = b.hold_ms if b.kind != "hangup" else min(b.hold_ms, 2000)

@@ -56,7 +56,9 @@ SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 
 def register(endpoint: str, password: str, *, sip_port: int, workdir: Path, local_port: int = 15095,
              timeout: float = 20.0) -> str:
-    """Register once; returns ``registered`` or ``refused`` (or what SIPp said when neither)."""
+    """Register once from ``local_port``; returns ``registered`` or ``refused`` (or what SIPp said when
+    neither). Calls to the endpoint then go to that port (Asterisk takes the address the REGISTER came
+    from), where a SIPp phone can be started to answer them."""
     workdir.mkdir(parents=True, exist_ok=True)
     if not endpoint.replace("-", "").replace("_", "").replace(".", "").isalnum() or any(c in password for c in "<>&] "):
         raise ValueError("endpoint and password must be plain tokens")

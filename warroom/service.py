@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from adapters.ami import AmiClient
 from adapters.ari import AriClient
 from ari_handlers.app import StasisApp
+from ari_handlers.dispatch import AgentLeg, Dispatcher
 from ari_handlers.routes import ivr_factories
 from db import migrate
 from db.engine import make_engine, ping, transaction
@@ -45,10 +46,11 @@ class Service:
         self.dialer = Dialer(self.ami, self.bus, self.sessions, dialer_config(settings))
         self.sync = DirectorySync(self.sessions, on_change=self.dialer.wake)
         self.ivr = build_ivr(settings, self.ari, self.sessions)
-        self.stasis = StasisApp(self.ari, self.bus, ivr_factories(self.ivr))
+        self.softphones = build_softphones(settings, self.ami, self.ari, self.sessions)
+        self.dispatcher = Dispatcher(self.ari, self.bus, self.sessions, self.ivr.queue, self.softphones)
+        self.stasis = StasisApp(self.ari, self.bus, {**ivr_factories(self.ivr), "agent": AgentLeg})
         ast = settings.asterisk
         self.agi = IdentifyServer(ast.agi_host, ast.agi_port, self._identify)
-        self.softphones = build_softphones(settings, self.ami, self.ari, self.sessions)
         self._tasks: list[asyncio.Task[None]] = []
         templates = Jinja2Templates(directory=str(TEMPLATES))
         self.auth = Auth(self.sessions, templates, AuthConfig(secure_cookie=settings.http.secure_cookie))
@@ -89,6 +91,7 @@ class Service:
         await self.ari.start()
         await self.sync.start()
         await self.dialer.start()
+        await self.dispatcher.start()
         self._tasks.append(asyncio.create_task(self._keep_softphones(), name="softphones"))
 
     async def _keep_softphones(self, every: float = 5.0) -> None:
@@ -106,6 +109,7 @@ class Service:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.dispatcher.stop()
         await self.dialer.stop()
         await self.sync.stop()
         await self.agi.close()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.ami import AmiClient
 from adapters.ari import AriClient
 from ari_handlers.app import CallHandler, StasisApp
+from ari_handlers.dispatch import AgentLeg, Dispatcher
 from ari_handlers.ivr_call import IvrDeps
 from ari_handlers.routes import ivr_factories
 from db import migrate
@@ -30,7 +31,8 @@ from dialer.rules import CallingRules
 from events.bus import EventBus
 from hotline.agi import IdentifyServer
 from hotline.lookup import identify
-from warroom.compose import build_ami, build_ari, build_ivr
+from operators.softphones import Softphones
+from warroom.compose import build_ami, build_ari, build_ivr, build_softphones
 from warroom.settings import Settings
 
 
@@ -56,6 +58,8 @@ class Harness:
     ivr: IvrDeps | None = None
     agi: IdentifyServer | None = None
     stasis: StasisApp | None = None
+    dispatcher: Dispatcher | None = None
+    softphones: Softphones | None = None
 
     def campaign(self, name: str, **kw: Any) -> int:
         kw.setdefault("selection", Selection())
@@ -119,7 +123,7 @@ def make_directory(sessions: sessionmaker[Session], numbers: dict[str, str],
 
 async def start_harness(settings: Settings, tmp: Path, numbers: dict[str, str], *, lines: int = 10,
                         ring_timeout: float = 4.0, poll_end_at: datetime | None = None,
-                        clock: Callable[[], datetime] | None = None, ivr: bool = False,
+                        clock: Callable[[], datetime] | None = None, ivr: bool = False, operators: bool = False,
                         directory: Callable[[sessionmaker[Session]], dict[str, int]] | None = None) -> Harness:
     """The dialer on the test node. With ``ivr`` the answered calls run our IVR scripts (and the hotline
     and its FastAGI lookup are up); without it they are held silently until the phone hangs up."""
@@ -133,11 +137,15 @@ async def start_harness(settings: Settings, tmp: Path, numbers: dict[str, str], 
                           ring_timeout=ring_timeout, settle_seconds=1.0, poll_interval=0.5, reconcile_grace=0.5)
     dialer = Dialer(ami, bus, sessions, config, clock=clock or daytime_clock())
     ari = build_ari(settings.asterisk, bus)
-    deps = agi = None
+    deps = agi = dispatcher = phones = None
     if ivr:
         deps = build_ivr(settings, ari, sessions)
         deps.clock = dialer.clock
-        stasis = StasisApp(ari, bus, ivr_factories(deps))
+        stasis = StasisApp(ari, bus, {**ivr_factories(deps), "agent": AgentLeg})
+        if operators:
+            phones = build_softphones(settings, ami, ari, sessions)
+            dispatcher = Dispatcher(ari, bus, sessions, deps.queue, phones, ring_seconds=8, wrap_seconds=3,
+                                    clock=dialer.clock)
         agi = IdentifyServer(settings.asterisk.agi_host, settings.asterisk.agi_port,
                              lambda raw: transaction(sessions, identify, raw))
         await agi.start()
@@ -148,10 +156,14 @@ async def start_harness(settings: Settings, tmp: Path, numbers: dict[str, str], 
     assert await ami.wait_up(10), f"AMI did not come up: {ami.detail}"
     assert await ari.wait_up(10), f"ARI did not come up: {ari.detail}"
     await dialer.start()
-    return Harness(sessions, ami, ari, bus, dialer, people, deps, agi, stasis)
+    if dispatcher is not None:
+        await dispatcher.start()
+    return Harness(sessions, ami, ari, bus, dialer, people, deps, agi, stasis, dispatcher, phones)
 
 
 async def stop_harness(h: Harness) -> None:
+    if h.dispatcher is not None:
+        await h.dispatcher.stop()
     if h.agi is not None:
         await h.agi.close()
     await h.dialer.stop()

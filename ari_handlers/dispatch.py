@@ -1,0 +1,192 @@
+"""The operators' side of the queue: the longest-ready operator's softphone rings for the caller who has
+waited longest, their console gets the caller's details at that moment (a ``ScreenPop`` on the bus), and
+when they answer, caller and operator are bridged. An operator who lets it ring out is paused (so calls do
+not keep going to an empty desk) and the caller is offered to the next one; after a call the operator is
+in wrap-up for a while, then ready again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.ari import AriClient, AriError
+from ari_handlers.app import CallHandler
+from ari_handlers.queue import OperatorQueue
+from db.engine import in_thread
+from db.models import utcnow
+from db.operators import OperatorState as S
+from db.users import User
+from events.bus import EventBus
+from events.types import AriEvent, OperatorCall, ScreenPop
+from operators.screen import mask, screen_pop
+from operators.softphones import Softphones
+from operators.states import change, longest_ready, wrap_ups_over
+
+log = logging.getLogger(__name__)
+
+
+class AgentLeg(CallHandler):
+    """The operator's leg in our Stasis app once answered; the dispatcher does the work (via the bus)."""
+
+
+@dataclass
+class Offer:
+    caller: str
+    user_id: int
+    connected: bool = False
+    caller_left: bool = False
+    bridge_id: str | None = None
+
+
+class Dispatcher:
+    def __init__(self, ari: AriClient, bus: EventBus, sessions: sessionmaker[Session], queue: OperatorQueue,
+                 softphones: Softphones, *, ring_seconds: int = 20, wrap_seconds: float = 30.0,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.ari, self.bus, self.sessions, self.queue, self.softphones = ari, bus, sessions, queue, softphones
+        self.ring_seconds, self.wrap_seconds, self.clock = ring_seconds, wrap_seconds, clock
+        self.offers: dict[str, Offer] = {}    # operator's channel -> offer
+        self.by_caller: dict[str, str] = {}   # caller's channel -> operator's channel
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        queue.listeners.append(self._queue_event)
+        bus.subscribe(AriEvent, self._on_ari)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._tick(), name="dispatcher")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _tick(self, every: float = 1.0) -> None:
+        """Wrap-ups that are over become ready; operators who just went ready get waiting callers."""
+        while True:
+            try:
+                for user_id in await in_thread(self.sessions, wrap_ups_over, self.clock()):
+                    await in_thread(self.sessions, change, user_id, S.ready, by_system=True, at=self.clock())
+                if self.queue.waiting:
+                    await self.kick()
+            except Exception:
+                log.exception("dispatcher pass failed")
+            await asyncio.sleep(every)
+
+    async def _queue_event(self, what: str, channel_id: str) -> None:
+        if what == "entered":
+            await self.kick()
+        elif what == "gone":
+            await self._caller_gone(channel_id)
+
+    async def kick(self) -> None:
+        """Offer each waiting caller (oldest first) to the longest-ready registered operator."""
+        async with self._lock:
+            busy = [o.user_id for o in self.offers.values()]
+            for waiting in self.queue.oldest_first():
+                if waiting.channel_id in self.by_caller:
+                    continue
+                while True:
+                    user_id = await in_thread(self.sessions, longest_ready, busy)
+                    if user_id is None:
+                        return
+                    busy.append(user_id)
+                    if await self._offer(waiting.channel_id, waiting.row_id, user_id):
+                        break
+
+    async def _offer(self, caller: str, row_id: int, user_id: int) -> bool:
+        endpoint = await in_thread(self.sessions, _endpoint_of, user_id)
+        if endpoint is None or not await self.softphones.registered(endpoint):
+            log.info("dispatch: %s is ready but the softphone is not registered; skipping", endpoint)
+            return False
+        await in_thread(self.sessions, change, user_id, S.on_call, by_system=True, channel_id=caller,
+                        at=self.clock())
+        details = await in_thread(self.sessions, screen_pop, row_id)
+        agent = f"agent-{uuid.uuid4().hex}"
+        self.offers[agent], self.by_caller[caller] = Offer(caller, user_id), agent
+        self.bus.publish(ScreenPop(user_id, caller, details))  # the console shows it as the phone rings
+        self.bus.publish(OperatorCall(user_id, caller, "ringing"))
+        try:
+            await self.ari.request("POST", f"/channels/{agent}", endpoint=f"PJSIP/{endpoint}", app=self.ari.config.app,
+                                   appArgs=f"agent,{caller}", timeout=self.ring_seconds,
+                                   callerId=f"War room <{mask(details.get('phone')) if details else 'queue'}>")
+        except AriError as exc:
+            log.warning("dispatch: cannot ring %s: %s", endpoint, exc)
+            self.offers.pop(agent, None)
+            self.by_caller.pop(caller, None)
+            await in_thread(self.sessions, change, user_id, S.ready, by_system=True, at=self.clock())
+            return False
+        log.info("dispatch: ringing %s for %s", endpoint, caller)
+        return True
+
+    async def _on_ari(self, event: AriEvent) -> None:
+        channel = event.channel_id
+        if channel is None or channel not in self.offers:
+            return
+        if event.type == "StasisStart":
+            await self._connect(channel)
+        elif event.type == "ChannelDestroyed":
+            await self._operator_gone(channel)
+
+    async def _connect(self, agent: str) -> None:
+        offer = self.offers[agent]
+        bridge = f"call-{agent[len('agent-'):]}"
+        try:
+            await self.ari.request("POST", f"/bridges/{bridge}", type="mixing", name="operator call")
+            await self.ari.request("POST", f"/bridges/{self.queue.bridge_id}/removeChannel", channel=offer.caller)
+            await self.ari.request("POST", f"/bridges/{bridge}/addChannel", channel=f"{offer.caller},{agent}")
+        except AriError as exc:
+            log.warning("dispatch: bridging %s failed (%s); hanging up the operator's leg", offer.caller, exc)
+            await self._hangup(agent)
+            return
+        offer.connected, offer.bridge_id = True, bridge
+        await self.queue.leave(offer.caller, "answered")
+        self.bus.publish(OperatorCall(offer.user_id, offer.caller, "connected"))
+        log.info("dispatch: %s connected to operator %d", offer.caller, offer.user_id)
+
+    async def _operator_gone(self, agent: str) -> None:
+        offer = self.offers.pop(agent, None)
+        if offer is None:
+            return
+        self.by_caller.pop(offer.caller, None)
+        now = self.clock()
+        if offer.connected:
+            await self._hangup(offer.caller)
+            if offer.bridge_id:
+                await self._quietly("DELETE", f"/bridges/{offer.bridge_id}")
+            await in_thread(self.sessions, change, offer.user_id, S.wrap_up, by_system=True,
+                            wrap_seconds=self.wrap_seconds, at=now)
+            self.bus.publish(OperatorCall(offer.user_id, offer.caller, "ended"))
+        elif offer.caller_left:
+            await in_thread(self.sessions, change, offer.user_id, S.ready, by_system=True, at=now)
+            self.bus.publish(OperatorCall(offer.user_id, offer.caller, "ended"))
+        else:  # rang out or refused: the desk is empty; the caller waits for the next operator
+            await in_thread(self.sessions, change, offer.user_id, S.paused, by_system=True,
+                            reason="missed a call", at=now)
+            self.bus.publish(OperatorCall(offer.user_id, offer.caller, "missed"))
+            await self.kick()
+
+    async def _caller_gone(self, caller: str) -> None:
+        agent = self.by_caller.get(caller)
+        if agent is None:
+            return
+        self.offers[agent].caller_left = True
+        await self._hangup(agent)
+
+    async def _hangup(self, channel: str) -> None:
+        await self._quietly("DELETE", f"/channels/{channel}")
+
+    async def _quietly(self, method: str, path: str) -> None:
+        try:
+            await self.ari.request(method, path)
+        except AriError as exc:
+            log.debug("dispatch: %s %s: %s", method, path, exc)
+
+
+def _endpoint_of(session: Session, user_id: int) -> str | None:
+    user = session.get(User, user_id)
+    return user.sip_username if user is not None else None
