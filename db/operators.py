@@ -45,3 +45,26 @@ class OperatorStateChange(Base):
     to_state: Mapped[OperatorState] = mapped_column(enum_column(OperatorState, "operator_state_to"))
     reason: Mapped[str | None] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Disposition(enum.StrEnum):
+    reached = "reached"              # spoke to the person
+    wrong_number = "wrong_number"
+    call_back = "call_back"          # asked to be called at a time
+    opted_out = "opted_out"          # asked not to be called again
+    not_available = "not_available"  # someone else answered; the person was not there
+
+
+class CallDisposition(Base):
+    """What the operator recorded about a call, with notes and, for a call back, when."""
+
+    __tablename__ = "call_dispositions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(64), index=True)  # the caller's channel
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    disposition: Mapped[Disposition] = mapped_column(enum_column(Disposition, "call_disposition"))
+    notes: Mapped[str | None] = mapped_column(String(2000))
+    callback_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -28,6 +28,8 @@ from warroom.settings import Settings
 from web.api_campaigns import campaigns_router
 from web.app import TEMPLATES, ComponentHealth, create_app
 from web.auth import Auth, AuthConfig
+from web.console import console_router
+from web.live import LiveHub
 from web.pages import pages_router
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,9 @@ class Service:
         self.sync = DirectorySync(self.sessions, on_change=self.dialer.wake)
         self.ivr = build_ivr(settings, self.ari, self.sessions)
         self.softphones = build_softphones(settings, self.ami, self.ari, self.sessions)
-        self.dispatcher = Dispatcher(self.ari, self.bus, self.sessions, self.ivr.queue, self.softphones)
+        self.dispatcher = Dispatcher(self.ari, self.bus, self.sessions, self.ivr.queue, self.softphones,
+                                     wrap_seconds=settings.http.wrap_up_seconds)
+        self.hub = LiveHub(self.bus)
         self.stasis = StasisApp(self.ari, self.bus, {**ivr_factories(self.ivr), "agent": AgentLeg})
         ast = settings.asterisk
         self.agi = IdentifyServer(ast.agi_host, ast.agi_port, self._identify)
@@ -57,6 +61,8 @@ class Service:
         staff = self.auth.require(Role.admin, Role.supervisor)
         self.app = create_app(health=self.health, auth=self.auth, routers=[
             pages_router(self.auth, templates),
+            console_router(self.auth, templates, self.sessions, self.hub, self.softphones.registered,
+                           (ast.host, ast.sip_port)),
             campaigns_router(self.sessions, calling_rules(settings), self.dialer.snapshot,
                              self.ivr.library.campaign_problems, guard=staff)])
 

@@ -111,6 +111,7 @@ class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
     secure_cookie: bool = Field(False, description="mark the session cookie Secure (when served over HTTPS)")
+    wrap_up_seconds: float = Field(60.0, ge=0, le=900, description="an operator's after-call time before ready")
 
 
 class Settings(BaseSettings):

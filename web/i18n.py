@@ -4,9 +4,27 @@ from __future__ import annotations
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {"title": "War room", "sign_in": "Sign in", "username": "User name", "password": "Password",
-           "sign_out": "Sign out", "language": "हिन्दी", "other_lang": "hi"},
+           "sign_out": "Sign out", "language": "हिन्दी", "other_lang": "hi", "console": "Operator console",
+           "ready": "Ready", "pause": "Pause", "pause_reason": "why (tea, meeting...)", "off_duty": "Off duty",
+           "state_signed_out": "Off duty", "state_ready": "Ready", "state_on_call": "On a call",
+           "state_wrap_up": "Wrap-up", "state_paused": "Paused", "softphone": "Softphone",
+           "registered": "registered", "not_registered": "not registered: set it up with these settings",
+           "sip_server": "Server", "disposition": "Outcome", "d_reached": "Reached",
+           "d_wrong_number": "Wrong number", "d_call_back": "Call back later", "d_opted_out": "Does not want calls",
+           "d_not_available": "Not available", "call_back_at": "Call back at", "notes": "Notes", "save": "Save",
+           "saved": "Saved", "unknown_caller": "Unknown caller", "booth": "Booth", "status_strong": "strong",
+           "status_weak": "weak", "status_swing": "swing", "status_unknown": "no status"},
     "hi": {"title": "वार रूम", "sign_in": "साइन इन करें", "username": "उपयोगकर्ता नाम", "password": "पासवर्ड",
-           "sign_out": "साइन आउट", "language": "English", "other_lang": "en"},
+           "sign_out": "साइन आउट", "language": "English", "other_lang": "en", "console": "ऑपरेटर कंसोल",
+           "ready": "तैयार", "pause": "विराम", "pause_reason": "कारण (चाय, बैठक...)", "off_duty": "ड्यूटी समाप्त",
+           "state_signed_out": "ड्यूटी पर नहीं", "state_ready": "तैयार", "state_on_call": "कॉल पर",
+           "state_wrap_up": "कॉल के बाद का काम", "state_paused": "विराम", "softphone": "सॉफ्टफोन",
+           "registered": "जुड़ा हुआ", "not_registered": "जुड़ा नहीं: इन सेटिंग से जोड़ें",
+           "sip_server": "सर्वर", "disposition": "नतीजा", "d_reached": "बात हुई", "d_wrong_number": "गलत नंबर",
+           "d_call_back": "बाद में कॉल करें", "d_opted_out": "कॉल नहीं चाहते", "d_not_available": "उपलब्ध नहीं",
+           "call_back_at": "कब कॉल करें", "notes": "टिप्पणी", "save": "सहेजें", "saved": "सहेजा गया",
+           "unknown_caller": "अज्ञात कॉलर", "booth": "बूथ", "status_strong": "मज़बूत", "status_weak": "कमज़ोर",
+           "status_swing": "कांटे का", "status_unknown": "स्थिति नहीं"},
 }
 
 

@@ -19,9 +19,12 @@ from db import migrate
 from db.engine import make_engine
 from db.users import Role
 from dialer.rules import CallingRules
+from events.bus import EventBus
 from web.api_campaigns import campaigns_router
 from web.app import TEMPLATES, ComponentHealth, create_app
 from web.auth import Auth
+from web.console import console_router
+from web.live import LiveHub
 from web.pages import pages_router
 
 PASSWORDS = {"adm": "Admin-pass-01", "sup": "Super-pass-02", "op": "Operator-pass-03"}
@@ -42,8 +45,13 @@ def app_parts(tmp_path: Path) -> Iterator[tuple[Any, Auth]]:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     auth = Auth(sessions, templates, limiter=SignInLimiter(attempts=3, window=60))
     staff = auth.require(Role.admin, Role.supervisor)
+
+    async def registered(endpoint: str) -> bool:
+        return endpoint == "op-op"
+
     app = create_app(_health, auth=auth, routers=[
         pages_router(auth, templates),
+        console_router(auth, templates, sessions, LiveHub(EventBus()), registered, ("127.0.0.1", 5060)),
         campaigns_router(sessions, CallingRules(), lambda: {"lines": {}}, guard=staff)])
     yield app, auth
     engine.dispose()
@@ -125,7 +133,10 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/campaigns"): STAFF, ("POST", "/api/campaigns"): STAFF,
     ("GET", "/api/campaigns/{ref}"): STAFF, ("POST", "/api/campaigns/{ref}/{action}"): STAFF,
     ("GET", "/api/live"): STAFF,
+    ("GET", "/console"): {"op"}, ("GET", "/console/state"): {"op"}, ("POST", "/console/state"): {"op"},
+    ("GET", "/console/events"): {"op"}, ("POST", "/console/disposition"): {"op"},
 }
+STREAMS = {"/console/events"}
 PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/signin"), ("POST", "/signin")}
 SAMPLE = {"ref": "1", "action": "pause"}
 
@@ -144,6 +155,10 @@ def test_every_route_with_every_role_and_without_a_session(app_parts: tuple[Any,
         url = path.format(**SAMPLE)
         for who, client in clients.items():
             headers = {"X-CSRF-Token": csrf_of(client)} if who != "none" and method != "GET" else {}
+            if path in STREAMS and who in allowed:
+                with client.stream(method, url) as stream:  # endless: its first event is enough
+                    assert stream.status_code == 200 and next(stream.iter_lines()).startswith("event: snapshot")
+                continue
             resp = client.request(method, url, headers=headers, json={} if method == "POST" else None,
                                   follow_redirects=False)
             if who == "none":

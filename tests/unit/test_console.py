@@ -1,0 +1,137 @@
+"""The operator console without Asterisk: softphone settings, the registration gate on ready, pauses with
+reasons, dispositions on one's own call only (written back to the directory), live updates, masked numbers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.templating import Jinja2Templates
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from accounts.service import add_user
+from db import migrate
+from db.engine import make_engine
+from db.ivr import IvrCall, QueueCall
+from db.models import Person
+from db.operators import OperatorState
+from events.bus import EventBus
+from events.types import ScreenPop
+from operators.screen import mask, screen_pop
+from operators.states import change
+from web.app import TEMPLATES, ComponentHealth, create_app
+from web.auth import Auth
+from web.console import console_router
+from web.live import LiveHub
+
+REGISTERED: set[str] = set()
+
+
+async def _health() -> dict[str, ComponentHealth]:
+    return {}
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    migrate.upgrade(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    with sessions.begin() as s:
+        asha = add_user(s, "asha", "operator", "Operator-pass-1", "Asha Devi").id
+        ravi = add_user(s, "ravi", "operator", "Operator-pass-2", "Ravi").id
+        person = Person(name="Farhan", phone="+919826012345")
+        s.add(person)
+        s.flush()
+        s.add(IvrCall(channel_id="ch-1", direction="inbound", person_id=person.id, caller_phone=person.phone,
+                      script="hotline", language="hi"))
+        s.add(QueueCall(channel_id="ch-1", person_id=person.id, caller_phone=person.phone, note="Hotline: Farhan"))
+    bus = EventBus()
+    hub = LiveHub(bus)
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    auth = Auth(sessions, templates)
+
+    async def registered(endpoint: str) -> bool:
+        return endpoint in REGISTERED
+
+    app = create_app(_health, auth=auth, routers=[
+        console_router(auth, templates, sessions, hub, registered, ("192.0.2.10", 5060))])
+    REGISTERED.clear()
+    yield {"app": app, "sessions": sessions, "asha": asha, "ravi": ravi, "person": person.id, "hub": hub, "bus": bus}
+    engine.dispose()
+
+
+def signed_in(app: Any, user: str, password: str) -> tuple[TestClient, str]:
+    client = TestClient(app)
+    page = client.get("/signin")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    client.post("/signin", data={"username": user, "password": password, "csrf_token": token.group(1),
+                                 "next": "/console"})
+    console = client.get("/console")
+    csrf = re.search(r'<meta name="csrf" content="([^"]+)"', console.text)
+    assert console.status_code == 200 and csrf, console.text[:300]
+    return client, csrf.group(1)
+
+
+def test_console_shows_softphone_settings_and_gates_ready_on_registration(world: dict[str, Any]) -> None:
+    client, csrf = signed_in(world["app"], "asha", "Operator-pass-1")
+    page = client.get("/console").text
+    assert "op-asha" in page and "192.0.2.10:5060" in page and "not registered" in page
+    h = {"X-CSRF-Token": csrf}
+    resp = client.post("/console/state", json={"to": "ready"}, headers=h)
+    assert resp.status_code == 409 and "softphone is not registered" in resp.json()["detail"]
+    REGISTERED.add("op-asha")
+    assert client.post("/console/state", json={"to": "ready"}, headers=h).json()["state"] == "ready"
+    resp = client.post("/console/state", json={"to": "paused"}, headers=h)
+    assert resp.status_code == 409 and "say why" in resp.json()["detail"]
+    paused = client.post("/console/state", json={"to": "paused", "reason": "tea"}, headers=h).json()
+    assert (paused["state"], paused["reason"]) == ("paused", "tea")
+    assert client.get("/console/state").json()["state"] == "paused"
+
+
+def test_disposition_only_on_ones_own_call_and_written_back(world: dict[str, Any]) -> None:
+    sessions: sessionmaker[Session] = world["sessions"]
+    with sessions.begin() as s:
+        change(s, world["asha"], OperatorState.ready)
+        change(s, world["asha"], OperatorState.on_call, by_system=True, channel_id="ch-1")
+    asha, csrf = signed_in(world["app"], "asha", "Operator-pass-1")
+    ravi, ravi_csrf = signed_in(world["app"], "ravi", "Operator-pass-2")
+    body = {"channel_id": "ch-1", "disposition": "wrong_number", "notes": "says he is not Farhan"}
+    assert ravi.post("/console/disposition", json=body, headers={"X-CSRF-Token": ravi_csrf}).status_code == 403
+    h = {"X-CSRF-Token": csrf}
+    bad = asha.post("/console/disposition", json={**body, "disposition": "maybe"}, headers=h)
+    assert bad.status_code == 422 and "unknown disposition 'maybe'" in bad.text
+    later = asha.post("/console/disposition", json={**body, "disposition": "call_back"}, headers=h)
+    assert later.status_code == 422 and "needs a time in the future" in later.text
+    ok = asha.post("/console/disposition", json=body, headers=h)
+    assert ok.status_code == 201 and ok.json()["disposition"] == "wrong_number"
+    with sessions() as s:
+        person = s.get(Person, world["person"])
+        assert person is not None and person.phone_invalid_at is not None
+
+
+async def test_live_hub_sends_a_snapshot_then_the_screen_pop_to_that_operator_only(world: dict[str, Any]) -> None:
+    hub: LiveHub = world["hub"]
+    mine = hub.stream(world["asha"], {"state": "ready"})
+    theirs = hub.stream(world["ravi"], {"state": "ready"})
+    assert (await anext(mine)).startswith("event: snapshot")
+    assert (await anext(theirs)).startswith("event: snapshot")
+    world["bus"].publish(ScreenPop(world["asha"], "ch-1", {"name": "Farhan", "phone": "XXXXXX2345"}))
+    pop = await anext(mine)
+    assert pop.startswith("event: screen_pop") and '"XXXXXX2345"' in pop and "9826012345" not in pop
+    assert hub.pages(world["ravi"]) == 1
+    await mine.aclose()
+    await theirs.aclose()
+    assert hub.pages(world["asha"]) == 0
+
+
+def test_operators_never_see_a_full_number(world: dict[str, Any]) -> None:
+    assert mask("+919826012345") == "XXXXXX2345" and mask(None) == "unknown"
+    with world["sessions"]() as s:
+        details = screen_pop(s, 1)
+    assert details["phone"] == "XXXXXX2345" and details["name"] == "Farhan"
+    assert "9826012345" not in repr(details)

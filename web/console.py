@@ -1,0 +1,119 @@
+"""The operator console: state buttons, the softphone's settings, the call on screen (pushed live), and the
+disposition of each call. Keyboard: r ready, p pause, s sign out of duty, d disposition.
+
+No ``from __future__ import annotations``: the role guard is built per app and used in ``Annotated``."""
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from accounts.service import Principal
+from db.engine import in_thread
+from db.ivr import IvrCall
+from db.operators import OperatorState
+from db.users import Role, User
+from operators.console import DispositionError, record_disposition
+from operators.states import OperatorError, change, status_of
+from web.auth import Auth
+from web.i18n import texts
+from web.live import LiveHub
+
+
+class StateIn(BaseModel):
+    to: OperatorState
+    reason: str | None = Field(None, max_length=100)
+
+
+class DispositionIn(BaseModel):
+    channel_id: str = Field(min_length=1, max_length=64)
+    disposition: str
+    notes: str | None = Field(None, max_length=2000)
+    callback_at: datetime | None = None
+
+
+def console_router(auth: Auth, templates: Jinja2Templates, sessions: sessionmaker[Session], hub: LiveHub,
+                   registered: Callable[[str], Awaitable[bool]], sip_server: tuple[str, int],
+                   wrap_seconds: float = 30.0) -> APIRouter:
+    router = APIRouter(prefix="/console", tags=["operator console"])
+    Operator = Annotated[Principal, Depends(auth.require(Role.operator))]
+
+    def snapshot(session: Session, user_id: int) -> dict[str, Any]:
+        row = status_of(session, user_id)
+        return {"state": row.state.value, "reason": row.reason, "since": row.since.isoformat(),
+                "channel_id": row.channel_id}
+
+    @router.get("", response_class=HTMLResponse)
+    async def page(request: Request, who: Operator) -> Any:
+        """The console page."""
+        def load(session: Session) -> tuple[User, dict[str, Any]]:
+            user = session.get(User, who.user_id)
+            assert user is not None
+            return user, snapshot(session, who.user_id)
+
+        user, state = await in_thread(sessions, load)
+        lang = request.cookies.get("warroom_lang") or who.language
+        return templates.TemplateResponse(request, "console.html", {
+            "who": who, "t": texts(lang), "lang": lang, "state": state,
+            "sip": {"server": sip_server[0], "port": sip_server[1], "username": user.sip_username,
+                    "password": user.sip_secret},
+            "registered": await registered(user.sip_username)})
+
+    @router.get("/state")
+    async def get_state(who: Operator) -> dict[str, Any]:
+        """This operator's state now."""
+        return await in_thread(sessions, snapshot, who.user_id)
+
+    @router.post("/state")
+    async def set_state(body: StateIn, who: Operator) -> dict[str, Any]:
+        """Go ready, pause (with a reason) or sign out of duty. Ready needs a registered softphone."""
+        endpoint = f"op-{who.username}"
+        is_registered = await registered(endpoint) if body.to is OperatorState.ready else True
+
+        def apply(session: Session) -> dict[str, Any]:
+            change(session, who.user_id, body.to, registered=is_registered, reason=body.reason)
+            return snapshot(session, who.user_id)
+
+        try:
+            state = await in_thread(sessions, apply)
+        except OperatorError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        hub.send(who.user_id, "state", state)
+        return state
+
+    @router.get("/events")
+    async def events(who: Operator) -> StreamingResponse:
+        """Live updates (Server-Sent Events): a snapshot first, then screen pops, calls and states."""
+        hello = await in_thread(sessions, snapshot, who.user_id)
+        return StreamingResponse(hub.stream(who.user_id, hello), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    @router.post("/disposition", status_code=201)
+    async def disposition(body: DispositionIn, who: Operator) -> dict[str, Any]:
+        """Record what came of a call this operator had (the caller is found from the call, not sent)."""
+        def apply(session: Session) -> dict[str, Any]:
+            if status_of(session, who.user_id).channel_id != body.channel_id:
+                raise PermissionError("that is not your call (a disposition is recorded on the call or in "
+                                      "the wrap-up after it)")
+            call = session.scalars(select(IvrCall).where(IvrCall.channel_id == body.channel_id)).first()
+            if call is None:
+                raise DispositionError(f"no call {body.channel_id}")
+            row = record_disposition(session, user_id=who.user_id, channel_id=body.channel_id,
+                                     person_id=call.person_id, disposition=body.disposition, notes=body.notes,
+                                     callback_at=body.callback_at, phone=call.caller_phone)
+            return {"id": row.id, "disposition": row.disposition.value}
+
+        try:
+            return await in_thread(sessions, apply)
+        except PermissionError as exc:
+            raise HTTPException(403, str(exc)) from exc
+        except DispositionError as exc:
+            raise HTTPException(422, str(exc)) from exc
+
+    return router
