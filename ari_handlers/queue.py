@@ -36,6 +36,7 @@ class Waiting:
     language: str
     person_id: int | None
     booth_id: int | None
+    progressive: bool = False  # an answered campaign call waiting for its operator (it does not wait long)
     entered: float = field(default_factory=time.monotonic)
     hold_task: asyncio.Task[None] | None = None
 
@@ -78,10 +79,13 @@ class OperatorQueue:
                 raise
 
     async def enter(self, channel_id: str, *, note: str, language: str, call_id: int | None,
-                    person_id: int | None, booth_id: int | None, phone: str | None) -> None:
-        """Put the channel in the queue bridge and record it waiting."""
+                    person_id: int | None, booth_id: int | None, phone: str | None,
+                    attempt_id: int | None = None, hold_message: bool = True) -> None:
+        """Put the channel in the queue bridge and record it waiting (``attempt_id``: a progressive
+        campaign's answered call)."""
         row = QueueCall(channel_id=channel_id, call_id=call_id, person_id=person_id, booth_id=booth_id,
-                        caller_phone=phone, note=note, state="waiting", entered_at=self.clock())
+                        caller_phone=phone, note=note, state="waiting", entered_at=self.clock(),
+                        attempt_id=attempt_id)
 
         def add(session: Session) -> int:
             session.add(row)
@@ -89,12 +93,13 @@ class OperatorQueue:
             return row.id
 
         row_id = await in_thread(self.sessions, add)
-        entry = Waiting(channel_id, row_id, note, language, person_id, booth_id)
+        entry = Waiting(channel_id, row_id, note, language, person_id, booth_id, progressive=attempt_id is not None)
         self.waiting[channel_id] = entry
         await self._bridge()
         await self.ari.request("POST", f"/bridges/{self.bridge_id}/addChannel", channel=channel_id,
                                role="participant")
-        entry.hold_task = asyncio.create_task(self._hold(entry), name=f"hold-{channel_id}")
+        if hold_message:
+            entry.hold_task = asyncio.create_task(self._hold(entry), name=f"hold-{channel_id}")
         log.info("queue: %s waiting (%s)", channel_id, note or "no note")
         await self._tell("entered", channel_id)
 
@@ -149,6 +154,9 @@ class OperatorQueue:
             return int(getattr(res, "rowcount", 0) or 0)
 
         return await in_thread(self.sessions, close)
+
+    def waiting_progressive(self) -> int:
+        return sum(w.progressive for w in self.waiting.values())
 
     def snapshot(self) -> dict[str, object]:
         """Live figures: how many wait, and the longest wait so far."""

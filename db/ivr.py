@@ -87,6 +87,7 @@ class QueueCall(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(64), index=True)
     call_id: Mapped[int | None] = mapped_column(ForeignKey("ivr_calls.id", ondelete="SET NULL"))
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id", ondelete="SET NULL"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     booth_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
     caller_phone: Mapped[str | None] = mapped_column(String(20))

@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.ami import AmiClient, AmiError
-from db.campaigns import AttemptState, Campaign
+from db.campaigns import AttemptState, Campaign, CampaignMode
 from db.models import utcnow
 from dialer import store
 from dialer.attempt import AttemptTracker
@@ -57,13 +57,15 @@ class Active:
     trunk: str
     tracker: AttemptTracker
     settle_task: asyncio.TimerHandle | None = None
+    operator: bool = False  # a progressive campaign's call
 
 
 class Dialer:
     """Build with the AMI client, the bus, a session factory and :class:`DialerConfig`; then ``start()``."""
 
     def __init__(self, ami: AmiClient, bus: EventBus, sessions: sessionmaker[Session], config: DialerConfig,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 operator_room: Callable[[], Awaitable[int]] | None = None) -> None:
         self.ami, self.bus, self.sessions, self.config, self.clock = ami, bus, sessions, config, clock
         self.lines = LineBook([Trunk(t.name, t.lines, t.inbound_reserved) for t in config.trunks])
         self.active: dict[str, Active] = {}
@@ -77,6 +79,8 @@ class Dialer:
         self.stats = DialerStats()
         self.records = AsteriskRecords(ami)
         self._reconciling = False
+        # progressive (operator-mode) campaigns dial only as many as ready operators allow (see Pacing)
+        self.operator_room = operator_room
 
     # -- life cycle -------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -134,9 +138,18 @@ class Dialer:
         campaigns = await asyncio.to_thread(store.run, self.sessions, store.running_campaigns)
         for campaign in campaigns:
             free = self.lines.free(campaign.trunk)
+            if campaign.mode is CampaignMode.operator:
+                free = min(free, await self._operator_room())
             if free <= 0:
                 continue
             await self._fill(campaign, free)
+
+    async def _operator_room(self) -> int:
+        """Operator-mode calls we may start: what the operators allow, less those ringing out now."""
+        if self.operator_room is None:
+            return 0  # nobody to take the answered calls
+        ringing = sum(1 for a in self.active.values() if a.operator and a.tracker.answered_at is None)
+        return await self.operator_room() - ringing
 
     async def _fill(self, campaign: Campaign, free: int) -> None:
         rules = rules_for(campaign, self.config.rules)
@@ -174,7 +187,8 @@ class Dialer:
             self.lines.release(channel_id)
             self.phones_in_call.discard(item.phone)
             raise
-        active = Active(launch, campaign.trunk, AttemptTracker(channel_id, now))
+        active = Active(launch, campaign.trunk, AttemptTracker(channel_id, now),
+                        operator=campaign.mode is CampaignMode.operator)
         self.active[channel_id] = active
         self._note_line_delay(campaign.trunk)
         self.stats.started(now)

@@ -14,6 +14,7 @@ from adapters.ami import AmiClient
 from adapters.ari import AriClient
 from ari_handlers.app import StasisApp
 from ari_handlers.dispatch import AgentLeg, Dispatcher
+from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
 from ari_handlers.routes import ivr_factories
 from db import migrate
 from db.engine import make_engine, ping, transaction
@@ -45,14 +46,18 @@ class Service:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.ami: AmiClient = build_ami(settings.asterisk, self.bus)
         self.ari: AriClient = build_ari(settings.asterisk, self.bus)
-        self.dialer = Dialer(self.ami, self.bus, self.sessions, dialer_config(settings))
-        self.sync = DirectorySync(self.sessions, on_change=self.dialer.wake)
         self.ivr = build_ivr(settings, self.ari, self.sessions)
+        self.pacing = Pacing(self.sessions, self.ivr.queue, settings.dialer.operator_ratio)
+        self.progressive = ProgressiveFigures()
+        self.dialer = Dialer(self.ami, self.bus, self.sessions, dialer_config(settings),
+                             operator_room=self.pacing.room)
+        self.sync = DirectorySync(self.sessions, on_change=self.dialer.wake)
         self.softphones = build_softphones(settings, self.ami, self.ari, self.sessions)
         self.dispatcher = Dispatcher(self.ari, self.bus, self.sessions, self.ivr.queue, self.softphones,
                                      wrap_seconds=settings.http.wrap_up_seconds)
         self.hub = LiveHub(self.bus)
-        self.stasis = StasisApp(self.ari, self.bus, {**ivr_factories(self.ivr), "agent": AgentLeg})
+        self.stasis = StasisApp(self.ari, self.bus, {**ivr_factories(self.ivr), "agent": AgentLeg,
+                                                     "operator": self._progressive_call})
         ast = settings.asterisk
         self.agi = IdentifyServer(ast.agi_host, ast.agi_port, self._identify)
         self._tasks: list[asyncio.Task[None]] = []
@@ -63,7 +68,7 @@ class Service:
             pages_router(self.auth, templates),
             console_router(self.auth, templates, self.sessions, self.hub, self.softphones.registered,
                            (ast.host, ast.sip_port)),
-            campaigns_router(self.sessions, calling_rules(settings), self.dialer.snapshot,
+            campaigns_router(self.sessions, calling_rules(settings), self.live,
                              self.ivr.library.campaign_problems, guard=staff)])
 
     async def health(self) -> dict[str, ComponentHealth]:
@@ -78,6 +83,17 @@ class Service:
             "ari": ComponentHealth(up=self.ari.up, detail=self.ari.detail),
             "db": db,
         }
+
+    def live(self) -> dict[str, object]:
+        """The live figures: lines and calls (dialer), callers waiting for operators, progressive calls."""
+        p = self.progressive
+        return {**self.dialer.snapshot(), "queue": self.ivr.queue.snapshot(), "ivr_calls": self.ivr.stats.live,
+                "progressive": {"answered": p.answered, "connected": p.connected, "abandoned": p.abandoned,
+                                "abandon_rate": round(p.abandon_rate, 3)}}
+
+    def _progressive_call(self, ari: AriClient, channel_id: str, args: list[str]) -> ProgressiveCall:
+        return ProgressiveCall(ari, channel_id, args, self.ivr, self.progressive,
+                               abandon_seconds=self.settings.dialer.abandon_seconds)
 
     def _identify(self, raw: str) -> Caller:
         return transaction(self.sessions, identify, raw, self.settings.ivr.default_language)

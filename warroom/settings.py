@@ -90,6 +90,8 @@ class DialerSettings(BaseModel):
     min_gap_minutes: float = Field(30.0, ge=0, description="minimum time between two calls to one person")
     ring_timeout: float = Field(30.0, gt=0, description="seconds a call may ring unanswered")
     caller_id: str = "War Room <0000000000>"
+    operator_ratio: float = Field(1.0, gt=0, le=3, description="progressive campaigns: calls per ready operator")
+    abandon_seconds: float = Field(5.0, gt=0, le=60, description="progressive: wait for an operator, then abandon")
 
 
 class IvrSettings(BaseModel):

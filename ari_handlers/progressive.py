@@ -1,0 +1,140 @@
+"""Progressive campaigns (the dialer's ``operator`` mode): an answered call goes straight to a ready
+operator through the queue. If none takes it within ``abandon_seconds`` the person hears a short apology
+and the call ends, counted as abandoned (the attempt's result says so; supervisors see the rate).
+:class:`Pacing` tells the dialer how many such calls it may have going: the ready operators times the
+campaign ratio, less the answered calls already waiting for one."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.ari import AriClient, AriError
+from ari_handlers import ivr_store as store
+from ari_handlers.app import CallHandler
+from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.queue import OperatorQueue
+from db.campaigns import Attempt
+from db.engine import in_thread
+from db.operators import OperatorState, OperatorStatus
+from events.types import AriEvent
+from ivr_scripts.engine import Prompt
+
+log = logging.getLogger(__name__)
+SORRY = {"hi": "क्षमा करें, अभी सभी साथी व्यस्त हैं। हम आपको जल्द फिर कॉल करेंगे। नमस्कार।",
+         "en": "Sorry, everyone in the war room is busy just now. We will call you back soon. Goodbye."}
+
+
+@dataclass
+class ProgressiveFigures:
+    answered: int = 0
+    connected: int = 0
+    abandoned: int = 0
+    max_waiting: int = 0
+    waiting_samples: list[int] = field(default_factory=list)
+
+    @property
+    def abandon_rate(self) -> float:
+        return self.abandoned / self.answered if self.answered else 0.0
+
+
+class Pacing:
+    """How many more operator-mode calls the dialer may start now."""
+
+    def __init__(self, sessions: sessionmaker[Session], queue: OperatorQueue, ratio: float = 1.0) -> None:
+        self.sessions, self.queue, self.ratio = sessions, queue, ratio
+
+    async def room(self) -> int:
+        ready = await in_thread(self.sessions, _ready_operators)
+        return max(0, math.floor(ready * self.ratio) - self.queue.waiting_progressive())
+
+
+def _ready_operators(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(OperatorStatus)
+                              .where(OperatorStatus.state == OperatorState.ready)) or 0)
+
+
+class ProgressiveCall(CallHandler):
+    """Stasis args ``operator,<campaign>,<attempt>``."""
+
+    initial_state = "new"
+
+    def __init__(self, ari: AriClient, channel_id: str, args: list[str], deps: IvrDeps,
+                 figures: ProgressiveFigures, abandon_seconds: float = 5.0) -> None:
+        super().__init__(ari, channel_id, args)
+        self.deps, self.figures, self.abandon_seconds = deps, figures, abandon_seconds
+        self.attempt_id = int(args[1]) if len(args) > 1 and args[1].isdigit() else None
+        self._timer: asyncio.Task[None] | None = None
+        self.language = deps.default_language
+        self.done = False
+
+    async def on_StasisStart(self, event: AriEvent) -> None:
+        queue = self.deps.queue
+        info = None
+        if self.attempt_id is not None:
+            info = await in_thread(self.deps.sessions, store.outbound_info, self.attempt_id, party=self.deps.party,
+                                   default_language=self.deps.default_language)
+            self.language = info.language
+        ctx = info.context if info else {}
+        member, booth = ctx.get("member", {}), ctx.get("booth", {})
+        note = f"Campaign call: {member.get('name') or 'unknown'}, {member.get('post') or ''}" + (
+            f", booth {booth.get('number')} {booth.get('name')} ({booth.get('status')})" if booth.get("number") else "")
+        self.figures.answered += 1
+        await queue.enter(self.channel_id, note=note, language=self.language, call_id=None,
+                          person_id=info.person_id if info else None, booth_id=info.booth_id if info else None,
+                          phone=info.phone if info else None, attempt_id=self.attempt_id, hold_message=False)
+        waiting = queue.waiting_progressive()
+        self.figures.max_waiting = max(self.figures.max_waiting, waiting)
+        self.figures.waiting_samples.append(waiting)
+        self.transition("waiting", "answered: waiting for an operator")
+        self._timer = asyncio.create_task(self._abandon_later())
+
+    async def _abandon_later(self) -> None:
+        await asyncio.sleep(self.abandon_seconds)
+        async with self.lock:
+            if self.done or self.channel_id not in self.deps.queue.waiting:
+                if not self.done:
+                    self.figures.connected += 1
+                    self.transition("connected", "an operator took the call")
+                    await self._result("connected")
+                return
+            self.transition("abandoned", f"no operator within {self.abandon_seconds:.0f}s")
+            self.figures.abandoned += 1
+            await self.deps.queue.leave(self.channel_id, "abandoned")
+            await self._result("abandoned")
+            try:
+                await self.ari.request("POST", f"/bridges/{self.deps.queue.bridge_id}/removeChannel",
+                                       channel=self.channel_id)
+                media = await self.deps.prompts.media(Prompt("progressive/sorry/text",
+                                                             SORRY.get(self.language, SORRY["en"]), self.language))
+                await self.ari.request("POST", f"/channels/{self.channel_id}/play", media=media)
+                await asyncio.sleep(6)
+            except AriError as exc:
+                log.info("progressive: apology to %s: %s", self.channel_id, exc)
+            await self.hangup()
+
+    async def _result(self, result: str) -> None:
+        if self.attempt_id is None:
+            return
+
+        def write(session: Session) -> None:
+            session.execute(update(Attempt).where(Attempt.id == self.attempt_id).values(result=result))
+
+        await in_thread(self.deps.sessions, write)
+
+    async def on_StasisEnd(self, event: AriEvent) -> None:
+        if self.done:
+            return
+        self.done = True
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.channel_id in self.deps.queue.waiting:  # hung up before an operator came: abandoned too
+            self.figures.abandoned += 1
+            await self._result("abandoned")
+        await self.deps.queue.gone(self.channel_id)
+        self.transition("ended", "left the app")
