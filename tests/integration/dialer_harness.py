@@ -19,6 +19,7 @@ from adapters.ari import AriClient
 from ari_handlers.app import CallHandler, StasisApp
 from ari_handlers.dispatch import AgentLeg, Dispatcher
 from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
 from ari_handlers.routes import ivr_factories
 from db import migrate
 from db.campaigns import Attempt, AttemptState, Campaign, Target
@@ -60,6 +61,7 @@ class Harness:
     stasis: StasisApp | None = None
     dispatcher: Dispatcher | None = None
     softphones: Softphones | None = None
+    progressive: ProgressiveFigures | None = None
 
     def campaign(self, name: str, **kw: Any) -> int:
         kw.setdefault("selection", Selection())
@@ -137,11 +139,18 @@ async def start_harness(settings: Settings, tmp: Path, numbers: dict[str, str], 
                           ring_timeout=ring_timeout, settle_seconds=1.0, poll_interval=0.5, reconcile_grace=0.5)
     dialer = Dialer(ami, bus, sessions, config, clock=clock or daytime_clock())
     ari = build_ari(settings.asterisk, bus)
-    deps = agi = dispatcher = phones = None
+    deps = agi = dispatcher = phones = figures = None
     if ivr:
         deps = build_ivr(settings, ari, sessions)
         deps.clock = dialer.clock
-        stasis = StasisApp(ari, bus, {**ivr_factories(deps), "agent": AgentLeg})
+        figures = ProgressiveFigures()
+        ivr_deps = deps
+
+        def progressive(client: AriClient, channel_id: str, args: list[str]) -> ProgressiveCall:
+            return ProgressiveCall(client, channel_id, args, ivr_deps, figures, abandon_seconds=3)
+
+        stasis = StasisApp(ari, bus, {**ivr_factories(deps), "agent": AgentLeg, "operator": progressive})
+        dialer.operator_room = Pacing(sessions, deps.queue).room
         if operators:
             phones = build_softphones(settings, ami, ari, sessions)
             dispatcher = Dispatcher(ari, bus, sessions, deps.queue, phones, ring_seconds=8, wrap_seconds=3,
@@ -158,7 +167,7 @@ async def start_harness(settings: Settings, tmp: Path, numbers: dict[str, str], 
     await dialer.start()
     if dispatcher is not None:
         await dispatcher.start()
-    return Harness(sessions, ami, ari, bus, dialer, people, deps, agi, stasis, dispatcher, phones)
+    return Harness(sessions, ami, ari, bus, dialer, people, deps, agi, stasis, dispatcher, phones, figures)
 
 
 async def stop_harness(h: Harness) -> None:
