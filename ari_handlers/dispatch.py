@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +24,7 @@ from db.models import utcnow
 from db.operators import OperatorState as S
 from db.users import User
 from events.bus import EventBus
-from events.types import AriEvent, OperatorCall, ScreenPop
+from events.types import AriEvent, OperatorCall, OperatorStateChanged, ScreenPop
 from operators.screen import mask, screen_pop
 from operators.softphones import Softphones
 from operators.states import change, longest_ready, wrap_ups_over
@@ -70,7 +71,7 @@ class Dispatcher:
         while True:
             try:
                 for user_id in await in_thread(self.sessions, wrap_ups_over, self.clock()):
-                    await in_thread(self.sessions, change, user_id, S.ready, by_system=True, at=self.clock())
+                    await self._set(user_id, S.ready, by_system=True, at=self.clock())
                 if self.queue.waiting:
                     await self.kick()
             except Exception:
@@ -103,7 +104,7 @@ class Dispatcher:
         if endpoint is None or not await self.softphones.registered(endpoint):
             log.info("dispatch: %s is ready but the softphone is not registered; skipping", endpoint)
             return False
-        await in_thread(self.sessions, change, user_id, S.on_call, by_system=True, channel_id=caller,
+        await self._set(user_id, S.on_call, by_system=True, channel_id=caller,
                         at=self.clock())
         details = await in_thread(self.sessions, screen_pop, row_id)
         agent = f"agent-{uuid.uuid4().hex}"
@@ -118,7 +119,7 @@ class Dispatcher:
             log.warning("dispatch: cannot ring %s: %s", endpoint, exc)
             self.offers.pop(agent, None)
             self.by_caller.pop(caller, None)
-            await in_thread(self.sessions, change, user_id, S.ready, by_system=True, at=self.clock())
+            await self._set(user_id, S.ready, by_system=True, at=self.clock())
             return False
         log.info("dispatch: ringing %s for %s", endpoint, caller)
         return True
@@ -158,14 +159,14 @@ class Dispatcher:
             await self._hangup(offer.caller)
             if offer.bridge_id:
                 await self._quietly("DELETE", f"/bridges/{offer.bridge_id}")
-            await in_thread(self.sessions, change, offer.user_id, S.wrap_up, by_system=True,
+            await self._set(offer.user_id, S.wrap_up, by_system=True,
                             wrap_seconds=self.wrap_seconds, at=now)
             self.bus.publish(OperatorCall(offer.user_id, offer.caller, "ended"))
         elif offer.caller_left:
-            await in_thread(self.sessions, change, offer.user_id, S.ready, by_system=True, at=now)
+            await self._set(offer.user_id, S.ready, by_system=True, at=now)
             self.bus.publish(OperatorCall(offer.user_id, offer.caller, "ended"))
         else:  # rang out or refused: the desk is empty; the caller waits for the next operator
-            await in_thread(self.sessions, change, offer.user_id, S.paused, by_system=True,
+            await self._set(offer.user_id, S.paused, by_system=True,
                             reason="missed a call", at=now)
             self.bus.publish(OperatorCall(offer.user_id, offer.caller, "missed"))
             await self.kick()
@@ -176,6 +177,11 @@ class Dispatcher:
             return
         self.offers[agent].caller_left = True
         await self._hangup(agent)
+
+    async def _set(self, user_id: int, to: S, **kw: Any) -> None:
+        """Change an operator's state (as the system) and tell their console."""
+        row = await in_thread(self.sessions, change, user_id, to, **kw)
+        self.bus.publish(OperatorStateChanged(user_id, row.state.value, row.reason, row.channel_id))
 
     async def _hangup(self, channel: str) -> None:
         await self._quietly("DELETE", f"/channels/{channel}")

@@ -70,3 +70,14 @@ class OperatorCall:
     channel_id: str
     what: str
     at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class OperatorStateChanged:
+    """The system moved an operator (on a call, wrap-up, back to ready, paused after a missed call)."""
+
+    user_id: int
+    state: str
+    reason: str | None = None
+    channel_id: str | None = None
+    at: datetime = field(default_factory=_now)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what warroom needs on a Debian machine: apt packages, a virtualenv with the package,
-# and (with --postgres) a PostgreSQL server on 127.0.0.1:5432 when none is running.
+# (with --postgres) a PostgreSQL server on 127.0.0.1:5432 when none is running, and (with --browser)
+# Debian's Chromium for the browser tests.
 # Idempotent: a second run installs nothing new. Sourced by scripts/test.sh and scripts/demo.sh.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ want_pg=no
 for arg in "$@"; do
   case "$arg" in
     --postgres) want_pg=yes ;;
+    --browser) APT_PACKAGES+=(chromium) ;;  # browser tests drive Debian's Chromium with Playwright
     *) echo "bootstrap: unknown option $arg" >&2; exit 2 ;;
   esac
 done

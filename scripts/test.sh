@@ -4,7 +4,7 @@
 # Extra arguments go to pytest, e.g. scripts/test.sh -m "not integration" -x
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh --postgres
+bash scripts/bootstrap.sh --postgres --browser
 VENV=${WARROOM_VENV:-.venv}
 echo "== ruff" >&2
 "$VENV/bin/ruff" check .

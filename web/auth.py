@@ -24,7 +24,7 @@ from db.users import Role
 from web.i18n import texts
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-PUBLIC = ("/healthz", "/signin", "/static/")
+PUBLIC = ("/healthz", "/signin", "/static/", "/favicon.ico")
 SIGNIN_CSRF = "warroom_signin_csrf"
 
 
@@ -104,7 +104,9 @@ class Auth:
         cfg = self.config
 
         def page(request: Request, error: str | None = None, status: int = 200, next_: str = "/") -> Response:
-            token = secrets.token_urlsafe(24)
+            # one sign-in token per browser: a second page load (another tab, a prefetch) must not void
+            # the form already on screen
+            token = request.cookies.get(SIGNIN_CSRF) or secrets.token_urlsafe(24)
             lang = request.query_params.get("lang") or request.cookies.get("warroom_lang") or "en"
             resp = self.templates.TemplateResponse(request, "signin.html", {
                 "csrf": token, "error": error, "next": next_, "t": texts(lang), "lang": lang}, status_code=status)

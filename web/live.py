@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from events.bus import EventBus
-from events.types import OperatorCall, ScreenPop
+from events.types import OperatorCall, OperatorStateChanged, ScreenPop
 
 
 class LiveHub:
@@ -21,6 +21,11 @@ class LiveHub:
         self.max_queued = max_queued
         bus.subscribe(ScreenPop, self._screen_pop)
         bus.subscribe(OperatorCall, self._operator_call)
+        bus.subscribe(OperatorStateChanged, self._state)
+
+    def _state(self, event: OperatorStateChanged) -> None:
+        self.send(event.user_id, "state", {"state": event.state, "reason": event.reason,
+                                           "since": event.at.isoformat(), "channel_id": event.channel_id})
 
     def _screen_pop(self, event: ScreenPop) -> None:
         self.send(event.user_id, "screen_pop", {"channel_id": event.channel_id, **event.details})
