@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from db.campaigns import Attempt, Target, TargetState
 from db.models import utcnow
 from db.operators import CallDisposition, Disposition
 from directory.outcomes import Outcome, apply_outcome
@@ -22,7 +24,10 @@ class DispositionError(ValueError):
 
 def record_disposition(session: Session, *, user_id: int, channel_id: str, person_id: int | None,
                        disposition: str, notes: str | None = None, callback_at: datetime | None = None,
-                       phone: str | None = None, at: datetime | None = None) -> CallDisposition:
+                       phone: str | None = None, attempt_id: int | None = None,
+                       at: datetime | None = None) -> CallDisposition:
+    """Record the outcome; a call back on a campaign call puts its target back in the queue for that time
+    (the dialer calls then, within the calling rules)."""
     try:
         kind = Disposition(disposition)
     except ValueError:
@@ -37,5 +42,11 @@ def record_disposition(session: Session, *, user_id: int, channel_id: str, perso
     session.add(row)
     if person_id is not None and kind in WRITE_BACK:
         apply_outcome(session, person_id, WRITE_BACK[kind], phone=phone, source="operator", at=now)
+    if kind is Disposition.call_back and attempt_id is not None:
+        target_id = session.scalar(select(Attempt.target_id).where(Attempt.id == attempt_id))
+        if target_id is not None:
+            session.execute(update(Target).where(Target.id == target_id).values(
+                state=TargetState.queued, next_at=callback_at, blocked_rule=None,
+                blocked_by=f"call back asked for {callback_at:%Y-%m-%d %H:%M} UTC"))
     session.flush()
     return row

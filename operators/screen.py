@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.campaigns import Attempt
 from db.ivr import IvrAnswer, IvrCall, QueueCall
-from db.models import Person, Unit
+from db.models import Committee, Membership, Person, Unit
 from db.tickets import Ticket, TicketStatus
 from hotline.lookup import ancestors
 
@@ -46,8 +46,18 @@ def screen_pop(session: Session, queue_row_id: int) -> dict[str, Any]:
                    for t in session.scalars(select(Ticket).where(Ticket.booth_id == booth.id,
                                                                  Ticket.status != TicketStatus.resolved)
                                             .order_by(Ticket.created_at.desc()).limit(10))]
+    post = committee = None
+    if person is not None:
+        found = session.execute(select(Membership.post, Unit.name)
+                                .join(Committee, Committee.id == Membership.committee_id)
+                                .join(Unit, Unit.id == Committee.unit_id)
+                                .where(Membership.person_id == person.id)
+                                .order_by(Unit.id == row.booth_id).limit(5)).all()
+        if found:
+            post, committee = found[-1]
     return {
-        "queue_id": row.id, "note": row.note, "phone": mask(row.caller_phone or (person.phone if person else None)),
+        "queue_id": row.id, "note": row.note, "post": post, "committee": committee,
+        "phone": mask(row.caller_phone or (person.phone if person else None)),
         "known": person is not None, "name": person.name if person else None,
         "name_alt": person.name_alt if person else None, "language": person.language if person else None,
         "booth": {"number": booth.number, "name": booth.name, "status": booth.status.value,

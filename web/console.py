@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.service import Principal
 from db.engine import in_thread
-from db.ivr import IvrCall
+from db.ivr import IvrCall, QueueCall
 from db.operators import OperatorState
 from db.users import Role, User
 from operators.console import DispositionError, record_disposition
 from operators.states import OperatorError, change, status_of
+from tickets.service import TicketError, open_ticket
 from web.auth import Auth
 from web.i18n import texts
 from web.live import LiveHub
@@ -101,12 +102,10 @@ def console_router(auth: Auth, templates: Jinja2Templates, sessions: sessionmake
             if status_of(session, who.user_id).channel_id != body.channel_id:
                 raise PermissionError("that is not your call (a disposition is recorded on the call or in "
                                       "the wrap-up after it)")
-            call = session.scalars(select(IvrCall).where(IvrCall.channel_id == body.channel_id)).first()
-            if call is None:
-                raise DispositionError(f"no call {body.channel_id}")
+            person_id, phone, attempt_id = _caller(session, body.channel_id)
             row = record_disposition(session, user_id=who.user_id, channel_id=body.channel_id,
-                                     person_id=call.person_id, disposition=body.disposition, notes=body.notes,
-                                     callback_at=body.callback_at, phone=call.caller_phone)
+                                     person_id=person_id, disposition=body.disposition, notes=body.notes,
+                                     callback_at=body.callback_at, phone=phone, attempt_id=attempt_id)
             return {"id": row.id, "disposition": row.disposition.value}
 
         try:
@@ -116,4 +115,43 @@ def console_router(auth: Auth, templates: Jinja2Templates, sessions: sessionmake
         except DispositionError as exc:
             raise HTTPException(422, str(exc)) from exc
 
+    @router.post("/ticket", status_code=201)
+    async def ticket(body: TicketIn, who: Operator) -> dict[str, Any]:
+        """Open a ticket for the caller's booth from this operator's call."""
+        def apply(session: Session) -> dict[str, Any]:
+            if status_of(session, who.user_id).channel_id != body.channel_id:
+                raise PermissionError("that is not your call")
+            person_id, phone, _attempt = _caller(session, body.channel_id)
+            booth_id = session.scalar(select(QueueCall.booth_id).where(QueueCall.channel_id == body.channel_id))
+            t = open_ticket(session, category=body.category, source="operator", booth_id=booth_id,
+                            reporter_id=person_id, reporter_phone=phone,
+                            description=f"{body.description.strip()} (by {who.username})")
+            return {"id": t.id, "status": t.status.value}
+
+        try:
+            return await in_thread(sessions, apply)
+        except PermissionError as exc:
+            raise HTTPException(403, str(exc)) from exc
+        except TicketError as exc:
+            raise HTTPException(422, str(exc)) from exc
+
     return router
+
+
+class TicketIn(BaseModel):
+    channel_id: str = Field(min_length=1, max_length=64)
+    category: str
+    description: str = Field(min_length=1, max_length=2000)
+
+
+def _caller(session: Session, channel_id: str) -> tuple[int | None, str | None, int | None]:
+    """(person, phone, campaign attempt) of a call, from our own records of it."""
+    queued = session.scalars(select(QueueCall).where(QueueCall.channel_id == channel_id)
+                             .order_by(QueueCall.id.desc())).first()
+    call = session.scalars(select(IvrCall).where(IvrCall.channel_id == channel_id)).first()
+    if queued is None and call is None:
+        raise DispositionError(f"no call {channel_id}")
+    person = (queued.person_id if queued else None) or (call.person_id if call else None)
+    phone = (queued.caller_phone if queued else None) or (call.caller_phone if call else None)
+    attempt = (queued.attempt_id if queued else None) or (call.attempt_id if call else None)
+    return person, phone, attempt

@@ -13,7 +13,12 @@ TEXTS: dict[str, dict[str, str]] = {
            "d_wrong_number": "Wrong number", "d_call_back": "Call back later", "d_opted_out": "Does not want calls",
            "d_not_available": "Not available", "call_back_at": "Call back at", "notes": "Notes", "save": "Save",
            "saved": "Saved", "unknown_caller": "Unknown caller", "booth": "Booth", "status_strong": "strong",
-           "status_weak": "weak", "status_swing": "swing", "status_unknown": "no status"},
+           "status_weak": "weak", "status_swing": "swing", "status_unknown": "no status",
+           "new_ticket": "A problem to report", "ticket_text": "what is the problem",
+           "open_ticket": "Open ticket",
+           "c_material_shortage": "Material shortage", "c_worker_shortage": "Worker shortage",
+           "c_opposing_activity": "Opposing party's activity", "c_polling_day": "Polling-day issue",
+           "c_other": "Other"},
     "hi": {"title": "वार रूम", "sign_in": "साइन इन करें", "username": "उपयोगकर्ता नाम", "password": "पासवर्ड",
            "sign_out": "साइन आउट", "language": "English", "other_lang": "en", "console": "ऑपरेटर कंसोल",
            "ready": "तैयार", "pause": "विराम", "pause_reason": "कारण (चाय, बैठक...)", "off_duty": "ड्यूटी समाप्त",
@@ -24,7 +29,10 @@ TEXTS: dict[str, dict[str, str]] = {
            "d_call_back": "बाद में कॉल करें", "d_opted_out": "कॉल नहीं चाहते", "d_not_available": "उपलब्ध नहीं",
            "call_back_at": "कब कॉल करें", "notes": "टिप्पणी", "save": "सहेजें", "saved": "सहेजा गया",
            "unknown_caller": "अज्ञात कॉलर", "booth": "बूथ", "status_strong": "मज़बूत", "status_weak": "कमज़ोर",
-           "status_swing": "कांटे का", "status_unknown": "स्थिति नहीं"},
+           "status_swing": "कांटे का", "status_unknown": "स्थिति नहीं",
+           "new_ticket": "दर्ज करने की समस्या", "ticket_text": "समस्या क्या है", "open_ticket": "शिकायत दर्ज करें",
+           "c_material_shortage": "सामग्री की कमी", "c_worker_shortage": "कार्यकर्ताओं की कमी",
+           "c_opposing_activity": "विरोधी दल की गतिविधि", "c_polling_day": "मतदान दिवस की समस्या", "c_other": "अन्य"},
 }
 
 

@@ -135,3 +135,46 @@ def test_operators_never_see_a_full_number(world: dict[str, Any]) -> None:
         details = screen_pop(s, 1)
     assert details["phone"] == "XXXXXX2345" and details["name"] == "Farhan"
     assert "9826012345" not in repr(details)
+
+
+def test_ticket_from_the_console_and_a_call_back_requeues_the_campaign_target(world: dict[str, Any]) -> None:
+    from datetime import timedelta
+
+    from db.campaigns import Attempt, Campaign, CampaignMode, Target, TargetState
+    from db.models import utcnow
+    from db.tickets import Ticket
+
+    sessions: sessionmaker[Session] = world["sessions"]
+    with sessions.begin() as s:
+        campaign = Campaign(name="p", mode=CampaignMode.operator)
+        s.add(campaign)
+        s.flush()
+        target = Target(campaign_id=campaign.id, person_id=world["person"], state=TargetState.done)
+        s.add(target)
+        s.flush()
+        attempt = Attempt(channel_id="ch-2", action_id="a-2", campaign_id=campaign.id, target_id=target.id,
+                          person_id=world["person"], phone="+919826012345", trunk="lines")
+        s.add(attempt)
+        s.flush()
+        s.add(QueueCall(channel_id="ch-2", person_id=world["person"], attempt_id=attempt.id, note="campaign"))
+        change(s, world["asha"], OperatorState.ready)
+        change(s, world["asha"], OperatorState.on_call, by_system=True, channel_id="ch-2")
+        target_id = target.id
+    client, csrf = signed_in(world["app"], "asha", "Operator-pass-1")
+    h = {"X-CSRF-Token": csrf}
+    made = client.post("/console/ticket", json={"channel_id": "ch-2", "category": "worker_shortage",
+                                                "description": "two agents short"}, headers=h)
+    assert made.status_code == 201, made.text
+    bad = client.post("/console/ticket", json={"channel_id": "ch-2", "category": "snacks", "description": "x"},
+                      headers=h)
+    assert bad.status_code == 422 and "unknown category 'snacks'" in bad.text
+    when = utcnow() + timedelta(hours=2)
+    resp = client.post("/console/disposition", json={"channel_id": "ch-2", "disposition": "call_back",
+                                                     "callback_at": when.isoformat()}, headers=h)
+    assert resp.status_code == 201, resp.text
+    with sessions() as s:
+        t = s.get(Target, target_id)
+        assert t is not None and t.state is TargetState.queued and t.next_at == when
+        ticket = s.query(Ticket).one()
+        assert ticket.source == "operator" and ticket.reporter_id == world["person"]
+        assert ticket.description == "two agents short (by asha)"

@@ -134,7 +134,7 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/campaigns/{ref}"): STAFF, ("POST", "/api/campaigns/{ref}/{action}"): STAFF,
     ("GET", "/api/live"): STAFF,
     ("GET", "/console"): {"op"}, ("GET", "/console/state"): {"op"}, ("POST", "/console/state"): {"op"},
-    ("GET", "/console/events"): {"op"}, ("POST", "/console/disposition"): {"op"},
+    ("GET", "/console/events"): {"op"}, ("POST", "/console/disposition"): {"op"}, ("POST", "/console/ticket"): {"op"},
 }
 STREAMS = {"/console/events"}
 PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/signin"), ("POST", "/signin")}
