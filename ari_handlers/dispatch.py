@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.ari import AriClient, AriError
 from ari_handlers.app import CallHandler
+from ari_handlers.ivr_store import outbound_info
 from ari_handlers.queue import OperatorQueue
 from db.engine import in_thread
 from db.models import utcnow
@@ -25,6 +26,8 @@ from db.operators import OperatorState as S
 from db.users import User
 from events.bus import EventBus
 from events.types import AriEvent, OperatorCall, OperatorStateChanged, ScreenPop
+from ivr_scripts.engine import Engine
+from ivr_scripts.library import ScriptLibrary
 from operators.screen import mask, screen_pop
 from operators.softphones import Softphones
 from operators.states import change, longest_ready, wrap_ups_over
@@ -48,9 +51,11 @@ class Offer:
 class Dispatcher:
     def __init__(self, ari: AriClient, bus: EventBus, sessions: sessionmaker[Session], queue: OperatorQueue,
                  softphones: Softphones, *, ring_seconds: int = 20, wrap_seconds: float = 30.0,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, library: ScriptLibrary | None = None,
+                 party: str = "PARTY") -> None:
         self.ari, self.bus, self.sessions, self.queue, self.softphones = ari, bus, sessions, queue, softphones
         self.ring_seconds, self.wrap_seconds, self.clock = ring_seconds, wrap_seconds, clock
+        self.library, self.party = library, party  # a progressive call's screen shows its campaign's script
         self.offers: dict[str, Offer] = {}    # operator's channel -> offer
         self.by_caller: dict[str, str] = {}   # caller's channel -> operator's channel
         self._lock = asyncio.Lock()
@@ -107,6 +112,9 @@ class Dispatcher:
         await self._set(user_id, S.on_call, by_system=True, channel_id=caller,
                         at=self.clock())
         details = await in_thread(self.sessions, screen_pop, row_id)
+        if details.get("attempt_id") and self.library is not None:
+            details["script"] = await in_thread(self.sessions, _script_texts, self.library,
+                                                details["attempt_id"], self.party)
         agent = f"agent-{uuid.uuid4().hex}"
         self.offers[agent], self.by_caller[caller] = Offer(caller, user_id), agent
         self.bus.publish(ScreenPop(user_id, caller, details))  # the console shows it as the phone rings
@@ -196,3 +204,11 @@ class Dispatcher:
 def _endpoint_of(session: Session, user_id: int) -> str | None:
     user = session.get(User, user_id)
     return user.sip_username if user is not None else None
+
+
+def _script_texts(session: Session, library: ScriptLibrary, attempt_id: int, party: str) -> list[str]:
+    """The campaign's script for this person's booth, in their language, for the operator to read."""
+    info = outbound_info(session, attempt_id, party=party)
+    script = library.for_status(info.scripts, info.booth_status)
+    engine = Engine(script, info.language, info.context)
+    return [engine.prompt(step, "text").text for step in script.steps if step.texts().get("text")]

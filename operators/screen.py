@@ -56,7 +56,7 @@ def screen_pop(session: Session, queue_row_id: int) -> dict[str, Any]:
         if found:
             post, committee = found[-1]
     return {
-        "queue_id": row.id, "note": row.note, "post": post, "committee": committee,
+        "queue_id": row.id, "attempt_id": row.attempt_id, "note": row.note, "post": post, "committee": committee,
         "phone": mask(row.caller_phone or (person.phone if person else None)),
         "known": person is not None, "name": person.name if person else None,
         "name_alt": person.name_alt if person else None, "language": person.language if person else None,

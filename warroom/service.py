@@ -54,7 +54,8 @@ class Service:
         self.sync = DirectorySync(self.sessions, on_change=self.dialer.wake)
         self.softphones = build_softphones(settings, self.ami, self.ari, self.sessions)
         self.dispatcher = Dispatcher(self.ari, self.bus, self.sessions, self.ivr.queue, self.softphones,
-                                     wrap_seconds=settings.http.wrap_up_seconds)
+                                     wrap_seconds=settings.http.wrap_up_seconds, library=self.ivr.library,
+                                     party=settings.directory.party)
         self.hub = LiveHub(self.bus)
         self.stasis = StasisApp(self.ari, self.bus, {**ivr_factories(self.ivr), "agent": AgentLeg,
                                                      "operator": self._progressive_call})

@@ -154,7 +154,7 @@ async def start_harness(settings: Settings, tmp: Path, numbers: dict[str, str], 
         if operators:
             phones = build_softphones(settings, ami, ari, sessions)
             dispatcher = Dispatcher(ari, bus, sessions, deps.queue, phones, ring_seconds=8, wrap_seconds=3,
-                                    clock=dialer.clock)
+                                    clock=dialer.clock, library=deps.library)
         agi = IdentifyServer(settings.asterisk.agi_host, settings.asterisk.agi_port,
                              lambda raw: transaction(sessions, identify, raw))
         await agi.start()

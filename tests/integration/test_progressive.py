@@ -14,7 +14,7 @@ from sqlalchemy import select
 from accounts.service import add_user
 from db.campaigns import Attempt
 from db.operators import OperatorState
-from events.types import OperatorCall
+from events.types import OperatorCall, ScreenPop
 from operators.softphones import FILENAME
 from operators.states import change
 from sandbox.asterisk import Sandbox
@@ -32,7 +32,9 @@ async def test_progressive_campaign_paces_by_ready_operators_bridges_and_counts_
         sandbox: Sandbox, settings: Settings, tmp_path: Path, phone_farm: FarmFactory) -> None:
     h = await start_harness(settings, tmp_path, {}, ivr=True, operators=True, directory=booth_directory)
     events: list[OperatorCall] = []
+    pops: list[ScreenPop] = []
     h.bus.subscribe(OperatorCall, events.append)
+    h.bus.subscribe(ScreenPop, pops.append)
     farms: list[PhoneFarm] = []
     run = uuid.uuid4().hex[:5]
     try:
@@ -77,6 +79,9 @@ async def test_progressive_campaign_paces_by_ready_operators_bridges_and_counts_
         good_calls = [e for e in events if e.user_id == ops["good"][0] and e.what == "connected"]
         assert len(good_calls) == figures.connected
         assert any(e.user_id == ops["away"][0] and e.what == "missed" for e in events)
+        # the operator's screen shows the campaign's script for the booth, rendered for the person called
+        scripts = [p.details.get("script") or [] for p in pops]
+        assert scripts and all(s and s[0].startswith(("नमस्ते", "Hello")) for s in scripts), scripts
     finally:
         for farm in farms:
             farm.stop()
