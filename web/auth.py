@@ -89,8 +89,7 @@ class Auth:
         class DenyByDefault(BaseHTTPMiddleware):
             async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
                 path = request.url.path
-                if path.startswith(PUBLIC) or path in ("/docs", "/openapi.json") or \
-                        await auth.principal(request) is not None:
+                if path.startswith(PUBLIC) or await auth.principal(request) is not None:
                     return await call_next(request)
                 if path.startswith("/api/") or request.method not in SAFE_METHODS:
                     return JSONResponse({"detail": "sign in first"}, status_code=401)

@@ -80,6 +80,7 @@ def test_deny_by_default_without_a_session(app_parts: tuple[Any, Auth]) -> None:
     resp = client.get("/", follow_redirects=False)
     assert resp.status_code == 303 and resp.headers["location"] == "/signin?next=/"
     assert client.post("/api/campaigns", json={"name": "x"}).status_code == 401
+    assert client.get("/openapi.json", follow_redirects=False).status_code == 303, "the API description too"
 
 
 def test_sign_in_sets_a_safe_cookie_and_wrong_passwords_are_rate_limited(app_parts: tuple[Any, Auth]) -> None:
