@@ -21,7 +21,7 @@ cat >&2 <<MSG
 
 The demo campaign calls every booth committee member through the sandbox's 10 phone lines, inside the
 calling window (09:00-21:00 IST by default; outside it the campaign waits and says why).
-  live figures:   curl http://127.0.0.1:8000/api/live
+  live figures:   http://127.0.0.1:8000/api/live (signed in)
   the campaign:   $W campaign show "Demo: booth readiness"
   health:         curl http://127.0.0.1:8000/healthz
   a hotline call: $W phones call <a member's phone> --keys 13   (then: $W tickets list)
