@@ -278,9 +278,11 @@ class IvrCall(CallHandler):
 
     # -- timers -----------------------------------------------------------------------------------
     def _arm(self, seconds: float, fire: Callable[[], Awaitable[None]], *, timer_only: bool = False) -> None:
+        """Arm the call's timer (a new one replaces the old); ``timer_only`` arms an independent guard that
+        keys and other timers do not cancel (it checks for itself whether it is still needed)."""
         if not timer_only:
             self._cancel_timer()
-        gen = self._timer_gen
+        gen = -1 if timer_only else self._timer_gen
         handle = asyncio.get_running_loop().call_later(seconds, self._spawn_timer, gen, fire)
         if not timer_only:
             self._timer = handle
@@ -292,7 +294,7 @@ class IvrCall(CallHandler):
 
     async def _fire(self, gen: int, fire: Callable[[], Awaitable[None]]) -> None:
         async with self.lock:
-            if self.finished or gen != self._timer_gen:
+            if self.finished or (gen != -1 and gen != self._timer_gen):
                 return
             try:
                 await fire()
