@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +36,6 @@ class ProgressiveFigures:
     connected: int = 0
     abandoned: int = 0
     max_waiting: int = 0
-    waiting_samples: list[int] = field(default_factory=list)
 
     @property
     def abandon_rate(self) -> float:
@@ -90,7 +89,6 @@ class ProgressiveCall(CallHandler):
                           phone=info.phone if info else None, attempt_id=self.attempt_id, hold_message=False)
         waiting = queue.waiting_progressive()
         self.figures.max_waiting = max(self.figures.max_waiting, waiting)
-        self.figures.waiting_samples.append(waiting)
         self.transition("waiting", "answered: waiting for an operator")
         self._timer = asyncio.create_task(self._abandon_later())
 

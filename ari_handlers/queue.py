@@ -34,8 +34,6 @@ class Waiting:
     row_id: int
     note: str
     language: str
-    person_id: int | None
-    booth_id: int | None
     progressive: bool = False  # an answered campaign call waiting for its operator (it does not wait long)
     entered: float = field(default_factory=time.monotonic)
     hold_task: asyncio.Task[None] | None = None
@@ -93,7 +91,7 @@ class OperatorQueue:
             return row.id
 
         row_id = await in_thread(self.sessions, add)
-        entry = Waiting(channel_id, row_id, note, language, person_id, booth_id, progressive=attempt_id is not None)
+        entry = Waiting(channel_id, row_id, note, language, progressive=attempt_id is not None)
         self.waiting[channel_id] = entry
         await self._bridge()
         await self.ari.request("POST", f"/bridges/{self.bridge_id}/addChannel", channel=channel_id,
@@ -163,4 +161,4 @@ class OperatorQueue:
         waits = [w.waited for w in self.waiting.values()]
         return {"waiting": len(waits), "longest_wait": round(max(waits), 1) if waits else 0.0,
                 "calls": [{"channel_id": w.channel_id, "note": w.note, "waited": round(w.waited, 1)}
-                          for w in sorted(self.waiting.values(), key=lambda w: w.entered)]}
+                          for w in self.oldest_first()]}

@@ -6,43 +6,28 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+REGISTER = """  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:{user}@[remote_ip]:[remote_port]>;tag=[pid]reg[call_number]
+      To: <sip:{user}@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: {cseq} REGISTER
+      Contact: <sip:{user}@[local_ip]:[local_port]>
+{auth}      Max-Forwards: 70
+      Expires: 120
+      User-Agent: warroom-test-softphone
+      Content-Length: 0
+
+    ]]>
+  </send>
+"""
+
 SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="softphone registration">
-  <send retrans="500">
-    <![CDATA[
-      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:{user}@[remote_ip]:[remote_port]>;tag=[pid]reg[call_number]
-      To: <sip:{user}@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 REGISTER
-      Contact: <sip:{user}@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Expires: 120
-      User-Agent: warroom-test-softphone
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="401" auth="true"/>
-  <send retrans="500">
-    <![CDATA[
-      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:{user}@[remote_ip]:[remote_port]>;tag=[pid]reg[call_number]
-      To: <sip:{user}@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 2 REGISTER
-      Contact: <sip:{user}@[local_ip]:[local_port]>
-      [authentication username={user} password={password}]
-      Max-Forwards: 70
-      Expires: 120
-      User-Agent: warroom-test-softphone
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="200" optional="true" next="ok"/>
+{first}  <recv response="401" auth="true"/>
+{second}  <recv response="200" optional="true" next="ok"/>
   <recv response="401" optional="true" next="refused"/>
   <recv response="403" next="refused"/>
   <label id="ok"/>
@@ -54,6 +39,13 @@ SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 """
 
 
+def scenario(user: str, password: str) -> str:
+    """REGISTER, answer the 401 challenge with the digest, then note the final answer."""
+    digest = f"      [authentication username={user} password={password}]\n"
+    return SCENARIO.format(first=REGISTER.format(user=user, cseq=1, auth=""),
+                           second=REGISTER.format(user=user, cseq=2, auth=digest))
+
+
 def register(endpoint: str, password: str, *, sip_port: int, workdir: Path, local_port: int = 15095,
              timeout: float = 20.0) -> str:
     """Register once from ``local_port``; returns ``registered`` or ``refused`` (or what SIPp said when
@@ -62,7 +54,7 @@ def register(endpoint: str, password: str, *, sip_port: int, workdir: Path, loca
     workdir.mkdir(parents=True, exist_ok=True)
     if not endpoint.replace("-", "").replace("_", "").replace(".", "").isalnum() or any(c in password for c in "<>&] "):
         raise ValueError("endpoint and password must be plain tokens")
-    (workdir / "register.xml").write_text(SCENARIO.format(user=endpoint, password=password))
+    (workdir / "register.xml").write_text(scenario(endpoint, password))
     log = workdir / "register.log"
     log.write_text("")
     proc = subprocess.run(
