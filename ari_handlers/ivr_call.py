@@ -27,7 +27,7 @@ from ari_handlers.queue import OperatorQueue
 from db.engine import in_thread
 from db.models import utcnow
 from directory.phones import PhoneError, normalise_phone
-from events.types import AriEvent
+from events.types import AriEvent, TicketChanged
 from hotline.lookup import identify
 from ivr_scripts.engine import (
     Action,
@@ -74,6 +74,7 @@ class IvrDeps:
     recording_format: str = "wav"
     clock: Callable[[], datetime] = utcnow
     stats: IvrStats = field(default_factory=IvrStats)
+    publish: Callable[[object], None] = lambda _event: None  # the event bus (tickets opened by callers)
 
 
 class IvrCall(CallHandler):
@@ -206,6 +207,8 @@ class IvrCall(CallHandler):
             except Exception:
                 log.exception("call %s: the ticket could not be opened", self.channel_id)
                 number = None
+            if number is not None:
+                deps.publish(TicketChanged(number, "opened"))
             return engine.ticket_opened(number, action.category)
         if isinstance(action, JoinQueue):
             info = self.info

@@ -202,7 +202,7 @@ def campaign_summary(c: Campaign, figures: dict[str, Any] | None = None) -> dict
 
 
 def get_campaign(session: Session, ref: str) -> Campaign:
-    campaign = session.get(Campaign, int(ref)) if ref.isdigit() else \
+    campaign = session.get(Campaign, int(ref)) if ref.isdigit() and int(ref) < 2**31 else \
         session.scalar(select(Campaign).where(Campaign.name == ref))
     if campaign is None:
         raise CampaignError(f"no campaign '{ref}'")

@@ -187,6 +187,10 @@ class Dialer:
             self.lines.release(channel_id)
             self.phones_in_call.discard(item.phone)
             raise
+        if launch is None:  # paused or stopped meanwhile
+            self.lines.release(channel_id)
+            self.phones_in_call.discard(item.phone)
+            return
         active = Active(launch, campaign.trunk, AttemptTracker(channel_id, now),
                         operator=campaign.mode is CampaignMode.operator)
         self.active[channel_id] = active

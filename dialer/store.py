@@ -124,10 +124,16 @@ def hold_back(session: Session, target_id: int, verdict: Verdict) -> None:
     session.execute(update(Target).where(Target.id == target_id).values(**values))
 
 
+STOPPED = (CampaignState.paused, CampaignState.stopped, CampaignState.completed)
+
+
 def begin_attempt(session: Session, due: Due, trunk: str, channel_id: str, action_id: str,
-                  now: datetime) -> Launch:
-    """Write the attempt as ``dialing`` (committed before the Originate is sent)."""
+                  now: datetime) -> Launch | None:
+    """Write the attempt as ``dialing`` (committed before the Originate is sent); None when the campaign was
+    paused or stopped since this pass read it (a pause stops new attempts at once)."""
     assert due.phone is not None
+    if session.scalar(select(Campaign.state).where(Campaign.id == due.campaign_id)) in STOPPED:
+        return None
     attempt = Attempt(channel_id=channel_id, action_id=action_id, campaign_id=due.campaign_id,
                       target_id=due.target_id, person_id=due.person_id, phone=due.phone, trunk=trunk,
                       state=AttemptState.dialing, created_at=now)

@@ -81,3 +81,21 @@ class OperatorStateChanged:
     reason: str | None = None
     channel_id: str | None = None
     at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class TicketChanged:
+    """A ticket was opened (hotline or console), assigned or resolved: the supervisors' board shows it."""
+
+    ticket_id: int
+    what: str  # "opened" | "assigned" | "resolved"
+    at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class CampaignChanged:
+    """A campaign was started, paused, resumed or stopped (from the dashboard, the API or the CLI)."""
+
+    campaign_id: int
+    state: str
+    at: datetime = field(default_factory=_now)

@@ -102,6 +102,6 @@ def board(session: Session, now: datetime | None = None) -> list[dict[str, objec
     rows = session.execute(select(User, OperatorStatus).outerjoin(OperatorStatus, OperatorStatus.user_id == User.id)
                            .where(User.role == Role.operator, User.disabled.is_(False))
                            .order_by(User.username)).all()
-    return [{"username": u.username, "name": u.display_name,
+    return [{"id": u.id, "username": u.username, "name": u.display_name,
              "state": (st.state if st else S.signed_out).value, "reason": st.reason if st else None,
              "seconds": int((now - st.since).total_seconds()) if st else None} for u, st in rows]

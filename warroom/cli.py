@@ -20,6 +20,7 @@ from warroom.cli_db import db_app
 from warroom.cli_directory import directory_app
 from warroom.cli_ivr import ivr_app
 from warroom.cli_phones import phones_app
+from warroom.cli_report import report_app
 from warroom.cli_tickets import instructions_app, tickets_app
 from warroom.cli_users import users_app
 from warroom.compose import TEMPLATE_DIR, build_sandbox, template_context
@@ -43,6 +44,7 @@ app.add_typer(ivr_app, name="ivr")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(instructions_app, name="instructions")
 app.add_typer(users_app, name="users")
+app.add_typer(report_app, name="report")
 
 
 def _fail(message: str) -> None:

@@ -88,7 +88,8 @@ def script_library(settings: Settings) -> ScriptLibrary:
     return ScriptLibrary([settings.ivr.scripts_dir] if settings.ivr.scripts_dir else [])
 
 
-def build_ivr(settings: Settings, ari: AriClient, sessions: sessionmaker[Session]) -> IvrDeps:
+def build_ivr(settings: Settings, ari: AriClient, sessions: sessionmaker[Session],
+              publish: Callable[[object], None] = lambda _e: None) -> IvrDeps:
     """Scripts, speech, the operators' queue: what every IVR call handler gets."""
     ivr = settings.ivr
     paths = ivr_paths(settings)
@@ -98,7 +99,7 @@ def build_ivr(settings: Settings, ari: AriClient, sessions: sessionmaker[Session
     queue = OperatorQueue(ari, sessions, prompts)
     return IvrDeps(ari, sessions, library, prompts, queue, party=settings.directory.party,
                    default_language=ivr.default_language, hotline_script=ivr.hotline_script,
-                   recordings_dir=paths.recordings)
+                   recordings_dir=paths.recordings, publish=publish)
 
 
 def build_ami(ast: AsteriskSettings, bus: EventBus) -> AmiClient:

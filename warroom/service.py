@@ -16,12 +16,19 @@ from ari_handlers.app import StasisApp
 from ari_handlers.dispatch import AgentLeg, Dispatcher
 from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
 from ari_handlers.routes import ivr_factories
+from dashboard.board import board
+from dashboard.feed import DashboardFeed
+from dashboard.metrics import DashboardCollector
+from dashboard.tickets import BoardFilter
+from dashboard.tickets import board as ticket_board
+from dashboard.tickets import one as one_ticket
 from db import migrate
-from db.engine import make_engine, ping, transaction
+from db.engine import in_thread, make_engine, ping, transaction
 from db.users import Role
 from dialer.controller import Dialer
 from dialer.sync import DirectorySync
 from events.bus import EventBus
+from events.types import CampaignChanged
 from hotline.agi import IdentifyServer
 from hotline.lookup import Caller, identify
 from warroom.compose import build_ami, build_ari, build_ivr, build_softphones, calling_rules, dialer_config
@@ -30,7 +37,9 @@ from web.api_campaigns import campaigns_router
 from web.app import TEMPLATES, ComponentHealth, create_app
 from web.auth import Auth, AuthConfig
 from web.console import console_router
+from web.dashboard import dashboard_router
 from web.live import LiveHub
+from web.metrics import metrics_router
 from web.pages import pages_router
 
 log = logging.getLogger(__name__)
@@ -46,7 +55,7 @@ class Service:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.ami: AmiClient = build_ami(settings.asterisk, self.bus)
         self.ari: AriClient = build_ari(settings.asterisk, self.bus)
-        self.ivr = build_ivr(settings, self.ari, self.sessions)
+        self.ivr = build_ivr(settings, self.ari, self.sessions, publish=self.bus.publish)
         self.pacing = Pacing(self.sessions, self.ivr.queue, settings.dialer.operator_ratio)
         self.progressive = ProgressiveFigures()
         self.dialer = Dialer(self.ami, self.bus, self.sessions, dialer_config(settings),
@@ -63,14 +72,26 @@ class Service:
         self.agi = IdentifyServer(ast.agi_host, ast.agi_port, self._identify)
         self._tasks: list[asyncio.Task[None]] = []
         templates = Jinja2Templates(directory=str(TEMPLATES))
-        self.auth = Auth(self.sessions, templates, AuthConfig(secure_cookie=settings.http.secure_cookie))
+        http = settings.http
+        token = http.metrics_token.get_secret_value() if http.metrics_token else None
+        self.auth = Auth(self.sessions, templates, AuthConfig(
+            secure_cookie=http.secure_cookie, machine_tokens=(("/metrics", token),) if token else ()))
         staff = self.auth.require(Role.admin, Role.supervisor)
+        tz = settings.dialer.timezone
+        self.feed = DashboardFeed(
+            self.bus, self.live, board=lambda: in_thread(self.sessions, board, tz),
+            tickets=lambda: in_thread(self.sessions, ticket_board, BoardFilter(), http.ticket_target_minutes),
+            ticket=lambda ticket_id: in_thread(self.sessions, one_ticket, ticket_id, http.ticket_target_minutes))
+        collector = DashboardCollector(self.live, lambda: transaction(self.sessions, board, tz))
         self.app = create_app(health=self.health, auth=self.auth, routers=[
             pages_router(self.auth, templates),
             console_router(self.auth, templates, self.sessions, self.hub, self.softphones.registered,
-                           (ast.host, ast.sip_port)),
+                           (ast.host, ast.sip_port), publish=self.bus.publish),
             campaigns_router(self.sessions, calling_rules(settings), self.live,
-                             self.ivr.library.campaign_problems, guard=staff)])
+                             self.ivr.library.campaign_problems, guard=staff, publish=self._campaign_changed),
+            dashboard_router(self.auth, templates, self.sessions, self.feed, timezone=tz,
+                             target_minutes=http.ticket_target_minutes, publish=self.bus.publish),
+            metrics_router(self.auth, collector)])
 
     async def health(self) -> dict[str, ComponentHealth]:
         """Each component's state as it is now (the DB is queried, not assumed)."""
@@ -89,8 +110,14 @@ class Service:
         """The live figures: lines and calls (dialer), callers waiting for operators, progressive calls."""
         p = self.progressive
         return {**self.dialer.snapshot(), "queue": self.ivr.queue.snapshot(), "ivr_calls": self.ivr.stats.live,
+                "with_operators": sum(o.connected for o in self.dispatcher.offers.values()),
+                "links": {"ami": self.ami.up, "ari": self.ari.up},
                 "progressive": {"answered": p.answered, "connected": p.connected, "abandoned": p.abandoned,
                                 "abandon_rate": round(p.abandon_rate, 3)}}
+
+    def _campaign_changed(self, campaign_id: int, state: str) -> None:
+        self.bus.publish(CampaignChanged(campaign_id, state))
+        self.dialer.wake()  # a resumed campaign dials at once
 
     def _progressive_call(self, ari: AriClient, channel_id: str, args: list[str]) -> ProgressiveCall:
         return ProgressiveCall(ari, channel_id, args, self.ivr, self.progressive,

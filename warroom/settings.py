@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reports.shifts import DEFAULT_SHIFTS, parse_shifts
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -114,6 +116,23 @@ class HttpSettings(BaseModel):
     port: int = 8000
     secure_cookie: bool = Field(False, description="mark the session cookie Secure (when served over HTTPS)")
     wrap_up_seconds: float = Field(60.0, ge=0, le=900, description="an operator's after-call time before ready")
+    ticket_target_minutes: int = Field(60, ge=1, le=7 * 24 * 60,
+                                       description="a ticket open longer than this shows as overdue")
+    metrics_token: SecretStr | None = Field(None, description="a bearer token for /metrics (Prometheus); "
+                                                              "unset: only signed-in supervisors see it")
+
+
+class ReportSettings(BaseModel):
+    """Reports: the operators' shifts, in local time (the dialer's time zone)."""
+
+    shifts: str = Field(DEFAULT_SHIFTS, description="NAME=HH:MM-HH:MM, comma-separated; time outside every "
+                                                    "shift is reported as off-shift")
+
+    @field_validator("shifts")
+    @classmethod
+    def _shifts(cls, v: str) -> str:
+        parse_shifts(v)  # a ShiftError (ValueError) names the bad shift
+        return v
 
 
 class Settings(BaseSettings):
@@ -133,6 +152,7 @@ class Settings(BaseSettings):
     directory: DirectorySettings = Field(default_factory=DirectorySettings)
     dialer: DialerSettings = Field(default_factory=DialerSettings)
     ivr: IvrSettings = Field(default_factory=IvrSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
     log_level: str = "INFO"
 
     def resolved_database_url(self) -> str:

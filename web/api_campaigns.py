@@ -51,10 +51,11 @@ ScriptCheck = Callable[[dict[str, str], dict[str, str]], list[str]]
 
 def campaigns_router(sessions: sessionmaker[Session], defaults: CallingRules,
                      live: Callable[[], dict[str, Any]], check_scripts: ScriptCheck = lambda _s, _f: [],
-                     guard: Callable[..., Any] | None = None) -> APIRouter:
+                     guard: Callable[..., Any] | None = None,
+                     publish: Callable[[int, str], None] = lambda _id, _state: None) -> APIRouter:
     """Routes under /api; ``live`` returns the dialer's snapshot (lines, calls, rates); ``check_scripts``
     says what is wrong with an IVR campaign's scripts and fields; ``guard`` (supervisors and admins in the
-    service) is checked on every route."""
+    service) is checked on every route; ``publish`` hears of each campaign state change."""
     router = APIRouter(prefix="/api", tags=["campaigns"], dependencies=[Depends(guard)] if guard else [])
 
     @router.get("/campaigns")
@@ -94,10 +95,12 @@ def campaigns_router(sessions: sessionmaker[Session], defaults: CallingRules,
     def act(ref: str, action: Literal["start", "pause", "resume", "stop"]) -> dict[str, Any]:
         try:
             with sessions.begin() as s:
-                return campaign_summary(change_state(s, ref, action))
+                summary = campaign_summary(change_state(s, ref, action))
         except CampaignError as exc:
             code = 404 if str(exc).startswith("no campaign") else 409
             raise HTTPException(code, str(exc)) from exc
+        publish(summary["id"], summary["state"])
+        return summary
 
     @router.get("/live")
     def live_figures() -> dict[str, Any]:

@@ -26,6 +26,7 @@ from web.i18n import texts
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC = ("/healthz", "/signin", "/static/", "/favicon.ico")
 SIGNIN_CSRF = "warroom_signin_csrf"
+MACHINE_READABLE = ("/api/", "/metrics")  # without a session: 401, not the sign-in page
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class AuthConfig:
     ttl: timedelta = timedelta(hours=12)
     secure_cookie: bool = False  # set when served over HTTPS
     same_site: Literal["lax", "strict"] = "lax"
+    # paths a machine may read with ``Authorization: Bearer <token>`` instead of a session (/metrics)
+    machine_tokens: tuple[tuple[str, str], ...] = ()
 
 
 class RoleGuard:
@@ -77,6 +80,18 @@ class Auth:
         request.scope["warroom.principal"] = who
         return who
 
+    def machine(self, request: Request) -> bool:
+        """A safe request to a machine path carrying that path's bearer token (marked on the request)."""
+        if request.method not in SAFE_METHODS:
+            return False
+        header = request.headers.get("authorization", "")
+        for path, token in self.config.machine_tokens:
+            if request.url.path == path and header.startswith("Bearer ") and \
+                    secrets.compare_digest(header[7:].strip().encode(), token.encode()):
+                request.scope["warroom.machine"] = True
+                return True
+        return False
+
     def require(self, *roles: Role) -> RoleGuard:
         """A dependency: a signed-in user with one of ``roles``; unsafe methods also need the CSRF token
         (header ``X-CSRF-Token`` or form field ``csrf_token``)."""
@@ -89,9 +104,11 @@ class Auth:
         class DenyByDefault(BaseHTTPMiddleware):
             async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
                 path = request.url.path
+                if auth.machine(request):
+                    return await call_next(request)
                 if path.startswith(PUBLIC) or await auth.principal(request) is not None:
                     return await call_next(request)
-                if path.startswith("/api/") or request.method not in SAFE_METHODS:
+                if path.startswith(MACHINE_READABLE) or request.method not in SAFE_METHODS:
                     return JSONResponse({"detail": "sign in first"}, status_code=401)
                 return RedirectResponse(f"/signin?next={quote(path)}", status_code=303)
 

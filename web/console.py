@@ -19,6 +19,7 @@ from db.engine import in_thread
 from db.ivr import IvrCall, QueueCall
 from db.operators import OperatorState
 from db.users import Role, User
+from events.types import TicketChanged
 from operators.console import DispositionError, record_disposition
 from operators.states import OperatorError, change, status_of
 from tickets.service import TicketError, open_ticket
@@ -41,7 +42,7 @@ class DispositionIn(BaseModel):
 
 def console_router(auth: Auth, templates: Jinja2Templates, sessions: sessionmaker[Session], hub: LiveHub,
                    registered: Callable[[str], Awaitable[bool]], sip_server: tuple[str, int],
-                   wrap_seconds: float = 30.0) -> APIRouter:
+                   wrap_seconds: float = 30.0, publish: Callable[[object], None] = lambda _e: None) -> APIRouter:
     router = APIRouter(prefix="/console", tags=["operator console"])
     Operator = Annotated[Principal, Depends(auth.require(Role.operator))]
 
@@ -129,11 +130,13 @@ def console_router(auth: Auth, templates: Jinja2Templates, sessions: sessionmake
             return {"id": t.id, "status": t.status.value}
 
         try:
-            return await in_thread(sessions, apply)
+            opened = await in_thread(sessions, apply)
         except PermissionError as exc:
             raise HTTPException(403, str(exc)) from exc
         except TicketError as exc:
             raise HTTPException(422, str(exc)) from exc
+        publish(TicketChanged(opened["id"], "opened"))
+        return opened
 
     return router
 

@@ -24,6 +24,8 @@ def pages_router(auth: Auth, templates: Jinja2Templates) -> APIRouter:
         """Who is signed in, and where to go from here (operators go straight to their console)."""
         if who.role is Role.operator:
             return RedirectResponse("/console", status_code=303)
+        if who.role is Role.supervisor:
+            return RedirectResponse("/dashboard", status_code=303)
         lang = request.cookies.get("warroom_lang") or who.language
         return templates.TemplateResponse(request, "home.html", {"who": who, "t": texts(lang), "lang": lang})
 

@@ -141,7 +141,7 @@ async def start_harness(settings: Settings, tmp: Path, numbers: dict[str, str], 
     ari = build_ari(settings.asterisk, bus)
     deps = agi = dispatcher = phones = figures = None
     if ivr:
-        deps = build_ivr(settings, ari, sessions)
+        deps = build_ivr(settings, ari, sessions, publish=bus.publish)
         deps.clock = dialer.clock
         figures = ProgressiveFigures()
         ivr_deps = deps

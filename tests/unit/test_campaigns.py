@@ -76,7 +76,9 @@ def _dial(sf: sessionmaker[Session], campaign_id: int, person_id: int, now: date
         due = [d for d in store.due_targets(s, campaign, now, 100, CallingRules(), store.AcIndex(), set())
                if d.person_id == person_id]
         assert due, "target not due"
-        return store.begin_attempt(s, due[0], "lines", f"wr-{n}", f"wr-a-{n}", now)
+        launch = store.begin_attempt(s, due[0], "lines", f"wr-{n}", f"wr-a-{n}", now)
+        assert launch is not None, "the campaign is not running"
+        return launch
 
 
 def _finish(sf: sessionmaker[Session], launch: store.Launch, disposition: Disposition, now: datetime) -> None:
@@ -114,6 +116,21 @@ def test_retry_policy_then_alternate_then_done(session_factory: sessionmaker[Ses
         person = s.get(Person, pid)
         assert person is not None and person.verified_at == now
         assert progress(s, c.id)["dispositions"] == {"no_answer": 2, "answered": 1}
+
+
+def test_a_paused_campaign_gets_no_new_attempt(session_factory: sessionmaker[Session], directory: Dir) -> None:
+    pid = directory.people["b1_pres"].id
+    with session_factory.begin() as s:
+        c = create_campaign(s, name="p", mode="ivr", selection=Selection(levels=("booth",)))
+        change_state(s, "p", "start")
+        due = [d for d in store.due_targets(s, c, NOW, 100, CallingRules(), store.AcIndex(), set())
+               if d.person_id == pid]
+    with session_factory.begin() as s:
+        change_state(s, "p", "pause")  # between the dialer's read of the due targets and its launch
+    with session_factory.begin() as s:
+        assert store.begin_attempt(s, due[0], "lines", "wr-p", "wr-a-p", NOW) is None
+    with session_factory() as s:
+        assert progress(s, c.id)["in_flight"] == 0 and _targets(session_factory, c.id)[pid].tries == 0
 
 
 def test_invalid_number_marks_phone_and_uses_alternate(session_factory: sessionmaker[Session],

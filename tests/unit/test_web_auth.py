@@ -9,52 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.templating import Jinja2Templates
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import sessionmaker
 
-from accounts.ratelimit import SignInLimiter
-from accounts.service import add_user
-from db import migrate
-from db.engine import make_engine
-from db.users import Role
-from dialer.rules import CallingRules
-from events.bus import EventBus
-from web.api_campaigns import campaigns_router
-from web.app import TEMPLATES, ComponentHealth, create_app
+from tests.web_app import PASSWORDS, build_web_app
 from web.auth import Auth
-from web.console import console_router
-from web.live import LiveHub
-from web.pages import pages_router
-
-PASSWORDS = {"adm": "Admin-pass-01", "sup": "Super-pass-02", "op": "Operator-pass-03"}
-
-
-async def _health() -> dict[str, ComponentHealth]:
-    return {"db": ComponentHealth(up=True, detail="ok")}
 
 
 @pytest.fixture
 def app_parts(tmp_path: Path) -> Iterator[tuple[Any, Auth]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
-    migrate.upgrade(engine)
-    sessions = sessionmaker(engine, expire_on_commit=False)
-    with sessions.begin() as s:
-        for name, role in (("adm", "admin"), ("sup", "supervisor"), ("op", "operator")):
-            add_user(s, name, role, PASSWORDS[name])
-    templates = Jinja2Templates(directory=str(TEMPLATES))
-    auth = Auth(sessions, templates, limiter=SignInLimiter(attempts=3, window=60))
-    staff = auth.require(Role.admin, Role.supervisor)
-
-    async def registered(endpoint: str) -> bool:
-        return endpoint == "op-op"
-
-    app = create_app(_health, auth=auth, routers=[
-        pages_router(auth, templates),
-        console_router(auth, templates, sessions, LiveHub(EventBus()), registered, ("127.0.0.1", 5060)),
-        campaigns_router(sessions, CallingRules(), lambda: {"lines": {}}, guard=staff)])
-    yield app, auth
-    engine.dispose()
+    web = build_web_app(tmp_path)
+    yield web.app, web.auth
+    web.engine.dispose()
 
 
 def sign_in(client: TestClient, user: str, password: str | None = None) -> tuple[int, str]:
@@ -136,10 +101,14 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/live"): STAFF,
     ("GET", "/console"): {"op"}, ("GET", "/console/state"): {"op"}, ("POST", "/console/state"): {"op"},
     ("GET", "/console/events"): {"op"}, ("POST", "/console/disposition"): {"op"}, ("POST", "/console/ticket"): {"op"},
+    ("GET", "/dashboard"): STAFF, ("GET", "/dashboard/events"): STAFF, ("GET", "/api/dashboard"): STAFF,
+    ("GET", "/api/charts"): STAFF, ("GET", "/api/drill"): STAFF, ("GET", "/api/tickets"): STAFF,
+    ("GET", "/api/tickets/choices"): STAFF, ("POST", "/api/tickets/{ticket_id}/assign"): STAFF,
+    ("POST", "/api/tickets/{ticket_id}/resolve"): STAFF, ("POST", "/api/listen"): STAFF, ("GET", "/metrics"): STAFF,
 }
-STREAMS = {"/console/events"}
+STREAMS = {"/console/events", "/dashboard/events"}
 PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/signin"), ("POST", "/signin")}
-SAMPLE = {"ref": "1", "action": "pause"}
+SAMPLE = {"ref": "1", "action": "pause", "ticket_id": "1"}
 
 
 def test_every_route_with_every_role_and_without_a_session(app_parts: tuple[Any, Auth]) -> None:

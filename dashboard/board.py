@@ -1,0 +1,80 @@
+"""The slower half of the dashboard, read from the database: campaigns with their progress (and why
+targets are held back), operators with their state and time in it, and today's call figures."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.campaigns import Attempt, Campaign, CampaignState, Disposition, Target, TargetState
+from db.ivr import QueueCall
+from db.models import utcnow
+from db.tickets import Ticket, TicketStatus
+from dialer.campaigns import progress
+from operators.states import board as operator_board
+
+SHOWN = (CampaignState.running, CampaignState.paused, CampaignState.draft)
+
+
+def day_start(now: datetime, tz: str) -> datetime:
+    """Midnight of ``now``'s local day in ``tz`` (an aware datetime)."""
+    zone = ZoneInfo(tz)
+    local = now.astimezone(zone)
+    return datetime.combine(local.date(), time(0), zone)
+
+
+def campaigns(session: Session) -> list[dict[str, Any]]:
+    """Running, paused and draft campaigns: progress bar figures and the reasons targets wait."""
+    out = []
+    for c in session.scalars(select(Campaign).where(Campaign.state.in_(SHOWN))
+                             .order_by(Campaign.priority.desc(), Campaign.id)):
+        figures = progress(session, c.id)
+        why = dict(session.execute(
+            select(Target.blocked_rule, func.min(Target.blocked_by))
+            .where(Target.campaign_id == c.id, Target.state == TargetState.queued,
+                   Target.blocked_rule.is_not(None))
+            .group_by(Target.blocked_rule)).all())
+        blocked = sum(figures["blocked"].values())
+        out.append({"id": c.id, "name": c.name, "mode": c.mode.value, "state": c.state.value,
+                    "targets": figures["targets"], "done": figures["done"], "in_flight": figures["in_flight"],
+                    "due": figures["due"] - blocked, "blocked": blocked,
+                    "blocked_why": [{"rule": rule, "count": n, "example": why.get(rule)}
+                                    for rule, n in sorted(figures["blocked"].items())],
+                    "answered": figures["dispositions"].get("answered", 0)})
+    return out
+
+
+def today(session: Session, tz: str, now: datetime | None = None) -> dict[str, Any]:
+    """Since local midnight: attempts, answered, answer rate, average talk time, queue abandon rate."""
+    now = now or utcnow()
+    since = day_start(now, tz)
+    ended, talk = session.execute(
+        select(func.count(Attempt.id), func.avg(Attempt.talk_seconds))
+        .where(Attempt.created_at >= since, Attempt.disposition.is_not(None))).one()
+    attempts = session.scalar(select(func.count()).select_from(Attempt).where(Attempt.created_at >= since)) or 0
+    queue = dict(session.execute(select(QueueCall.state, func.count()).where(QueueCall.entered_at >= since)
+                                 .group_by(QueueCall.state)).all())
+    left = queue.get("answered", 0) + queue.get("abandoned", 0)
+    last_hour = session.scalar(select(func.count()).select_from(Attempt)
+                               .where(Attempt.created_at >= now - timedelta(hours=1))) or 0
+    answered_ended = session.scalar(select(func.count()).select_from(Attempt).where(
+        Attempt.created_at >= since, Attempt.disposition == Disposition.answered)) or 0
+    return {"since": since.isoformat(), "attempts": attempts, "ended": ended, "answered": answered_ended,
+            "answer_rate": round(answered_ended / ended, 3) if ended else 0.0,
+            "avg_talk_seconds": round(float(talk), 1) if talk is not None else 0.0,
+            "queue_answered": queue.get("answered", 0), "queue_abandoned": queue.get("abandoned", 0),
+            "queue_abandon_rate": round(queue.get("abandoned", 0) / left, 3) if left else 0.0,
+            "attempts_last_hour": last_hour}
+
+
+def board(session: Session, tz: str, now: datetime | None = None) -> dict[str, Any]:
+    """Everything the dashboard reads from the database, in one transaction."""
+    now = now or utcnow()
+    open_tickets = session.scalar(select(func.count()).select_from(Ticket)
+                                  .where(Ticket.status != TicketStatus.resolved)) or 0
+    return {"campaigns": campaigns(session), "operators": operator_board(session, now),
+            "today": today(session, tz, now), "open_tickets": open_tickets, "at": now.isoformat()}

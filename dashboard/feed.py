@@ -1,0 +1,154 @@
+"""The dashboard's notifier: typed events in, complete figures out to every open supervisor page.
+
+Each message carries a whole part of the screen (``live``: lines and calls from memory; ``board``:
+campaigns, operators and today's totals from the database; ``ticket``: one ticket as it is now), so a
+message lost to a slow page is put right by the next one, and a (re)connecting page starts from a
+``snapshot`` of everything. Asterisk events trigger a ``live`` push within ``debounce`` seconds; both
+parts are also pushed every ``every`` seconds while a page is open (waits grow, rates decay)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
+
+from events.bus import EventBus
+from events.types import (
+    AmiEvent,
+    AriEvent,
+    CampaignChanged,
+    LinkState,
+    OperatorCall,
+    OperatorStateChanged,
+    TicketChanged,
+)
+
+log = logging.getLogger(__name__)
+Message = tuple[str, dict[str, Any]]
+
+
+class DashboardFeed:
+    """Fans the figures out to each open page's queue (a slow page loses its oldest messages)."""
+
+    def __init__(self, bus: EventBus, live: Callable[[], dict[str, Any]],
+                 board: Callable[[], Awaitable[dict[str, Any]]],
+                 tickets: Callable[[], Awaitable[list[dict[str, Any]]]],
+                 ticket: Callable[[int], Awaitable[dict[str, Any] | None]], *,
+                 debounce: float = 0.1, every: float = 1.0, max_queued: int = 50) -> None:
+        self.live, self.board, self.tickets, self.ticket = live, board, tickets, ticket
+        self.debounce, self.every, self.max_queued = debounce, every, max_queued
+        self._pages: set[asyncio.Queue[Message]] = set()
+        self._pending: asyncio.TimerHandle | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._board_now = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        for kind in (AmiEvent, AriEvent, OperatorCall, LinkState):
+            bus.subscribe(kind, self._poke)
+        bus.subscribe(OperatorStateChanged, self._state_changed)
+        bus.subscribe(CampaignChanged, self._state_changed)
+        bus.subscribe(TicketChanged, self._ticket_changed)
+
+    @property
+    def pages(self) -> int:
+        return len(self._pages)
+
+    # -- events in ---------------------------------------------------------------------------------
+    def _in_loop(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` in the pages' event loop (events may be published from a worker thread)."""
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            fn()
+        else:
+            loop.call_soon_threadsafe(fn)
+
+    def _poke(self, _event: object = None) -> None:
+        """Push the live figures soon (many events in a burst make one push)."""
+        if self._pages:
+            self._in_loop(self._schedule_live)
+
+    def _schedule_live(self) -> None:
+        if self._pending is None and self._loop is not None:
+            self._pending = self._loop.call_later(self.debounce, self._push_live)
+
+    def _state_changed(self, event: object) -> None:
+        if self._pages:
+            self._in_loop(self._schedule_live)
+            self._in_loop(self._board_now.set)
+
+    def _ticket_changed(self, event: TicketChanged) -> None:
+        if self._pages:
+            self._in_loop(lambda: self._spawn(self._send_ticket(event)))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send_ticket(self, event: TicketChanged) -> None:
+        try:
+            row = await self.ticket(event.ticket_id)
+        except Exception:
+            log.exception("dashboard: ticket %d could not be read", event.ticket_id)
+            return
+        if row is not None:
+            self._send(("ticket", {**row, "change": event.what}))
+
+    # -- figures out -------------------------------------------------------------------------------
+    def _push_live(self) -> None:
+        self._pending = None
+        try:
+            self._send(("live", self.live()))
+        except Exception:
+            log.exception("dashboard: live figures failed")
+
+    async def _tick(self) -> None:
+        """While pages are open: the board every ``every`` seconds (at once after a state change), and
+        the live figures with it."""
+        while self._pages:
+            try:
+                await asyncio.wait_for(self._board_now.wait(), self.every)
+            except TimeoutError:
+                pass
+            self._board_now.clear()
+            try:
+                self._send(("board", await self.board()))
+                self._push_live()
+            except Exception:
+                log.exception("dashboard: board figures failed; retrying")
+        self._ticker = None
+
+    def _send(self, message: Message) -> None:
+        for q in list(self._pages):
+            if q.full():
+                q.get_nowait()
+            q.put_nowait(message)
+
+    async def snapshot(self) -> dict[str, Any]:
+        """Everything on the screen, now."""
+        board, tickets = await asyncio.gather(self.board(), self.tickets())
+        return {"live": self.live(), "board": board, "tickets": tickets}
+
+    async def stream(self) -> AsyncIterator[Message]:
+        """One page's messages: a snapshot first, then pushes (``None`` data every 15 s keeps it open)."""
+        q: asyncio.Queue[Message] = asyncio.Queue(self.max_queued)
+        self._loop = asyncio.get_running_loop()
+        self._pages.add(q)
+        if self._ticker is None:
+            self._ticker = asyncio.create_task(self._tick(), name="dashboard-feed")
+        try:
+            yield "snapshot", await self.snapshot()
+            while True:
+                try:
+                    yield await asyncio.wait_for(q.get(), 15)
+                except TimeoutError:
+                    yield "keep-alive", {}
+        finally:
+            self._pages.discard(q)
