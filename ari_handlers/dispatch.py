@@ -71,6 +71,10 @@ class Dispatcher:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
+    def connected_calls(self) -> dict[int, str]:
+        """{operator's user id: their agent channel id} for the calls bridged with a caller now."""
+        return {offer.user_id: agent for agent, offer in self.offers.items() if offer.connected}
+
     async def _tick(self, every: float = 1.0) -> None:
         """Wrap-ups that are over become ready; operators who just went ready get waiting callers."""
         while True:

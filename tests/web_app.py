@@ -26,6 +26,8 @@ from db.engine import in_thread, make_engine, transaction
 from db.users import Role
 from dialer.rules import CallingRules
 from events.bus import EventBus
+from operators.listen import SpyMode
+from reports.shifts import DEFAULT_SHIFTS, parse_shifts
 from web.api_campaigns import campaigns_router
 from web.app import TEMPLATES, ComponentHealth, create_app
 from web.auth import Auth, AuthConfig
@@ -34,6 +36,7 @@ from web.dashboard import dashboard_router
 from web.live import LiveHub
 from web.metrics import metrics_router
 from web.pages import pages_router
+from web.reports import reports_router
 
 PASSWORDS = {"adm": "Admin-pass-01", "sup": "Super-pass-02", "op": "Operator-pass-03"}
 TZ = "Asia/Kolkata"
@@ -86,7 +89,7 @@ def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live
     async def registered(endpoint: str) -> bool:
         return endpoint == "op-op"
 
-    async def listen(supervisor: int, operator: int, mode: str) -> str:
+    async def listen(supervisor: int, operator: int, mode: SpyMode) -> str:
         if operator != 3:
             raise ValueError(f"operator {operator} is not on a call")
         web.listened.append((supervisor, operator, mode))
@@ -99,5 +102,6 @@ def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live
         campaigns_router(sessions, CallingRules(), live, guard=staff),
         dashboard_router(auth, templates, sessions, feed, timezone=TZ, target_minutes=target_minutes,
                          publish=bus.publish, listen=listen),
-        metrics_router(auth, DashboardCollector(live, lambda: transaction(sessions, board, TZ)))])
+        metrics_router(auth, DashboardCollector(live, lambda: transaction(sessions, board, TZ))),
+        reports_router(sessions, timezone=TZ, shifts=parse_shifts(DEFAULT_SHIFTS), guard=staff)])
     return web

@@ -31,6 +31,8 @@ from events.bus import EventBus
 from events.types import CampaignChanged
 from hotline.agi import IdentifyServer
 from hotline.lookup import Caller, identify
+from operators.listen import ListenIn
+from reports.shifts import parse_shifts
 from warroom.compose import build_ami, build_ari, build_ivr, build_softphones, calling_rules, dialer_config
 from warroom.settings import Settings
 from web.api_campaigns import campaigns_router
@@ -41,6 +43,7 @@ from web.dashboard import dashboard_router
 from web.live import LiveHub
 from web.metrics import metrics_router
 from web.pages import pages_router
+from web.reports import reports_router
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,7 @@ class Service:
                                      wrap_seconds=settings.http.wrap_up_seconds, library=self.ivr.library,
                                      party=settings.directory.party)
         self.hub = LiveHub(self.bus)
+        self.listen = ListenIn(self.ami, self.ari, self.sessions, self.softphones, self.dispatcher.connected_calls)
         self.stasis = StasisApp(self.ari, self.bus, {**ivr_factories(self.ivr), "agent": AgentLeg,
                                                      "operator": self._progressive_call})
         ast = settings.asterisk
@@ -90,8 +94,10 @@ class Service:
             campaigns_router(self.sessions, calling_rules(settings), self.live,
                              self.ivr.library.campaign_problems, guard=staff, publish=self._campaign_changed),
             dashboard_router(self.auth, templates, self.sessions, self.feed, timezone=tz,
-                             target_minutes=http.ticket_target_minutes, publish=self.bus.publish),
-            metrics_router(self.auth, collector)])
+                             target_minutes=http.ticket_target_minutes, publish=self.bus.publish,
+                             listen=self.listen.start),
+            metrics_router(self.auth, collector),
+            reports_router(self.sessions, timezone=tz, shifts=parse_shifts(settings.reports.shifts), guard=staff)])
 
     async def health(self) -> dict[str, ComponentHealth]:
         """Each component's state as it is now (the DB is queried, not assumed)."""
@@ -110,7 +116,7 @@ class Service:
         """The live figures: lines and calls (dialer), callers waiting for operators, progressive calls."""
         p = self.progressive
         return {**self.dialer.snapshot(), "queue": self.ivr.queue.snapshot(), "ivr_calls": self.ivr.stats.live,
-                "with_operators": sum(o.connected for o in self.dispatcher.offers.values()),
+                "with_operators": len(self.dispatcher.connected_calls()),
                 "links": {"ami": self.ami.up, "ari": self.ari.up},
                 "progressive": {"answered": p.answered, "connected": p.connected, "abandoned": p.abandoned,
                                 "abandon_rate": round(p.abandon_rate, 3)}}

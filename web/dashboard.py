@@ -26,11 +26,12 @@ from db.engine import in_thread
 from db.tickets import CATEGORIES
 from db.users import Role, User
 from events.types import TicketChanged
+from operators.listen import SpyMode
 from tickets.service import TicketError, assign, resolve
 from web.auth import Auth
 from web.i18n import texts
 
-Listen = Callable[[int, int, str], Awaitable[str]]
+Listen = Callable[[int, int, SpyMode], Awaitable[str]]
 MAX_ID = 2_147_483_647  # database ids are 32-bit: larger numbers are no id at all
 TicketId = Annotated[int, Path(ge=1, le=MAX_ID)]
 UnitRef = Annotated[int | None, Query(ge=1, le=MAX_ID)]
@@ -47,7 +48,7 @@ class ResolveIn(BaseModel):
 
 class ListenRequest(BaseModel):
     operator_id: int = Field(ge=1, le=MAX_ID, description="the operator's user id")
-    mode: Literal["listen", "whisper", "barge"] = "listen"
+    mode: SpyMode = "listen"
 
 
 def plotly_js() -> str:

@@ -105,10 +105,11 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/charts"): STAFF, ("GET", "/api/drill"): STAFF, ("GET", "/api/tickets"): STAFF,
     ("GET", "/api/tickets/choices"): STAFF, ("POST", "/api/tickets/{ticket_id}/assign"): STAFF,
     ("POST", "/api/tickets/{ticket_id}/resolve"): STAFF, ("POST", "/api/listen"): STAFF, ("GET", "/metrics"): STAFF,
+    ("GET", "/api/reports/{kind}"): STAFF,
 }
 STREAMS = {"/console/events", "/dashboard/events"}
 PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/signin"), ("POST", "/signin")}
-SAMPLE = {"ref": "1", "action": "pause", "ticket_id": "1"}
+SAMPLE = {"ref": "1", "action": "pause", "ticket_id": "1", "kind": "day"}
 
 
 def test_every_route_with_every_role_and_without_a_session(app_parts: tuple[Any, Auth]) -> None:
