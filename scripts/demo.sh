@@ -7,6 +7,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 W="${WARROOM_VENV:-.venv}/bin/warroom"
+PY="${WARROOM_VENV:-.venv}/bin/python"
+# The calling rules keep India's hours (09:00-21:00 by default, never 22:00-06:00). The demo's phones are
+# simulated, so outside those hours it keeps the hours of a time zone where it is early afternoon now:
+# there is always a campaign to watch. A real war room leaves WARROOM_DIALER__TIMEZONE at Asia/Kolkata.
+if [ -z "${WARROOM_DIALER__TIMEZONE:-}" ]; then
+  WARROOM_DIALER__TIMEZONE=$("$PY" - <<'PYTHON'
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+if 9 <= datetime.now(ZoneInfo("Asia/Kolkata")).hour < 20:
+    print("Asia/Kolkata")
+else:
+    offset = (13 - datetime.now(UTC).hour + 12) % 24 - 12  # hours east of UTC where it is about 13:00
+    print(f"Etc/GMT{-offset:+d}" if offset else "Etc/UTC")  # Etc/GMT-5 is UTC+5 (POSIX signs)
+PYTHON
+)
+  export WARROOM_DIALER__TIMEZONE
+fi
 "$W" asterisk up
 "$W" demo-data --districts 2 --acs 3 --booths-per-ac 20
 "$W" phones up
@@ -19,12 +37,14 @@ SUP_PASSWORD=$("$W" users set-password supervisor --generate-password 2>/dev/nul
   || "$W" users add supervisor --role supervisor --name "Demo supervisor" --generate-password)
 cat >&2 <<MSG
 
-The demo campaign calls every booth committee member through the sandbox's 10 phone lines, inside the
-calling window (09:00-21:00 IST by default; outside it the campaign waits and says why).
-  live figures:   http://127.0.0.1:8000/api/live (signed in)
+The demo campaign calls every booth committee member through the sandbox's 10 phone lines (simulated
+phones: answering, pressing keys, ringing out, busy...), in the calling hours of $WARROOM_DIALER__TIMEZONE.
+  the dashboard:  http://127.0.0.1:8000  (lines, calls, the campaign's progress, charts, areas, tickets)
+  sign in as:     supervisor
+  password:       ${SUP_PASSWORD##*: }
   the campaign:   $W campaign show "Demo: booth readiness"
+  a hotline call: $W phones call <a member's phone> --keys 13   (a ticket appears on the dashboard)
+  reports:        $W report campaign   (also day, operator, shift, ac; --json, --csv, --xlsx)
   health:         curl http://127.0.0.1:8000/healthz
-  a hotline call: $W phones call <a member's phone> --keys 13   (then: $W tickets list)
-  sign in:        http://127.0.0.1:8000 as supervisor; ${SUP_PASSWORD##*: }
 MSG
 exec "$W" serve

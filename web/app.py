@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from web.auth import Auth
@@ -36,6 +36,10 @@ def create_app(health: HealthSource, routers: Sequence[APIRouter] = (), auth: Au
         app.include_router(auth.router())
     for router in routers:
         app.include_router(router)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}})
     async def healthz() -> Any:
