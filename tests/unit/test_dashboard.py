@@ -216,3 +216,35 @@ def test_listen_in_and_metrics_over_http(tmp_path: Path) -> None:
     sign_in(op, "op")
     assert op.get("/metrics").status_code == 403
     web.engine.dispose()
+
+
+def test_reports_download_as_csv_and_xlsx_with_formulas_neutralised(tmp_path: Path) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    web = build_web_app(tmp_path)
+    with web.sessions.begin() as s:
+        s.add(Campaign(name='=HYPERLINK("http://x","click")', mode=CampaignMode.ivr, state=CampaignState.running))
+    sup = TestClient(web.app)
+    sign_in(sup, "sup")
+    as_json = sup.get("/api/reports/campaign").json()
+    assert as_json["rows"][0]["name"] == '=HYPERLINK("http://x","click")', "JSON keeps the value as it is"
+    csv = sup.get("/api/reports/campaign?format=csv")
+    assert csv.headers["content-type"].startswith("text/csv") and "attachment" in csv.headers["content-disposition"]
+    assert "'=HYPERLINK" in csv.text and "\n=HYPERLINK" not in csv.text and ",=HYPERLINK" not in csv.text
+    xlsx = sup.get("/api/reports/campaign?format=xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells) and any(c.value == '=HYPERLINK("http://x","click")' for c in cells)
+    assert sup.get("/api/reports/day?since=2026-11-24&until=2026-11-20").status_code == 422
+    assert sup.get("/api/reports/day?since=1900-01-01").status_code == 422
+    assert sup.get("/api/reports/shift?campaign=1").status_code == 422
+    missing = sup.get("/api/reports/ac?campaign=nope")
+    assert missing.status_code == 404 and "no campaign 'nope'" in missing.json()["detail"]
+    assert sup.get("/api/reports/week").status_code == 422
+    op = TestClient(web.app)
+    sign_in(op, "op")
+    assert op.get("/api/reports/campaign?format=csv").status_code == 403
+    web.engine.dispose()
