@@ -32,7 +32,7 @@ def _free_port() -> int:
 def node2(sandbox: Sandbox, tmp_path: Path) -> Iterator[tuple[Settings, Sandbox]]:
     ast = AsteriskSettings(node="test2", ami_port=25038, http_port=28088, sip_port=25060, rtp_start=12000,
                            rtp_end=12999, farm_port=25070, ping_interval=0.5, action_timeout=2.0,
-                           reconnect_max=1.0, trunks=[TrunkSettings(port=25070)])
+                           reconnect_max=1.0, trunks=[TrunkSettings(port=25070)], agi_port=_free_port())
     settings = with_secrets(Settings(state_dir=tmp_path, asterisk=ast, database_url=f"sqlite:///{tmp_path}/h.db"))
     settings.http.port = _free_port()
     box = build_sandbox(ast)
