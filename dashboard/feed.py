@@ -103,7 +103,11 @@ class DashboardFeed:
 
     # -- figures out -------------------------------------------------------------------------------
     def _push_live(self) -> None:
+        """The debounce timer fired: push, and let the next event start a new timer."""
         self._pending = None
+        self._send_live()
+
+    def _send_live(self) -> None:
         try:
             self._send(("live", self.live()))
         except Exception:
@@ -120,7 +124,8 @@ class DashboardFeed:
             self._board_now.clear()
             try:
                 self._send(("board", await self.board()))
-                self._push_live()
+                if self._pending is None:  # else the debounce timer pushes them in a moment
+                    self._send_live()
             except Exception:
                 log.exception("dashboard: board figures failed; retrying")
         self._ticker = None
