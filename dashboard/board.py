@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from db.campaigns import Attempt, Campaign, CampaignState, Disposition, Target, TargetState
@@ -52,19 +52,19 @@ def today(session: Session, tz: str, now: datetime | None = None) -> dict[str, A
     """Since local midnight: attempts, answered, answer rate, average talk time, queue abandon rate."""
     now = now or utcnow()
     since = day_start(now, tz)
-    ended, talk = session.execute(
-        select(func.count(Attempt.id), func.avg(Attempt.talk_seconds))
-        .where(Attempt.created_at >= since, Attempt.disposition.is_not(None))).one()
-    attempts = session.scalar(select(func.count()).select_from(Attempt).where(Attempt.created_at >= since)) or 0
+    hour_ago = now - timedelta(hours=1)
+    today_ = Attempt.created_at >= since
+    attempts, ended, answered, talk, last_hour = session.execute(  # one pass (the last hour may reach yesterday)
+        select(func.count(case((today_, 1))), func.count(case((today_, Attempt.disposition))),
+               func.count(case((today_ & (Attempt.disposition == Disposition.answered), 1))),
+               func.avg(case((today_, Attempt.talk_seconds))),
+               func.count(case((Attempt.created_at >= hour_ago, 1))))
+        .where(Attempt.created_at >= min(since, hour_ago))).one()
     queue = dict(session.execute(select(QueueCall.state, func.count()).where(QueueCall.entered_at >= since)
                                  .group_by(QueueCall.state)).all())
     left = queue.get("answered", 0) + queue.get("abandoned", 0)
-    last_hour = session.scalar(select(func.count()).select_from(Attempt)
-                               .where(Attempt.created_at >= now - timedelta(hours=1))) or 0
-    answered_ended = session.scalar(select(func.count()).select_from(Attempt).where(
-        Attempt.created_at >= since, Attempt.disposition == Disposition.answered)) or 0
-    return {"since": since.isoformat(), "attempts": attempts, "ended": ended, "answered": answered_ended,
-            "answer_rate": round(answered_ended / ended, 3) if ended else 0.0,
+    return {"since": since.isoformat(), "attempts": attempts, "ended": ended, "answered": answered,
+            "answer_rate": round(answered / ended, 3) if ended else 0.0,
             "avg_talk_seconds": round(float(talk), 1) if talk is not None else 0.0,
             "queue_answered": queue.get("answered", 0), "queue_abandoned": queue.get("abandoned", 0),
             "queue_abandon_rate": round(queue.get("abandoned", 0) / left, 3) if left else 0.0,
