@@ -81,7 +81,7 @@ def test_board_campaign_progress_and_today(session_factory: sessionmaker[Session
         assert c["blocked_why"] == [{"rule": "window", "count": 1, "example": "outside the calling window"}]
         t = today(s, TZ, NOW)
         assert (t["attempts"], t["ended"], t["answered"], t["answer_rate"]) == (4, 4, 2, 0.5)
-        assert t["avg_talk_seconds"] == 30.0 and t["attempts_last_hour"] == 1
+        assert t["avg_talk_seconds"] == 30.0 and t["attempts_last_hour"] == 2  # now and exactly an hour ago
         just_after_midnight = today(s, TZ, NOW + timedelta(hours=9, minutes=40))  # 00:10 IST next day
         assert (just_after_midnight["attempts"], just_after_midnight["attempts_last_hour"]) == (0, 0)
         assert just_after_midnight["avg_talk_seconds"] == 0.0
