@@ -22,7 +22,9 @@ DEFAULT_RETRY: dict[str, dict[str, int]] = {
     "failed": {"tries": 3, "after": 300},
 }
 RETRYABLE = set(DEFAULT_RETRY)
-_DURATION = re.compile(r"^(\d+)([smh]?)$")
+MAX_TRIES, MAX_WAIT = 100, 7 * 24 * 3600  # a retry policy beyond these is a typo (and would overflow the clock)
+MAX_ID = 2**31 - 1  # database ids are 32-bit: a larger number is no id
+_DURATION = re.compile(r"^([0-9]{1,9})([smh]?)$", re.ASCII)
 TRANSITIONS = {
     "start": ({CampaignState.draft, CampaignState.paused}, CampaignState.running),
     "pause": ({CampaignState.running}, CampaignState.paused),
@@ -43,6 +45,20 @@ def parse_duration(text: str) -> int:
     return int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
+def _number(text: str, most: int) -> int | None:
+    """``text`` as a whole number up to ``most``, else None. Only 0-9: ``str.isdigit`` also takes ``²``,
+    which ``int`` refuses, and ``int`` refuses more than 4300 digits."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(most)):
+        return None
+    return int(text) if int(text) <= most else None
+
+
+def as_id(ref: str) -> int | None:
+    """``ref`` as a database id, or None when it cannot be one (then it is a name or a key)."""
+    number = _number(ref, MAX_ID)
+    return number or None
+
+
 def parse_retry(specs: Iterable[str]) -> dict[str, dict[str, int]]:
     """``no_answer=3/30m`` (tries/after) items merged over the defaults."""
     policy = {k: dict(v) for k, v in DEFAULT_RETRY.items()}
@@ -52,9 +68,12 @@ def parse_retry(specs: Iterable[str]) -> dict[str, dict[str, int]]:
         if key not in RETRYABLE:
             raise CampaignError(f"retry '{spec}': outcome must be one of {', '.join(sorted(RETRYABLE))}")
         tries, _, after = value.partition("/")
-        if not tries.strip().isdigit():
+        if not (tries.strip().isascii() and tries.strip().isdigit()):
             raise CampaignError(f"retry '{spec}': expected TRIES/AFTER, e.g. {key}=3/30m")
-        policy[key] = {"tries": int(tries), "after": parse_duration(after or "0")}
+        count, wait = _number(tries.strip(), MAX_TRIES), parse_duration(after or "0")
+        if count is None or wait > MAX_WAIT:
+            raise CampaignError(f"retry '{spec}': at most {MAX_TRIES} tries, each at most {MAX_WAIT // 3600}h after")
+        policy[key] = {"tries": count, "after": wait}
     return policy
 
 
@@ -101,7 +120,8 @@ def resolve_units(session: Session, refs: Iterable[str]) -> tuple[int, ...]:
     ids = []
     for ref in refs:
         ref = ref.strip()
-        unit_id = session.scalar(select(Unit.id).where(Unit.id == int(ref))) if ref.isdigit() else \
+        number = as_id(ref)
+        unit_id = session.scalar(select(Unit.id).where(Unit.id == number)) if number is not None else \
             session.scalar(select(Unit.id).where(Unit.key == ref))
         if unit_id is None:
             raise CampaignError(f"no unit '{ref}' in the directory (use keys like ac:112 or booth:112:45)")
@@ -202,7 +222,8 @@ def campaign_summary(c: Campaign, figures: dict[str, Any] | None = None) -> dict
 
 
 def get_campaign(session: Session, ref: str) -> Campaign:
-    campaign = session.get(Campaign, int(ref)) if ref.isdigit() and int(ref) < 2**31 else \
+    number = as_id(ref)
+    campaign = session.get(Campaign, number) if number is not None else \
         session.scalar(select(Campaign).where(Campaign.name == ref))
     if campaign is None:
         raise CampaignError(f"no campaign '{ref}'")

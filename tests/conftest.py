@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,19 @@ def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine
         yield engine
         engine.dispose()
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with pg_schema("t") as schema:
+        engine = _pg_engine(schema)
+        try:
+            migrate.upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def pg_schema(prefix: str) -> Iterator[str]:
+    """A private, empty schema in the test PostgreSQL, dropped afterwards (the test fails if it is down)."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = make_engine(PG_URL)
     try:
         with admin.begin() as conn:
@@ -101,12 +114,9 @@ def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine
     except OperationalError as exc:
         pytest.fail(f"PostgreSQL at {PG_URL} is not reachable ({exc.orig}); scripts/test.sh starts one",
                     pytrace=False)
-    engine = _pg_engine(schema)
     try:
-        migrate.upgrade(engine)
-        yield engine
+        yield schema
     finally:
-        engine.dispose()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -24,26 +23,27 @@ from dialer.campaigns import (
     resolve_units,
 )
 from dialer.rules import CallingRules
+from web.inputs import Moment, Text
 
 
 class CampaignIn(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
     mode: Literal["ivr", "operator"] = "ivr"
-    units: list[str] = Field(default_factory=list, description="unit keys (ac:112, booth:112:45) or ids")
+    units: list[Text] = Field(default_factory=list, description="unit keys (ac:112, booth:112:45) or ids")
     levels: list[Literal["district", "ac", "mandal", "sector", "booth"]] = Field(default_factory=list)
-    posts: list[str] = Field(default_factory=list)
+    posts: list[Text] = Field(default_factory=list)
     statuses: list[Literal["strong", "weak", "swing", "unknown"]] = Field(default_factory=list)
     window_start: str | None = Field(None, pattern=r"^\d{2}:\d{2}$")
     window_end: str | None = Field(None, pattern=r"^\d{2}:\d{2}$")
-    timezone: str | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    timezone: Text | None = None
+    starts_at: Moment | None = Field(None, description="do not call before (UTC if no zone)")
+    ends_at: Moment | None = Field(None, description="do not call after (UTC if no zone)")
     priority: int = Field(5, ge=0, le=100)
-    retry: list[str] = Field(default_factory=list, description="OUTCOME=TRIES/AFTER, e.g. no_answer=3/30m")
+    retry: list[Text] = Field(default_factory=list, description="OUTCOME=TRIES/AFTER, e.g. no_answer=3/30m")
     use_alternate: bool = True
-    trunk: str = "lines"
-    scripts: dict[str, str] = Field(default_factory=dict)
-    fields: dict[str, str] = Field(default_factory=dict)
+    trunk: Text = Field("lines", min_length=1, max_length=60)
+    scripts: dict[Text, Text] = Field(default_factory=dict)
+    fields: dict[Text, Text] = Field(default_factory=dict)
 
 
 ScriptCheck = Callable[[dict[str, str], dict[str, str]], list[str]]
@@ -83,7 +83,7 @@ def campaigns_router(sessions: sessionmaker[Session], defaults: CallingRules,
             raise HTTPException(422, str(exc)) from exc
 
     @router.get("/campaigns/{ref}")
-    def show(ref: str) -> dict[str, Any]:
+    def show(ref: Text) -> dict[str, Any]:
         try:
             with sessions() as s:
                 c = get_campaign(s, ref)
@@ -92,7 +92,7 @@ def campaigns_router(sessions: sessionmaker[Session], defaults: CallingRules,
             raise HTTPException(404, str(exc)) from exc
 
     @router.post("/campaigns/{ref}/{action}")
-    def act(ref: str, action: Literal["start", "pause", "resume", "stop"]) -> dict[str, Any]:
+    def act(ref: Text, action: Literal["start", "pause", "resume", "stop"]) -> dict[str, Any]:
         try:
             with sessions.begin() as s:
                 summary = campaign_summary(change_state(s, ref, action))

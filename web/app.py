@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
@@ -27,10 +31,36 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 HealthSource = Callable[[], Awaitable[dict[str, ComponentHealth]]]
 
 
+class AsciiJSONResponse(JSONResponse):
+    """JSON that any input can be echoed in: lone surrogates escaped, NaN and infinities as text."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(_finite(content), ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+async def invalid_request(_request: Request, exc: Exception) -> Response:
+    """422 saying what is wrong, as FastAPI does, but safe to render whatever was sent: FastAPI's own answer
+    echoes the input, and fails (a server error) when a JSON body holds an escaped lone surrogate
+    (``"\\ud800"``) or ``NaN``, which Python's JSON reader accepts."""
+    assert isinstance(exc, RequestValidationError)
+    return AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+
+
 def create_app(health: HealthSource, routers: Sequence[APIRouter] = (), auth: Auth | None = None) -> FastAPI:
     """Build the app; ``health`` reports each component's real state when asked. With ``auth`` every path
     but ``/healthz`` and sign-in needs a session (deny by default), and routes check roles."""
     app = FastAPI(title="warroom", summary="Election war-room call center")
+    app.add_exception_handler(RequestValidationError, invalid_request)
     if auth is not None:
         app.add_middleware(auth.middleware())
         app.include_router(auth.router())

@@ -8,7 +8,7 @@ import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -22,6 +22,7 @@ from accounts.service import Principal, close_session, open_session, principal, 
 from db.engine import transaction
 from db.users import Role
 from web.i18n import texts
+from web.inputs import Text
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC = ("/healthz", "/signin", "/static/", "/favicon.ico")
@@ -55,7 +56,7 @@ class RoleGuard:
             sent = request.headers.get("x-csrf-token")
             if sent is None and "form" in request.headers.get("content-type", ""):
                 sent = str((await request.form()).get("csrf_token") or "")
-            if not sent or not secrets.compare_digest(sent, who.csrf):
+            if not sent or not same_token(sent, who.csrf):
                 raise HTTPException(403, "the CSRF token is missing or wrong: reload the page")
         return who
 
@@ -135,11 +136,11 @@ class Auth:
             return page(request, next_=_local(next))
 
         @router.post("/signin")
-        async def signin(request: Request, username: str = Form(...), password: str = Form(...),
+        async def signin(request: Request, username: Annotated[Text, Form()], password: str = Form(...),
                          csrf_token: str = Form(...), next: str = Form("/")) -> Response:
             """Check the password (rate limited), open a session, go on to ``next``."""
             expected = request.cookies.get(SIGNIN_CSRF) or ""
-            if not expected or not secrets.compare_digest(expected, csrf_token):
+            if not expected or not same_token(expected, csrf_token):
                 return page(request, "The form expired: please try again.", 403, _local(next))
             ip = request.client.host if request.client else "?"
             keys = (f"user:{username.lower()}", f"ip:{ip}")
@@ -176,6 +177,12 @@ class Auth:
             return resp
 
         return router
+
+
+def same_token(sent: str, expected: str) -> bool:
+    """Compare tokens in constant time, as bytes: ``compare_digest`` raises TypeError on non-ASCII text, and a
+    forged token may hold any character (it is then simply wrong)."""
+    return secrets.compare_digest(sent.encode(), expected.encode())
 
 
 def _local(target: str) -> str:

@@ -4,7 +4,6 @@ disposition of each call. Keyboard: r ready, p pause, s sign out of duty, d disp
 No ``from __future__ import annotations``: the role guard is built per app and used in ``Annotated``."""
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -25,19 +24,20 @@ from operators.states import OperatorError, change, status_of
 from tickets.service import TicketError, open_ticket
 from web.auth import Auth
 from web.i18n import texts
+from web.inputs import Moment, Text
 from web.live import LiveHub
 
 
 class StateIn(BaseModel):
     to: OperatorState
-    reason: str | None = Field(None, max_length=100)
+    reason: Text | None = Field(None, max_length=100)
 
 
 class DispositionIn(BaseModel):
-    channel_id: str = Field(min_length=1, max_length=64)
-    disposition: str
-    notes: str | None = Field(None, max_length=2000)
-    callback_at: datetime | None = None
+    channel_id: Text = Field(min_length=1, max_length=64)
+    disposition: Text
+    notes: Text | None = Field(None, max_length=2000)
+    callback_at: Moment | None = Field(None, description="when to call back (UTC if no zone)")
 
 
 def console_router(auth: Auth, templates: Jinja2Templates, sessions: sessionmaker[Session], hub: LiveHub,
@@ -142,9 +142,9 @@ def console_router(auth: Auth, templates: Jinja2Templates, sessions: sessionmake
 
 
 class TicketIn(BaseModel):
-    channel_id: str = Field(min_length=1, max_length=64)
-    category: str
-    description: str = Field(min_length=1, max_length=2000)
+    channel_id: Text = Field(min_length=1, max_length=64)
+    category: Text
+    description: Text = Field(min_length=1, max_length=2000)
 
 
 def _caller(session: Session, channel_id: str) -> tuple[int | None, str | None, int | None]:

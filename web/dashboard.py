@@ -30,6 +30,7 @@ from operators.listen import SpyMode
 from tickets.service import TicketError, assign, resolve
 from web.auth import Auth
 from web.i18n import texts
+from web.inputs import Text
 
 Listen = Callable[[int, int, SpyMode], Awaitable[str]]
 MAX_ID = 2_147_483_647  # database ids are 32-bit: larger numbers are no id at all
@@ -39,11 +40,11 @@ CATEGORY = "^(" + "|".join(CATEGORIES) + ")$"
 
 
 class AssignIn(BaseModel):
-    to: str = Field(min_length=1, max_length=100, description="the user name to assign the ticket to")
+    to: Text = Field(min_length=1, max_length=100, description="the user name to assign the ticket to")
 
 
 class ResolveIn(BaseModel):
-    resolution: str = Field(min_length=1, max_length=2000, description="how it was resolved")
+    resolution: Text = Field(min_length=1, max_length=2000, description="how it was resolved")
 
 
 class ListenRequest(BaseModel):

@@ -19,12 +19,13 @@ from reports.export import to_csv, to_xlsx
 from reports.model import Period, Report, ReportError
 from reports.operators import operator_report, shift_report
 from reports.shifts import Shift
+from web.inputs import Text
 
 Kind = Literal["campaign", "day", "operator", "shift", "ac"]
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 Since = Annotated[date | None, Query(description="first local day (YYYY-MM-DD)")]
 Until = Annotated[date | None, Query(description="last local day, included")]
-CampaignRef = Annotated[str | None, Query(max_length=120, description="only this campaign (name or id)")]
+CampaignRef = Annotated[Text | None, Query(max_length=120, description="only this campaign (name or id)")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
