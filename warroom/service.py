@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import uvicorn
 from fastapi.templating import Jinja2Templates
@@ -18,6 +19,7 @@ from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
 from ari_handlers.routes import ivr_factories
 from dashboard.board import board
 from dashboard.feed import DashboardFeed
+from dashboard.live import live_figures
 from dashboard.metrics import DashboardCollector
 from dashboard.tickets import BoardFilter
 from dashboard.tickets import board as ticket_board
@@ -112,14 +114,11 @@ class Service:
             "db": db,
         }
 
-    def live(self) -> dict[str, object]:
+    def live(self) -> dict[str, Any]:
         """The live figures: lines and calls (dialer), callers waiting for operators, progressive calls."""
-        p = self.progressive
-        return {**self.dialer.snapshot(), "queue": self.ivr.queue.snapshot(), "ivr_calls": self.ivr.stats.live,
-                "with_operators": len(self.dispatcher.connected_calls()),
-                "links": {"ami": self.ami.up, "ari": self.ari.up},
-                "progressive": {"answered": p.answered, "connected": p.connected, "abandoned": p.abandoned,
-                                "abandon_rate": round(p.abandon_rate, 3)}}
+        return live_figures(self.dialer.snapshot(), self.ivr.queue.snapshot(), self.ivr.stats.live,
+                            len(self.dispatcher.connected_calls()), {"ami": self.ami.up, "ari": self.ari.up},
+                            self.progressive)
 
     def _campaign_changed(self, campaign_id: int, state: str) -> None:
         self.bus.publish(CampaignChanged(campaign_id, state))

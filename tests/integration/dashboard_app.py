@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from dashboard.board import board
 from dashboard.feed import DashboardFeed
+from dashboard.live import live_figures
 from dashboard.tickets import BoardFilter
 from dashboard.tickets import board as ticket_board
 from dashboard.tickets import one as one_ticket
@@ -39,15 +40,11 @@ def free_port() -> int:
 def harness_live(h: Harness) -> Callable[[], dict[str, Any]]:
     """What ``Service.live`` returns, from the harness's parts."""
     def live() -> dict[str, Any]:
-        p = h.progressive
-        return {**h.dialer.snapshot(),
-                "queue": h.ivr.queue.snapshot() if h.ivr else {"waiting": 0, "longest_wait": 0.0, "calls": []},
-                "ivr_calls": h.ivr.stats.live if h.ivr else 0,
-                "with_operators": sum(o.connected for o in h.dispatcher.offers.values()) if h.dispatcher else 0,
-                "links": {"ami": h.ami.up, "ari": h.ari.up},
-                "progressive": {"answered": p.answered if p else 0, "connected": p.connected if p else 0,
-                                "abandoned": p.abandoned if p else 0,
-                                "abandon_rate": round(p.abandon_rate, 3) if p else 0.0}}
+        return live_figures(h.dialer.snapshot(),
+                            h.ivr.queue.snapshot() if h.ivr else {"waiting": 0, "longest_wait": 0.0, "calls": []},
+                            h.ivr.stats.live if h.ivr else 0,
+                            len(h.dispatcher.connected_calls()) if h.dispatcher else 0,
+                            {"ami": h.ami.up, "ari": h.ari.up}, h.progressive)
     return live
 
 
