@@ -25,7 +25,7 @@ TEXTS: dict[str, dict[str, str]] = {
            "abandon_rate": "Abandon rate", "campaigns": "Campaigns", "operators": "Operators", "charts": "Charts",
            "areas": "Areas", "tickets": "Tickets", "reports": "Reports", "resume": "Resume",
            "listen": "Listen", "whisper": "Whisper", "barge": "Barge", "assign": "Assign", "resolve": "Resolve",
-           "all": "All", "connection": "Live"},
+           "all": "All", "connection": "Live", "today": "today"},
     "hi": {"title": "वार रूम", "sign_in": "साइन इन करें", "username": "उपयोगकर्ता नाम", "password": "पासवर्ड",
            "sign_out": "साइन आउट", "language": "English", "other_lang": "en", "console": "ऑपरेटर कंसोल",
            "ready": "तैयार", "pause": "विराम", "pause_reason": "कारण (चाय, बैठक...)", "off_duty": "ड्यूटी समाप्त",
@@ -46,7 +46,7 @@ TEXTS: dict[str, dict[str, str]] = {
            "abandon_rate": "छोड़ी गई कॉल", "campaigns": "अभियान", "operators": "ऑपरेटर", "charts": "चार्ट",
            "areas": "क्षेत्र", "tickets": "शिकायतें", "reports": "रिपोर्ट", "resume": "फिर शुरू करें",
            "listen": "सुनें", "whisper": "फुसफुसाएँ", "barge": "बातचीत में जुड़ें", "assign": "सौंपें", "resolve": "हल करें",
-           "all": "सभी", "connection": "लाइव"},
+           "all": "सभी", "connection": "लाइव", "today": "आज"},
 }
 
 

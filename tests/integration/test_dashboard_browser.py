@@ -124,6 +124,8 @@ async def test_supervisor_watches_a_real_campaign_live_and_pauses_it(
             # the screen matches the database
             await expect(row).to_have_attribute("data-done", str(figures["done"]), timeout=3000)
             await expect(row.locator(".progress")).to_contain_text(f"{figures['done']} / 40 done")
+            rate = figures["dispositions"]["answered"] / sum(figures["dispositions"].values())
+            await expect(page.get_by_test_id("rate-answer")).to_have_text(f"{round(rate * 100)}%")
             screen: list[tuple[float, int]] = await page.evaluate("window.__lines")
             await browser.close()
         lags = _lags(server, screen[1:])  # the first entry is what the page showed when watching began
