@@ -3,8 +3,9 @@
 Each message carries a whole part of the screen (``live``: lines and calls from memory; ``board``:
 campaigns, operators and today's totals from the database; ``ticket``: one ticket as it is now), so a
 message lost to a slow page is put right by the next one, and a (re)connecting page starts from a
-``snapshot`` of everything. Asterisk events trigger a ``live`` push within ``debounce`` seconds; both
-parts are also pushed every ``every`` seconds while a page is open (waits grow, rates decay)."""
+``snapshot`` of everything. Asterisk events trigger a ``live`` push within ``debounce`` seconds; the
+dialer's attempts and state changes a ``board`` read (at most one per ``board_gap`` seconds); both parts
+are also pushed every ``every`` seconds while a page is open (waits grow, rates decay)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from events.bus import EventBus
 from events.types import (
     AmiEvent,
     AriEvent,
+    AttemptChanged,
     CampaignChanged,
     LinkState,
     OperatorCall,
@@ -35,9 +37,10 @@ class DashboardFeed:
                  board: Callable[[], Awaitable[dict[str, Any]]],
                  tickets: Callable[[], Awaitable[list[dict[str, Any]]]],
                  ticket: Callable[[int], Awaitable[dict[str, Any] | None]], *,
-                 debounce: float = 0.1, every: float = 1.0, max_queued: int = 50) -> None:
+                 debounce: float = 0.1, every: float = 1.0, board_gap: float = 0.4, max_queued: int = 50) -> None:
         self.live, self.board, self.tickets, self.ticket = live, board, tickets, ticket
         self.debounce, self.every, self.max_queued = debounce, every, max_queued
+        self.board_gap = min(board_gap, every)  # the least time between two board reads (they cost a query)
         self._pages: set[asyncio.Queue[Message]] = set()
         self._pending: asyncio.TimerHandle | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -48,6 +51,7 @@ class DashboardFeed:
             bus.subscribe(kind, self._poke)
         bus.subscribe(OperatorStateChanged, self._state_changed)
         bus.subscribe(CampaignChanged, self._state_changed)
+        bus.subscribe(AttemptChanged, self._state_changed)  # progress moves as the dialer writes attempts
         bus.subscribe(TicketChanged, self._ticket_changed)
 
     @property
@@ -118,7 +122,7 @@ class DashboardFeed:
         the live figures with it."""
         while self._pages:
             try:
-                await asyncio.wait_for(self._board_now.wait(), self.every)
+                await asyncio.wait_for(self._board_now.wait(), self.every - self.board_gap)
             except TimeoutError:
                 pass
             self._board_now.clear()
@@ -128,6 +132,7 @@ class DashboardFeed:
                     self._send_live()
             except Exception:
                 log.exception("dashboard: board figures failed; retrying")
+            await asyncio.sleep(self.board_gap)
         self._ticker = None
 
     def _send(self, message: Message) -> None:

@@ -32,7 +32,7 @@ from dialer.lines import LineBook, Trunk
 from dialer.rules import CallingRules, check
 from dialer.stats import DialerStats
 from events.bus import EventBus
-from events.types import AmiEvent, LinkState
+from events.types import AmiEvent, AttemptChanged, LinkState
 
 log = logging.getLogger(__name__)
 SOFTHANGUP_SHUTDOWN = "4"  # AST_SOFTHANGUP_SHUTDOWN in a SoftHangupRequest's Cause: Asterisk is stopping
@@ -196,6 +196,7 @@ class Dialer:
         self.active[channel_id] = active
         self._note_line_delay(campaign.trunk)
         self.stats.started(now)
+        self.bus.publish(AttemptChanged(launch.attempt_id, launch.campaign_id, "started"))
         self._spawn(self._originate(active, campaign))
 
     async def _originate(self, active: Active, campaign: Campaign) -> None:
@@ -288,6 +289,8 @@ class Dialer:
                                 disposition=t.disposition, cause=t.cause, answered_at=t.answered_at,
                                 ended_at=t.ended_at, talk_seconds=t.talk_seconds, detail=detail, now=self.clock())
         self.stats.ended(t.disposition.value, self.clock())
+        self.bus.publish(AttemptChanged(active.launch.attempt_id, active.launch.campaign_id, "ended",
+                                        t.disposition.value))
         log.info("attempt %s (%s) ended: %s", active.launch.attempt_id, active.launch.channel_id, t.disposition)
         self.wake()
 

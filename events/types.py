@@ -99,3 +99,14 @@ class CampaignChanged:
     campaign_id: int
     state: str
     at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class AttemptChanged:
+    """The dialer wrote an attempt: ``started`` (dialling) or ``ended`` (settled with its disposition)."""
+
+    attempt_id: int
+    campaign_id: int | None
+    what: str
+    disposition: str | None = None
+    at: datetime = field(default_factory=_now)

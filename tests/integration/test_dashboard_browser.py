@@ -18,7 +18,7 @@ from accounts.service import add_user
 from db.campaigns import Attempt
 from db.tickets import Ticket, TicketStatus
 from dialer.campaigns import Selection, create_campaign, progress
-from events.types import AmiEvent, TicketChanged
+from events.types import AmiEvent, AttemptChanged, TicketChanged
 from sandbox.asterisk import Sandbox
 from sandbox.caller import call_in
 from sandbox.phonefarm import Behaviour
@@ -42,6 +42,12 @@ WATCH = """() => {
     const n = e ? Number(e.dataset.inUse) : null;
     if (e && (!last || last[1] !== n)) window.__lines.push([Date.now() / 1000, n]);
   }).observe(lines, {childList: true, subtree: true});
+  window.__done = [];
+  new MutationObserver(() => {
+    const row = document.querySelector('#campaigns tr'), last = window.__done[window.__done.length - 1];
+    const n = row ? Number(row.dataset.done) : null;
+    if (row && (!last || last[1] !== n)) window.__done.push([Date.now() / 1000, n]);
+  }).observe(document.getElementById('campaigns'), {childList: true, subtree: true});
   new MutationObserver(() => {
     for (const row of tickets.querySelectorAll('tr')) {
       const id = row.dataset.testid; if (!(id in window.__tickets)) window.__tickets[id] = Date.now() / 1000;
@@ -90,6 +96,14 @@ async def test_supervisor_watches_a_real_campaign_live_and_pauses_it(
             server.append((time.time(), in_use))
 
     h.bus.subscribe(AmiEvent, note)
+    # targets done as the dialer writes each ended attempt (every phone answers: one answered call, done)
+    done: list[tuple[float, int]] = [(time.time(), 0)]
+
+    def ended(event: AttemptChanged) -> None:
+        if event.what == "ended" and event.disposition == "answered":
+            done.append((time.time(), done[-1][1] + 1))
+
+    h.bus.subscribe(AttemptChanged, ended)
     base, stop = await serve_dashboard(h)
     try:
         async with async_playwright() as pw:
@@ -127,12 +141,18 @@ async def test_supervisor_watches_a_real_campaign_live_and_pauses_it(
             rate = figures["dispositions"]["answered"] / sum(figures["dispositions"].values())
             await expect(page.get_by_test_id("rate-answer")).to_have_text(f"{round(rate * 100)}%")
             screen: list[tuple[float, int]] = await page.evaluate("window.__lines")
+            progress_shown: list[tuple[float, int]] = await page.evaluate("window.__done")
             await browser.close()
         lags = _lags(server, screen[1:])  # the first entry is what the page showed when watching began
         assert max(v for _t, v in server) == 10 and len(lags) >= 2, (server, screen)
         print(f"\nlines in use on screen after the dialer: {len(lags)} changes, "
               f"max {max(lags) * 1000:.0f} ms, mean {sum(lags) / len(lags) * 1000:.0f} ms")
         assert max(lags) < 1.0, f"a figure took {max(lags):.2f} s to reach the screen"
+        progress_lags = _lags(done, progress_shown[1:])
+        assert done[-1][1] == figures["done"] and len(progress_lags) >= 2, (done, progress_shown)
+        print(f"campaign progress on screen after the dialer wrote it: {len(progress_lags)} changes, "
+              f"max {max(progress_lags) * 1000:.0f} ms, mean {sum(progress_lags) / len(progress_lags) * 1000:.0f} ms")
+        assert max(progress_lags) < 1.0, f"progress took {max(progress_lags):.2f} s to reach the screen"
     finally:
         await stop()
         await stop_harness(h)

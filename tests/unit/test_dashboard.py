@@ -23,7 +23,7 @@ from db.campaigns import Attempt, AttemptState, Campaign, CampaignMode, Campaign
 from db.ivr import IvrAnswer, IvrCall
 from db.tickets import Ticket, TicketStatus
 from events.bus import EventBus
-from events.types import AmiEvent, CampaignChanged, TicketChanged
+from events.types import AmiEvent, AttemptChanged, CampaignChanged, TicketChanged
 from tests.directory_builder import Dir, build
 from tests.unit.test_web_auth import csrf_of, sign_in
 from tests.web_app import METRICS_TOKEN, build_web_app
@@ -252,3 +252,42 @@ def test_reports_download_as_csv_and_xlsx_with_formulas_neutralised(tmp_path: Pa
     sign_in(op, "op")
     assert op.get("/api/reports/campaign?format=csv").status_code == 403
     web.engine.dispose()
+
+
+async def test_the_dialers_attempts_bring_a_board_read_at_once_but_not_more_than_one_per_gap() -> None:
+    bus = EventBus()
+    reads: list[float] = []
+
+    async def board_() -> dict[str, Any]:
+        reads.append(asyncio.get_running_loop().time())
+        return {"reads": len(reads)}
+
+    async def tickets() -> list[dict[str, Any]]:
+        return []
+
+    async def ticket(_id: int) -> dict[str, Any] | None:
+        return None
+
+    feed = DashboardFeed(bus, lambda: {}, board_, tickets, ticket, every=30, board_gap=0.3)
+    stream = feed.stream()
+    assert (await stream.__anext__())[0] == "snapshot"
+    await asyncio.sleep(0.35)  # the tick's first gap after the snapshot's read
+    loop = asyncio.get_running_loop()
+
+    async def next_board() -> float:
+        while True:
+            kind, _data = await asyncio.wait_for(stream.__anext__(), 2)
+            if kind == "board":
+                return loop.time()
+
+    started = loop.time()
+    for n in range(20):  # a burst of attempts: one read, at once
+        bus.publish(AttemptChanged(n, 1, "ended", "answered"))
+    first = await next_board()
+    assert first - started < 0.2, "the read follows the attempts at once"
+    bus.publish(AttemptChanged(21, 1, "started"))  # right after it: the next read waits for the gap
+    second = await next_board()
+    assert second - first >= 0.3 - 0.02
+    await asyncio.sleep(0.5)
+    assert len(reads) == 3, "the snapshot's read and two for the burst (30 s to the next tick)"
+    await stream.aclose()
