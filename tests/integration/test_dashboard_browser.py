@@ -32,22 +32,22 @@ from warroom.settings import Settings
 pytestmark = pytest.mark.integration
 NUMBERS = {f"m{i:02d}": f"+9190000002{i:02d}" for i in range(40)}
 PASSWORD = "Supervisor-pass-1"
-# each change of the lines tile and each new row of the tickets table, by the browser's clock (the host's)
+# what the lines tile and the campaign's row show when watching begins, then each change, and each new row of
+# the tickets table, by the browser's clock (the host's)
 WATCH = """() => {
-  window.__lines = []; window.__tickets = {};
-  const lines = document.getElementById('lines'), tickets = document.getElementById('tickets');
-  new MutationObserver(() => {
-    const e = document.querySelector('[data-testid=lines-lines]');
-    const last = window.__lines[window.__lines.length - 1];
-    const n = e ? Number(e.dataset.inUse) : null;
-    if (e && (!last || last[1] !== n)) window.__lines.push([Date.now() / 1000, n]);
-  }).observe(lines, {childList: true, subtree: true});
-  window.__done = [];
-  new MutationObserver(() => {
-    const row = document.querySelector('#campaigns tr'), last = window.__done[window.__done.length - 1];
-    const n = row ? Number(row.dataset.done) : null;
-    if (row && (!last || last[1] !== n)) window.__done.push([Date.now() / 1000, n]);
-  }).observe(document.getElementById('campaigns'), {childList: true, subtree: true});
+  const watch = (list, container, read) => {
+    const now = () => [Date.now() / 1000, read()];
+    window[list] = [now()];
+    new MutationObserver(() => {
+      const [at, value] = now(), last = window[list][window[list].length - 1];
+      if (value !== last[1]) window[list].push([at, value]);
+    }).observe(document.getElementById(container), {childList: true, subtree: true});
+  };
+  const number = (el, key) => el ? Number(el.dataset[key]) : null;
+  watch('__lines', 'lines', () => number(document.querySelector('[data-testid=lines-lines]'), 'inUse'));
+  watch('__done', 'campaigns', () => number(document.querySelector('#campaigns tr'), 'done'));
+  window.__tickets = {};
+  const tickets = document.getElementById('tickets');
   new MutationObserver(() => {
     for (const row of tickets.querySelectorAll('tr')) {
       const id = row.dataset.testid; if (!(id in window.__tickets)) window.__tickets[id] = Date.now() / 1000;
