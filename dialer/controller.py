@@ -180,16 +180,15 @@ class Dialer:
             return
         assert item.phone is not None
         self.phones_in_call.add(item.phone)
+        launch = None
         try:
             launch = await asyncio.to_thread(store.run, self.sessions, store.begin_attempt, item, campaign.trunk,
                                              channel_id, action_id, now)
-        except Exception:
-            self.lines.release(channel_id)
-            self.phones_in_call.discard(item.phone)
-            raise
-        if launch is None:  # paused or stopped meanwhile
-            self.lines.release(channel_id)
-            self.phones_in_call.discard(item.phone)
+        finally:
+            if launch is None:  # failed, or the campaign was paused or stopped meanwhile: give the line back
+                self.lines.release(channel_id)
+                self.phones_in_call.discard(item.phone)
+        if launch is None:
             return
         active = Active(launch, campaign.trunk, AttemptTracker(channel_id, now),
                         operator=campaign.mode is CampaignMode.operator)

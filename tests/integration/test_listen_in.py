@@ -181,7 +181,7 @@ async def test_listen_in_is_refused_without_a_call_and_rings_nobody(
         with pytest.raises(ListenError, match="cannot listen in on their own call"):
             await listen.start(sup_id, sup_id, "listen")
         with pytest.raises(ListenError, match="unknown listen-in mode"):
-            await listen.start(sup_id, op_id, "snoop")  # type: ignore[arg-type]
+            await listen.start(sup_id, op_id, "snoop")  # type: ignore[arg-type]  # a bad mode on purpose
         # a call the dispatcher thinks connected but Asterisk no longer has
         stale = ListenIn(h.ami, h.ari, h.sessions, h.softphones, lambda: {op_id: f"agent-{uuid.uuid4().hex}"})
         with pytest.raises(ListenError, match="Ravi Kumar is not on a connected call \\(it just ended\\)"):

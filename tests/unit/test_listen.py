@@ -192,7 +192,7 @@ async def test_refusals_say_why_and_dial_nothing_they_should_not(world: World, c
     elif case == "busy":
         world.ami.response, world.ami.reason = "Failure", "5"
     with pytest.raises(ListenError, match=message) as raised:
-        await world.listen.start(supervisor, operator, mode)  # type: ignore[arg-type]
+        await world.listen.start(supervisor, operator, mode)  # type: ignore[arg-type]  # bad modes on purpose
     assert isinstance(raised.value, ValueError)
     originated = case in ("originate refused", "not answered", "busy")
     assert len(world.ami.sent) == (1 if originated else 0), world.ami.sent
