@@ -1,17 +1,24 @@
-"""Engine creation: SQLite gets WAL mode, foreign keys and a busy timeout; PostgreSQL is used as is."""
+"""The database: engine creation (SQLite gets WAL mode, foreign keys and a busy timeout; PostgreSQL a
+pre-ping pool) and :class:`Database`, the one way to run database work, on or off the event loop."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -48,6 +55,78 @@ def transaction(sessions: sessionmaker[Session], fn: Callable[..., T], *args: An
         return fn(session, *args, **kwargs)
 
 
+# what PostgreSQL and psycopg say when the server went away or is coming back
+LOST_CONNECTION = ("terminating connection", "server closed the connection", "connection refused",
+                   "connection is closed", "the database system is", "consuming input failed",
+                   "connection timed out", "could not connect", "connection failed")
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """True when ``exc`` says the connection to the database was lost (a server restart, a failover, a
+    terminated backend, a refused connect while it comes back): the transaction did not happen and may
+    be run again. Errors in the statement itself, and SQLite's (a local file), are never retried."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    said = str(exc.orig).lower()
+    return any(m in said for m in LOST_CONNECTION)
+
+
+class Database:
+    """The service's database: the engine, its sessions and a bounded pool of worker threads of its own.
+
+    ``run`` does one transaction off the event loop (the loop never waits on the database, and the
+    database never waits behind other work in asyncio's default thread pool); ``transaction`` does it in
+    the calling thread. A transaction whose connection was lost is run again, with a growing pause, for
+    up to ``retry_seconds``: a PostgreSQL restart or failover costs a delay, not a lost step.
+    """
+
+    def __init__(self, engine: Engine, *, workers: int = 8, retry_seconds: float = 30.0) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.retry_seconds = retry_seconds
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
+
+    @classmethod
+    def connect(cls, url: str, **kwargs: Any) -> Database:
+        """A database on ``url`` (see :func:`make_engine`)."""
+        return cls(make_engine(url), **kwargs)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.url.get_backend_name()
+
+    def transaction(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(session, *args, **kwargs)`` in one transaction, committed when it returns; run again if the
+        connection was lost (``fn`` must touch nothing but the database)."""
+        deadline = time.monotonic() + self.retry_seconds
+        pause = 0.1
+        while True:
+            try:
+                return transaction(self.sessions, fn, *args, **kwargs)
+            except DBAPIError as exc:
+                if not lost_connection(exc) or time.monotonic() + pause > deadline:
+                    raise
+                log.warning("database connection lost (%s); running %s again in %.1fs",
+                            str(exc.orig or exc).strip().splitlines()[0][:120], getattr(fn, "__name__", fn), pause)
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """:meth:`transaction` in the database's worker threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(self.transaction, fn, *args, **kwargs))
+
+    def ping(self) -> None:
+        """Raise if the database cannot answer ``SELECT 1``."""
+        ping(self.engine)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.engine.dispose()
+
+
 async def in_thread(sessions: sessionmaker[Session], fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """:func:`transaction` in a worker thread, so the event loop never waits on the database."""
+    """:func:`transaction` in a worker thread (to be replaced by :meth:`Database.run`)."""
     return await asyncio.to_thread(transaction, sessions, fn, *args, **kwargs)
