@@ -1,8 +1,8 @@
 """Typed errors raised by the feature services.
 
 A service says *what kind* of failure happened; the web layer maps the kind to an HTTP status once
-(``web/errors.py``) and the command line to an exit code once (``warroom/cli_errors.py``), so a route and
-a command can never disagree. The message names the problem and where it is, in words a user can act on.
+(``web/errors.py``) and the command line prints it once (``warroom/cli_errors.py``: ``error: <message>``,
+exit code 1), so a route and a command can never disagree. The message names the problem and where it is, in words a user can act on.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ class ServiceError(Exception):
     """Base of every error a service raises on purpose. ``str(error)`` is the message for the user."""
 
     http_status = 400
-    exit_code = 1
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -23,32 +22,27 @@ class Invalid(ServiceError, ValueError):
     """The request itself is wrong (a bad value, a missing field): fix the input and try again."""
 
     http_status = 422
-    exit_code = 2
 
 
 class NotFound(ServiceError, LookupError):
     """What the request names does not exist (no such campaign, ticket, user, unit...)."""
 
     http_status = 404
-    exit_code = 4
 
 
 class Conflict(ServiceError):
     """The request is valid but the current state forbids it (already resolved, already running...)."""
 
     http_status = 409
-    exit_code = 5
 
 
 class Forbidden(ServiceError):
     """The caller may not do this (role, ownership)."""
 
     http_status = 403
-    exit_code = 6
 
 
 class Unavailable(ServiceError):
     """A part the request needs is down or not configured (Asterisk link, a softphone not registered)."""
 
     http_status = 503
-    exit_code = 7
