@@ -1,4 +1,4 @@
-"""AMI adapter: a panoramisk connection made safe for a dialer.
+"""AMI adapter: a panoramisk connection made safe for a dialer, speaking typed events and actions.
 
 panoramisk is used for the protocol, with its traps closed:
 - ``send_action`` has no timeout: every call here goes through :meth:`AmiClient.action` with a deadline;
@@ -6,7 +6,9 @@ panoramisk is used for the protocol, with its traps closed:
   we drop them on disconnect and fail their futures, so the caller decides (by its own ids) what to do;
 - a dead link without a TCP close is found by our own Ping with a reply deadline;
 - reconnects back off exponentially instead of every 2 s forever.
-Raw events are published on the bus as :class:`events.types.AmiEvent`; link changes as ``LinkState``.
+Events are published on the bus typed (:mod:`events.asterisk`, parsed in :mod:`adapters.ami_events`); the
+actions the service needs are typed methods (:meth:`originate`, :meth:`channels`...), so nothing above
+this module reads an AMI header.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +24,13 @@ from panoramisk import Manager
 from panoramisk.actions import Action
 from panoramisk.message import Message
 
+from adapters.ami_events import parse_event
+from adapters.link import Backoff, LinkStatus
+from events.asterisk import ChannelState, LiveChannel, OriginateResult
 from events.bus import EventBus
-from events.types import AmiEvent, LinkState
 
 log = logging.getLogger(__name__)
+REFUSED = "login refused (check the AMI user and secret)"
 
 
 class AmiError(RuntimeError):
@@ -44,13 +49,43 @@ class AmiConfig:
     reconnect_max: float = 30.0
 
 
+@dataclass(frozen=True)
+class Originate:
+    """One Originate: to ``context``/``exten`` (dialplan) or to ``application``/``data``."""
+
+    channel: str
+    channel_id: str
+    action_id: str
+    timeout: float                 # seconds it may ring
+    caller_id: str = ""
+    context: str = ""
+    exten: str = ""
+    priority: int = 1
+    application: str = ""
+    data: str = ""
+    variables: Sequence[str] = ()  # NAME=value (commas inside a value escaped by the caller)
+
+    def fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {"Action": "Originate", "ActionID": self.action_id, "ChannelId": self.channel_id,
+                                  "Channel": self.channel, "Async": "true", "Timeout": str(int(self.timeout * 1000))}
+        if self.application:
+            fields.update(Application=self.application, Data=self.data)
+        else:
+            fields.update(Context=self.context, Exten=self.exten, Priority=str(self.priority))
+        if self.caller_id:
+            fields["CallerID"] = self.caller_id
+        if self.variables:
+            fields["Variable"] = list(self.variables)
+        return fields
+
+
 class _Manager(Manager):
     """panoramisk's Manager with back-off, no built-in pinger and no re-sent actions."""
 
     def __init__(self, owner: AmiClient, **config: Any) -> None:
         super().__init__(**config)
         self._owner = owner
-        self.reconnect_timeout = owner.config.reconnect_min  # float; panoramisk casts it to int
+        self.reconnect_timeout = owner.backoff.next()  # float; panoramisk casts it to int
         self.refused = False  # last login was refused: keep saying so while we retry
 
     def connection_made(self, f: asyncio.Future[Any]) -> None:
@@ -59,8 +94,8 @@ class _Manager(Manager):
                 f.result()[0].close()
             return
         if f.cancelled() or f.exception() is not None:
-            self.reconnect_timeout = min(self.reconnect_timeout * 2, self._owner.config.reconnect_max)
-            self._owner.link_changed(False, f"cannot connect: {f.exception() if not f.cancelled() else ''}")
+            self.reconnect_timeout = self._owner.backoff.next()
+            self._owner.link.set(False, f"cannot connect: {f.exception() if not f.cancelled() else ''}")
         super().connection_made(f)
 
     def login(self, future: asyncio.Future[Any]) -> bool:
@@ -69,11 +104,12 @@ class _Manager(Manager):
             ok = bool(super().login(future))
         self.refused = not ok
         if ok:
-            self.reconnect_timeout = self._owner.config.reconnect_min
-            self._owner.link_changed(True, "logged in")
+            self._owner.backoff.reset()
+            self.reconnect_timeout = self._owner.backoff.next()
+            self._owner.link.set(True, "logged in")
         else:
-            self.reconnect_timeout = min(self.reconnect_timeout * 2, self._owner.config.reconnect_max)
-            self._owner.link_changed(False, "login refused (check the AMI user and secret)")
+            self.reconnect_timeout = self._owner.backoff.next()
+            self._owner.link.set(False, REFUSED)
             self._owner.drop_transport()  # reconnect (with back-off) rather than sit unauthenticated
         return ok
 
@@ -83,12 +119,9 @@ class _Manager(Manager):
     def connection_lost(self, exc: Any) -> None:
         self.awaiting_actions.clear()  # never re-send after reconnect: callers own their retries
         self.authenticated = False
-        why = "login refused (check the AMI user and secret)" if self.refused else f"connection lost: {exc!r}"
-        self._owner.link_changed(False, why[:200])
+        self._owner.link.set(False, REFUSED if self.refused else f"connection lost: {exc!r}"[:200])
         if self._owner.closing:
             return
-        self.reconnect_timeout = min(max(self.reconnect_timeout, self._owner.config.reconnect_min),
-                                     self._owner.config.reconnect_max)
         super().connection_lost(exc)
 
 
@@ -99,12 +132,19 @@ class AmiClient:
         self.config = config
         self.bus = bus
         self.closing = False
-        self.up = False
-        self.detail = "not started"
+        self.backoff = Backoff(config.reconnect_min, config.reconnect_max)
+        self.link = LinkStatus("ami", bus, on_down=self._fail_inflight)
         self._manager: _Manager | None = None
         self._inflight: set[asyncio.Future[Any]] = set()
         self._ping_task: asyncio.Task[None] | None = None
-        self._up_event = asyncio.Event()
+
+    @property
+    def up(self) -> bool:
+        return self.link.up
+
+    @property
+    def detail(self) -> str:
+        return self.link.detail
 
     async def start(self) -> None:
         """Start connecting (returns at once; the link comes up in the background)."""
@@ -121,11 +161,7 @@ class AmiClient:
 
     async def wait_up(self, timeout: float) -> bool:
         """Wait until logged in; False on timeout."""
-        try:
-            await asyncio.wait_for(self._up_event.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await self.link.wait_up(timeout)
 
     async def close(self) -> None:
         self.closing = True
@@ -135,21 +171,7 @@ class AmiClient:
         if self._manager:
             self._manager.close()
         self._fail_inflight("client closed")
-        self.link_changed(False, "closed")
-
-    def link_changed(self, up: bool, detail: str) -> None:
-        """Record and publish a change of the link's state (called by the manager)."""
-        self.detail = detail
-        if up == self.up:
-            return
-        self.up = up
-        if up:
-            self._up_event.set()
-        else:
-            self._up_event.clear()
-            self._fail_inflight(detail)
-        log.info("AMI link %s: %s", "up" if up else "down", detail)
-        self.bus.publish(LinkState("ami", up, detail))
+        self.link.set(False, "closed")
 
     def _fail_inflight(self, why: str) -> None:
         for fut in list(self._inflight):
@@ -157,8 +179,10 @@ class AmiClient:
                 fut.set_exception(AmiError(f"AMI link down before the reply: {why}"))
         self._inflight.clear()
 
+    # -- actions ----------------------------------------------------------------------------------------
     async def action(self, fields: Mapping[str, Any], timeout: float | None = None) -> Message | list[Message]:
-        """Send one action and wait for its complete reply, at most ``timeout`` seconds.
+        """Send one action and wait for its complete reply, at most ``timeout`` seconds (the adapter's own
+        building block; components use the typed methods below).
 
         ``fields`` may carry our own ``ActionID`` (used to correlate later events); one is generated
         otherwise. Raises :class:`AmiError` when the link is down, on timeout, or on an Error response.
@@ -183,13 +207,62 @@ class AmiClient:
             raise AmiError(f"{fields.get('Action')} refused: {first.get('Message')}")
         return reply
 
+    async def originate(self, request: Originate, timeout: float) -> OriginateResult:
+        """Send an Originate (``Async``) and wait for its OriginateResponse, at most ``timeout`` seconds."""
+        reply = await self.action(request.fields(), timeout=timeout)
+        final = next((m for m in _messages(reply) if m.get("Event") == "OriginateResponse"), None)
+        if final is None:
+            return OriginateResult(request.action_id, request.channel_id, False, 0)
+        return OriginateResult(request.action_id, str(final.get("Uniqueid") or request.channel_id),
+                               final.get("Response") == "Success", _int(final.get("Reason")) or 0)
+
+    async def channels(self, timeout: float = 10.0) -> list[LiveChannel]:
+        """Every channel Asterisk has now."""
+        reply = await self.action({"Action": "CoreShowChannels"}, timeout=timeout)
+        return [LiveChannel(str(m.get("Uniqueid", "")), str(m.get("Channel", "")),
+                            ChannelState.parse(m.get("ChannelState", "")))
+                for m in _messages(reply) if m.get("Event") == "CoreShowChannel"]
+
+    async def hangup(self, channel: str) -> None:
+        """Hang up a channel (by name or id)."""
+        await self.action({"Action": "Hangup", "Channel": channel})
+
+    async def started_at(self) -> str:
+        """When Asterisk last started (its ``CoreStartupDate`` and ``CoreStartupTime``): a restart changes it."""
+        first = _messages(await self.action({"Action": "CoreStatus"}))[0]
+        return f"{first.get('CoreStartupDate')} {first.get('CoreStartupTime')}"
+
+    async def db_get(self, family: str, key: str) -> str | None:
+        """A value from Asterisk's own database (AstDB), None when absent."""
+        try:
+            reply = await self.action({"Action": "DBGet", "Family": family, "Key": key})
+        except AmiError as exc:
+            if "refused" in str(exc):  # Asterisk answers "Database entry not found" as an Error
+                return None
+            raise
+        return next((str(m.get("Val")) for m in _messages(reply) if m.get("Val")), None)
+
+    async def db_del_tree(self, family: str) -> None:
+        await self.action({"Action": "DBDelTree", "Family": family})
+
+    async def reload_module(self, module: str, timeout: float = 10.0) -> None:
+        await self.action({"Action": "Reload", "Module": module}, timeout=timeout)
+
+    async def endpoint_configured(self, endpoint: str, timeout: float = 10.0) -> bool:
+        """Whether Asterisk has this PJSIP endpoint in its configuration now."""
+        try:
+            await self.action({"Action": "PJSIPShowEndpoint", "Endpoint": endpoint}, timeout=timeout)
+        except AmiError:
+            return False
+        return True
+
     async def command(self, cli: str, timeout: float | None = None) -> str:
         """Run a CLI command over AMI and return its output."""
-        reply = await self.action({"Action": "Command", "Command": cli}, timeout)
-        msg = reply[0] if isinstance(reply, list) else reply
+        msg = _messages(await self.action({"Action": "Command", "Command": cli}, timeout))[0]
         out = msg.get("Output") or msg.content or ""
         return "\n".join(out) if isinstance(out, list) else str(out)
 
+    # -- the link -----------------------------------------------------------------------------------------
     async def _ping_loop(self) -> None:
         while True:
             await asyncio.sleep(self.config.ping_interval)
@@ -211,4 +284,15 @@ class AmiClient:
 
     def _on_event(self, _manager: Manager, message: Message) -> None:
         headers = {str(k): (v if isinstance(v, str) else ",".join(map(str, v))) for k, v in message.items()}
-        self.bus.publish(AmiEvent(str(message.get("Event", "")), headers))
+        event = parse_event(str(message.get("Event", "")), headers)
+        if event is not None:
+            self.bus.publish(event)
+
+
+def _messages(reply: Message | list[Message]) -> list[Message]:
+    return reply if isinstance(reply, list) else [reply]
+
+
+def _int(value: object) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.lstrip("-").isdigit() and text.isascii() else None

@@ -1,7 +1,8 @@
 """ARI adapter: the REST interface (httpx) and the Stasis application's event websocket (websockets).
 
-The websocket reconnects with back-off. ARI does not replay events missed while it was down, so each
-(re)connection is published as ``LinkState("ari", True)``: handlers reconcile their calls then.
+Events are published typed (:mod:`events.asterisk`, parsed in :mod:`adapters.ari_events`). The websocket
+reconnects with back-off. ARI does not replay events missed while it was down, so each reconnection
+(a ``LinkState("ari", False)`` then ``True``) is when handlers reconcile their calls.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from adapters.ari_events import parse_event
+from adapters.link import Backoff, LinkStatus
 from events.bus import EventBus
-from events.types import AriEvent, LinkState
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +51,22 @@ class AriClient:
     def __init__(self, config: AriConfig, bus: EventBus) -> None:
         self.config = config
         self.bus = bus
-        self.up = False
-        self.detail = "not started"
+        self.link = LinkStatus("ari", bus)
+        self.backoff = Backoff(config.reconnect_min, config.reconnect_max)
         self.closing = False
         self._base = f"http://{config.host}:{config.port}/ari"
         self._http = httpx.AsyncClient(base_url=self._base, auth=(config.username, config.password),
                                        timeout=config.timeout)
         self._task: asyncio.Task[None] | None = None
         self._ws: ClientConnection | None = None
-        self._up_event = asyncio.Event()
+
+    @property
+    def up(self) -> bool:
+        return self.link.up
+
+    @property
+    def detail(self) -> str:
+        return self.link.detail
 
     async def start(self) -> None:
         """Start the websocket loop (returns at once)."""
@@ -65,11 +74,8 @@ class AriClient:
         self._task = asyncio.create_task(self._run(), name="ari-websocket")
 
     async def wait_up(self, timeout: float) -> bool:
-        try:
-            await asyncio.wait_for(self._up_event.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        """Wait until the websocket is connected; False on timeout."""
+        return await self.link.wait_up(timeout)
 
     async def close(self) -> None:
         self.closing = True
@@ -79,7 +85,7 @@ class AriClient:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self._http.aclose()
-        self._set(False, "closed")
+        self.link.set(False, "closed")
 
     async def request(self, method: str, path: str, **params: Any) -> Any:
         """Call ``/ari{path}``; query parameters as keywords (``variables`` goes in the JSON body)."""
@@ -96,20 +102,7 @@ class AriClient:
             return None
         return resp.json()
 
-    def _set(self, up: bool, detail: str) -> None:
-        self.detail = detail
-        changed = up != self.up
-        self.up = up
-        if up:
-            self._up_event.set()
-        else:
-            self._up_event.clear()
-        if changed or up:  # every (re)connection is published: handlers reconcile on it
-            log.info("ARI link %s: %s", "up" if up else "down", detail)
-            self.bus.publish(LinkState("ari", up, detail))
-
     async def _run(self) -> None:
-        delay = self.config.reconnect_min
         url = (f"ws://{self.config.host}:{self.config.port}/ari/events?app={quote(self.config.app)}"
                f"&subscribeAll=false")
         auth = httpx.BasicAuth(self.config.username, self.config.password)
@@ -120,8 +113,8 @@ class AriClient:
                                    open_timeout=self.config.timeout, ping_interval=5,
                                    ping_timeout=self.config.timeout, max_size=2**24) as ws:
                     self._ws = ws
-                    delay = self.config.reconnect_min
-                    self._set(True, "websocket connected")
+                    self.backoff.reset()
+                    self.link.set(True, "websocket connected")
                     async for raw in ws:
                         self._dispatch(raw)
                 detail = "websocket closed by Asterisk"
@@ -131,9 +124,8 @@ class AriClient:
                 self._ws = None
             if self.closing:
                 break
-            self._set(False, detail)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.config.reconnect_max)
+            self.link.set(False, detail)
+            await asyncio.sleep(self.backoff.next())
 
     def _dispatch(self, raw: str | bytes) -> None:
         try:
@@ -141,5 +133,6 @@ class AriClient:
         except ValueError:
             log.warning("ARI sent a frame that is not JSON: %r", raw[:200])
             return
-        if isinstance(body, dict) and "type" in body:
-            self.bus.publish(AriEvent(str(body["type"]), body))
+        event = parse_event(body)
+        if event is not None:
+            self.bus.publish(event)

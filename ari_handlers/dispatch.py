@@ -14,18 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from adapters.ari import AriClient, AriError
 from ari_handlers.app import CallHandler
 from ari_handlers.ivr_store import outbound_info
 from ari_handlers.queue import OperatorQueue
-from db.engine import in_thread
+from db.engine import Database
 from db.models import utcnow
 from db.operators import OperatorState as S
 from db.users import User
+from events.asterisk import ChannelDestroyed, StasisEvent, StasisStarted
 from events.bus import EventBus
-from events.types import AriEvent, OperatorCall, OperatorStateChanged, ScreenPop
+from events.types import OperatorCall, OperatorStateChanged, ScreenPop
 from ivr_scripts.engine import Engine
 from ivr_scripts.library import ScriptLibrary
 from operators.screen import mask, screen_pop
@@ -49,24 +50,27 @@ class Offer:
 
 
 class Dispatcher:
-    def __init__(self, ari: AriClient, bus: EventBus, sessions: sessionmaker[Session], queue: OperatorQueue,
+    def __init__(self, ari: AriClient, bus: EventBus, db: Database, queue: OperatorQueue,
                  softphones: Softphones, *, ring_seconds: int = 20, wrap_seconds: float = 30.0,
                  clock: Callable[[], datetime] = utcnow, library: ScriptLibrary | None = None,
                  party: str = "PARTY") -> None:
-        self.ari, self.bus, self.sessions, self.queue, self.softphones = ari, bus, sessions, queue, softphones
+        self.ari, self.bus, self.db, self.queue, self.softphones = ari, bus, db, queue, softphones
         self.ring_seconds, self.wrap_seconds, self.clock = ring_seconds, wrap_seconds, clock
         self.library, self.party = library, party  # a progressive call's screen shows its campaign's script
         self.offers: dict[str, Offer] = {}    # operator's channel -> offer
         self.by_caller: dict[str, str] = {}   # caller's channel -> operator's channel
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        queue.listeners.append(self._queue_event)
-        bus.subscribe(AriEvent, self._on_ari)
 
     async def start(self) -> None:
+        self.queue.listeners.append(self._queue_event)
+        self.bus.subscribe(StasisEvent, self._on_ari)
         self._task = asyncio.create_task(self._tick(), name="dispatcher")
 
     async def stop(self) -> None:
+        self.bus.unsubscribe(StasisEvent, self._on_ari)
+        if self._queue_event in self.queue.listeners:
+            self.queue.listeners.remove(self._queue_event)
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -79,7 +83,7 @@ class Dispatcher:
         """Wrap-ups that are over become ready; operators who just went ready get waiting callers."""
         while True:
             try:
-                for user_id in await in_thread(self.sessions, wrap_ups_over, self.clock()):
+                for user_id in await self.db.run(wrap_ups_over, self.clock()):
                     await self._set(user_id, S.ready, by_system=True, at=self.clock())
                 if self.queue.waiting:
                     await self.kick()
@@ -101,7 +105,7 @@ class Dispatcher:
                 if waiting.channel_id in self.by_caller:
                     continue
                 while True:
-                    user_id = await in_thread(self.sessions, longest_ready, busy)
+                    user_id = await self.db.run(longest_ready, busy)
                     if user_id is None:
                         return
                     busy.append(user_id)
@@ -109,15 +113,15 @@ class Dispatcher:
                         break
 
     async def _offer(self, caller: str, row_id: int, user_id: int) -> bool:
-        endpoint = await in_thread(self.sessions, _endpoint_of, user_id)
+        endpoint = await self.db.run(_endpoint_of, user_id)
         if endpoint is None or not await self.softphones.registered(endpoint):
             log.info("dispatch: %s is ready but the softphone is not registered; skipping", endpoint)
             return False
         await self._set(user_id, S.on_call, by_system=True, channel_id=caller,
                         at=self.clock())
-        details = await in_thread(self.sessions, screen_pop, row_id)
+        details = await self.db.run(screen_pop, row_id)
         if details.get("attempt_id") and self.library is not None:
-            details["script"] = await in_thread(self.sessions, _script_texts, self.library,
+            details["script"] = await self.db.run(_script_texts, self.library,
                                                 details["attempt_id"], self.party)
         agent = f"agent-{uuid.uuid4().hex}"
         self.offers[agent], self.by_caller[caller] = Offer(caller, user_id), agent
@@ -136,13 +140,13 @@ class Dispatcher:
         log.info("dispatch: ringing %s for %s", endpoint, caller)
         return True
 
-    async def _on_ari(self, event: AriEvent) -> None:
+    async def _on_ari(self, event: StasisEvent) -> None:
         channel = event.channel_id
-        if channel is None or channel not in self.offers:
+        if channel not in self.offers:
             return
-        if event.type == "StasisStart":
+        if isinstance(event, StasisStarted):
             await self._connect(channel)
-        elif event.type == "ChannelDestroyed":
+        elif isinstance(event, ChannelDestroyed):
             await self._operator_gone(channel)
 
     async def _connect(self, agent: str) -> None:
@@ -192,7 +196,7 @@ class Dispatcher:
 
     async def _set(self, user_id: int, to: S, **kw: Any) -> None:
         """Change an operator's state (as the system) and tell their console."""
-        row = await in_thread(self.sessions, change, user_id, to, **kw)
+        row = await self.db.run(change, user_id, to, **kw)
         self.bus.publish(OperatorStateChanged(user_id, row.state.value, row.reason, row.channel_id))
 
     async def _hangup(self, channel: str) -> None:

@@ -18,16 +18,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from adapters.ari import AriClient, AriError
 from ari_handlers import ivr_store as store
 from ari_handlers.app import CallHandler
 from ari_handlers.queue import OperatorQueue
-from db.engine import in_thread
+from db.engine import Database
 from db.models import utcnow
 from directory.phones import PhoneError, normalise_phone
-from events.types import AriEvent, TicketChanged
+from events.asterisk import (
+    DtmfReceived,
+    HangupRequested,
+    PlaybackFinished,
+    RecordingFailed,
+    RecordingFinished,
+    StasisEnded,
+    StasisStarted,
+)
+from events.types import TicketChanged
 from hotline.lookup import identify
 from ivr_scripts.engine import (
     Action,
@@ -63,7 +70,7 @@ class IvrDeps:
     """What every IVR call needs, built once by the composition root."""
 
     ari: AriClient
-    sessions: sessionmaker[Session]
+    db: Database
     library: ScriptLibrary
     prompts: PromptStore
     queue: OperatorQueue
@@ -99,7 +106,7 @@ class IvrCall(CallHandler):
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- Asterisk events --------------------------------------------------------------------------
-    async def on_StasisStart(self, event: AriEvent) -> None:
+    async def on_StasisStarted(self, event: StasisStarted) -> None:
         self.deps.stats.started += 1
         self.deps.stats.live += 1
         try:
@@ -114,7 +121,7 @@ class IvrCall(CallHandler):
             return
         self.info = info
         self.engine = Engine(script, info.language, info.context)
-        self.call_id = await in_thread(self.deps.sessions, store.open_call, self.channel_id, info, script.name,
+        self.call_id = await self.deps.db.run(store.open_call, self.channel_id, info, script.name,
                                        self.engine.language, self.deps.clock())
         self.transition("ready", f"script {script.name} ({self.engine.language}) for booth status "
                                  f"{info.booth_status or 'none'}")
@@ -125,30 +132,34 @@ class IvrCall(CallHandler):
             actions += self.engine.digit(key)
         await self._run(actions, "script started")
 
-    async def on_ChannelDtmfReceived(self, event: AriEvent) -> None:
-        key = str(event.body.get("digit", ""))
+    async def on_adopted(self, start: StasisStarted) -> None:
+        """Answered while the ARI link was down: the person is on the line, hearing nothing. Start now."""
+        await self.on_StasisStarted(start)
+
+    async def on_DtmfReceived(self, event: DtmfReceived) -> None:
+        key = event.digit
         if self.engine is None:
             self._early.append(key)
             return
         self._cancel_timer()
         await self._run(self.engine.digit(key), f"key {key}", received=time.monotonic())
 
-    async def on_PlaybackFinished(self, event: AriEvent) -> None:
-        pid = event.body.get("playback", {}).get("id")
-        if self.engine is not None and pid is not None and pid == self.playback_id:
+    async def on_PlaybackFinished(self, event: PlaybackFinished) -> None:
+        pid = event.playback_id
+        if self.engine is not None and pid and pid == self.playback_id:
             self.playback_id = None
             await self._run(self.engine.played(), "prompt finished")
 
-    async def on_RecordingFinished(self, event: AriEvent) -> None:
-        await self._recording_over(event.body.get("recording", {}), "done")
+    async def on_RecordingFinished(self, event: RecordingFinished) -> None:
+        await self._recording_over(event.name, "done", event.duration, event.talking)
 
-    async def on_RecordingFailed(self, event: AriEvent) -> None:
-        await self._recording_over(event.body.get("recording", {}), "failed")
+    async def on_RecordingFailed(self, event: RecordingFailed) -> None:
+        await self._recording_over(event.name, "failed")
 
-    async def on_ChannelHangupRequest(self, event: AriEvent) -> None:
+    async def on_HangupRequested(self, event: HangupRequested) -> None:
         await self._finish("hung up")
 
-    async def on_StasisEnd(self, event: AriEvent) -> None:
+    async def on_StasisEnded(self, event: StasisEnded) -> None:
         await self._finish("left the app")
 
     async def on_lost(self) -> None:
@@ -162,7 +173,7 @@ class IvrCall(CallHandler):
             self.playback_id = None
             await self._run(self.engine.played(), "prompt finished while the link was down")
         if self.recording is not None and not await self._exists(f"/recordings/live/{self.recording}"):
-            await self._recording_over({"name": self.recording}, "done")
+            await self._recording_over(self.recording, "done")
 
     # -- carrying out the engine's actions --------------------------------------------------------
     async def _run(self, actions: list[Action], why: str, received: float | None = None) -> None:
@@ -188,7 +199,7 @@ class IvrCall(CallHandler):
             self._arm(action.seconds, self._no_key)
             return []
         if isinstance(action, SaveAnswer):
-            await in_thread(deps.sessions, store.save_answer, self.call_id, step=action.step,
+            await deps.db.run(store.save_answer, self.call_id, step=action.step,
                             question=action.question, key=action.key, value=action.value, valid=action.valid,
                             at=deps.clock())
             if received is not None:
@@ -198,11 +209,11 @@ class IvrCall(CallHandler):
             return await self._record(action)
         if isinstance(action, OptOutMember):
             if self.info is not None and self.info.person_id is not None:
-                await in_thread(deps.sessions, store.opt_out, self.info.person_id, deps.clock())
+                await deps.db.run(store.opt_out, self.info.person_id, deps.clock())
             return []
         if isinstance(action, OpenTicket):
             try:
-                number: int | None = await in_thread(deps.sessions, store.ticket_from_call, self.call_id,
+                number: int | None = await deps.db.run(store.ticket_from_call, self.call_id,
                                                      action.category, action.note_step, deps.clock())
             except Exception:
                 log.exception("call %s: the ticket could not be opened", self.channel_id)
@@ -246,7 +257,7 @@ class IvrCall(CallHandler):
         deps = self.deps
         name = f"warroom/{self.call_id}-{action.step}-{uuid.uuid4().hex[:8]}"
         attempt_id = self.info.attempt_id if self.info else None
-        await in_thread(deps.sessions, store.recording_started, self.call_id, attempt_id, action.step, name,
+        await deps.db.run(store.recording_started, self.call_id, attempt_id, action.step, name,
                         deps.recording_format, deps.clock())
         self.recording = name
         try:
@@ -256,7 +267,7 @@ class IvrCall(CallHandler):
                                    terminateOn="#")
         except AriError as exc:
             log.warning("call %s: recording could not start: %s", self.channel_id, exc)
-            await self._recording_over({"name": name}, "failed")
+            await self._recording_over(name, "failed")
             return []
         # Asterisk stops at max_seconds itself; this only guards against a lost event
         self._arm(action.max_seconds + 15, self._stop_recording, timer_only=True)
@@ -266,16 +277,15 @@ class IvrCall(CallHandler):
         if self.recording is not None:
             await self._quietly("POST", f"/recordings/live/{self.recording}/stop")
 
-    async def _recording_over(self, rec: dict[str, Any], state: str) -> None:
-        name = rec.get("name")
-        if name is None or name != self.recording:
+    async def _recording_over(self, name: str, state: str, duration: float | None = None,
+                              talking: float | None = None) -> None:
+        if not name or name != self.recording:
             return
         self.recording = None
-        duration = rec.get("duration")
         if duration is None and self.deps.recordings_dir is not None:
             duration = store.wav_seconds(self.deps.recordings_dir / f"{name}.{self.deps.recording_format}")
-        await in_thread(self.deps.sessions, store.recording_ended, name, state=state, duration=duration,
-                        talking=rec.get("talking_duration"))
+        await self.deps.db.run(store.recording_ended, name, state=state, duration=duration,
+                        talking=talking)
         if self.engine is not None and not self.finished:
             await self._run(self.engine.recorded(), f"recording {state}")
 
@@ -326,7 +336,7 @@ class IvrCall(CallHandler):
             name, self.recording = self.recording, None
             duration = (store.wav_seconds(self.deps.recordings_dir / f"{name}.{self.deps.recording_format}")
                         if self.deps.recordings_dir else None)
-            await in_thread(self.deps.sessions, store.recording_ended, name, state="done", duration=duration,
+            await self.deps.db.run(store.recording_ended, name, state="done", duration=duration,
                             talking=None)
         if self.engine is None:
             self.transition("ended", why)
@@ -337,28 +347,28 @@ class IvrCall(CallHandler):
         if queued:  # waiting for an operator, or with one: the queue and the operators' side let go
             await self.deps.queue.gone(self.channel_id)
         if self.call_id is not None:
-            await in_thread(self.deps.sessions, store.finish_call, self.call_id, result, state, self.deps.clock())
+            await self.deps.db.run(store.finish_call, self.call_id, result, state, self.deps.clock())
         self.transition("ended", f"{why}: {result}")
 
     # -- helpers ----------------------------------------------------------------------------------
-    async def _load(self, event: AriEvent) -> store.CallInfo:
+    async def _load(self, event: StasisStarted) -> store.CallInfo:
         deps = self.deps
         if self.direction == "outbound":
             attempt_id = int(self.args[1])
-            return await in_thread(deps.sessions, store.outbound_info, attempt_id, party=deps.party,
+            return await deps.db.run(store.outbound_info, attempt_id, party=deps.party,
                                    default_language=deps.default_language)
         _exten, person, booth, _status, language, looked_up, *_ = [*self.args, "", "", "", "", "", ""]
-        raw = str(event.body.get("channel", {}).get("caller", {}).get("number") or "")
+        raw = event.caller_number
         try:
             phone: str | None = normalise_phone(raw)
         except PhoneError:
             phone = raw or None
         if not looked_up:  # the dialplan's FastAGI lookup did not run (our lookup service was down): do it here
-            caller = await in_thread(deps.sessions, identify, raw, deps.default_language)
+            caller = await deps.db.run(identify, raw, deps.default_language)
             person, booth = str(caller.person_id or ""), str(caller.booth_id or "")
             language = caller.language if caller.known else ""
             log.warning("call %s: caller looked up in the app (the dialplan lookup did not run)", self.channel_id)
-        return await in_thread(deps.sessions, store.inbound_info, phone=phone,
+        return await deps.db.run(store.inbound_info, phone=phone,
                                person_id=int(person) if person.isdigit() else None,
                                booth_id=int(booth) if booth.isdigit() else None, language=language or None,
                                party=deps.party, default_language=deps.default_language)

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from adapters.ari import AriClient, AriError
 from ari_handlers import ivr_store as store
@@ -20,9 +20,9 @@ from ari_handlers.app import CallHandler
 from ari_handlers.ivr_call import IvrDeps
 from ari_handlers.queue import OperatorQueue
 from db.campaigns import Attempt
-from db.engine import in_thread
+from db.engine import Database
 from db.operators import OperatorState, OperatorStatus
-from events.types import AriEvent
+from events.asterisk import StasisEnded, StasisStarted
 from ivr_scripts.engine import Prompt
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,11 @@ class ProgressiveFigures:
 class Pacing:
     """How many more operator-mode calls the dialer may start now."""
 
-    def __init__(self, sessions: sessionmaker[Session], queue: OperatorQueue, ratio: float = 1.0) -> None:
-        self.sessions, self.queue, self.ratio = sessions, queue, ratio
+    def __init__(self, db: Database, queue: OperatorQueue, ratio: float = 1.0) -> None:
+        self.db, self.queue, self.ratio = db, queue, ratio
 
     async def room(self) -> int:
-        ready = await in_thread(self.sessions, _ready_operators)
+        ready = await self.db.run(_ready_operators)
         return max(0, math.floor(ready * self.ratio) - self.queue.waiting_progressive())
 
 
@@ -72,11 +72,15 @@ class ProgressiveCall(CallHandler):
         self.language = deps.default_language
         self.done = False
 
-    async def on_StasisStart(self, event: AriEvent) -> None:
+    async def on_adopted(self, start: StasisStarted) -> None:
+        """Answered while the ARI link was down: put the person through to an operator now."""
+        await self.on_StasisStarted(start)
+
+    async def on_StasisStarted(self, event: StasisStarted) -> None:
         queue = self.deps.queue
         info = None
         if self.attempt_id is not None:
-            info = await in_thread(self.deps.sessions, store.outbound_info, self.attempt_id, party=self.deps.party,
+            info = await self.deps.db.run(store.outbound_info, self.attempt_id, party=self.deps.party,
                                    default_language=self.deps.default_language)
             self.language = info.language
         ctx = info.context if info else {}
@@ -123,9 +127,9 @@ class ProgressiveCall(CallHandler):
         def write(session: Session) -> None:
             session.execute(update(Attempt).where(Attempt.id == self.attempt_id).values(result=result))
 
-        await in_thread(self.deps.sessions, write)
+        await self.deps.db.run(write)
 
-    async def on_StasisEnd(self, event: AriEvent) -> None:
+    async def on_StasisEnded(self, event: StasisEnded) -> None:
         if self.done:
             return
         self.done = True

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from adapters.ari import AriClient, AriError
-from db.engine import in_thread
+from db.engine import Database
 from db.ivr import QueueCall
 from db.models import utcnow
 from ivr_scripts.engine import Prompt
@@ -46,10 +46,10 @@ class Waiting:
 class OperatorQueue:
     """Holding bridge + queue rows. ``enter`` and ``leave`` are called by the call's handler."""
 
-    def __init__(self, ari: AriClient, sessions: sessionmaker[Session], prompts: PromptStore, *,
+    def __init__(self, ari: AriClient, db: Database, prompts: PromptStore, *,
                  bridge_id: str = "warroom-queue", hold_every: float = 20.0,
                  clock: Callable[[], datetime] = utcnow) -> None:
-        self.ari, self.sessions, self.prompts, self.clock = ari, sessions, prompts, clock
+        self.ari, self.db, self.prompts, self.clock = ari, db, prompts, clock
         self.bridge_id, self.hold_every = bridge_id, hold_every
         self.waiting: dict[str, Waiting] = {}
         # told ("entered" | "gone", channel id): the operators' dispatcher follows the queue through these
@@ -90,7 +90,7 @@ class OperatorQueue:
             session.flush()
             return row.id
 
-        row_id = await in_thread(self.sessions, add)
+        row_id = await self.db.run(add)
         entry = Waiting(channel_id, row_id, note, language, progressive=attempt_id is not None)
         self.waiting[channel_id] = entry
         await self._bridge()
@@ -131,7 +131,7 @@ class OperatorQueue:
             session.execute(update(QueueCall).where(QueueCall.id == entry.row_id, QueueCall.state == "waiting")
                             .values(state=state, left_at=at))
 
-        await in_thread(self.sessions, close)
+        await self.db.run(close)
         log.info("queue: %s left (%s after %.0fs)", channel_id, state, entry.waited)
 
     async def gone(self, channel_id: str) -> None:
@@ -151,7 +151,7 @@ class OperatorQueue:
                                   .values(state="abandoned", left_at=at))
             return int(getattr(res, "rowcount", 0) or 0)
 
-        return await in_thread(self.sessions, close)
+        return await self.db.run(close)
 
     def waiting_progressive(self) -> int:
         return sum(w.progressive for w in self.waiting.values())

@@ -14,17 +14,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
+from events.asterisk import AsteriskEvent, LinkState
 from events.bus import EventBus
-from events.types import (
-    AmiEvent,
-    AriEvent,
-    AttemptChanged,
-    CampaignChanged,
-    LinkState,
-    OperatorCall,
-    OperatorStateChanged,
-    TicketChanged,
-)
+from events.types import AttemptChanged, CampaignChanged, OperatorCall, OperatorStateChanged, TicketChanged
 
 log = logging.getLogger(__name__)
 Message = tuple[str, dict[str, Any]]
@@ -47,7 +39,7 @@ class DashboardFeed:
         self._board_now = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        for kind in (AmiEvent, AriEvent, OperatorCall, LinkState):
+        for kind in (AsteriskEvent, OperatorCall, LinkState):
             bus.subscribe(kind, self._poke)
         bus.subscribe(OperatorStateChanged, self._state_changed)
         bus.subscribe(CampaignChanged, self._state_changed)

@@ -122,6 +122,10 @@ class Database:
         """Raise if the database cannot answer ``SELECT 1``."""
         ping(self.engine)
 
+    async def check(self) -> None:
+        """:meth:`ping` in the database's threads, once (a health check reports, it does not retry)."""
+        await asyncio.get_running_loop().run_in_executor(self._pool, self.ping)
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()

@@ -9,15 +9,36 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Protocol
 
-from adapters.ami import AmiClient, AmiError
-from db.models import utcnow
+from adapters.ami import AmiError, Originate
+from events.asterisk import LiveChannel, OriginateResult
 
 log = logging.getLogger(__name__)
 
 # Commas inside an Originate variable must be escaped, or Asterisk splits the value there.
 HANGUP_HANDLER = r"CHANNEL(hangup_handler_push)=warroom-hangup\,s\,1"
 ENDINGS_FAMILY = "warroom"
+
+
+class AmiPort(Protocol):
+    """What the dialer asks of the AMI adapter (``adapters.ami.AmiClient``; a fake in unit tests). Each
+    method raises :class:`AmiError` when Asterisk cannot be asked."""
+
+    @property
+    def up(self) -> bool: ...
+
+    async def originate(self, request: Originate, timeout: float) -> OriginateResult: ...
+
+    async def channels(self, timeout: float = 10.0) -> list[LiveChannel]: ...
+
+    async def hangup(self, channel: str) -> None: ...
+
+    async def started_at(self) -> str: ...
+
+    async def db_get(self, family: str, key: str) -> str | None: ...
+
+    async def db_del_tree(self, family: str) -> None: ...
 
 
 def parse_ending(value: str) -> tuple[datetime | None, datetime, int | None] | None:
@@ -35,43 +56,25 @@ def parse_ending(value: str) -> tuple[datetime | None, datetime, int | None] | N
 class AsteriskRecords:
     """What Asterisk itself remembers: its start time (did it restart?) and how our calls ended."""
 
-    def __init__(self, ami: AmiClient) -> None:
+    def __init__(self, ami: AmiPort) -> None:
         self.ami = ami
         self._started: str | None = None
 
     async def asterisk_restarted(self) -> bool:
-        """True if Asterisk started anew since we last asked (its calls then died with it)."""
-        try:
-            reply = await self.ami.action({"Action": "CoreStatus"})
-        except AmiError:
-            return False
-        first = reply[0] if isinstance(reply, list) else reply
-        started = f"{first.get('CoreStartupDate')} {first.get('CoreStartupTime')}"
+        """True if Asterisk started anew since we last asked (its calls then died with it). Raises the
+        adapter's error when it cannot be asked."""
+        started = await self.ami.started_at()
         before, self._started = self._started, started
         return before is not None and before != started
 
     async def ending(self, channel_id: str) -> tuple[datetime | None, datetime, int | None] | None:
         """(answered at, ended at, cause) of one of our calls, if Asterisk recorded its end."""
-        try:
-            reply = await self.ami.action({"Action": "DBGet", "Family": ENDINGS_FAMILY, "Key": channel_id})
-        except AmiError:
-            return None
-        rows = reply if isinstance(reply, list) else [reply]
-        value = next((r.get("Val") for r in rows if r.get("Val")), None)
+        value = await self.ami.db_get(ENDINGS_FAMILY, channel_id)
         return parse_ending(value) if value else None
 
     async def forget(self) -> None:
         """Drop the records of ended calls: everything up to now has been accounted for."""
         try:
-            await self.ami.action({"Action": "DBDelTree", "Family": ENDINGS_FAMILY})
+            await self.ami.db_del_tree(ENDINGS_FAMILY)
         except AmiError as exc:
             log.debug("DBDelTree: %s", exc)
-
-
-def event_time(headers: dict[str, str]) -> datetime:
-    """When an AMI event happened, from its Timestamp header (now if it has none)."""
-    ts = headers.get("Timestamp")
-    try:
-        return datetime.fromtimestamp(float(ts), UTC) if ts else utcnow()
-    except ValueError:
-        return utcnow()

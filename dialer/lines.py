@@ -38,10 +38,13 @@ class LineBook:
         t = self.trunks.get(trunk)
         return t.free_for_outbound if t else 0
 
-    def take(self, trunk: str, channel_id: str) -> bool:
-        """Hold a line for an outbound call; False (nothing held) if none is free."""
+    def take(self, trunk: str, channel_id: str, *, over_cap: bool = False) -> bool:
+        """Hold a line for an outbound call; False (nothing held) if none is free. ``over_cap`` holds it
+        even so: a live call found at reconcile uses its line whatever the count says."""
         t = self.trunks.get(trunk)
-        if t is None or t.free_for_outbound <= 0:
+        if t is None:
+            return False
+        if t.free_for_outbound <= 0 and not over_cap:
             return False
         t.outbound.add(channel_id)
         return True
@@ -65,9 +68,6 @@ class LineBook:
             return None
         t.inbound.add(uniqueid)
         return t.name
-
-    def holds(self, channel_id: str) -> bool:
-        return any(channel_id in t.outbound or channel_id in t.inbound for t in self.trunks.values())
 
     def reset_inbound(self, live: dict[str, str]) -> None:
         """After a reconnect: inbound = the live channels (uniqueid -> channel name) on our trunks."""

@@ -15,7 +15,6 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.campaigns import Attempt, AttemptState, Campaign, CampaignState, Disposition, Target, TargetState
-from db.engine import transaction
 from db.models import Committee, Person, Unit, UnitKind
 from dialer.campaigns import DEFAULT_RETRY
 from dialer.rules import CallingRules, Facts, Verdict, day_start
@@ -216,6 +215,4 @@ def finish_campaigns(session: Session, now: datetime) -> list[str]:
             done.append(campaign.name)
     return done
 
-
-run = transaction  # the controller's name for "one transaction"
 

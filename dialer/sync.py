@@ -13,9 +13,10 @@ import logging
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from db.campaigns import Campaign, CampaignState, Target, TargetState
+from db.engine import Database
 from db.models import Change, Membership, Person
 from dialer.campaigns import Selection, add_targets, one_per_person, target_query
 from directory.feed import last_change_id, read_changes
@@ -59,20 +60,15 @@ def apply_changes(session: Session, changes: Sequence[Change]) -> dict[str, int]
 class DirectorySync:
     """Polls the change feed (every ``interval`` seconds) and applies it; ``on_change`` wakes the dialer."""
 
-    def __init__(self, sessions: sessionmaker[Session], interval: float = 0.5,
-                 on_change: Callable[[], None] = lambda: None) -> None:
-        self.sessions, self.interval, self.on_change = sessions, interval, on_change
+    def __init__(self, db: Database, interval: float = 0.5, on_change: Callable[[], None] = lambda: None) -> None:
+        self.db, self.interval, self.on_change = db, interval, on_change
         self.position = 0
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Start from the feed's end: targets are chosen from the directory as it is now."""
-        self.position = await asyncio.to_thread(self._last)
+        self.position = await self.db.run(last_change_id)
         self._task = asyncio.create_task(self._run(), name="directory-sync")
-
-    def _last(self) -> int:
-        with self.sessions() as s:
-            return last_change_id(s)
 
     async def stop(self) -> None:
         if self._task:
@@ -82,20 +78,26 @@ class DirectorySync:
     async def _run(self) -> None:
         while True:
             try:
-                if await asyncio.to_thread(self.step):
+                self.position, changed = await self.db.run(self._apply, self.position)
+                if changed:
                     self.on_change()
             except Exception:
                 log.exception("directory sync failed; retrying")
             await asyncio.sleep(self.interval)
 
     def step(self, batch: int = 1000) -> bool:
-        """Apply the next batch of changes; True if any target changed."""
-        with self.sessions.begin() as session:
-            changes = read_changes(session, self.position, batch)
-            if not changes:
-                return False
-            counts = apply_changes(session, changes)
-            self.position = changes[-1].id
+        """Apply the next batch of changes now (in this thread); True if any target changed."""
+        self.position, changed = self.db.transaction(self._apply, self.position, batch)
+        return changed
+
+    @staticmethod
+    def _apply(session: Session, position: int, batch: int = 1000) -> tuple[int, bool]:
+        """One transaction: the batch after ``position`` applied; returns the new position (taken only
+        once committed, so a transaction run again after a lost connection starts from the same place)."""
+        changes = read_changes(session, position, batch)
+        if not changes:
+            return position, False
+        counts = apply_changes(session, changes)
         if counts["removed"] or counts["joined"]:
             log.info("directory sync: %s", counts)
-        return bool(counts["removed"] or counts["joined"])
+        return changes[-1].id, bool(counts["removed"] or counts["joined"])

@@ -1,4 +1,5 @@
-"""Typed events that cross folder boundaries. Adapters publish them; services consume them."""
+"""Typed events the services publish for each other and for the screens (Asterisk's own events, typed by
+the adapters, are in :mod:`events.asterisk`)."""
 
 from __future__ import annotations
 
@@ -9,47 +10,6 @@ from typing import Any
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class LinkState:
-    """A connection to Asterisk (AMI or ARI) came up or went down."""
-
-    link: str  # "ami" | "ari"
-    up: bool
-    detail: str = ""
-    at: datetime = field(default_factory=_now)
-
-
-@dataclass(frozen=True)
-class AmiEvent:
-    """A raw AMI event, for consumers that need headers no typed event carries yet."""
-
-    name: str
-    headers: dict[str, str]
-    at: datetime = field(default_factory=_now)
-
-
-@dataclass(frozen=True)
-class AriEvent:
-    """A raw ARI event (JSON object) from the Stasis application websocket."""
-
-    type: str
-    body: dict[str, Any]
-    at: datetime = field(default_factory=_now)
-
-    @property
-    def channel_id(self) -> str | None:
-        """The channel the event is about: its ``channel``, or the target of a playback or recording."""
-        channel = self.body.get("channel")
-        if isinstance(channel, dict):
-            return channel.get("id")
-        for key in ("playback", "recording"):
-            obj = self.body.get(key)
-            target = obj.get("target_uri", "") if isinstance(obj, dict) else ""
-            if target.startswith("channel:"):
-                return str(target[len("channel:"):])
-        return None
 
 
 @dataclass(frozen=True)

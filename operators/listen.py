@@ -11,7 +11,7 @@ answered, it runs ``ChanSpy(<the operator's channel>,<options>)``:
 - ``S``: it ends too when there is nothing left to spy on (the call ended while the supervisor's phone rang);
 - ``w`` whisper: the supervisor talks to the operator only; ``B`` barge: to both operator and caller.
 
-The pure part (:func:`chanspy_options`, :func:`originate_fields`) builds the AMI Originate; :class:`ListenIn`
+The pure part (:func:`chanspy_options`, :func:`originate_request`) builds the AMI Originate; :class:`ListenIn`
 checks who may listen to whom and sends it.
 """
 
@@ -24,12 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from adapters.ami import AmiClient, AmiError
+from adapters.ami import AmiClient, AmiError, Originate
 from adapters.ari import AriClient, AriError
-from db.engine import in_thread
+from db.engine import Database
 from db.users import Role, User
+from events.asterisk import OriginateReason
 from operators.softphones import Softphones
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,9 @@ SPY_PREFIX = "spy-"
 # newline or a quote into the action
 _CHANNEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.@:+-]{0,199}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
-# OriginateResponse ``Reason`` (Asterisk's AST_CONTROL_* codes)
-REASONS = {0: "the call failed", 1: "it was hung up", 3: "it rang out unanswered", 5: "it was busy",
-           8: "the network was congested"}
+REASONS: dict[int, str] = {OriginateReason.FAILED: "the call failed", OriginateReason.HANGUP: "it was hung up",
+           OriginateReason.NO_ANSWER: "it rang out unanswered", OriginateReason.BUSY: "it was busy",
+           OriginateReason.CONGESTION: "the network was congested"}
 LISTENER_ROLES = (Role.supervisor, Role.admin)
 
 
@@ -61,8 +62,8 @@ def chanspy_options(mode: str) -> str:
     return BASE_OPTIONS + MODE_OPTIONS[mode]
 
 
-def originate_fields(supervisor_endpoint: str, target_channel_name: str, mode: str, channel_id: str,
-                     caller_name: str, *, ring_seconds: int = 20) -> dict[str, str]:
+def originate_request(supervisor_endpoint: str, target_channel_name: str, mode: str, channel_id: str,
+                      caller_name: str, *, ring_seconds: int = 20) -> Originate:
     """The AMI Originate that rings the supervisor's softphone and, once answered, spies on the target."""
     options = chanspy_options(mode)
     if not _TOKEN.match(supervisor_endpoint):
@@ -74,12 +75,16 @@ def originate_fields(supervisor_endpoint: str, target_channel_name: str, mode: s
     if ring_seconds <= 0:
         raise ListenError("ring_seconds must be positive")
     name = " ".join(re.sub(r'["<>\\]', "", caller_name).split())[:60] or "operator"
-    return {
-        "Action": "Originate", "ActionID": channel_id, "ChannelId": channel_id,
-        "Channel": f"PJSIP/{supervisor_endpoint}", "Application": "ChanSpy",
-        "Data": f"{target_channel_name},{options}", "Async": "true",
-        "Timeout": str(ring_seconds * 1000), "CallerID": f'"{LABELS[mode]}: {name}" <{mode}>',
-    }
+    return Originate(channel=f"PJSIP/{supervisor_endpoint}", channel_id=channel_id, action_id=channel_id,
+                     timeout=ring_seconds, caller_id=f'"{LABELS[mode]}: {name}" <{mode}>', application="ChanSpy",
+                     data=f"{target_channel_name},{options}")
+
+
+def originate_fields(supervisor_endpoint: str, target_channel_name: str, mode: str, channel_id: str,
+                     caller_name: str, *, ring_seconds: int = 20) -> dict[str, str]:
+    """:func:`originate_request` as the AMI action's fields."""
+    return originate_request(supervisor_endpoint, target_channel_name, mode, channel_id, caller_name,
+                             ring_seconds=ring_seconds).fields()
 
 
 @dataclass(frozen=True)
@@ -98,9 +103,9 @@ class ListenIn:
     ``calls()`` gives {operator user id: the operator's live, connected agent channel id}
     (:meth:`ari_handlers.dispatch.Dispatcher.connected_calls`)."""
 
-    def __init__(self, ami: AmiClient, ari: AriClient, sessions: sessionmaker[Session], softphones: Softphones,
+    def __init__(self, ami: AmiClient, ari: AriClient, db: Database, softphones: Softphones,
                  calls: Callable[[], dict[int, str]], *, ring_seconds: int = 20) -> None:
-        self.ami, self.ari, self.sessions, self.softphones = ami, ari, sessions, softphones
+        self.ami, self.ari, self.db, self.softphones = ami, ari, db, softphones
         self.calls, self.ring_seconds = calls, ring_seconds
 
     async def start(self, supervisor_user_id: int, operator_user_id: int, mode: SpyMode) -> str:
@@ -110,7 +115,7 @@ class ListenIn:
         chanspy_options(mode)  # an unknown mode fails before anything else
         if supervisor_user_id == operator_user_id:
             raise ListenError("a supervisor cannot listen in on their own call")
-        people = await in_thread(self.sessions, _people, supervisor_user_id, operator_user_id)
+        people = await self.db.run(_people, supervisor_user_id, operator_user_id)
         supervisor, operator = people.supervisor, people.operator
         if supervisor is None or supervisor.disabled:
             raise ListenError(f"no such user {supervisor_user_id} (or disabled)")
@@ -129,20 +134,17 @@ class ListenIn:
             raise ListenError(f"cannot listen in: the AMI link to Asterisk is down ({self.ami.detail})")
         target = await self._channel_name(agent, operator.display_name)
         channel_id = f"{SPY_PREFIX}{uuid.uuid4().hex}"
-        fields = originate_fields(endpoint, target, mode, channel_id, operator.display_name,
-                                  ring_seconds=self.ring_seconds)
+        request = originate_request(endpoint, target, mode, channel_id, operator.display_name,
+                                    ring_seconds=self.ring_seconds)
         log.info("listen-in: %s rings %s to %s %s (operator %d), channel %s",
                  supervisor.username, endpoint, mode, target, operator_user_id, channel_id)
         try:
-            reply = await self.ami.action(fields, timeout=self.ring_seconds + 15)
+            result = await self.ami.originate(request, timeout=self.ring_seconds + 15)
         except AmiError as exc:
             log.warning("listen-in %s: originate failed: %s", channel_id, exc)
             raise ListenError(f"cannot listen in: {exc}") from exc
-        events = reply if isinstance(reply, list) else [reply]
-        final = next((e for e in events if e.get("Event") == "OriginateResponse"), None)
-        if final is None or final.get("Response") != "Success":
-            reason = int(final.get("Reason") or 0) if final is not None else 0
-            why = REASONS.get(reason, f"reason {reason}")
+        if not result.success:
+            why = REASONS.get(result.reason, f"reason {result.reason}")
             log.info("listen-in %s: %s's softphone did not answer (%s)", channel_id, endpoint, why)
             raise ListenError(f"{supervisor.display_name}'s softphone did not answer: {why}")
         log.info("listen-in %s: %s answered, %s %s", channel_id, endpoint, mode, target)

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from adapters.ami import AmiClient, AmiError
 from adapters.ari import AriClient, AriError
-from db.engine import in_thread
+from db.engine import Database
 from db.users import User
 
 REALM = "warroom"
@@ -84,9 +84,9 @@ def enabled_phones(session: Session) -> list[Phone]:
 class Softphones:
     """Keeps Asterisk's operator endpoints equal to the users table (``sync``), and says who is registered."""
 
-    def __init__(self, ami: AmiClient, ari: AriClient, sessions: sessionmaker[Session], conf_dir: Path,
+    def __init__(self, ami: AmiClient, ari: AriClient, db: Database, conf_dir: Path,
                  owner: tuple[int, int] | None = None, log: Callable[[str], None] | None = None) -> None:
-        self.ami, self.ari, self.sessions = ami, ari, sessions
+        self.ami, self.ari, self.db = ami, ari, db
         self.path = conf_dir / FILENAME
         self.owner = owner
         self._log = log or logging.getLogger(__name__).info
@@ -95,7 +95,7 @@ class Softphones:
     async def sync(self) -> bool:
         """Write the endpoints if they changed and reload res_pjsip; True when Asterisk was told."""
         async with self._lock:
-            phones = await in_thread(self.sessions, enabled_phones)
+            phones = await self.db.run(enabled_phones)
             text = render(phones)
             try:
                 if self.path.read_text() == text:
@@ -109,7 +109,7 @@ class Softphones:
                 os.chown(tmp, *self.owner)
             os.replace(tmp, self.path)
             try:
-                await self.ami.action({"Action": "Reload", "Module": "res_pjsip.so"}, timeout=10)
+                await self.ami.reload_module("res_pjsip.so")
             except AmiError as exc:
                 self._log(f"softphones written but res_pjsip not reloaded ({exc}); the next sync retries")
                 self.path.unlink(missing_ok=True)  # so the next sync writes and reloads again
@@ -119,12 +119,7 @@ class Softphones:
 
     async def configured(self, endpoint: str) -> bool:
         """Whether Asterisk has this endpoint in its PJSIP configuration now."""
-        try:
-            reply = await self.ami.action({"Action": "PJSIPShowEndpoint", "Endpoint": endpoint}, timeout=10)
-        except AmiError:
-            return False
-        first = reply[0] if isinstance(reply, list) and reply else reply
-        return bool(first) and not isinstance(first, list) and first.get("Response") != "Error"
+        return await self.ami.endpoint_configured(endpoint)
 
     async def registered(self, endpoint: str) -> bool:
         """Whether the softphone is registered (its endpoint is online in Asterisk)."""

@@ -41,8 +41,8 @@ from db.tickets import CATEGORIES, Ticket
 from dialer.campaigns import Selection, change_state, create_campaign
 from directory.demo import DemoSpec, load_demo
 from directory.status import StatusRules
+from events.asterisk import ChannelState, ChannelStateChanged
 from events.bus import EventBus
-from events.types import AmiEvent
 
 TZ = "Asia/Kolkata"
 OUTCOMES = [Disposition.answered] * 6 + [Disposition.no_answer] * 2 + [Disposition.busy, Disposition.failed]
@@ -115,7 +115,7 @@ async def live_half(sessions: sessionmaker[Session], pages: int, rate: int, seco
             state["events"] += 1
             if state["first_unpushed"] is None:
                 state["first_unpushed"] = time.perf_counter()
-            bus.publish(AmiEvent("Newstate", {"Channel": "PJSIP/lines-0001"}))
+            bus.publish(ChannelStateChanged("c1", channel="PJSIP/lines-0001", state=ChannelState.UP))
         sent = due
         await asyncio.sleep(0.005)
     used = time.process_time() - cpu

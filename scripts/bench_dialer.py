@@ -27,21 +27,14 @@ from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import sessionmaker
-
-from ari_handlers.app import CallHandler, StasisApp
+from ari_handlers.app import CallHandler
 from db import migrate
 from db.campaigns import Attempt, Campaign
-from db.engine import make_engine
 from db.models import Committee, Membership, Person, Unit, UnitKind
 from dialer.campaigns import Selection, change_state, create_campaign, parse_retry
-from dialer.controller import Dialer, DialerConfig
-from dialer.lines import Trunk
-from dialer.rules import CallingRules
-from events.bus import EventBus
 from sandbox.cdr import CdrRecord, read_cdr
 from sandbox.phonefarm import Behaviour, Kind, PhoneFarm
-from warroom.compose import build_ami, build_ari, build_sandbox
+from warroom.compose import build_sandbox, build_service
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
 MIX = [("answer", 0.60), ("noanswer", 0.20), ("busy", 0.10), ("congestion", 0.05), ("notfound", 0.05)]
@@ -86,9 +79,19 @@ def utilisation(records: list[CdrRecord], lines: int) -> tuple[float, float, int
 
 async def run_dialer(settings: Settings, numbers: dict[str, Behaviour], lines: int, ring: float,
                      workdir: Path, log_dir: Path) -> dict[str, float]:
-    engine = make_engine(f"sqlite:///{workdir / 'bench.db'}")
-    migrate.upgrade(engine)
-    sessions = sessionmaker(engine, expire_on_commit=False)
+    dialer_settings = settings.dialer.model_copy(update={"min_gap_minutes": 0, "ring_timeout": ring,
+                                                         "poll_interval": 0.5})
+    settings = settings.model_copy(update={"dialer": dialer_settings,
+                                           "database_url": f"sqlite:///{workdir / 'bench.db'}"})
+    base = datetime.now(ZoneInfo("Asia/Kolkata")).replace(hour=10, minute=0)
+    start = time.monotonic()
+
+    def clock() -> datetime:
+        return (base + timedelta(seconds=time.monotonic() - start)).astimezone(UTC)
+
+    service = build_service(settings, clock=clock, stasis={"dialer": Hold})
+    sessions = service.db.sessions
+    migrate.upgrade(service.db.engine)
     with sessions.begin() as s:
         ac = Unit(key="ac:1", kind=UnitKind.ac, name="Bench AC", number=1)
         s.add(ac)
@@ -101,22 +104,8 @@ async def run_dialer(settings: Settings, numbers: dict[str, Behaviour], lines: i
             s.add(p)
             s.flush()
             s.add(Membership(person_id=p.id, committee_id=committee.id, post="member"))
-    base = datetime.now(ZoneInfo("Asia/Kolkata")).replace(hour=10, minute=0)
-    start = time.monotonic()
-
-    def clock() -> datetime:
-        return (base + timedelta(seconds=time.monotonic() - start)).astimezone(UTC)
-
-    bus = EventBus()
-    ami, ari = build_ami(settings.asterisk, bus), build_ari(settings.asterisk, bus)
-    config = DialerConfig(trunks=[Trunk("lines", lines)], rules=CallingRules(min_gap=timedelta(0)),
-                          ring_timeout=ring, poll_interval=0.5)
-    dialer = Dialer(ami, bus, sessions, config, clock=clock)
-    StasisApp(ari, bus, {"dialer": Hold})
-    await ami.start()
-    await ari.start()
-    assert await ami.wait_up(10) and await ari.wait_up(10), "Asterisk links did not come up"
-    await dialer.start()
+    await service.start()
+    assert await service.ami.wait_up(10) and await service.ari.wait_up(10), "Asterisk links did not come up"
     with sessions.begin() as s:
         c = create_campaign(s, name="bench", mode="ivr", selection=Selection(),
                             retry=parse_retry(["no_answer=1/0", "busy=1/0", "congestion=1/0", "failed=1/0"]),
@@ -125,6 +114,7 @@ async def run_dialer(settings: Settings, numbers: dict[str, Behaviour], lines: i
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     with sessions.begin() as s:
         change_state(s, "bench", "start")
+    service.dialer.wake()
     t0 = time.monotonic()
     done = 0
     while True:
@@ -149,11 +139,9 @@ async def run_dialer(settings: Settings, numbers: dict[str, Behaviour], lines: i
     figures = {"attempts": len(attempts), "cdr_channels": len(per_channel(records)), "wall": wall, "span": span,
                "cdr_answered": cdr_answered,
                "utilisation": util, "cpu_per_attempt": cpu / max(1, len(attempts)),
-               "max_line_delay": max(dialer.stats.line_delays or [0.0]),
+               "max_line_delay": max(service.dialer.stats.line_delays or [0.0]),
                "answered": sum(a.disposition is not None and a.disposition.value == "answered" for a in attempts)}
-    await dialer.stop()
-    await ari.close()
-    await ami.close()
+    await service.stop()
     return figures
 
 
@@ -196,7 +184,7 @@ def main() -> None:
     ring = 30.0 * scale if not args.quick else 4.0
     work = Path(tempfile.mkdtemp(prefix="bench-dialer-"))
     ports = {"ami_port": 35038, "http_port": 38088, "sip_port": 35060, "rtp_start": 13000, "rtp_end": 14999,
-             "farm_port": 35070}
+             "farm_port": 35070, "agi_port": 34573}
     ast = AsteriskSettings(node="bench", trunks=[TrunkSettings(name="lines", lines=args.lines, port=35070)], **ports)
     settings = with_secrets(Settings(state_dir=work / "state", asterisk=ast))
     box = build_sandbox(ast)

@@ -30,24 +30,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ari_handlers.app import StasisApp
 from ari_handlers.ivr_call import IvrDeps
 from ari_handlers.ivr_store import inbound_info
-from ari_handlers.routes import ivr_factories
 from db import migrate
 from db.campaigns import Campaign
-from db.engine import make_engine, transaction
+from db.engine import transaction
 from db.ivr import IvrAnswer, IvrCall, IvrRecording
 from db.models import BoothStatus, Committee, Membership, Person, Unit, UnitKind
 from dialer.campaigns import Selection, change_state, create_campaign, parse_retry
-from dialer.controller import Dialer, DialerConfig
-from dialer.lines import Trunk
-from dialer.rules import CallingRules
-from events.bus import EventBus
 from ivr_scripts.engine import Action, Engine, Play
 from sandbox.ivr_timing import seconds_until
 from sandbox.phonefarm import Behaviour, PhoneFarm
-from warroom.compose import build_ami, build_ari, build_ivr, build_sandbox, ivr_paths
+from warroom.compose import build_sandbox, build_service, ivr_paths
 from warroom.settings import AsteriskSettings, IvrSettings, Settings, TrunkSettings, with_secrets
 
 STATUSES = [BoothStatus.strong, BoothStatus.weak, BoothStatus.swing]
@@ -148,35 +142,31 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def run(settings: Settings, n: int, work: Path, farm_port: int) -> dict[str, Any]:
-    engine = make_engine(f"sqlite:///{work / 'bench.db'}")
-    migrate.upgrade(engine)
-    sessions = sessionmaker(engine, expire_on_commit=False)
-    phones = directory(sessions, n)
-    bus = EventBus()
-    ami, ari = build_ami(settings.asterisk, bus), build_ari(settings.asterisk, bus)
-    deps = build_ivr(settings, ari, sessions)
-    kinds = await timings(deps, sessions)
-    behaviours = {phone: kinds[(status, "en" if i % 3 == 2 else "hi")]
-                  for i, (phone, status) in enumerate(phones.items())}
-    farm = PhoneFarm(behaviours, port=farm_port, media_port=farm_port + 1000, workdir=work / "farm",
-                     max_calls=n * 2)
-    farm.start()
     base = datetime.now(ZoneInfo("Asia/Kolkata")).replace(hour=11, minute=0)
     t_start = time.monotonic()
 
     def clock() -> datetime:
         return (base + timedelta(seconds=time.monotonic() - t_start)).astimezone(UTC)
 
-    dialer = Dialer(ami, bus, sessions, DialerConfig(trunks=[Trunk("lines", n)], rules=CallingRules(
-        min_gap=timedelta(0)), ring_timeout=30, poll_interval=0.5), clock=clock)
-    deps.clock = clock
-    StasisApp(ari, bus, ivr_factories(deps))
+    dialer_settings = settings.dialer.model_copy(update={"min_gap_minutes": 0, "ring_timeout": 30,
+                                                         "poll_interval": 0.5})
+    service = build_service(settings.model_copy(update={"dialer": dialer_settings,
+                                                        "database_url": f"sqlite:///{work / 'bench.db'}"}),
+                            clock=clock)
+    migrate.upgrade(service.db.engine)
+    sessions = service.db.sessions
+    phones = directory(sessions, n)
+    deps = service.ivr
+    kinds = await timings(deps, sessions)
+    behaviours = {phone: kinds[(status, "en" if i % 3 == 2 else "hi")]
+                  for i, (phone, status) in enumerate(phones.items())}
+    farm = PhoneFarm(behaviours, port=farm_port, media_port=farm_port + 1000, workdir=work / "farm",
+                     max_calls=n * 2)
+    farm.start()
     lag = LoopLag()
     try:
-        await ami.start()
-        await ari.start()
-        assert await ami.wait_up(10) and await ari.wait_up(10), "Asterisk links did not come up"
-        await dialer.start()
+        await service.start()
+        assert await service.ami.wait_up(10) and await service.ari.wait_up(10), "Asterisk links did not come up"
         with sessions.begin() as s:
             create_campaign(s, name="bench", mode="ivr", selection=Selection(), use_alternate=False,
                             retry=parse_retry(["no_answer=1/0", "busy=1/0", "congestion=1/0", "failed=1/0"]))
@@ -202,9 +192,7 @@ async def run(settings: Settings, n: int, work: Path, farm_port: int) -> dict[st
         print(file=sys.stderr)
     finally:
         await lag.stop()
-        await dialer.stop()
-        await ari.close()
-        await ami.close()
+        await service.stop()
         farm.stop()
     with sessions() as s:
         results = Counter(r.value for r in s.scalars(select(IvrCall.result)) if r is not None)

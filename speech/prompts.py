@@ -123,7 +123,3 @@ class PromptStore:
                 tmp.unlink(missing_ok=True)
         self.stats.seconds.append(time.monotonic() - started)
         log.debug("prompt %s made in %.0f ms", target.name, (time.monotonic() - started) * 1000)
-
-    async def warm(self, prompts: list[Prompt]) -> None:
-        """Make prompts ahead of the calls that need them (every caller hears the same greeting...)."""
-        await asyncio.gather(*(self.media(p) for p in prompts))

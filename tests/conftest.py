@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import migrate
-from db.engine import make_engine
+from db.engine import Database, make_engine
 from sandbox.asterisk import Sandbox, SandboxError
 from sandbox.phonefarm import Behaviour, PhoneFarm
 from warroom.compose import build_sandbox
@@ -123,5 +123,13 @@ def pg_schema(prefix: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def session_factory(db_engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(db_engine, expire_on_commit=False)
+def database(db_engine: Engine) -> Iterator[Database]:
+    """:class:`Database` over the test database (what services take)."""
+    db = Database(db_engine)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def session_factory(database: Database) -> sessionmaker[Session]:
+    return database.sessions

@@ -130,12 +130,12 @@ def asterisk_render(
 @app.command("serve")
 def serve() -> None:
     """Run the service: AMI and ARI links (reconnecting by themselves) and HTTP with /healthz."""
-    from warroom.service import Service
+    from warroom.compose import build_service
 
     settings = load_settings()
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    service = Service(settings)
+    service = build_service(settings)
     typer.echo(f"serving on http://{settings.http.host}:{settings.http.port} (healthz at /healthz)", err=True)
     started = time.monotonic()
     try:

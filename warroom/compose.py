@@ -1,30 +1,62 @@
-"""The composition root's builders: each component gets its dependencies and settings here."""
+"""The composition root: every component is built here from the settings, with its dependencies passed
+into its constructor. :func:`build_service` is the one way to build the running service: ``warroom serve``,
+the integration harnesses and the benchmarks all call it (tests pass a clock or other Stasis handlers in,
+never patch a built object)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from fastapi import FastAPI
+from fastapi.templating import Jinja2Templates
 
 from adapters.ami import AmiClient, AmiConfig
 from adapters.ari import AriClient, AriConfig
+from ari_handlers.app import HandlerFactory, StasisApp
+from ari_handlers.dispatch import AgentLeg, Dispatcher
+from ari_handlers.factories import ivr_factories
 from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
 from ari_handlers.queue import OperatorQueue
-from dialer.controller import DialerConfig
+from dashboard.board import board
+from dashboard.feed import DashboardFeed
+from dashboard.metrics import DashboardCollector
+from dashboard.tickets import BoardFilter
+from dashboard.tickets import board as ticket_board
+from dashboard.tickets import one as one_ticket
+from db.engine import Database
+from db.models import utcnow
+from db.users import Role
+from dialer.controller import Dialer, DialerConfig
 from dialer.lines import Trunk
 from dialer.rules import CallingRules
+from dialer.sync import DirectorySync
 from events.bus import EventBus
+from hotline.agi import IdentifyServer
+from hotline.lookup import identify
 from ivr_scripts.library import ScriptLibrary
+from operators.listen import ListenIn
 from operators.softphones import Softphones
+from reports.shifts import parse_shifts
 from sandbox.asterisk import Sandbox
 from sandbox.render import AsteriskDirs
 from speech.prompts import PromptStore
 from speech.synth import EspeakSynthesizer
+from warroom.service import Service
 from warroom.settings import REPO_ROOT, AsteriskSettings, Settings
+from web.api_campaigns import campaigns_router
+from web.app import TEMPLATES, create_app
+from web.auth import Auth, AuthConfig
+from web.console import console_router
+from web.dashboard import dashboard_router
+from web.live import LiveHub
+from web.metrics import metrics_router
+from web.pages import pages_router
+from web.reports import reports_router
 
 TEMPLATE_DIR = REPO_ROOT / "config" / "asterisk"
 
@@ -70,17 +102,16 @@ def ivr_paths(settings: Settings) -> IvrPaths:
     return IvrPaths(sounds, asterisk_sounds, recordings)
 
 
-def build_softphones(settings: Settings, ami: AmiClient, ari: AriClient,
-                     sessions: sessionmaker[Session]) -> Softphones:
+def build_softphones(settings: Settings, ami: AmiClient, ari: AriClient, db: Database) -> Softphones:
     """Operators' endpoints, written into Asterisk's configuration directory (the sandbox node's by
     default, owned by its asterisk user)."""
     ast = settings.asterisk
     if ast.config_dir is not None:
-        return Softphones(ami, ari, sessions, ast.config_dir)
+        return Softphones(ami, ari, db, ast.config_dir)
     box = build_sandbox(ast)
     conf_dir = box.host_path(AsteriskDirs.for_node(ast.node, "").etc)
     owner = box.asterisk_ids() if (box.root / "etc/passwd").exists() else None
-    return Softphones(ami, ari, sessions, conf_dir, owner=owner)
+    return Softphones(ami, ari, db, conf_dir, owner=owner)
 
 
 def script_library(settings: Settings) -> ScriptLibrary:
@@ -88,18 +119,18 @@ def script_library(settings: Settings) -> ScriptLibrary:
     return ScriptLibrary([settings.ivr.scripts_dir] if settings.ivr.scripts_dir else [])
 
 
-def build_ivr(settings: Settings, ari: AriClient, sessions: sessionmaker[Session],
-              publish: Callable[[object], None] = lambda _e: None) -> IvrDeps:
+def build_ivr(settings: Settings, ari: AriClient, db: Database, publish: Callable[[object], None] = lambda _e: None,
+              clock: Callable[[], datetime] = utcnow) -> IvrDeps:
     """Scripts, speech, the operators' queue: what every IVR call handler gets."""
     ivr = settings.ivr
     paths = ivr_paths(settings)
     library = script_library(settings)
     synth = EspeakSynthesizer(ivr.voices, rate=ivr.speech_rate)
     prompts = PromptStore(synth, paths.sounds, paths.asterisk_sounds, recorded_dir=ivr.prompts_dir)
-    queue = OperatorQueue(ari, sessions, prompts)
-    return IvrDeps(ari, sessions, library, prompts, queue, party=settings.directory.party,
+    queue = OperatorQueue(ari, db, prompts, clock=clock)
+    return IvrDeps(ari, db, library, prompts, queue, party=settings.directory.party,
                    default_language=ivr.default_language, hotline_script=ivr.hotline_script,
-                   recordings_dir=paths.recordings, publish=publish)
+                   recordings_dir=paths.recordings, publish=publish, clock=clock)
 
 
 def build_ami(ast: AsteriskSettings, bus: EventBus) -> AmiClient:
@@ -124,5 +155,75 @@ def dialer_config(settings: Settings) -> DialerConfig:
     trunks = [Trunk(t.name, t.lines, t.inbound_reserved) for t in settings.asterisk.trunks]
     if settings.asterisk.farm_port and all(t.name != "farm" for t in trunks):
         trunks.append(Trunk("farm", max(t.lines for t in trunks) if trunks else 10))
-    return DialerConfig(trunks=trunks, rules=calling_rules(settings), ring_timeout=settings.dialer.ring_timeout,
-                        caller_id=settings.dialer.caller_id)
+    d = settings.dialer
+    return DialerConfig(trunks=trunks, rules=calling_rules(settings), ring_timeout=d.ring_timeout,
+                        caller_id=d.caller_id, settle_seconds=d.settle_seconds, poll_interval=d.poll_interval,
+                        reconcile_grace=d.reconcile_grace, sweep_after=d.sweep_after_seconds)
+
+
+def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
+                  stasis: dict[str, HandlerFactory] | None = None) -> Service:
+    """The whole service of one node, wired. ``clock`` is the dialer's and the IVR's time (tests run a
+    daytime clock); ``stasis`` replaces entries of the Stasis handler table (a benchmark holds answered
+    calls silently instead of playing scripts)."""
+    bus = EventBus()
+    db = Database.connect(settings.resolved_database_url())
+    ami, ari = build_ami(settings.asterisk, bus), build_ari(settings.asterisk, bus)
+    ivr = build_ivr(settings, ari, db, publish=bus.publish, clock=clock)
+    d, http = settings.dialer, settings.http
+    pacing = Pacing(db, ivr.queue, d.operator_ratio)
+    dialer = Dialer(ami, bus, db, dialer_config(settings), clock=clock, operator_room=pacing.room)
+    softphones = build_softphones(settings, ami, ari, db)
+    dispatcher = Dispatcher(ari, bus, db, ivr.queue, softphones, ring_seconds=http.operator_ring_seconds,
+                            wrap_seconds=http.wrap_up_seconds, clock=clock, library=ivr.library,
+                            party=settings.directory.party)
+    progressive = ProgressiveFigures()
+
+    def progressive_call(client: AriClient, channel_id: str, args: list[str]) -> ProgressiveCall:
+        return ProgressiveCall(client, channel_id, args, ivr, progressive, abandon_seconds=d.abandon_seconds)
+
+    handlers: dict[str, HandlerFactory] = {**ivr_factories(ivr), "agent": AgentLeg, "operator": progressive_call,
+                                           **(stasis or {})}
+    ast = settings.asterisk
+    default_language = settings.ivr.default_language
+    service = Service(
+        settings=settings, bus=bus, db=db, ami=ami, ari=ari, ivr=ivr, progressive=progressive, dialer=dialer,
+        sync=DirectorySync(db, on_change=dialer.wake), softphones=softphones, dispatcher=dispatcher,
+        listen=ListenIn(ami, ari, db, softphones, dispatcher.connected_calls),
+        stasis=StasisApp(ari, bus, handlers),
+        agi=IdentifyServer(ast.agi_host, ast.agi_port, lambda raw: db.transaction(identify, raw, default_language)),
+        hub=LiveHub(bus), feed=_dashboard_feed(settings, bus, db, lambda: service.live()))
+    service.app = build_web(service)
+    return service
+
+
+def _dashboard_feed(settings: Settings, bus: EventBus, db: Database,
+                    live: Callable[[], dict[str, Any]]) -> DashboardFeed:
+    tz, minutes = settings.dialer.timezone, settings.http.ticket_target_minutes
+    return DashboardFeed(bus, live, board=lambda: db.run(board, tz),
+                         tickets=lambda: db.run(ticket_board, BoardFilter(), minutes),
+                         ticket=lambda ticket_id: db.run(one_ticket, ticket_id, minutes))
+
+
+def build_web(service: Service) -> FastAPI:
+    """The HTTP side: sign-in, the operators' console, the dashboard, the API, /metrics."""
+    settings, db = service.settings, service.db
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    http, ast = settings.http, settings.asterisk
+    token = http.metrics_token.get_secret_value() if http.metrics_token else None
+    auth = Auth(db.sessions, templates, AuthConfig(
+        secure_cookie=http.secure_cookie, machine_tokens=(("/metrics", token),) if token else ()))
+    staff = auth.require(Role.admin, Role.supervisor)
+    tz = settings.dialer.timezone
+    collector = DashboardCollector(service.live, lambda: db.transaction(board, tz))
+    return create_app(health=service.health, auth=auth, routers=[
+        pages_router(auth, templates),
+        console_router(auth, templates, db.sessions, service.hub, service.softphones.registered,
+                       (ast.host, ast.sip_port), publish=service.bus.publish),
+        campaigns_router(db.sessions, calling_rules(settings), service.live, service.ivr.library.campaign_problems,
+                         guard=staff, publish=service.campaign_changed),
+        dashboard_router(auth, templates, db.sessions, service.feed, timezone=tz,
+                         target_minutes=http.ticket_target_minutes, publish=service.bus.publish,
+                         listen=service.listen.start),
+        metrics_router(auth, collector),
+        reports_router(db.sessions, timezone=tz, shifts=parse_shifts(settings.reports.shifts), guard=staff)])

@@ -1,111 +1,69 @@
-"""Service start-up: build every component from the settings, wire them, run until stopped."""
+"""The running war-room service: its parts (built by :func:`warroom.compose.build_service`), started and
+stopped in order, and HTTP served until stopped."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
-from fastapi.templating import Jinja2Templates
-from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
+from fastapi import FastAPI
 
 from adapters.ami import AmiClient
 from adapters.ari import AriClient
 from ari_handlers.app import StasisApp
-from ari_handlers.dispatch import AgentLeg, Dispatcher
-from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
-from ari_handlers.routes import ivr_factories
-from dashboard.board import board
+from ari_handlers.dispatch import Dispatcher
+from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.progressive import ProgressiveFigures
 from dashboard.feed import DashboardFeed
 from dashboard.live import live_figures
-from dashboard.metrics import DashboardCollector
-from dashboard.tickets import BoardFilter
-from dashboard.tickets import board as ticket_board
-from dashboard.tickets import one as one_ticket
 from db import migrate
-from db.engine import in_thread, make_engine, ping, transaction
-from db.users import Role
+from db.engine import Database
 from dialer.controller import Dialer
 from dialer.sync import DirectorySync
 from events.bus import EventBus
 from events.types import CampaignChanged
 from hotline.agi import IdentifyServer
-from hotline.lookup import Caller, identify
 from operators.listen import ListenIn
-from reports.shifts import parse_shifts
-from warroom.compose import build_ami, build_ari, build_ivr, build_softphones, calling_rules, dialer_config
+from operators.softphones import Softphones
 from warroom.settings import Settings
-from web.api_campaigns import campaigns_router
-from web.app import TEMPLATES, ComponentHealth, create_app
-from web.auth import Auth, AuthConfig
-from web.console import console_router
-from web.dashboard import dashboard_router
+from web.app import ComponentHealth
 from web.live import LiveHub
-from web.metrics import metrics_router
-from web.pages import pages_router
-from web.reports import reports_router
 
 log = logging.getLogger(__name__)
 
 
+@dataclass
 class Service:
-    """The running war-room service: AMI, ARI, database, dialer and HTTP, built from one ``Settings``."""
+    """Every part of one war-room node. ``start`` brings them up (the links reconnect by themselves);
+    ``run`` also serves HTTP until stopped."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.bus = EventBus()
-        self.engine: Engine = make_engine(settings.resolved_database_url())
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.ami: AmiClient = build_ami(settings.asterisk, self.bus)
-        self.ari: AriClient = build_ari(settings.asterisk, self.bus)
-        self.ivr = build_ivr(settings, self.ari, self.sessions, publish=self.bus.publish)
-        self.pacing = Pacing(self.sessions, self.ivr.queue, settings.dialer.operator_ratio)
-        self.progressive = ProgressiveFigures()
-        self.dialer = Dialer(self.ami, self.bus, self.sessions, dialer_config(settings),
-                             operator_room=self.pacing.room)
-        self.sync = DirectorySync(self.sessions, on_change=self.dialer.wake)
-        self.softphones = build_softphones(settings, self.ami, self.ari, self.sessions)
-        self.dispatcher = Dispatcher(self.ari, self.bus, self.sessions, self.ivr.queue, self.softphones,
-                                     wrap_seconds=settings.http.wrap_up_seconds, library=self.ivr.library,
-                                     party=settings.directory.party)
-        self.hub = LiveHub(self.bus)
-        self.listen = ListenIn(self.ami, self.ari, self.sessions, self.softphones, self.dispatcher.connected_calls)
-        self.stasis = StasisApp(self.ari, self.bus, {**ivr_factories(self.ivr), "agent": AgentLeg,
-                                                     "operator": self._progressive_call})
-        ast = settings.asterisk
-        self.agi = IdentifyServer(ast.agi_host, ast.agi_port, self._identify)
-        self._tasks: list[asyncio.Task[None]] = []
-        templates = Jinja2Templates(directory=str(TEMPLATES))
-        http = settings.http
-        token = http.metrics_token.get_secret_value() if http.metrics_token else None
-        self.auth = Auth(self.sessions, templates, AuthConfig(
-            secure_cookie=http.secure_cookie, machine_tokens=(("/metrics", token),) if token else ()))
-        staff = self.auth.require(Role.admin, Role.supervisor)
-        tz = settings.dialer.timezone
-        self.feed = DashboardFeed(
-            self.bus, self.live, board=lambda: in_thread(self.sessions, board, tz),
-            tickets=lambda: in_thread(self.sessions, ticket_board, BoardFilter(), http.ticket_target_minutes),
-            ticket=lambda ticket_id: in_thread(self.sessions, one_ticket, ticket_id, http.ticket_target_minutes))
-        collector = DashboardCollector(self.live, lambda: transaction(self.sessions, board, tz))
-        self.app = create_app(health=self.health, auth=self.auth, routers=[
-            pages_router(self.auth, templates),
-            console_router(self.auth, templates, self.sessions, self.hub, self.softphones.registered,
-                           (ast.host, ast.sip_port), publish=self.bus.publish),
-            campaigns_router(self.sessions, calling_rules(settings), self.live,
-                             self.ivr.library.campaign_problems, guard=staff, publish=self._campaign_changed),
-            dashboard_router(self.auth, templates, self.sessions, self.feed, timezone=tz,
-                             target_minutes=http.ticket_target_minutes, publish=self.bus.publish,
-                             listen=self.listen.start),
-            metrics_router(self.auth, collector),
-            reports_router(self.sessions, timezone=tz, shifts=parse_shifts(settings.reports.shifts), guard=staff)])
+    settings: Settings
+    bus: EventBus
+    db: Database
+    ami: AmiClient
+    ari: AriClient
+    ivr: IvrDeps
+    progressive: ProgressiveFigures
+    dialer: Dialer
+    sync: DirectorySync
+    softphones: Softphones
+    dispatcher: Dispatcher
+    listen: ListenIn
+    stasis: StasisApp
+    agi: IdentifyServer
+    hub: LiveHub
+    feed: DashboardFeed
+    app: FastAPI = field(default_factory=FastAPI)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def health(self) -> dict[str, ComponentHealth]:
         """Each component's state as it is now (the DB is queried, not assumed)."""
         try:
-            await asyncio.wait_for(asyncio.to_thread(ping, self.engine), 5)
-            db = ComponentHealth(up=True, detail=self.engine.url.get_backend_name())
+            await asyncio.wait_for(self.db.check(), 5)
+            db = ComponentHealth(up=True, detail=self.db.backend)
         except Exception as exc:  # any failure means "down"; the detail says which
             db = ComponentHealth(up=False, detail=f"{type(exc).__name__}: {exc}"[:200])
         return {
@@ -120,27 +78,21 @@ class Service:
                             len(self.dispatcher.connected_calls()), {"ami": self.ami.up, "ari": self.ari.up},
                             self.progressive)
 
-    def _campaign_changed(self, campaign_id: int, state: str) -> None:
+    def campaign_changed(self, campaign_id: int, state: str) -> None:
         self.bus.publish(CampaignChanged(campaign_id, state))
         self.dialer.wake()  # a resumed campaign dials at once
-
-    def _progressive_call(self, ari: AriClient, channel_id: str, args: list[str]) -> ProgressiveCall:
-        return ProgressiveCall(ari, channel_id, args, self.ivr, self.progressive,
-                               abandon_seconds=self.settings.dialer.abandon_seconds)
-
-    def _identify(self, raw: str) -> Caller:
-        return transaction(self.sessions, identify, raw, self.settings.ivr.default_language)
 
     async def start(self) -> None:
         """Bring the schema up to date, then start the links (they reconnect by themselves), the caller
         lookup, the dialer and the directory sync."""
-        await asyncio.to_thread(migrate.upgrade, self.engine)
+        await asyncio.to_thread(migrate.upgrade, self.db.engine)
         for problem in self.ivr.library.problems:
             log.error("IVR script left out:\n%s", problem)
         self.ivr.prompts.check()
         stale = await self.ivr.queue.abandon_stale()
         if stale:
             log.info("%d queue entries from a previous run marked abandoned", stale)
+        self.stasis.start()
         await self.agi.start()
         await self.ami.start()
         await self.ari.start()
@@ -167,10 +119,11 @@ class Service:
         await self.dispatcher.stop()
         await self.dialer.stop()
         await self.sync.stop()
+        self.stasis.stop()
         await self.agi.close()
         await self.ari.close()
         await self.ami.close()
-        self.engine.dispose()
+        self.db.close()
 
     async def run(self) -> None:
         """Start everything and serve HTTP until stopped."""

@@ -94,6 +94,13 @@ class DialerSettings(BaseModel):
     caller_id: str = "War Room <0000000000>"
     operator_ratio: float = Field(1.0, gt=0, le=3, description="progressive campaigns: calls per ready operator")
     abandon_seconds: float = Field(5.0, gt=0, le=60, description="progressive: wait for an operator, then abandon")
+    settle_seconds: float = Field(2.0, gt=0, le=30, description="wait this long for the missing half of a call's "
+                                                            "ending (Hangup / OriginateResponse) before deciding")
+    poll_interval: float = Field(1.0, gt=0, le=30, description="longest pause between two scheduling passes")
+    reconcile_grace: float = Field(1.0, ge=0, le=30, description="after a reconnect, let Originates in flight "
+                                                               "create their channels before reconciling")
+    sweep_after_seconds: float = Field(120.0, gt=0, description="an open attempt no call tracks is checked "
+                                                              "with Asterisk after this long")
 
 
 class IvrSettings(BaseModel):
@@ -116,6 +123,8 @@ class HttpSettings(BaseModel):
     port: int = 8000
     secure_cookie: bool = Field(False, description="mark the session cookie Secure (when served over HTTPS)")
     wrap_up_seconds: float = Field(60.0, ge=0, le=900, description="an operator's after-call time before ready")
+    operator_ring_seconds: int = Field(20, ge=3, le=120, description="how long an operator's softphone rings "
+                                                                   "before the call goes to the next operator")
     ticket_target_minutes: int = Field(60, ge=1, le=7 * 24 * 60,
                                        description="a ticket open longer than this shows as overdue")
     metrics_token: SecretStr | None = Field(None, description="a bearer token for /metrics (Prometheus); "

@@ -1,34 +1,16 @@
-"""The supervisors' web app over a test harness (the same routers and feed the service wires), served by
-uvicorn on a free port for a real browser."""
+"""The service's own web app (as ``warroom serve`` builds it) over a test harness, served by uvicorn on a
+free port for a real browser."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import uvicorn
-from fastapi.templating import Jinja2Templates
 
-from dashboard.board import board
-from dashboard.feed import DashboardFeed
-from dashboard.live import live_figures
-from dashboard.tickets import BoardFilter
-from dashboard.tickets import board as ticket_board
-from dashboard.tickets import one as one_ticket
-from db.engine import in_thread
-from db.users import Role
-from events.types import CampaignChanged
 from tests.integration.dialer_harness import Harness
-from tests.integration.ivr_harness import wait_for
-from web.api_campaigns import campaigns_router
-from web.app import TEMPLATES, ComponentHealth, create_app
-from web.auth import Auth
-from web.dashboard import dashboard_router
-from web.pages import pages_router
-
-TZ = "Asia/Kolkata"
+from tests.waiting import until
 
 
 def free_port() -> int:
@@ -37,43 +19,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def harness_live(h: Harness) -> Callable[[], dict[str, Any]]:
-    """What ``Service.live`` returns, from the harness's parts."""
-    def live() -> dict[str, Any]:
-        return live_figures(h.dialer.snapshot(),
-                            h.ivr.queue.snapshot() if h.ivr else {"waiting": 0, "longest_wait": 0.0, "calls": []},
-                            h.ivr.stats.live if h.ivr else 0,
-                            len(h.dispatcher.connected_calls()) if h.dispatcher else 0,
-                            {"ami": h.ami.up, "ari": h.ari.up}, h.progressive)
-    return live
-
-
-async def _health() -> dict[str, ComponentHealth]:
-    return {}
-
-
-async def serve_dashboard(h: Harness, target_minutes: int = 60) -> tuple[str, Callable[[], Awaitable[None]]]:
-    """Start the app; returns its base URL and a coroutine function that stops it."""
-    templates = Jinja2Templates(directory=str(TEMPLATES))
-    auth = Auth(h.sessions, templates)
-    feed = DashboardFeed(h.bus, harness_live(h), board=lambda: in_thread(h.sessions, board, TZ),
-                         tickets=lambda: in_thread(h.sessions, ticket_board, BoardFilter(), target_minutes),
-                         ticket=lambda tid: in_thread(h.sessions, one_ticket, tid, target_minutes))
-
-    def changed(campaign_id: int, state: str) -> None:
-        h.bus.publish(CampaignChanged(campaign_id, state))
-        h.dialer.wake()
-
-    app = create_app(_health, auth=auth, routers=[
-        pages_router(auth, templates),
-        campaigns_router(h.sessions, h.dialer.config.rules, harness_live(h),
-                         guard=auth.require(Role.admin, Role.supervisor), publish=changed),
-        dashboard_router(auth, templates, h.sessions, feed, timezone=TZ, target_minutes=target_minutes,
-                         publish=h.bus.publish)])
+async def serve_dashboard(h: Harness) -> tuple[str, Callable[[], Awaitable[None]]]:
+    """Serve the harness's service app; returns its base URL and a coroutine function that stops it."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(h.service.app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
     task = asyncio.create_task(server.serve())
-    await wait_for(lambda: server.started, 10, "the web server")
+    await until(lambda: server.started, 10, "the web server")
 
     async def stop() -> None:
         server.should_exit = True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,25 +15,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.ami import AmiClient
 from adapters.ari import AriClient
-from ari_handlers.app import CallHandler, StasisApp
-from ari_handlers.dispatch import AgentLeg, Dispatcher
+from ari_handlers.app import CallHandler, HandlerFactory, StasisApp
+from ari_handlers.dispatch import Dispatcher
 from ari_handlers.ivr_call import IvrDeps
-from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
-from ari_handlers.routes import ivr_factories
+from ari_handlers.progressive import ProgressiveFigures
 from db import migrate
 from db.campaigns import Attempt, AttemptState, Campaign, Target
-from db.engine import make_engine, transaction
 from db.models import Committee, Membership, Person, Unit, UnitKind
 from dialer.campaigns import Selection, change_state, create_campaign, parse_retry
-from dialer.controller import Dialer, DialerConfig
-from dialer.lines import Trunk
-from dialer.rules import CallingRules
+from dialer.controller import Dialer
 from events.bus import EventBus
 from hotline.agi import IdentifyServer
-from hotline.lookup import identify
 from operators.softphones import Softphones
-from warroom.compose import build_ami, build_ari, build_ivr, build_softphones
-from warroom.settings import Settings
+from warroom.compose import build_service
+from warroom.service import Service
+from warroom.settings import Settings, TrunkSettings
 
 
 def daytime_clock(hour: int = 12) -> Callable[[], datetime]:
@@ -45,23 +40,63 @@ def daytime_clock(hour: int = 12) -> Callable[[], datetime]:
 
 
 class Hold(CallHandler):
-    """An answered dialer call that stays in our Stasis app until the phone hangs up (no script yet)."""
+    """An answered dialer call that stays in our Stasis app until the phone hangs up (no script)."""
+
+
+HOLD: dict[str, HandlerFactory] = {"dialer": Hold, "operator": Hold, "hotline": Hold}
 
 
 @dataclass
 class Harness:
-    sessions: sessionmaker[Session]
-    ami: AmiClient
-    ari: AriClient
-    bus: EventBus
-    dialer: Dialer
+    """The service as ``warroom serve`` builds it (:func:`warroom.compose.build_service`), on the test node,
+    with the parts the tests look at named."""
+
+    service: Service
     people: dict[str, int] = field(default_factory=dict)
-    ivr: IvrDeps | None = None
-    agi: IdentifyServer | None = None
-    stasis: StasisApp | None = None
-    dispatcher: Dispatcher | None = None
-    softphones: Softphones | None = None
-    progressive: ProgressiveFigures | None = None
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self.service.db.sessions
+
+    @property
+    def bus(self) -> EventBus:
+        return self.service.bus
+
+    @property
+    def ami(self) -> AmiClient:
+        return self.service.ami
+
+    @property
+    def ari(self) -> AriClient:
+        return self.service.ari
+
+    @property
+    def dialer(self) -> Dialer:
+        return self.service.dialer
+
+    @property
+    def ivr(self) -> IvrDeps:
+        return self.service.ivr
+
+    @property
+    def agi(self) -> IdentifyServer:
+        return self.service.agi
+
+    @property
+    def stasis(self) -> StasisApp:
+        return self.service.stasis
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return self.service.dispatcher
+
+    @property
+    def softphones(self) -> Softphones:
+        return self.service.softphones
+
+    @property
+    def progressive(self) -> ProgressiveFigures:
+        return self.service.progressive
 
     def campaign(self, name: str, **kw: Any) -> int:
         kw.setdefault("selection", Selection())
@@ -81,13 +116,6 @@ class Harness:
     def targets(self, campaign_id: int) -> list[Target]:
         with self.sessions() as s:
             return list(s.scalars(select(Target).where(Target.campaign_id == campaign_id)))
-
-    async def until(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-            await asyncio.sleep(0.2)
 
     def open_attempts(self) -> int:
         with self.sessions() as s:
@@ -123,67 +151,42 @@ def make_directory(sessions: sessionmaker[Session], numbers: dict[str, str],
         return ids
 
 
+def harness_settings(settings: Settings, tmp: Path, *, lines: int = 10, ring_timeout: float = 4.0) -> Settings:
+    """The test node's settings for one test: its own database, quick timings, lenient per-person rules."""
+    ast = settings.asterisk.model_copy(update={"trunks": [
+        TrunkSettings(name="lines", lines=lines, port=settings.asterisk.farm_port)]})
+    dialer = settings.dialer.model_copy(update={
+        "ring_timeout": ring_timeout, "min_gap_minutes": 0, "max_per_day": 20, "settle_seconds": 1.0,
+        "poll_interval": 0.5, "reconcile_grace": 0.5, "abandon_seconds": 3})
+    http = settings.http.model_copy(update={"wrap_up_seconds": 3, "operator_ring_seconds": 8})
+    return settings.model_copy(update={"asterisk": ast, "dialer": dialer, "http": http,
+                                       "database_url": f"sqlite:///{tmp / 'dialer.db'}"})
+
+
 async def start_harness(settings: Settings, tmp: Path, numbers: dict[str, str], *, lines: int = 10,
                         ring_timeout: float = 4.0, poll_end_at: datetime | None = None,
                         clock: Callable[[], datetime] | None = None, ivr: bool = False, operators: bool = False,
                         directory: Callable[[sessionmaker[Session]], dict[str, int]] | None = None) -> Harness:
-    """The dialer on the test node. With ``ivr`` the answered calls run our IVR scripts (and the hotline
-    and its FastAGI lookup are up); without it they are held silently until the phone hangs up."""
-    engine = make_engine(f"sqlite:///{tmp / 'dialer.db'}")
-    migrate.upgrade(engine)
-    sessions = sessionmaker(engine, expire_on_commit=False)
-    people = directory(sessions) if directory else make_directory(sessions, numbers, poll_end_at)
-    bus = EventBus()
-    ami = build_ami(settings.asterisk, bus)
-    config = DialerConfig(trunks=[Trunk("lines", lines)], rules=CallingRules(min_gap=timedelta(0), max_per_day=20),
-                          ring_timeout=ring_timeout, settle_seconds=1.0, poll_interval=0.5, reconcile_grace=0.5)
-    dialer = Dialer(ami, bus, sessions, config, clock=clock or daytime_clock())
-    ari = build_ari(settings.asterisk, bus)
-    deps = agi = dispatcher = phones = figures = None
-    if ivr:
-        deps = build_ivr(settings, ari, sessions, publish=bus.publish)
-        deps.clock = dialer.clock
-        figures = ProgressiveFigures()
-        ivr_deps = deps
-
-        def progressive(client: AriClient, channel_id: str, args: list[str]) -> ProgressiveCall:
-            return ProgressiveCall(client, channel_id, args, ivr_deps, figures, abandon_seconds=3)
-
-        stasis = StasisApp(ari, bus, {**ivr_factories(deps), "agent": AgentLeg, "operator": progressive})
-        dialer.operator_room = Pacing(sessions, deps.queue).room
-        if operators:
-            phones = build_softphones(settings, ami, ari, sessions)
-            dispatcher = Dispatcher(ari, bus, sessions, deps.queue, phones, ring_seconds=8, wrap_seconds=3,
-                                    clock=dialer.clock, library=deps.library)
-        agi = IdentifyServer(settings.asterisk.agi_host, settings.asterisk.agi_port,
-                             lambda raw: transaction(sessions, identify, raw))
-        await agi.start()
-    else:
-        stasis = StasisApp(ari, bus, {"dialer": Hold, "operator": Hold, "hotline": Hold})
-    await ami.start()
-    await ari.start()
-    assert await ami.wait_up(10), f"AMI did not come up: {ami.detail}"
-    assert await ari.wait_up(10), f"ARI did not come up: {ari.detail}"
-    await dialer.start()
-    if dispatcher is not None:
-        await dispatcher.start()
-    return Harness(sessions, ami, ari, bus, dialer, people, deps, agi, stasis, dispatcher, phones, figures)
+    """The service on the test node, built as ``warroom serve`` builds it. With ``ivr`` the answered calls
+    run our IVR scripts; without it they are held silently until the phone hangs up. (``operators``: the
+    operators' side is always there; the argument says the test uses it.)"""
+    service = build_service(harness_settings(settings, tmp, lines=lines, ring_timeout=ring_timeout),
+                            clock=clock or daytime_clock(), stasis=None if ivr else HOLD)
+    migrate.upgrade(service.db.engine)
+    people = directory(service.db.sessions) if directory else make_directory(service.db.sessions, numbers,
+                                                                             poll_end_at)
+    await service.start()
+    assert await service.ami.wait_up(10), f"AMI did not come up: {service.ami.detail}"
+    assert await service.ari.wait_up(10), f"ARI did not come up: {service.ari.detail}"
+    return Harness(service, people)
 
 
 async def stop_harness(h: Harness) -> None:
-    if h.dispatcher is not None:
-        await h.dispatcher.stop()
-    if h.agi is not None:
-        await h.agi.close()
-    await h.dialer.stop()
-    await h.ari.close()
-    await h.ami.close()
+    await h.service.stop()
 
 
 async def channel_count(ami: AmiClient) -> int:
-    reply = await ami.action({"Action": "CoreShowChannels"})
-    rows = reply if isinstance(reply, list) else [reply]
-    return sum(1 for r in rows if r.get("Event") == "CoreShowChannel")
+    return len(await ami.channels())
 
 
 FAST_RETRY = parse_retry(["no_answer=2/1s", "busy=3/1s", "congestion=2/1s", "failed=2/1s"])

@@ -4,9 +4,7 @@ and the timing of prompts (so a simulated phone speaks once the recording has st
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -131,20 +129,6 @@ def answers(h: Harness, call_id: int) -> list[tuple[str, str, bool]]:
 def recordings(h: Harness, call_id: int) -> list[IvrRecording]:
     with h.sessions() as s:
         return list(s.scalars(select(IvrRecording).where(IvrRecording.call_id == call_id)))
-
-
-async def wait_for(predicate: object, timeout: float, what: str,
-                   alongside: asyncio.Future[Any] | None = None) -> None:
-    """Poll ``predicate``; fail after ``timeout``, or at once if ``alongside`` (a running helper, such as a
-    SIPp caller) has failed."""
-    assert callable(predicate)
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if alongside is not None and alongside.done() and alongside.exception() is not None:
-            raise AssertionError(f"waiting for {what}, but the helper failed") from alongside.exception()
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 async def app_channels(h: Harness) -> list[str]:

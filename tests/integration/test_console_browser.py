@@ -23,7 +23,8 @@ from sandbox.phonefarm import Behaviour
 from sandbox.softphone import register
 from tests.conftest import FarmFactory
 from tests.integration.dialer_harness import start_harness, stop_harness
-from tests.integration.ivr_harness import booth_directory, wait_for
+from tests.integration.ivr_harness import booth_directory
+from tests.waiting import until
 from warroom.settings import Settings
 from web.app import TEMPLATES, ComponentHealth, create_app
 from web.auth import Auth
@@ -80,7 +81,7 @@ async def test_operator_signs_in_goes_ready_gets_the_screen_pop_and_records_a_di
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                                lifespan="off"))
         server_task = asyncio.create_task(server.serve())
-        await wait_for(lambda: server.started, 10, "the web server")
+        await until(lambda: server.started, 10, "the web server")
         base = f"http://127.0.0.1:{port}"
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)

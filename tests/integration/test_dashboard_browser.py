@@ -18,15 +18,17 @@ from accounts.service import add_user
 from db.campaigns import Attempt
 from db.tickets import Ticket, TicketStatus
 from dialer.campaigns import Selection, create_campaign, progress
-from events.types import AmiEvent, AttemptChanged, TicketChanged
+from events.asterisk import AsteriskEvent
+from events.types import AttemptChanged, TicketChanged
 from sandbox.asterisk import Sandbox
 from sandbox.caller import call_in
 from sandbox.phonefarm import Behaviour
 from tests.conftest import FarmFactory
 from tests.integration.dashboard_app import serve_dashboard
 from tests.integration.dialer_harness import start_harness, stop_harness
-from tests.integration.ivr_harness import booth_directory, seconds_until, wait_for
+from tests.integration.ivr_harness import booth_directory, seconds_until
 from tests.integration.test_console_browser import CHROMIUM, FLAGS, need_chromium
+from tests.waiting import until
 from warroom.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -90,12 +92,12 @@ async def test_supervisor_watches_a_real_campaign_live_and_pauses_it(
     # the dialer's lines in use after every Asterisk event (the dialer handles it first: it subscribed first)
     server: list[tuple[float, int]] = [(time.time(), 0)]
 
-    def note(_event: AmiEvent) -> None:
+    def note(_event: AsteriskEvent) -> None:
         in_use = h.dialer.lines.snapshot()["lines"]["in_use"]
         if in_use != server[-1][1]:
             server.append((time.time(), in_use))
 
-    h.bus.subscribe(AmiEvent, note)
+    h.bus.subscribe(AsteriskEvent, note)
     # targets done as the dialer writes each ended attempt (every phone answers: one answered call, done)
     done: list[tuple[float, int]] = [(time.time(), 0)]
 
@@ -185,7 +187,7 @@ async def test_a_hotline_ticket_appears_on_the_open_board_and_is_assigned_from_i
                 call_in, "09826012345", service="07552551234", sip_port=settings.asterisk.sip_port,
                 workdir=tmp_path / "caller", digits="13", delay_ms=1000, gap_ms=1500,
                 voice_ms=int(before * 1000) + 1500, hold_ms=90_000))
-            await wait_for(lambda: bool(published), 90, "the hotline ticket", caller)
+            await until(lambda: bool(published), 90, "the hotline ticket", caller)
             [ticket_id] = published
             row = page.get_by_test_id(f"ticket-{ticket_id}")
             await expect(row).to_contain_text("Opposing party's activity", timeout=5000)

@@ -18,6 +18,7 @@ from sandbox.cdr import read_cdr
 from sandbox.phonefarm import Behaviour
 from tests.conftest import FarmFactory
 from tests.integration.dialer_harness import FAST_RETRY, channel_count, start_harness, stop_harness
+from tests.waiting import until
 from warroom.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -71,7 +72,7 @@ async def test_each_sip_behaviour_maps_to_its_disposition_and_retries_follow_pol
         answered = [a for a in attempts if a.disposition is Disposition.answered]
         assert all(a.talk_seconds is not None and a.answered_at is not None for a in answered)
         # Asterisk's CDR and the phone farm agree with our count of answered calls
-        await h.until(lambda: len({r.uniqueid for r in read_cdr(sandbox.log_dir())} &
+        await until(lambda: len({r.uniqueid for r in read_cdr(sandbox.log_dir())} &
                                   {a.channel_id for a in attempts}) == len(attempts), 10, "CDR records")
         cdr = {r.uniqueid: r for r in read_cdr(sandbox.log_dir())}
         assert sum(cdr[a.channel_id].disposition == "ANSWERED" for a in attempts) == len(answered)
@@ -114,14 +115,14 @@ async def test_inbound_calls_count_against_the_lines(sandbox: Sandbox, settings:
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL) for i in range(2)]
     trunk = h.dialer.lines.trunks["lines"]
     try:
-        await h.until(lambda: len(trunk.inbound) == 2, 10, "two inbound calls on the lines")
+        await until(lambda: len(trunk.inbound) == 2, 10, "two inbound calls on the lines")
         cid = h.campaign("inbound")
-        await h.until(lambda: len(h.attempts(cid)) >= 2, 10, "outbound calls")
+        await until(lambda: len(h.attempts(cid)) >= 2, 10, "outbound calls")
         while len(trunk.inbound) == 2:  # while the two booth workers hold on, only two lines dial out
             assert len(trunk.outbound) <= 2
             assert await channel_count(h.ami) <= 4
             await asyncio.sleep(0.1)
-        await h.until(lambda: h.campaign_state(cid) == "completed", 60, "campaign end")
+        await until(lambda: h.campaign_state(cid) == "completed", 60, "campaign end")
         codes = [await asyncio.wait_for(c.wait(), 20) for c in callers]
         assert codes == [0, 0], "an inbound caller's call did not go as scripted"
         assert h.dialer.stats.inbound == 2
@@ -142,7 +143,7 @@ async def test_rules_stop_calls_outside_window_and_in_silence(sandbox: Sandbox, 
     h = await start_harness(settings, tmp_path, {"p": "+919000000101"}, clock=night)
     try:
         cid = h.campaign("night")
-        await h.until(lambda: bool(h.targets(cid)[0].blocked_rule), 10, "the window rule")
+        await until(lambda: bool(h.targets(cid)[0].blocked_rule), 10, "the window rule")
         t = h.targets(cid)[0]
         assert t.blocked_rule == "window" and "calling window" in (t.blocked_by or "")
         await asyncio.sleep(1.5)
@@ -153,7 +154,7 @@ async def test_rules_stop_calls_outside_window_and_in_silence(sandbox: Sandbox, 
     h = await start_harness(settings, tmp_path / "silence", {"p": "+919000000101"}, poll_end_at=poll)
     try:
         cid = h.campaign("silence")
-        await h.until(lambda: bool(h.targets(cid)[0].blocked_rule), 10, "the silence rule")
+        await until(lambda: bool(h.targets(cid)[0].blocked_rule), 10, "the silence rule")
         assert h.targets(cid)[0].blocked_rule == "silence"
         assert h.attempts(cid) == [] and phones.calls() == []
     finally:
@@ -170,11 +171,11 @@ async def test_member_opted_out_mid_campaign_is_not_called_again(
     await sync.start()
     try:
         cid = h.campaign("optout", retry=FAST_RETRY | {"no_answer": {"tries": 5, "after": 2}})
-        await h.until(lambda: len(h.attempts(cid)) >= 2, 20, "first attempts")
+        await until(lambda: len(h.attempts(cid)) >= 2, 20, "first attempts")
         with h.sessions.begin() as s:
             s.execute(update(Person).where(Person.id == h.people["a"]).values(dnd=True))
             record_change(s, h.people["a"], "dnd")
-        await h.until(lambda: h.campaign_state(cid) == "completed", 60, "campaign end")
+        await until(lambda: h.campaign_state(cid) == "completed", 60, "campaign end")
         calls_a = [a for a in h.attempts(cid) if a.phone == "+919000000201"]
         calls_b = [a for a in h.attempts(cid) if a.phone == "+919000000202"]
         assert len(calls_b) == 5 and len(calls_a) <= 2  # at most the call already in flight

@@ -15,6 +15,7 @@ from sandbox.cdr import read_cdr
 from sandbox.phonefarm import Behaviour, PhoneFarm
 from tests.conftest import FarmFactory
 from tests.integration.dialer_harness import FAST_RETRY, Harness, start_harness, stop_harness
+from tests.waiting import until
 from warroom.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -51,9 +52,9 @@ async def test_ami_link_cut_mid_campaign(sandbox: Sandbox, settings: Settings, t
     h = await start_harness(settings, tmp_path, {n: n for n in NUMBERS}, lines=4)
     try:
         cid = h.campaign("cut", retry=FAST_RETRY)
-        await h.until(lambda: len(h.dialer.active) == 4, 15, "four calls up")
+        await until(lambda: len(h.dialer.active) == 4, 15, "four calls up")
         h.ami.drop_transport()  # the TCP link dies under live calls
-        await h.until(lambda: h.campaign_state(cid) == "completed", 90, "campaign end after the cut")
+        await until(lambda: h.campaign_state(cid) == "completed", 90, "campaign end after the cut")
         attempts = _all_terminal_once(h, cid)
         answered = [a for a in attempts if a.disposition is Disposition.answered]
         # every number was reached in the end; calls live across the cut were kept (not re-dialed)
@@ -72,11 +73,11 @@ async def test_asterisk_restart_mid_campaign(sandbox: Sandbox, settings: Setting
     h = await start_harness(settings, tmp_path, {n: n for n in NUMBERS}, lines=4)
     try:
         cid = h.campaign("restart", retry=FAST_RETRY)
-        await h.until(lambda: any(a.tracker.answered_at for a in h.dialer.active.values()), 15, "an answered call")
+        await until(lambda: any(a.tracker.answered_at for a in h.dialer.active.values()), 15, "an answered call")
         in_flight = set(h.dialer.active)
         await asyncio.to_thread(sandbox.down)
         await asyncio.to_thread(sandbox.up, 60)
-        await h.until(lambda: h.campaign_state(cid) == "completed", 120, "campaign end after the restart")
+        await until(lambda: h.campaign_state(cid) == "completed", 120, "campaign end after the restart")
         attempts = _all_terminal_once(h, cid)
         lost = [a for a in attempts if a.channel_id in in_flight]
         assert lost and all(a.disposition is Disposition.failed for a in lost)  # never counted answered

@@ -11,8 +11,8 @@ import pytest
 from adapters.ami import AmiClient
 from adapters.ari import AriClient
 from ari_handlers.app import CallHandler, StasisApp
+from events.asterisk import DtmfReceived, StasisEnded, StasisStarted
 from events.bus import EventBus
-from events.types import AriEvent
 from sandbox.asterisk import Sandbox
 from sandbox.phonefarm import Behaviour
 from tests.conftest import FarmFactory
@@ -34,16 +34,16 @@ async def test_originate_answer_dtmf_and_clean_end(
     done = asyncio.Event()
 
     class Probe(CallHandler):
-        async def on_StasisStart(self, event: AriEvent) -> None:
+        async def on_StasisStarted(self, event: StasisStarted) -> None:
             seen.append("StasisStart")
             self.transition("in_app", "entered Stasis")
 
-        async def on_ChannelDtmfReceived(self, event: AriEvent) -> None:
-            seen.append(f"dtmf {event.body['digit']}")
-            self.transition("hanging_up", f"digit {event.body['digit']}")
+        async def on_DtmfReceived(self, event: DtmfReceived) -> None:
+            seen.append(f"dtmf {event.digit}")
+            self.transition("hanging_up", f"digit {event.digit}")
             await self.hangup()
 
-        async def on_StasisEnd(self, event: AriEvent) -> None:
+        async def on_StasisEnded(self, event: StasisEnded) -> None:
             seen.append("StasisEnd")
             done.set()
 
@@ -53,7 +53,7 @@ async def test_originate_answer_dtmf_and_clean_end(
         handlers.append(Probe(client, channel_id, args))
         return handlers[-1]
 
-    StasisApp(ari, bus, {"probe": factory})
+    StasisApp(ari, bus, {"probe": factory}).start()
     await ami.start()
     await ari.start()
     try:

@@ -18,7 +18,8 @@ from sandbox.asterisk import Sandbox
 from sandbox.caller import call_in
 from sandbox.ivr_timing import Until
 from tests.integration.dialer_harness import channel_count, start_harness, stop_harness
-from tests.integration.ivr_harness import answers, app_channels, booth_directory, calls, seconds_until, wait_for
+from tests.integration.ivr_harness import answers, app_channels, booth_directory, calls, seconds_until
+from tests.waiting import until
 from warroom.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -38,7 +39,7 @@ async def test_known_caller_reports_a_problem_and_a_ticket_holds_the_voice_note(
                                          voice_ms=int(before * 1000) + 1500, hold_ms=90_000)
         assert result.exit_code == 0, result
         assert result.hung_up_by == "war room" and "voice" in result.events
-        await wait_for(lambda: bool(calls(h)) and calls(h)[0].result is not None, 10, "the call's result")
+        await until(lambda: bool(calls(h)) and calls(h)[0].result is not None, 10, "the call's result")
         [call] = calls(h)
         assert (call.direction, call.script, call.person_id) == ("inbound", "hotline", h.people["Farhan"])
         assert call.caller_phone == "+919826012345" and call.booth_status == "swing"
@@ -74,7 +75,7 @@ async def test_known_caller_hears_the_booths_instructions_then_reaches_the_opera
             call_in, "+919826012345", service=HOTLINE, sip_port=settings.asterisk.sip_port,
             workdir=tmp_path / "caller", digits="20", delay_ms=1000,
             gap_ms=int(before_menu_again * 1000) + 1500, hold_ms=int(before_menu_again * 1000) + 12_000))
-        await wait_for(lambda: _waiting(h) == 1, 60, "the caller waiting in the operators' queue", caller)
+        await until(lambda: _waiting(h) == 1, 60, "the caller waiting in the operators' queue", caller)
         bridge = await h.ari.request("GET", f"/bridges/{h.ivr.queue.bridge_id}")
         [call] = calls(h)
         assert call.channel_id in bridge["channels"]
@@ -84,7 +85,7 @@ async def test_known_caller_hears_the_booths_instructions_then_reaches_the_opera
         assert row.note.startswith("Hotline: Farhan, president, booth") and row.person_id == h.people["Farhan"]
         result = await caller
         assert result.hung_up_by == "caller"
-        await wait_for(lambda: _state(h) == "abandoned" and calls(h)[0].result is not None, 10,
+        await until(lambda: _state(h) == "abandoned" and calls(h)[0].result is not None, 10,
                        "the queue entry and the call to close")
         [call] = calls(h)
         assert answers(h, call.id) == [("menu", "2", True), ("menu", "0", True)]
@@ -101,13 +102,13 @@ async def test_unknown_number_goes_to_the_operator_queue_with_a_note(
         caller = asyncio.create_task(asyncio.to_thread(
             call_in, "9425098765", service=HOTLINE, sip_port=settings.asterisk.sip_port,
             workdir=tmp_path / "caller", hold_ms=15_000))
-        await wait_for(lambda: _waiting(h) == 1, 30, "the unknown caller waiting in the queue", caller)
+        await until(lambda: _waiting(h) == 1, 30, "the unknown caller waiting in the queue", caller)
         with h.sessions() as s:
             [row] = s.scalars(select(QueueCall)).all()
         assert row.note == "Unknown number ending 8765: not in the directory"
         assert row.person_id is None and row.caller_phone == "+919425098765"
         await caller
-        await wait_for(lambda: _state(h) == "abandoned" and calls(h)[0].result is not None, 10,
+        await until(lambda: _state(h) == "abandoned" and calls(h)[0].result is not None, 10,
                        "the queue entry and the call to close")
         [call] = calls(h)
         assert call.person_id is None and call.result is not None and call.result.value == "transferred"

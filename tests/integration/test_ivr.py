@@ -27,9 +27,9 @@ from tests.integration.ivr_harness import (
     cut_websocket,
     recordings,
     seconds_until,
-    wait_for,
     write_quick_script,
 )
+from tests.waiting import until
 from warroom.settings import IvrSettings, Settings
 
 pytestmark = pytest.mark.integration
@@ -61,7 +61,7 @@ async def test_full_survey_for_each_booth_status_with_its_script(
         })
         cid = h.campaign("booths", selection=booths(h, "Asha", "Bina", "Chetan"),
                          retry=FAST_RETRY, use_alternate=False)
-        await h.until(lambda: h.campaign_state(cid) == "completed", 150, "the survey campaign to complete")
+        await until(lambda: h.campaign_state(cid) == "completed", 150, "the survey campaign to complete")
         by_person = {c.person_id: c for c in calls(h)}
         strong, weak_call, swing_call = (by_person[h.people[n]] for n in ("Asha", "Bina", "Chetan"))
         assert (strong.script, strong.booth_status, strong.language) == ("strong", "strong", "hi")
@@ -81,7 +81,7 @@ async def test_full_survey_for_each_booth_status_with_its_script(
             results = {a.person_id: a.result for a in s.scalars(select(Attempt).where(Attempt.campaign_id == cid))}
         assert set(results.values()) == {"completed"}
         # the campaign completes on our records; the phones' log of each call's end may come a moment later
-        await wait_for(lambda: len(farm.calls()) == 3 and all(c.hung_up_by != "none" for c in farm.calls()),
+        await until(lambda: len(farm.calls()) == 3 and all(c.hung_up_by != "none" for c in farm.calls()),
                        10, "the phones to log the calls' ends")
         seen = {c.number: c for c in farm.calls()}
         assert seen[phone("Bina")].spoke and seen[phone("Chetan")].spoke
@@ -100,7 +100,7 @@ async def test_invalid_key_and_no_input_follow_the_scripts_retries(
                                                hold_ms=60_000)})
         cid = h.campaign("retries", selection=booths(h, "Asha", "Deepak"),
                          scripts={"strong": "quick"}, retry=FAST_RETRY, use_alternate=False)
-        await h.until(lambda: h.campaign_state(cid) == "completed", 90, "the campaign to complete")
+        await until(lambda: h.campaign_state(cid) == "completed", 90, "the campaign to complete")
         by_person = {c.person_id: c for c in calls(h)}
         silent, fixer = by_person[h.people["Asha"]], by_person[h.people["Deepak"]]
         # 7 is not offered; then nothing twice: three tries (1 + 2 retries), then on_fail -> bye
@@ -125,7 +125,7 @@ async def test_hangup_mid_survey_keeps_the_answers_and_is_partial(
                                                hold_ms=int(before_needs * 1000) + 1500)})
         cid = h.campaign("partial", selection=booths(h, "Deepak"),
                          scripts={"strong": "quick"}, retry=FAST_RETRY, use_alternate=False)
-        await h.until(lambda: h.campaign_state(cid) == "completed", 60, "the campaign to complete")
+        await until(lambda: h.campaign_state(cid) == "completed", 60, "the campaign to complete")
         [call] = calls(h)
         assert answers(h, call.id) == [("ready", "2", True)]
         assert call.result is not None and call.result.value == "partial"
@@ -143,7 +143,7 @@ async def test_opt_out_marks_dnd_and_the_dialer_never_calls_again(
         farm = phone_farm({phone("Esha"): Behaviour("answer", digits="9", delay_ms=DELAY, hold_ms=30_000)})
         first = h.campaign("first", selection=booths(h, "Esha"), scripts={"strong": "quick"},
                            retry=FAST_RETRY, use_alternate=False)
-        await h.until(lambda: h.campaign_state(first) == "completed", 60, "the first campaign to complete")
+        await until(lambda: h.campaign_state(first) == "completed", 60, "the first campaign to complete")
         [call] = calls(h)
         assert call.result is not None and call.result.value == "opted_out"
         with h.sessions() as s:
@@ -152,7 +152,7 @@ async def test_opt_out_marks_dnd_and_the_dialer_never_calls_again(
             assert person.dnd_source == "ivr"
         second = h.campaign("second", selection=booths(h, "Esha"), scripts={"strong": "quick"},
                             retry=FAST_RETRY, use_alternate=False)
-        await h.until(lambda: h.campaign_state(second) == "completed", 30, "the second campaign to finish")
+        await until(lambda: h.campaign_state(second) == "completed", 30, "the second campaign to finish")
         assert h.attempts(second) == []
         blocked = [t for t in h.targets(second) if t.person_id == h.people["Esha"]]
         assert all(t.state.value == "removed" for t in blocked)
@@ -173,9 +173,9 @@ async def test_websocket_cut_mid_call_leaves_no_channel_in_stasis(
                     phone("Deepak"): Behaviour("answer", hold_ms=3000)})
         cid = h.campaign("cut", selection=booths(h, "Asha", "Deepak"),
                          scripts={"strong": "quick"}, retry=FAST_RETRY, use_alternate=False)
-        await wait_for(lambda: len(calls(h)) == 2, 30, "both calls in the IVR")
+        await until(lambda: len(calls(h)) == 2, 30, "both calls in the IVR")
         await cut_websocket(h.ari, 6.0)
-        await h.until(lambda: h.campaign_state(cid) == "completed", 60, "the campaign to complete")
+        await until(lambda: h.campaign_state(cid) == "completed", 60, "the campaign to complete")
         by_person = {c.person_id: c for c in calls(h)}
         stayed, left = by_person[h.people["Asha"]], by_person[h.people["Deepak"]]
         assert stayed.result is not None and stayed.result.value == "completed"
@@ -196,7 +196,7 @@ async def test_calls_orphaned_by_a_restart_are_hung_up(
         phone_farm({phone("Asha"): Behaviour("answer", hold_ms=60_000)})
         h.campaign("orphan", selection=booths(h, "Asha"), scripts={"strong": "quick"},
                    retry=FAST_RETRY, use_alternate=False)
-        await wait_for(lambda: len(calls(h)) == 1, 30, "the call in the IVR")
+        await until(lambda: len(calls(h)) == 1, 30, "the call in the IVR")
     finally:
         await stop_harness(h)
     assert await _orphans_after_restart(settings, tmp_path) == []

@@ -17,7 +17,8 @@ import pytest
 from accounts.service import add_user
 from adapters.ari import AriError
 from db.operators import OperatorState
-from events.types import AmiEvent, OperatorCall
+from events.asterisk import SpyStarted
+from events.types import OperatorCall
 from operators.listen import ListenError, ListenIn, SpyMode
 from operators.softphones import FILENAME
 from operators.states import change
@@ -27,7 +28,8 @@ from sandbox.phonefarm import Behaviour
 from sandbox.softphone import register
 from tests.conftest import FarmFactory
 from tests.integration.dialer_harness import Harness, start_harness, stop_harness
-from tests.integration.ivr_harness import booth_directory, wait_for
+from tests.integration.ivr_harness import booth_directory
+from tests.waiting import until
 from warroom.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -58,18 +60,18 @@ async def gone(h: Harness, channel_id: str, timeout: float, what: str) -> None:
         await asyncio.sleep(0.2)
 
 
-def spied_by(events: list[AmiEvent], spy: str) -> list[AmiEvent]:
+def spied_by(events: list[SpyStarted], spy: str) -> list[SpyStarted]:
     """The ChanSpyStart events of this spy leg."""
-    return [e for e in events if e.headers.get("SpyerUniqueid") == spy]
+    return [e for e in events if e.channel_id == spy]
 
 
 async def test_supervisor_listens_whispers_and_barges_into_an_operator_call(
         sandbox: Sandbox, settings: Settings, tmp_path: Path, phone_farm: FarmFactory) -> None:
     h = await start_harness(settings, tmp_path, {}, ivr=True, operators=True, directory=booth_directory)
     events: list[OperatorCall] = []
-    spying: list[AmiEvent] = []
+    spying: list[SpyStarted] = []
     h.bus.subscribe(OperatorCall, events.append)
-    h.bus.subscribe(AmiEvent, lambda e: spying.append(e) if e.name == "ChanSpyStart" else None)
+    h.bus.subscribe(SpyStarted, spying.append)
     run = uuid.uuid4().hex[:6]  # Asterisk keeps registrations in its own database: fresh names each run
     spies: list[str] = []
     try:
@@ -92,7 +94,7 @@ async def test_supervisor_listens_whispers_and_barges_into_an_operator_call(
                            sup_ep: Behaviour("answer", hold_ms=SUPERVISOR_HOLD_MS)})
         with h.sessions.begin() as s:
             change(s, op_id, OperatorState.ready, registered=await h.softphones.registered(op_ep))
-        listen = ListenIn(h.ami, h.ari, h.sessions, h.softphones, dispatcher.connected_calls, ring_seconds=10)
+        listen = ListenIn(h.ami, h.ari, h.service.db, h.softphones, dispatcher.connected_calls, ring_seconds=10)
 
         with pytest.raises(ListenError, match="Asha Devi is not on a connected call"):
             await listen.start(sup_id, op_id, "listen")
@@ -100,7 +102,7 @@ async def test_supervisor_listens_whispers_and_barges_into_an_operator_call(
         caller = asyncio.create_task(asyncio.to_thread(
             call_in, "09826012345", service=HOTLINE, sip_port=sip_port, workdir=tmp_path / "caller",
             digits="0", delay_ms=1500, hold_ms=90_000))
-        await wait_for(lambda: any(e.what == "connected" for e in events), 40, "the caller bridged to the operator",
+        await until(lambda: any(e.what == "connected" for e in events), 40, "the caller bridged to the operator",
                        caller)
         calls = dispatcher.connected_calls()
         assert list(calls) == [op_id]
@@ -127,7 +129,7 @@ async def test_supervisor_listens_whispers_and_barges_into_an_operator_call(
             assert info["dialplan"]["app_name"] == "ChanSpy", info
             # exactly the operator's channel (u), quiet (q), ends with the call (E, S); whisper w, barge B
             assert info["dialplan"]["app_data"] == f"{agent_name},{OPTIONS[mode]}", info
-            await wait_for(partial(spied_by, spying, spy), 5, f"{mode}: Asterisk to start spying")
+            await until(partial(spied_by, spying, spy), 5, f"{mode}: Asterisk to start spying")
             [start] = spied_by(spying, spy)
             assert start.headers["SpyeeChannel"] == agent_name and start.headers["SpyeeUniqueid"] == agent
             if mode != "barge":  # the supervisor stops listening; the barge goes on until the call ends
@@ -139,7 +141,7 @@ async def test_supervisor_listens_whispers_and_barges_into_an_operator_call(
 
         # the operator's phone hangs up: the call ends, and so does the barge leg (ChanSpy's E), long before
         # the supervisor's phone would have hung up
-        await wait_for(lambda: any(e.what == "ended" for e in events), 40, "the operator's call to end")
+        await until(lambda: any(e.what == "ended" for e in events), 40, "the operator's call to end")
         await gone(h, spies[-1], 5, "the barge leg to end with the call")
         result = await caller
         assert result.hung_up_by == "war room"
@@ -175,7 +177,7 @@ async def test_listen_in_is_refused_without_a_call_and_rings_nobody(
         assert await asyncio.to_thread(register, sup_ep, sup_secret, sip_port=settings.asterisk.sip_port,
                                        workdir=tmp_path / "sup", local_port=settings.asterisk.farm_port) == "registered"
         farm = phone_farm({sup_ep: Behaviour("answer", hold_ms=10_000)})
-        listen = ListenIn(h.ami, h.ari, h.sessions, h.softphones, h.dispatcher.connected_calls, ring_seconds=5)
+        listen = ListenIn(h.ami, h.ari, h.service.db, h.softphones, h.dispatcher.connected_calls, ring_seconds=5)
         with pytest.raises(ListenError, match="Ravi Kumar is not on a connected call"):
             await listen.start(sup_id, op_id, "whisper")
         with pytest.raises(ListenError, match="cannot listen in on their own call"):
@@ -183,7 +185,7 @@ async def test_listen_in_is_refused_without_a_call_and_rings_nobody(
         with pytest.raises(ListenError, match="unknown listen-in mode"):
             await listen.start(sup_id, op_id, "snoop")  # type: ignore[arg-type]  # a bad mode on purpose
         # a call the dispatcher thinks connected but Asterisk no longer has
-        stale = ListenIn(h.ami, h.ari, h.sessions, h.softphones, lambda: {op_id: f"agent-{uuid.uuid4().hex}"})
+        stale = ListenIn(h.ami, h.ari, h.service.db, h.softphones, lambda: {op_id: f"agent-{uuid.uuid4().hex}"})
         with pytest.raises(ListenError, match="Ravi Kumar is not on a connected call \\(it just ended\\)"):
             await stale.start(sup_id, op_id, "listen")
         await asyncio.sleep(1)

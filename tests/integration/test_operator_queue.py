@@ -24,7 +24,8 @@ from sandbox.phonefarm import Behaviour
 from sandbox.softphone import register
 from tests.conftest import FarmFactory
 from tests.integration.dialer_harness import start_harness, stop_harness
-from tests.integration.ivr_harness import booth_directory, calls, wait_for
+from tests.integration.ivr_harness import booth_directory, calls
+from tests.waiting import until
 from warroom.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -56,7 +57,7 @@ async def test_hotline_caller_pressing_0_is_bridged_to_the_ready_operator_with_a
         caller = asyncio.create_task(asyncio.to_thread(
             call_in, "09826012345", service=HOTLINE, sip_port=settings.asterisk.sip_port,
             workdir=tmp_path / "caller", digits="0", delay_ms=1500, hold_ms=30_000))
-        await wait_for(lambda: any(e.what == "connected" for e in events), 40, "the caller bridged to the operator",
+        await until(lambda: any(e.what == "connected" for e in events), 40, "the caller bridged to the operator",
                        caller)
         [pop] = pops
         assert pop.user_id == user_id
@@ -73,13 +74,13 @@ async def test_hotline_caller_pressing_0_is_bridged_to_the_ready_operator_with_a
             assert status is not None and status.state is OperatorState.on_call
             assert status.channel_id == call.channel_id
         # the operator's phone hangs up after 8 s: the caller is released, the operator wraps up
-        await wait_for(lambda: any(e.what == "ended" for e in events), 20, "the call to end")
+        await until(lambda: any(e.what == "ended" for e in events), 20, "the call to end")
         result = await caller
         assert result.hung_up_by == "war room"
         with h.sessions() as s:
             status = s.get(Status, user_id)
             assert status is not None and status.state in (OperatorState.wrap_up, OperatorState.ready)
-        await wait_for(lambda: _state(h, user_id) is OperatorState.ready, 10, "wrap-up to end")
+        await until(lambda: _state(h, user_id) is OperatorState.ready, 10, "wrap-up to end")
         assert [e.what for e in events] == ["ringing", "connected", "ended"]
     finally:
         await stop_harness(h)

@@ -23,6 +23,7 @@ from sandbox.softphone import register
 from tests.conftest import FarmFactory
 from tests.integration.dialer_harness import FAST_RETRY, start_harness, stop_harness
 from tests.integration.ivr_harness import MEMBERS, booth_directory, booths
+from tests.waiting import until
 from warroom.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -67,7 +68,7 @@ async def test_progressive_campaign_paces_by_ready_operators_bridges_and_counts_
         cid = h.campaign("progressive", mode="operator",
                          selection=booths(h, "Asha", "Bina", "Chetan", "Deepak"), retry=FAST_RETRY,
                          use_alternate=False)
-        await h.until(lambda: h.campaign_state(cid) == "completed", 150, "the progressive campaign to complete")
+        await until(lambda: h.campaign_state(cid) == "completed", 150, "the progressive campaign to complete")
         await asyncio.sleep(1)
         figures = h.progressive
         assert figures.max_waiting <= 2, f"{figures.max_waiting} answered calls waited with 2 operators ready"

@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from sandbox.asterisk import Sandbox, SandboxError
-from warroom.compose import build_sandbox
-from warroom.service import Service
+from warroom.compose import build_sandbox, build_service
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
 pytestmark = pytest.mark.integration
@@ -63,7 +62,7 @@ async def _health(client: httpx.AsyncClient, want_ok: bool, timeout: float = 15)
 async def test_healthz_follows_asterisk_down_and_up(node2: tuple[Settings, Sandbox], sandbox: Sandbox) -> None:
     settings, box = node2
     assert sandbox.status().running and box.status().running  # two nodes side by side
-    service = Service(settings)
+    service = build_service(settings)
     task = asyncio.create_task(service.run())
     base = f"http://{settings.http.host}:{settings.http.port}"
     try:

@@ -9,11 +9,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.service import add_user, set_disabled
 from db import migrate
-from db.engine import make_engine
+from db.engine import Database
 from events.bus import EventBus
 from operators.softphones import FILENAME, Softphones
 from sandbox.asterisk import Sandbox
@@ -26,9 +25,9 @@ pytestmark = pytest.mark.integration
 
 async def test_softphone_registers_with_its_generated_password_only(
         sandbox: Sandbox, settings: Settings, tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'users.db'}")
-    migrate.upgrade(engine)
-    sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
+    db = Database.connect(f"sqlite:///{tmp_path / 'users.db'}")
+    migrate.upgrade(db.engine)
+    sessions = db.sessions
     run = uuid.uuid4().hex[:6]  # Asterisk keeps registrations in its own database: fresh names each run
     with sessions.begin() as s:
         asha = add_user(s, f"asha{run}", "operator", "Operator-pass-1", "Asha Devi")
@@ -40,7 +39,7 @@ async def test_softphone_registers_with_its_generated_password_only(
     await ami.start()
     await ari.start()
     conf_dir = sandbox.host_path(sandbox.dirs().etc)
-    phones = Softphones(ami, ari, sessions, conf_dir, owner=sandbox.asterisk_ids())
+    phones = Softphones(ami, ari, db, conf_dir, owner=sandbox.asterisk_ids())
     port = settings.asterisk.sip_port
     try:
         assert await ami.wait_up(10) and await ari.wait_up(10)
@@ -67,7 +66,7 @@ async def test_softphone_registers_with_its_generated_password_only(
         assert again != "registered"
     finally:
         (conf_dir / FILENAME).unlink(missing_ok=True)
-        await ami.action({"Action": "Reload", "Module": "res_pjsip.so"})
+        await ami.reload_module("res_pjsip.so")
         await ari.close()
         await ami.close()
-        engine.dispose()
+        db.close()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 
 from adapters.ami import AmiClient, AmiConfig, AmiError
+from events.asterisk import HungUp, LinkState
 from events.bus import EventBus
-from events.types import AmiEvent, LinkState
+from tests.waiting import until
 
 
 @dataclass
@@ -86,18 +86,11 @@ async def _client(port: int, bus: EventBus, secret: str = "s3cret", **kw: float)
     return client
 
 
-async def _until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
-
-
 async def test_action_round_trip_and_events() -> None:
     fake, bus = FakeAmi(), EventBus()
     port = await fake.start()
-    seen: list[AmiEvent] = []
-    bus.subscribe(AmiEvent, seen.append)
+    seen: list[HungUp] = []
+    bus.subscribe(HungUp, seen.append)
     client = await _client(port, bus)
     try:
         assert await client.wait_up(3)
@@ -105,8 +98,8 @@ async def test_action_round_trip_and_events() -> None:
         assert not isinstance(reply, list) and reply["Message"] == "ok"
         assert fake.received[-1]["ActionID"] == "ours-1"
         fake.send_event(Event="Hangup", Uniqueid="1.2", Cause="16")
-        await _until(lambda: any(e.name == "Hangup" for e in seen))
-        assert seen[-1].headers["Cause"] == "16"
+        await until(lambda: any(e.channel_id == "1.2" for e in seen), 5, every=0.02)
+        assert seen[-1].cause == 16  # typed: the Q.850 cause as a number
         with pytest.raises(AmiError, match="refused: nope"):
             await client.action({"Action": "Fail"})
     finally:
@@ -136,12 +129,12 @@ async def test_unanswered_originate_is_not_resent_after_reconnect() -> None:
     try:
         assert await client.wait_up(3)
         pending = asyncio.create_task(client.action({"Action": "Originate", "Channel": "PJSIP/1@x"}))
-        await _until(lambda: any(a.get("Action") == "Originate" for a in fake.received))
+        await until(lambda: any(a.get("Action") == "Originate" for a in fake.received), 5, every=0.02)
         fake.drop_all()
         with pytest.raises(AmiError, match="link down"):
             await pending
-        await _until(lambda: fake.logins >= 2)
-        await _until(lambda: client.up)
+        await until(lambda: fake.logins >= 2, 5, every=0.02)
+        await until(lambda: client.up, 5, every=0.02)
         fake.send_event(Event="FullyBooted", Status="Fully Booted")  # panoramisk re-sends on this
         await asyncio.sleep(0.3)
         originates = [a for a in fake.received if a.get("Action") == "Originate"]
@@ -159,10 +152,10 @@ async def test_dead_link_found_by_ping_deadline() -> None:
     try:
         assert await client.wait_up(3)
         fake.answer_pings = False  # TCP stays open, Asterisk "hangs"
-        await _until(lambda: not client.up, timeout=3)
+        await until(lambda: not client.up, 3, every=0.02)
         assert "link down" in client.detail or "connection lost" in client.detail
         fake.answer_pings = True
-        await _until(lambda: client.up, timeout=3)
+        await until(lambda: client.up, 3, every=0.02)
         assert fake.logins >= 2
     finally:
         await client.close()
@@ -174,7 +167,7 @@ async def test_refused_login_is_down_and_retried_with_backoff() -> None:
     port = await fake.start()
     client = await _client(port, bus, secret="wrong")
     try:
-        await _until(lambda: fake.logins >= 3, timeout=5)
+        await until(lambda: fake.logins >= 3, 5, every=0.02)
         assert not client.up
         assert "login refused" in client.detail
         with pytest.raises(AmiError, match="down"):
@@ -190,7 +183,7 @@ async def test_unreachable_server_reports_why() -> None:
     await fake.stop()  # nothing listens there now
     client = await _client(port, EventBus())
     try:
-        await _until(lambda: "cannot connect" in client.detail, timeout=3)
+        await until(lambda: "cannot connect" in client.detail, 3, every=0.02)
         assert not client.up
     finally:
         await client.close()

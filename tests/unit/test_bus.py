@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from events.asterisk import LinkState, StasisStarted
 from events.bus import EventBus
-from events.types import AriEvent, LinkState
 
 
 async def test_sync_and_async_handlers_and_failures_isolated() -> None:
@@ -24,11 +24,6 @@ async def test_sync_and_async_handlers_and_failures_isolated() -> None:
     bus.subscribe(LinkState, slow)
     bus.subscribe(object, lambda e: got.append(type(e).__name__))
     bus.publish(LinkState("ami", True))
-    bus.publish(AriEvent("StasisStart", {"channel": {"id": "c1"}}))
+    bus.publish(StasisStarted("c1"))
     await bus.drain()
-    assert got == ["sync ami", "LinkState", "AriEvent", "async ami"]
-
-
-def test_ari_event_channel_id() -> None:
-    assert AriEvent("StasisStart", {"channel": {"id": "abc"}}).channel_id == "abc"
-    assert AriEvent("ApplicationReplaced", {}).channel_id is None
+    assert got == ["sync ami", "LinkState", "StasisStarted", "async ami"]

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.campaigns import Attempt, CampaignState, Disposition, Target, TargetState
+from db.engine import Database
 from db.models import Committee, Membership, Person
 from dialer import store
 from dialer.campaigns import CampaignError, Selection, change_state, create_campaign, parse_retry, progress
@@ -171,11 +172,11 @@ def test_rules_hold_back_and_remove(session_factory: sessionmaker[Session], dire
 
 
 def test_directory_sync_removes_opted_out_and_adds_new_members(session_factory: sessionmaker[Session],
-                                                              directory: Dir) -> None:
+                                                              database: Database, directory: Dir) -> None:
     with session_factory.begin() as s:
         c = create_campaign(s, name="sync", mode="ivr", selection=Selection(levels=("booth",)))
         change_state(s, "sync", "start")
-    sync = DirectorySync(session_factory)
+    sync = DirectorySync(database)
     with session_factory() as s:
         from directory.feed import last_change_id
 

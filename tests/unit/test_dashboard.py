@@ -22,8 +22,9 @@ from dashboard.tickets import board as ticket_board
 from db.campaigns import Attempt, AttemptState, Campaign, CampaignMode, CampaignState, Disposition, Target, TargetState
 from db.ivr import IvrAnswer, IvrCall
 from db.tickets import Ticket, TicketStatus
+from events.asterisk import ChannelCreated
 from events.bus import EventBus
-from events.types import AmiEvent, AttemptChanged, CampaignChanged, TicketChanged
+from events.types import AttemptChanged, CampaignChanged, TicketChanged
 from tests.directory_builder import Dir, build
 from tests.unit.test_web_auth import csrf_of, sign_in
 from tests.web_app import METRICS_TOKEN, build_web_app
@@ -158,7 +159,7 @@ async def test_feed_pushes_live_figures_soon_after_an_asterisk_event_and_tickets
     figures["n"] = 1
     started = asyncio.get_running_loop().time()
     for _ in range(5):  # a burst of events: one push
-        bus.publish(AmiEvent("Newchannel", {}))
+        bus.publish(ChannelCreated("c1"))
     assert await asyncio.wait_for(stream.__anext__(), 1) == ("live", {"n": 1})
     assert asyncio.get_running_loop().time() - started < 0.5
     bus.publish(TicketChanged(7, "opened"))

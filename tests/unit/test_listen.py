@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -11,9 +10,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.service import add_user
-from adapters.ami import AmiClient, AmiError
+from adapters.ami import AmiClient, AmiError, Originate
 from adapters.ari import AriClient, AriError
 from ari_handlers.dispatch import Dispatcher, Offer
+from db.engine import Database
+from events.asterisk import OriginateResult
 from operators.listen import ListenError, ListenIn, chanspy_options, originate_fields
 from operators.softphones import Softphones
 
@@ -67,13 +68,11 @@ class FakeAmi:
     fail: AmiError | None = None
     sent: list[dict[str, Any]] = field(default_factory=list)
 
-    async def action(self, fields: Mapping[str, Any], timeout: float | None = None) -> list[dict[str, str]]:
-        self.sent.append(dict(fields))
+    async def originate(self, request: Originate, timeout: float) -> OriginateResult:
+        self.sent.append(request.fields())
         if self.fail is not None:
             raise self.fail
-        return [{"Response": "Success", "Message": "Originate successfully queued"},
-                {"Event": "OriginateResponse", "Response": self.response, "Reason": self.reason,
-                 "Uniqueid": fields["ChannelId"]}]
+        return OriginateResult(request.action_id, request.channel_id, self.response == "Success", int(self.reason))
 
 
 @dataclass
@@ -117,7 +116,7 @@ class World:
 
 
 @pytest.fixture
-def world(session_factory: sessionmaker[Session]) -> World:
+def world(session_factory: sessionmaker[Session], database: Database) -> World:
     with session_factory.begin() as s:
         sup = add_user(s, "meera", "supervisor", "Supervisor-pass-1", "Meera Joshi")
         op = add_user(s, "asha", "operator", "Operator-pass-1", "Asha Devi")
@@ -126,7 +125,8 @@ def world(session_factory: sessionmaker[Session]) -> World:
         ids = sup.id, op.id, idle.id, other.id
     ami, ari, phones = FakeAmi(), FakeAri({AGENT: {"id": AGENT, "name": AGENT_NAME}}), FakePhones({"op-meera"})
     calls = {ids[1]: AGENT}
-    listen = ListenIn(cast(AmiClient, ami), cast(AriClient, ari), session_factory, cast(Softphones, phones),
+    listen = ListenIn(cast(AmiClient, ami), cast(AriClient, ari), database,
+                      cast(Softphones, phones),
                       lambda: dict(calls), ring_seconds=12)
     return World(listen, ami, ari, phones, calls, *ids)
 

@@ -1,4 +1,4 @@
-"""Which handler a call entering our Stasis app gets, by its first Stasis argument."""
+"""The handlers a call entering our Stasis app can get, by its first Stasis argument."""
 
 from __future__ import annotations
 

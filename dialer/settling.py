@@ -1,0 +1,126 @@
+"""Asterisk's events in, one settlement per attempt out.
+
+Typed AMI events about our calls feed each call's :class:`AttemptTracker`; the Originate's result too.
+Once a tracker has ended (both halves of the ending in, or the settle timer fired, or reconcile decided),
+the attempt is written in one transaction (disposition, retry policy, directory write-back) and the call
+leaves the book. A settlement that cannot be written (the database is away) is kept and written again
+later: nothing is settled twice and nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.tasks import Tasks
+from db.engine import Database
+from db.models import utcnow
+from dialer import store
+from dialer.callbook import Call, CallBook
+from dialer.stats import DialerStats
+from events.asterisk import ChannelCreated, ChannelState, ChannelStateChanged, HungUp, OriginateResult
+from events.bus import EventBus
+from events.types import AttemptChanged
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SettleTimings:
+    settle_seconds: float = 2.0     # wait for the missing half of Hangup / OriginateResponse
+    retry_write: float = 5.0        # a settlement the database refused is written again after this
+
+
+class Settler:
+    """Feeds events to our calls' trackers and writes each ended attempt exactly once."""
+
+    def __init__(self, book: CallBook, db: Database, bus: EventBus, stats: DialerStats, tasks: Tasks, *,
+                 clock: Callable[[], datetime], timings: SettleTimings, wake: Callable[[], None]) -> None:
+        self.book, self.db, self.bus, self.stats, self.tasks = book, db, bus, stats, tasks
+        self.clock, self.timings, self.wake = clock, timings, wake
+
+    def our_time(self, real: datetime) -> datetime:
+        """An Asterisk (wall-clock) time on the dialer's clock, so every time of an attempt is comparable."""
+        return real + (self.clock() - utcnow())
+
+    # -- events ------------------------------------------------------------------------------------------
+    def on_created(self, event: ChannelCreated) -> None:
+        if event.channel_id not in self.book.calls and self.book.inbound_started(event.channel, event.channel_id):
+            self.stats.inbound += 1
+
+    def on_state(self, event: ChannelStateChanged) -> None:
+        call = self.book.calls.get(event.channel_id)
+        if call is None:
+            return
+        at = self.our_time(event.at)
+        t = call.tracker
+        changed = (t.ringing(at) if event.state is ChannelState.RINGING
+                   else t.answered(at) if event.state is ChannelState.UP else False)
+        if changed:
+            self.tasks.spawn(self.db.run(store.mark_state, call.launch.attempt_id, t.state, t.answered_at),
+                             f"mark attempt {call.launch.attempt_id} {t.state.value}")
+
+    def on_hungup(self, event: HungUp) -> None:
+        if self.book.channel_gone(event.channel_id) is not None:
+            self.wake()  # a line is free: dial again at once
+        call = self.book.calls.get(event.channel_id)
+        if call is not None and call.tracker.hangup(event.cause, self.our_time(event.at)):
+            self.progress(call)
+
+    def lost(self, call: Call, why: str, at: datetime | None = None) -> None:
+        """We missed the call's end (Asterisk went away under it): failed, never answered."""
+        if call.tracker.mark_lost(at or self.clock(), why):
+            self.settle_soon(call)
+
+    def originated(self, call: Call, result: OriginateResult | None) -> None:
+        """Asterisk's verdict on the Originate (None: it could not be sent)."""
+        ok, reason = (result.success, result.reason) if result is not None else (False, 0)
+        if call.tracker.originate_response(ok, reason, self.clock()):
+            self.progress(call)
+
+    # -- settling ----------------------------------------------------------------------------------------
+    def progress(self, call: Call) -> None:
+        """After an event: settle now if the tracker ended, else arm the settle timer once."""
+        if call.tracker.ended:
+            if call.settle_timer:
+                call.settle_timer.cancel()
+            self.settle_soon(call)
+        elif call.settle_timer is None and call.tracker.waiting_to_settle:
+            call.settle_timer = asyncio.get_running_loop().call_later(self.timings.settle_seconds,
+                                                                      self._settle_timer, call)
+
+    def _settle_timer(self, call: Call) -> None:
+        if call.tracker.settle(self.clock()):
+            self.settle_soon(call)
+
+    def settle_soon(self, call: Call) -> None:
+        if not call.settling:
+            call.settling = True
+            self.tasks.spawn(self.settle(call), f"settle {call.channel_id}")
+
+    async def settle(self, call: Call) -> None:
+        """Write the ended attempt; the call leaves the book once it is written."""
+        t = call.tracker
+        assert t.disposition is not None and t.ended_at is not None
+        call.settling = True
+        self.book.channel_gone(call.channel_id)
+        try:
+            await self.db.run(store.finish_attempt, call.launch.attempt_id, disposition=t.disposition,
+                              cause=t.cause, answered_at=t.answered_at, ended_at=t.ended_at,
+                              talk_seconds=t.talk_seconds, detail="; ".join(x[2] for x in t.transitions),
+                              now=self.clock())
+        except Exception:
+            log.exception("attempt %s (%s) ended %s but could not be written; trying again in %.0fs",
+                          call.launch.attempt_id, call.channel_id, t.disposition, self.timings.retry_write)
+            call.settling = False
+            asyncio.get_running_loop().call_later(self.timings.retry_write, self.settle_soon, call)
+            return
+        self.book.finish(call.channel_id)
+        self.stats.ended(t.disposition.value, self.clock())
+        self.bus.publish(AttemptChanged(call.launch.attempt_id, call.launch.campaign_id, "ended",
+                                        t.disposition.value))
+        log.info("attempt %s (%s) ended: %s", call.launch.attempt_id, call.channel_id, t.disposition)
+        self.wake()
