@@ -63,7 +63,8 @@ def _soft_hangup(h: Headers) -> AsteriskEvent | None:
 
 
 def _spy_start(h: Headers) -> AsteriskEvent:
-    return SpyStarted(h.get("SpyerUniqueid", ""), spyee_id=h.get("SpyeeUniqueid", ""), at=event_time(h))
+    return SpyStarted(h.get("SpyerUniqueid", ""), spyee_id=h.get("SpyeeUniqueid", ""),
+                      spyee_channel=h.get("SpyeeChannel", ""), at=event_time(h))
 
 
 PARSERS: dict[str, Callable[[Headers], AsteriskEvent | None]] = {

@@ -18,6 +18,7 @@ from typing import Any
 from adapters.ari import AriClient, AriError
 from events.asterisk import ChannelState, LinkState, StasisEnded, StasisEvent, StasisStarted
 from events.bus import EventBus
+from events.types import CallHandled
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ class StasisApp:
                 await self._hangup_unowned(channel_id)
                 return
             self.calls[channel_id] = handler
+            self.bus.publish(CallHandled(channel_id, event.args[0]))
         handler = self.calls.get(channel_id)
         if handler is None:
             return
@@ -162,6 +164,7 @@ class StasisApp:
         log.warning("channel %s entered our app while the link was down (args %r): adopting it",
                     channel_id, start.args)
         self.calls[channel_id] = handler
+        self.bus.publish(CallHandled(channel_id, start.args[0]))
         try:
             async with handler.lock:
                 await handler.on_adopted(start)

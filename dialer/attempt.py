@@ -69,6 +69,7 @@ class AttemptTracker:
     originate_ok: bool = False
     cancelled: bool = False
     lost: bool = False
+    handled: bool = False  # the answered call reached its handler in our Stasis app
     disposition: Disposition | None = None
     transitions: list[tuple[str, str, str]] = field(default_factory=list)
 

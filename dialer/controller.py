@@ -31,6 +31,7 @@ from dialer.settling import Settler, SettleTimings
 from dialer.stats import DialerStats
 from events.asterisk import ChannelCreated, ChannelStateChanged, HungUp, LinkState, ShutdownHangup
 from events.bus import EventBus
+from events.types import CallHandled
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_EVERY = 5.0     # seconds between checks for finished campaigns (and the sweep)
@@ -81,6 +82,7 @@ class Dialer:
         self.bus.subscribe(HungUp, self.settler.on_hungup)
         self.bus.subscribe(ShutdownHangup, self._on_shutdown)
         self.bus.subscribe(LinkState, self._on_link)
+        self.bus.subscribe(CallHandled, self.settler.on_handled)
         await self.db.run(self.acs.load)
         self._task = asyncio.create_task(self._loop(), name="dialer")
         if self.ami.up:
@@ -92,6 +94,7 @@ class Dialer:
         self.bus.unsubscribe(HungUp, self.settler.on_hungup)
         self.bus.unsubscribe(ShutdownHangup, self._on_shutdown)
         self.bus.unsubscribe(LinkState, self._on_link)
+        self.bus.unsubscribe(CallHandled, self.settler.on_handled)
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

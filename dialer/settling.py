@@ -23,7 +23,7 @@ from dialer.callbook import Call, CallBook
 from dialer.stats import DialerStats
 from events.asterisk import ChannelCreated, ChannelState, ChannelStateChanged, HungUp, OriginateResult
 from events.bus import EventBus
-from events.types import AttemptChanged
+from events.types import AttemptChanged, CallHandled
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,11 @@ class Settler:
         if call is not None and call.tracker.hangup(event.cause, self.our_time(event.at)):
             self.progress(call)
 
+    def on_handled(self, event: CallHandled) -> None:
+        call = self.book.calls.get(event.channel_id)
+        if call is not None:
+            call.tracker.handled = True
+
     def lost(self, call: Call, why: str, at: datetime | None = None) -> None:
         """We missed the call's end (Asterisk went away under it): failed, never answered."""
         if call.tracker.mark_lost(at or self.clock(), why):
@@ -111,7 +116,7 @@ class Settler:
             await self.db.run(store.finish_attempt, call.launch.attempt_id, disposition=t.disposition,
                               cause=t.cause, answered_at=t.answered_at, ended_at=t.ended_at,
                               talk_seconds=t.talk_seconds, detail="; ".join(x[2] for x in t.transitions),
-                              now=self.clock())
+                              handled=t.handled, now=self.clock())
         except Exception:
             log.exception("attempt %s (%s) ended %s but could not be written; trying again in %.0fs",
                           call.launch.attempt_id, call.channel_id, t.disposition, self.timings.retry_write)

@@ -14,7 +14,17 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from db.campaigns import Attempt, AttemptState, Campaign, CampaignState, Disposition, Target, TargetState
+from db.campaigns import (
+    Attempt,
+    AttemptState,
+    Campaign,
+    CampaignMode,
+    CampaignState,
+    Disposition,
+    Target,
+    TargetState,
+)
+from db.ivr import IvrCall, QueueCall
 from db.models import Committee, Person, Unit, UnitKind
 from dialer.campaigns import DEFAULT_RETRY
 from dialer.rules import CallingRules, Facts, Verdict, day_start
@@ -150,8 +160,9 @@ def mark_state(session: Session, attempt_id: int, state: AttemptState, answered_
 
 def finish_attempt(session: Session, attempt_id: int, *, disposition: Disposition, cause: int | None,
                    answered_at: datetime | None, ended_at: datetime, talk_seconds: int | None,
-                   detail: str, now: datetime) -> bool:
-    """Settle one attempt exactly once; returns False if it was already ended (nothing changed)."""
+                   detail: str, now: datetime, handled: bool = True) -> bool:
+    """Settle one attempt exactly once; returns False if it was already ended (nothing changed).
+    ``handled``: the answered call reached its handler (else the database is asked whether it did)."""
     attempt = session.get(Attempt, attempt_id, with_for_update=True)
     if attempt is None or attempt.state == AttemptState.ended:
         return False
@@ -163,6 +174,12 @@ def finish_attempt(session: Session, attempt_id: int, *, disposition: Dispositio
         return True
     campaign = session.get(Campaign, target.campaign_id)
     policy = (campaign.retry if campaign and campaign.retry else DEFAULT_RETRY)
+    if (disposition is Disposition.answered and campaign is not None and not handled
+            and not _handled(session, campaign, attempt.id)):
+        # answered while our Stasis app could not see it, and gone before it was adopted: the person heard
+        # nothing, so it counts as failed and the retry policy calls them again
+        disposition = attempt.disposition = Disposition.failed
+        attempt.detail = (attempt.detail + "; answered, but its script never started (ARI link down)")[:500]
     target.last_disposition = disposition.value
     tries_by = dict(target.tries_by or {})
     if disposition is Disposition.answered:
@@ -195,6 +212,12 @@ def finish_attempt(session: Session, attempt_id: int, *, disposition: Dispositio
         return True
     target.state = TargetState.done
     return True
+
+
+def _handled(session: Session, campaign: Campaign, attempt_id: int) -> bool:
+    """Whether an answered call reached its handler: an IVR call opened, or a progressive call queued."""
+    model = IvrCall if campaign.mode is CampaignMode.ivr else QueueCall
+    return session.scalar(select(model.id).where(model.attempt_id == attempt_id).limit(1)) is not None
 
 
 def open_attempts(session: Session) -> Sequence[Attempt]:

@@ -165,9 +165,11 @@ class LiveChannel:
 
 @dataclass(frozen=True)
 class SpyStarted(AsteriskEvent):
-    """A ChanSpy leg (``channel_id``) started listening to ``spyee_id`` (``ChanSpyStart``)."""
+    """A ChanSpy leg (``channel_id``) started listening to ``spyee_id`` (``ChanSpyStart``), whose channel
+    name is ``spyee_channel``."""
 
     spyee_id: str = ""
+    spyee_channel: str = ""
 
 
 # -- ARI: the Stasis application's calls ------------------------------------------------------------------

@@ -13,6 +13,16 @@ def _now() -> datetime:
 
 
 @dataclass(frozen=True)
+class CallHandled:
+    """A call entered our Stasis app and a handler took it (at its StasisStart, or adopted after the ARI
+    link came back): for a dialer call, the person hears its script or is put through."""
+
+    channel_id: str
+    kind: str  # the first Stasis argument: dialer, operator, hotline, agent...
+    at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
 class ScreenPop:
     """A call is ringing an operator's softphone: what their console shows at once."""
 

@@ -19,6 +19,7 @@ from events.asterisk import (
     OriginateResult,
 )
 from events.bus import EventBus
+from events.types import CallHandled
 
 
 @dataclass
@@ -74,9 +75,12 @@ class FakeAmi:
     def ring(self, cid: str) -> None:
         self._state(cid, ChannelState.RINGING)
 
-    def answer(self, cid: str) -> None:
+    def answer(self, cid: str, *, handled: bool = True) -> None:
+        """The phone answers; with ``handled`` the call enters our Stasis app (as when ARI is up)."""
         self._state(cid, ChannelState.UP)
         self._resolve(cid, True, OriginateReason.ANSWERED)
+        if handled:
+            self.bus.publish(CallHandled(cid, "dialer"))
 
     def hang_up(self, cid: str, cause: int = HangupCause.NORMAL_CLEARING, *, answered_at: float = 0,
                 ended_at: float = 0) -> None:

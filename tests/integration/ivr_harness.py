@@ -144,8 +144,8 @@ async def cut_websocket(ari: AriClient, seconds: float) -> None:
     assert task is not None and ari._ws is not None
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    ari._set(False, "cut by the test")
+    ari.link.set(False, "cut by the test")
     await asyncio.sleep(seconds)
     await ari.start()
     assert await ari.wait_up(10), "the ARI websocket did not come back"
-    await asyncio.sleep(0.5)  # the reconnect's reconcile runs on the bus
+    await ari.bus.drain()  # the reconnect's reconcile runs on the bus

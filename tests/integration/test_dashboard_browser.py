@@ -131,7 +131,7 @@ async def test_supervisor_watches_a_real_campaign_live_and_pauses_it(
             # the calls in progress end (5 s each); nothing new is dialled
             await expect(row).to_have_attribute("data-in-flight", "0", timeout=20_000)
             await expect(page.get_by_test_id("lines-lines")).to_have_text("0 / 10", timeout=5000)
-            await asyncio.sleep(3)
+            await asyncio.sleep(3)  # proving that nothing new is dialled while paused
             with h.sessions() as s:
                 figures = progress(s, campaign_id)
                 attempts = len(s.scalars(select(Attempt.id).where(Attempt.campaign_id == campaign_id)).all())

@@ -146,7 +146,7 @@ async def test_rules_stop_calls_outside_window_and_in_silence(sandbox: Sandbox, 
         await until(lambda: bool(h.targets(cid)[0].blocked_rule), 10, "the window rule")
         t = h.targets(cid)[0]
         assert t.blocked_rule == "window" and "calling window" in (t.blocked_by or "")
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(1.5)  # proving that nothing is dialled: no condition to wait for
         assert h.attempts(cid) == [] and phones.calls() == []
     finally:
         await stop_harness(h)
@@ -163,13 +163,9 @@ async def test_rules_stop_calls_outside_window_and_in_silence(sandbox: Sandbox, 
 
 async def test_member_opted_out_mid_campaign_is_not_called_again(
         sandbox: Sandbox, settings: Settings, tmp_path: Path, phone_farm: FarmFactory) -> None:
-    from dialer.sync import DirectorySync
-
     phones = phone_farm({"+919000000201": Behaviour("noanswer"), "+919000000202": Behaviour("noanswer")})
     h = await start_harness(settings, tmp_path, {"a": "+919000000201", "b": "+919000000202"}, ring_timeout=2)
-    sync = DirectorySync(h.sessions, interval=0.2, on_change=h.dialer.wake)
-    await sync.start()
-    try:
+    try:  # the service's directory sync follows the change feed
         cid = h.campaign("optout", retry=FAST_RETRY | {"no_answer": {"tries": 5, "after": 2}})
         await until(lambda: len(h.attempts(cid)) >= 2, 20, "first attempts")
         with h.sessions.begin() as s:
@@ -181,5 +177,4 @@ async def test_member_opted_out_mid_campaign_is_not_called_again(
         assert len(calls_b) == 5 and len(calls_a) <= 2  # at most the call already in flight
         assert sum(c.number == "+919000000201" for c in phones.calls()) == len(calls_a)
     finally:
-        await sync.stop()
         await stop_harness(h)

@@ -17,6 +17,7 @@ from sandbox.asterisk import Sandbox
 from sandbox.phonefarm import Behaviour
 from tests.conftest import FarmFactory
 from tests.integration.dialer_harness import channel_count
+from tests.waiting import until
 from warroom.compose import build_ami, build_ari
 from warroom.settings import Settings
 
@@ -71,11 +72,10 @@ async def test_originate_answer_dtmf_and_clean_end(
         assert seen == ["StasisStart", "dtmf 1", "StasisEnd"]
         assert handlers[0].channel_id == channel_id  # the id we chose is the channel's id
         assert [t[1] for t in handlers[0].transitions] == ["in_app", "hanging_up"]
-        for _ in range(50):
-            if await channel_count(ami) == 0:
-                break
-            await asyncio.sleep(0.1)
-        assert await channel_count(ami) == 0, "Asterisk still has channels after the call"
+        async def no_channels() -> bool:
+            return await channel_count(ami) == 0
+
+        await until(no_channels, 5, "Asterisk to have no channel left after the call", every=0.1)
         calls = farm.calls()
         assert len(calls) == 1 and calls[0].number == "9100001" and calls[0].answered
     finally:

@@ -62,14 +62,14 @@ async def test_progressive_campaign_paces_by_ready_operators_bridges_and_counts_
         # "away" is ready first: it gets the first call, lets it ring out (8 s > 3 s) -> abandoned, paused
         with h.sessions.begin() as s:
             change(s, ops["away"][0], OperatorState.ready)
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1)  # "away" must have been ready longer: the order of the two times matters
         with h.sessions.begin() as s:
             change(s, ops["good"][0], OperatorState.ready)
         cid = h.campaign("progressive", mode="operator",
                          selection=booths(h, "Asha", "Bina", "Chetan", "Deepak"), retry=FAST_RETRY,
                          use_alternate=False)
         await until(lambda: h.campaign_state(cid) == "completed", 150, "the progressive campaign to complete")
-        await asyncio.sleep(1)
+        await until(lambda: not h.stasis.calls, 10, "every call's handler to finish")
         figures = h.progressive
         assert figures.max_waiting <= 2, f"{figures.max_waiting} answered calls waited with 2 operators ready"
         assert figures.answered == 4 and figures.abandoned >= 1 and figures.connected >= 2

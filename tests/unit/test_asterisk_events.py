@@ -52,8 +52,10 @@ def test_ami_shutdown_spy_and_unused_events() -> None:
     stopping = ami_events.parse_event("SoftHangupRequest", {"Uniqueid": "wr-4", "Cause": "4", "Timestamp": STAMP})
     assert stopping == ShutdownHangup("wr-4", at=datetime.fromtimestamp(float(STAMP), UTC))
     assert ami_events.parse_event("SoftHangupRequest", {"Uniqueid": "wr-4", "Cause": "1"}) is None
-    spy = ami_events.parse_event("ChanSpyStart", {"SpyerUniqueid": "spy-1", "SpyeeUniqueid": "agent-1"})
+    spy = ami_events.parse_event("ChanSpyStart", {"SpyerUniqueid": "spy-1", "SpyeeUniqueid": "agent-1",
+                                                  "SpyeeChannel": "PJSIP/op-asha-0000001a"})
     assert isinstance(spy, SpyStarted) and spy.channel_id == "spy-1" and spy.spyee_id == "agent-1"
+    assert spy.spyee_channel == "PJSIP/op-asha-0000001a"
     assert ami_events.parse_event("VarSet", {"Uniqueid": "wr-1", "Variable": "X"}) is None
     assert ami_events.parse_event("Newstate", {"Uniqueid": "wr-1", "Timestamp": "not a time"}) is not None
 

@@ -22,7 +22,7 @@ from dialer.lines import Trunk
 from dialer.rules import CallingRules
 from events.asterisk import HangupCause, OriginateReason
 from events.bus import EventBus
-from events.types import AttemptChanged
+from events.types import AttemptChanged, CallHandled
 from tests.fake_ami import FakeAmi
 from tests.waiting import until
 
@@ -183,6 +183,7 @@ async def test_reconcile_after_the_link_returns_settles_what_ended_and_keeps_wha
     # while the link is down: one call is answered and ends 42 s later (only Asterisk's own record knows),
     # the other goes on
     now = time.time()
+    world.bus.publish(CallHandled(ended, "dialer"))  # ARI stayed up: the script ran
     world.ami.hang_up(ended, answered_at=now - 42, ended_at=now)
     world.ami.link(True)
     await until(lambda: any(a.channel_id == ended and a.state is AttemptState.ended for a in world.attempts()), 5,
@@ -253,3 +254,17 @@ async def test_a_channel_with_our_prefix_that_no_attempt_owns_is_hung_up(world: 
 
     world.bus.publish(ChannelCreated("wr-stray", channel="PJSIP/lines-0000ffff"))
     await until(lambda: world.ami.hung_up == ["wr-stray"], 5, "the stray hung up")
+
+
+async def test_an_answered_call_that_never_reached_its_script_is_failed_and_retried(world: World) -> None:
+    world.campaign(retry=["failed=2/0s"])
+    await until(lambda: len(world.dialing()) == 2, 5, "two calls up")
+    unheard = world.dialing()[0]
+    world.ami.answer(unheard, handled=False)  # answered while the Stasis app could not see it...
+    world.ami.hang_up(unheard)                # ...and gone before it could be adopted
+    await until(lambda: any(a.channel_id == unheard and a.state is AttemptState.ended for a in world.attempts()),
+                5, "settled")
+    attempt = next(a for a in world.attempts() if a.channel_id == unheard)
+    assert attempt.disposition is Disposition.failed and "script never started" in (attempt.detail or "")
+    target = next(t for t in world.targets() if t.id == attempt.target_id)
+    assert target.state is TargetState.queued and target.tries_by == {"failed": 1}, "to be called again"
