@@ -22,6 +22,7 @@ from adapters.ari import AriClient, AriError
 from ari_handlers import ivr_store as store
 from ari_handlers.app import CallHandler
 from ari_handlers.queue import OperatorQueue
+from core.tasks import Tasks
 from db.engine import Database
 from db.models import utcnow
 from directory.phones import PhoneError, normalise_phone
@@ -103,7 +104,7 @@ class IvrCall(CallHandler):
         self._seq = 0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_gen = 0
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Tasks(f"call {channel_id}")
 
     # -- Asterisk events --------------------------------------------------------------------------
     async def on_StasisStarted(self, event: StasisStarted) -> None:
@@ -301,9 +302,7 @@ class IvrCall(CallHandler):
             self._timer = handle
 
     def _spawn_timer(self, gen: int, fire: Callable[[], Awaitable[None]]) -> None:
-        task = asyncio.create_task(self._fire(gen, fire))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._fire(gen, fire), "timer")
 
     async def _fire(self, gen: int, fire: Callable[[], Awaitable[None]]) -> None:
         async with self.lock:

@@ -19,6 +19,7 @@ from ari_handlers import ivr_store as store
 from ari_handlers.app import CallHandler
 from ari_handlers.ivr_call import IvrDeps
 from ari_handlers.queue import OperatorQueue
+from core.tasks import Tasks
 from db.campaigns import Attempt
 from db.engine import Database
 from db.operators import OperatorState, OperatorStatus
@@ -69,6 +70,7 @@ class ProgressiveCall(CallHandler):
         self.deps, self.figures, self.abandon_seconds = deps, figures, abandon_seconds
         self.attempt_id = int(args[1]) if len(args) > 1 and args[1].isdigit() else None
         self._timer: asyncio.Task[None] | None = None
+        self._tasks = Tasks(f"progressive call {channel_id}")
         self.language = deps.default_language
         self.done = False
 
@@ -94,7 +96,7 @@ class ProgressiveCall(CallHandler):
         waiting = queue.waiting_progressive()
         self.figures.max_waiting = max(self.figures.max_waiting, waiting)
         self.transition("waiting", "answered: waiting for an operator")
-        self._timer = asyncio.create_task(self._abandon_later())
+        self._timer = self._tasks.spawn(self._abandon_later(), "abandon timer")
 
     async def _abandon_later(self) -> None:
         await asyncio.sleep(self.abandon_seconds)
