@@ -134,7 +134,13 @@ class IvrCall(CallHandler):
         await self._run(actions, "script started")
 
     async def on_adopted(self, start: StasisStarted) -> None:
-        """Answered while the ARI link was down: the person is on the line, hearing nothing. Start now."""
+        """Answered while the ARI link was down: the person is on the line, hearing nothing. Start now.
+        A call this service was already running when it stopped cannot resume midway: it ends partial."""
+        if await self.deps.db.run(store.end_interrupted, self.channel_id, self.deps.clock()):
+            self.finished = True
+            self.transition("ended", "interrupted by a restart of the service: partial")
+            await self.hangup()
+            return
         await self.on_StasisStarted(start)
 
     async def on_DtmfReceived(self, event: DtmfReceived) -> None:

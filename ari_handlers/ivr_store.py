@@ -118,6 +118,17 @@ def open_call(session: Session, channel_id: str, info: CallInfo, script: str, la
     return call.id
 
 
+def end_interrupted(session: Session, channel_id: str, at: datetime) -> bool:
+    """A call this service was running when it stopped (its row has no result): it ends ``partial``, and
+    its attempt with it. False when the channel has no IVR call yet."""
+    call = session.scalar(select(IvrCall).where(IvrCall.channel_id == channel_id))
+    if call is None:
+        return False
+    if call.result is None:
+        finish_call(session, call.id, CallResult.partial.value, f"{call.state} (interrupted)", at)
+    return True
+
+
 def save_answer(session: Session, call_id: int, *, step: str, question: str, key: str, value: str | None,
                 valid: bool, at: datetime) -> None:
     session.add(IvrAnswer(call_id=call_id, step=step, question=question[:200], key=key, value=value, valid=valid,

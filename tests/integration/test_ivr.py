@@ -209,7 +209,7 @@ async def _orphans_after_restart(settings: Settings, tmp_path: Path) -> list[str
 
     bus = EventBus()
     ari = build_ari(settings.asterisk, bus)
-    StasisApp(ari, bus, {})
+    StasisApp(ari, bus, {}).start()
     await ari.start()
     try:
         assert await ari.wait_up(10)
