@@ -11,6 +11,7 @@ lost on the way, e.g. while PostgreSQL restarted), so every attempt reaches one 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -33,10 +34,15 @@ class Reconciler:
                  clock: Callable[[], datetime], channel_prefix: str) -> None:
         self.ami, self.book, self.db, self.settler, self.records = ami, book, db, settler, records
         self.clock, self.prefix = clock, channel_prefix
+        self._lock = asyncio.Lock()  # a reconcile and a sweep never take over the same attempt together
 
     async def reconcile(self, why: str) -> bool:
         """Settle or adopt every call against Asterisk's live channels; False when Asterisk could not be
-        asked (the caller tries again at the next "up")."""
+        asked (the caller tries again)."""
+        async with self._lock:
+            return await self._reconcile(why)
+
+    async def _reconcile(self, why: str) -> bool:
         try:
             live = {c.channel_id: c for c in await self.ami.channels()}
             restarted = await self.records.asterisk_restarted()
@@ -62,6 +68,10 @@ class Reconciler:
     async def sweep(self, older_than: float) -> None:
         """Open attempts in the database that no call in the book owns, older than ``older_than`` seconds:
         adopt them if Asterisk still has their channel, else settle them from its records."""
+        async with self._lock:
+            await self._sweep(older_than)
+
+    async def _sweep(self, older_than: float) -> None:
         now = self.clock()
         stale = [a for a in await self.db.run(store.open_attempts)
                  if a.channel_id not in self.book.calls and a.created_at < now - timedelta(seconds=older_than)]

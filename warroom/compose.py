@@ -36,7 +36,7 @@ from dialer.lines import Trunk
 from dialer.rules import CallingRules
 from dialer.sync import DirectorySync
 from events.bus import EventBus
-from hotline.agi import IdentifyServer
+from hotline.agi import AgiLimits, IdentifyServer
 from hotline.lookup import identify
 from ivr_scripts.library import ScriptLibrary
 from operators.listen import ListenIn
@@ -191,7 +191,8 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         sync=DirectorySync(db, on_change=dialer.wake), softphones=softphones, dispatcher=dispatcher,
         listen=ListenIn(ami, ari, db, softphones, dispatcher.connected_calls),
         stasis=StasisApp(ari, bus, handlers),
-        agi=IdentifyServer(ast.agi_host, ast.agi_port, lambda raw: db.transaction(identify, raw, default_language)),
+        agi=IdentifyServer(ast.agi_bind, ast.agi_port, lambda raw: db.transaction(identify, raw, default_language),
+                           AgiLimits(max_connections=ast.agi_max_connections, allow=tuple(ast.agi_allow))),
         hub=LiveHub(bus), feed=_dashboard_feed(settings, bus, db, lambda: service.live()))
     service.app = build_web(service)
     return service

@@ -6,6 +6,7 @@ Nothing here is a secret baked into code: AMI and ARI secrets are generated on f
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -56,9 +57,27 @@ class AsteriskSettings(BaseModel):
     config_dir: Path | None = Field(None, description="Asterisk's configuration directory as this host sees it "
                                                        "(operators' softphones are written there); unset: "
                                                        "the sandbox node's")
-    agi_host: str = Field("127.0.0.1", description="where Asterisk reaches our FastAGI caller lookup")
+    agi_host: str = Field("127.0.0.1", description="where Asterisk reaches our FastAGI caller lookup (the "
+                                                    "address the dialplan dials)")
     agi_port: int = Field(4573, description="our FastAGI caller lookup's port (the hotline dialplan uses it)")
+    agi_bind: str = Field("127.0.0.1", description="the address our FastAGI server listens on")
+    agi_allow: list[str] = Field(default_factory=lambda: ["127.0.0.1"],
+                                 description="addresses (or networks) FastAGI connections are accepted from: "
+                                             "Asterisk's")
+    agi_max_connections: int = Field(32, ge=1, le=1000, description="FastAGI lookups served at once; more are "
+                                                                    "closed at once")
     sandbox_cache: Path = Field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "warroom")
+
+    @field_validator("agi_allow")
+    @classmethod
+    def _agi_allow(cls, v: list[str]) -> list[str]:
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"agi_allow: '{item}' is not an address or network (e.g. 127.0.0.1, "
+                                 "10.0.0.0/24)") from None
+        return v
 
     @field_validator("rtp_end")
     @classmethod
