@@ -242,25 +242,9 @@ class AmiClient:
             raise
         return next((str(m.get("Val")) for m in _messages(reply) if m.get("Val")), None)
 
-    async def db_del_tree(self, family: str) -> None:
-        await self.action({"Action": "DBDelTree", "Family": family})
-
     async def reload_module(self, module: str, timeout: float = 10.0) -> None:
         await self.action({"Action": "Reload", "Module": module}, timeout=timeout)
 
-    async def endpoint_configured(self, endpoint: str, timeout: float = 10.0) -> bool:
-        """Whether Asterisk has this PJSIP endpoint in its configuration now."""
-        try:
-            await self.action({"Action": "PJSIPShowEndpoint", "Endpoint": endpoint}, timeout=timeout)
-        except AmiError:
-            return False
-        return True
-
-    async def command(self, cli: str, timeout: float | None = None) -> str:
-        """Run a CLI command over AMI and return its output."""
-        msg = _messages(await self.action({"Action": "Command", "Command": cli}, timeout))[0]
-        out = msg.get("Output") or msg.content or ""
-        return "\n".join(out) if isinstance(out, list) else str(out)
 
     # -- the link -----------------------------------------------------------------------------------------
     async def _ping_loop(self) -> None:

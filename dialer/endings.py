@@ -8,6 +8,7 @@ reads the entries of calls it lost sight of, then clears the family.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 # Commas inside an Originate variable must be escaped, or Asterisk splits the value there.
 HANGUP_HANDLER = r"CHANNEL(hangup_handler_push)=warroom-hangup\,s\,1"
 ENDINGS_FAMILY = "warroom"
+FORGET_CHANNEL = "Local/forget@warroom-maint"
 
 
 class AmiPort(Protocol):
@@ -38,7 +40,6 @@ class AmiPort(Protocol):
 
     async def db_get(self, family: str, key: str) -> str | None: ...
 
-    async def db_del_tree(self, family: str) -> None: ...
 
 
 def parse_ending(value: str) -> tuple[datetime | None, datetime, int | None] | None:
@@ -73,8 +74,12 @@ class AsteriskRecords:
         return parse_ending(value) if value else None
 
     async def forget(self) -> None:
-        """Drop the records of ended calls: everything up to now has been accounted for."""
+        """Drop the records of ended calls: everything up to now has been accounted for. The dialplan does
+        it (``[warroom-maint]``): our AMI user has no right to change AstDB."""
+        token = uuid.uuid4().hex
+        request = Originate(channel=FORGET_CHANNEL, channel_id=f"maint-{token}", action_id=f"maint-a-{token}",
+                            timeout=5, application="NoOp")
         try:
-            await self.ami.db_del_tree(ENDINGS_FAMILY)
+            await self.ami.originate(request, timeout=10)
         except AmiError as exc:
-            log.debug("DBDelTree: %s", exc)
+            log.debug("forgetting the endings: %s", exc)

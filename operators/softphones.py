@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from adapters.ami import AmiClient, AmiError
 from adapters.ari import AriClient, AriError
+from core.files import write_private
 from db.engine import Database
 from db.users import User
 
@@ -42,7 +42,7 @@ def render(phones: Sequence[Phone], context: str = "warroom-operators") -> str:
     """The endpoints' configuration text (stable order, so an unchanged table gives an unchanged file)."""
     out = ["; Rendered by warroom from the users table: one softphone per enabled user. Do not edit.\n"]
     for p in sorted(phones, key=lambda p: p.endpoint):
-        name = p.display_name.replace('"', "'").replace("\n", " ")
+        name = " ".join("".join(c if c.isprintable() and c not in ';"' else " " for c in p.display_name).split())
         out.append(f"""
 [{p.endpoint}]
 type = endpoint
@@ -102,12 +102,7 @@ class Softphones:
                     return False
             except OSError:
                 pass
-            tmp = self.path.with_name(f".{FILENAME}.tmp")
-            tmp.write_text(text)
-            os.chmod(tmp, 0o640)
-            if self.owner is not None:
-                os.chown(tmp, *self.owner)
-            os.replace(tmp, self.path)
+            write_private(self.path, text, 0o640, self.owner)
             try:
                 await self.ami.reload_module("res_pjsip.so")
             except AmiError as exc:
@@ -119,7 +114,13 @@ class Softphones:
 
     async def configured(self, endpoint: str) -> bool:
         """Whether Asterisk has this endpoint in its PJSIP configuration now."""
-        return await self.ami.endpoint_configured(endpoint)
+        try:
+            await self.ari.request("GET", f"/endpoints/PJSIP/{endpoint}")
+        except AriError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     async def registered(self, endpoint: str) -> bool:
         """Whether the softphone is registered (its endpoint is online in Asterisk)."""

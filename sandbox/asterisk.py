@@ -2,7 +2,9 @@
 
 One chroot (built once, reused) can host several nodes (``node1``, ``node2``...): each node has its own
 config, run, log, spool and lib directories inside it and its own ports, so nodes run side by side.
-Asterisk runs as the chroot's own ``asterisk`` user (config files are 0640, owned by it).
+Asterisk runs as the chroot's ``asterisk`` user (config files are 0640, owned by it), which has the uid and
+gid of a host system user of its own, ``warroom-asterisk``: on the host it is nobody else (Debian gives the
+chroot's user a low uid that, on a host, may well be another service's, such as PostgreSQL's).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -25,6 +28,7 @@ from sandbox.render import AsteriskDirs, render_all
 log = logging.getLogger(__name__)
 
 PACKAGES = "asterisk,asterisk-core-sounds-en-gsm"
+HOST_USER = "warroom-asterisk"
 SUITE = "sid"
 
 
@@ -95,6 +99,31 @@ class Sandbox:
                 return int(parts[2]), int(parts[3])
         raise SandboxError(f"no asterisk user in {self.root}/etc/passwd: rebuild the sandbox")
 
+    def align_user(self) -> tuple[int, int]:
+        """Give the chroot's asterisk user the ids of the host's ``warroom-asterisk`` system user (made if
+        missing), re-owning the chroot's files that had the old ids. Idempotent; refused while a node runs
+        (its Asterisk would lose its files)."""
+        uid, gid = host_user()
+        old_uid, old_gid = self.asterisk_ids()
+        if (old_uid, old_gid) == (uid, gid):
+            return uid, gid
+        running = [p.parent.name for p in (self.cache / "nodes").glob("*/asterisk.pid") if _alive(p)]
+        if running:
+            raise SandboxError(f"the sandbox's asterisk user must move to uid {uid} (the host's {HOST_USER}), "
+                               f"but nodes {', '.join(running)} still run: `warroom asterisk down` them first")
+        _rewrite_ids(self.root / "etc/passwd", "asterisk", 2, old_uid, uid)
+        _rewrite_ids(self.root / "etc/passwd", "asterisk", 3, old_gid, gid)
+        _rewrite_ids(self.root / "etc/group", "asterisk", 2, old_gid, gid)
+        self.echo(f"sandbox: asterisk user {old_uid}:{old_gid} -> {uid}:{gid} ({HOST_USER} on the host)")
+        for top, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = [d for d in dirnames if not os.path.ismount(os.path.join(top, d))]
+            for name in [*dirnames, *filenames]:
+                path = os.path.join(top, name)
+                st = os.lstat(path)
+                if st.st_uid == old_uid or st.st_gid == old_gid:
+                    os.lchown(path, uid if st.st_uid == old_uid else -1, gid if st.st_gid == old_gid else -1)
+        return uid, gid
+
     def dirs(self) -> AsteriskDirs:
         mods = glob.glob(str(self.root / "usr/lib/*/asterisk/modules"))
         if not mods:
@@ -152,6 +181,7 @@ class Sandbox:
         if os.geteuid() != 0:
             raise SandboxError("the sandbox needs root (it runs Asterisk in a chroot)")
         self.ensure_rootfs()
+        self.align_user()
         self.prepare()
         if self._pid() is not None:
             self.echo(f"sandbox {self.node} already running (pid {self._pid()}); reloading its config")
@@ -229,3 +259,43 @@ class Sandbox:
     def log_dir(self) -> Path:
         """The node's Asterisk log directory as seen from the host (CDR files live under it)."""
         return self.host_path(self.dirs().log)
+
+
+def host_user() -> tuple[int, int]:
+    """The uid and gid of the host's ``warroom-asterisk`` system user, made first if missing."""
+    try:
+        entry = pwd.getpwnam(HOST_USER)
+    except KeyError:
+        proc = subprocess.run(["useradd", "--system", "--user-group", "--no-create-home", "--home-dir",
+                               "/nonexistent", "--shell", "/usr/sbin/nologin", "--comment",
+                               "the war room's sandbox Asterisk", HOST_USER],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise SandboxError(f"cannot create the host user {HOST_USER}: {proc.stderr.strip()}") from None
+        entry = pwd.getpwnam(HOST_USER)
+    return entry.pw_uid, entry.pw_gid
+
+
+def _rewrite_ids(path: Path, name: str, field: int, old: int, new: int) -> None:
+    """Set field ``field`` of the ``name`` line of a passwd/group file to ``new``, refusing an id that
+    another entry of the file already has."""
+    lines = path.read_text().splitlines()
+    taken = {line.split(":")[0] for line in lines if len(line.split(":")) > field
+             and line.split(":")[field] == str(new) and line.split(":")[0] != name}
+    if taken and old != new:
+        raise SandboxError(f"{path}: id {new} is already {', '.join(sorted(taken))}'s: cannot give it to {name}")
+    out = []
+    for line in lines:
+        parts = line.split(":")
+        if parts[0] == name and len(parts) > field:
+            parts[field] = str(new)
+        out.append(":".join(parts))
+    path.write_text("\n".join(out) + "\n")
+
+
+def _alive(pidfile: Path) -> bool:
+    try:
+        os.kill(int(pidfile.read_text().strip()), 0)
+    except (OSError, ValueError):
+        return False
+    return True

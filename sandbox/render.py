@@ -6,12 +6,13 @@ The sandbox renders them into its chroot; a real deployment renders the same tem
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from core.files import write_private
 
 
 @dataclass(frozen=True)
@@ -41,25 +42,40 @@ class AsteriskDirs:
                    f"/var/cache/warroom/{node}")
 
 
+class RenderError(ValueError):
+    """A value cannot go into Asterisk's configuration as it is; the message shows it."""
+
+
+def config_value(value: Any) -> Any:
+    """Every value a template prints: a line break would start a new setting and ``;`` a comment, so a
+    value holding one (a trunk name, a host, a user's display name...) is refused, never written."""
+    text = "" if value is None else str(value)
+    if any(c in text for c in UNSAFE):
+        raise RenderError(f"{text[:60]!r} cannot go into Asterisk's configuration: it holds a line break, a "
+                          "control character or ';'")
+    return value
+
+
+UNSAFE = frozenset(";\r\n\x00") | frozenset(chr(c) for c in range(32) if chr(c) != "\t")
+
+
 def render_all(template_dir: Path, dest: Path, context: dict[str, Any], *,
                owner: tuple[int, int] | None = None) -> list[Path]:
     """Render every ``*.j2`` in ``template_dir`` into ``dest`` (mode 0640, optionally chowned).
 
-    Files are written atomically, so a running Asterisk never reads half a file on reload.
+    Files are written atomically, so a running Asterisk never reads half a file on reload; only the files of
+    these templates are written, nothing else in ``dest`` is touched. A value that cannot go into a config
+    file raises :class:`RenderError` before anything is written.
     """
     env = Environment(loader=FileSystemLoader(str(template_dir)), undefined=StrictUndefined,
-                      keep_trailing_newline=True, autoescape=False)
-    dest.mkdir(parents=True, exist_ok=True)
+                      keep_trailing_newline=True, autoescape=False, finalize=config_value)
+    texts = {tpl.name[: -len(".j2")]: env.get_template(tpl.name).render(**context)
+             for tpl in sorted(template_dir.glob("*.j2"))}
+    dest.mkdir(mode=0o750, parents=True, exist_ok=True)
     written = []
-    for tpl in sorted(template_dir.glob("*.j2")):
-        text = env.get_template(tpl.name).render(**context)
-        target = dest / tpl.name[: -len(".j2")]
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(text)
-        os.chmod(tmp, 0o640)
-        if owner is not None:
-            os.chown(tmp, *owner)
-        os.replace(tmp, target)
+    for name, text in texts.items():
+        target = dest / name
+        write_private(target, text, 0o640, owner)
         written.append(target)
     if not written:
         raise FileNotFoundError(f"no *.j2 templates in {template_dir}")

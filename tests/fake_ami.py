@@ -38,6 +38,9 @@ class FakeAmi:
     async def originate(self, request: Originate, timeout: float) -> OriginateResult:
         if not self.up:
             raise AmiError("AMI link is down (fake)")
+        if request.channel == "Local/forget@warroom-maint":  # the dialplan's DBdeltree(warroom)
+            self.astdb = {k: v for k, v in self.astdb.items() if not k.startswith("warroom/")}
+            return OriginateResult(request.action_id, request.channel_id, True, OriginateReason.ANSWERED)
         self.originated.append(request)
         self._seq += 1
         cid = request.channel_id
@@ -62,10 +65,6 @@ class FakeAmi:
     async def db_get(self, family: str, key: str) -> str | None:
         self._check()
         return self.astdb.get(f"{family}/{key}")
-
-    async def db_del_tree(self, family: str) -> None:
-        self._check()
-        self.astdb = {k: v for k, v in self.astdb.items() if not k.startswith(f"{family}/")}
 
     def _check(self) -> None:
         if not self.up:

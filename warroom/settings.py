@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.files import private_dir, write_private
 from reports.shifts import DEFAULT_SHIFTS, parse_shifts
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -27,11 +28,13 @@ def _xdg(var: str, default: str) -> Path:
 class TrunkSettings(BaseModel):
     """A SIP trunk: the war room's phone lines at a provider (or, in the sandbox, the phone farm)."""
 
-    name: str = "lines"
+    name: str = Field("lines", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,39}$",
+                      description="letters, digits, - and _ (it names the PJSIP endpoint)")
     lines: int = Field(10, ge=1, le=1000, description="simultaneous calls the trunk carries")
     inbound_reserved: int = Field(0, ge=0, description="lines kept free for inbound calls")
-    host: str = "127.0.0.1"
-    port: int = 5070
+    host: str = Field("127.0.0.1", pattern=r"^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252})$",
+                      description="the provider's host name or address")
+    port: int = Field(5070, ge=1, le=65535)
 
 
 class AsteriskSettings(BaseModel):
@@ -40,12 +43,12 @@ class AsteriskSettings(BaseModel):
     node: str = Field("node1", pattern=r"^[a-z][a-z0-9_-]{0,30}$")
     host: str = "127.0.0.1"
     ami_port: int = 5038
-    ami_user: str = "warroom"
+    ami_user: str = Field("warroom", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
     ami_secret: SecretStr | None = None
     http_port: int = 8088
-    ari_user: str = "warroom"
+    ari_user: str = Field("warroom", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
     ari_password: SecretStr | None = None
-    ari_app: str = "warroom"
+    ari_app: str = Field("warroom", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
     sip_port: int = 5060
     rtp_start: int = 10000
     rtp_end: int = 10999
@@ -194,7 +197,9 @@ def load_settings() -> Settings:
 
 
 def with_secrets(settings: Settings) -> Settings:
-    """Fill the AMI secret and ARI password from ``secrets.json`` where settings leave them unset."""
+    """Fill the AMI secret and ARI password from ``secrets.json`` where settings leave them unset (the state
+    directory is made private, 0700, on the way)."""
+    private_dir(settings.state_dir)
     ast = settings.asterisk
     if ast.ami_secret is None or ast.ari_password is None:
         stored = ensure_secrets(settings.state_dir)
@@ -220,10 +225,6 @@ def ensure_secrets(state_dir: Path) -> dict[str, str]:
             data[key] = secrets.token_urlsafe(24)
             changed = True
     if changed:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, path)
+        private_dir(state_dir)
+        write_private(path, json.dumps(data), 0o600)
     return data
