@@ -33,13 +33,16 @@ def _int(value: str | None) -> int | None:
     return int(text) if text.isascii() and text.lstrip("-").isdigit() else None
 
 
-def _sip_status(h: Headers) -> int | None:
-    """The SIP status of a hangup when the dialplan put it in a channel variable (``WARROOM_SIP``)."""
+def _sip(h: Headers) -> tuple[int | None, str]:
+    """The far end's SIP answer when the dialplan put it in ``WARROOM_SIP`` ("SIP 486 Busy Here")."""
     for item in h.get("ChanVariable", "").split(","):
         name, _, value = item.partition("=")
         if name.strip() == "WARROOM_SIP":
-            return _int(value)
-    return None
+            tech, _, rest = value.strip().partition(" ")
+            code, _, reason = rest.partition(" ")
+            if tech.upper() == "SIP" and _int(code) is not None:
+                return _int(code), reason.strip()[:80]
+    return None, ""
 
 
 def _newchannel(h: Headers) -> AsteriskEvent:
@@ -52,8 +55,9 @@ def _newstate(h: Headers) -> AsteriskEvent:
 
 
 def _hangup(h: Headers) -> AsteriskEvent:
+    status, reason = _sip(h)
     return HungUp(h.get("Uniqueid", ""), channel=h.get("Channel", ""), cause=_int(h.get("Cause")),
-                  cause_text=h.get("Cause-txt", ""), sip_status=_sip_status(h), at=event_time(h))
+                  cause_text=h.get("Cause-txt", ""), sip_status=status, sip_reason=reason, at=event_time(h))
 
 
 def _soft_hangup(h: Headers) -> AsteriskEvent | None:

@@ -63,6 +63,7 @@ class AttemptTracker:
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     cause: int | None = None
+    sip_status: int | None = None
     reason: int | None = None
     hungup: bool = False
     originate_done: bool = False
@@ -95,11 +96,11 @@ class AttemptTracker:
             return True
         return False
 
-    def hangup(self, cause: int | None, at: datetime) -> bool:
+    def hangup(self, cause: int | None, at: datetime, sip_status: int | None = None) -> bool:
         """The channel is gone. Ends the attempt once the OriginateResponse is in too (see ``settle``)."""
         if self.ended or self.hungup:
             return False
-        self.hungup, self.cause, self.ended_at = True, cause, at
+        self.hungup, self.cause, self.ended_at, self.sip_status = True, cause, at, sip_status
         if self.originate_done:
             self._finish(at, f"hangup cause {cause}")
         return True

@@ -19,6 +19,7 @@ from core.tasks import Tasks
 from db.engine import Database
 from db.models import utcnow
 from dialer import store
+from dialer.attempt import AttemptTracker
 from dialer.callbook import Call, CallBook
 from dialer.stats import DialerStats
 from events.asterisk import ChannelCreated, ChannelState, ChannelStateChanged, HungUp, OriginateResult
@@ -67,7 +68,7 @@ class Settler:
         if self.book.channel_gone(event.channel_id) is not None:
             self.wake()  # a line is free: dial again at once
         call = self.book.calls.get(event.channel_id)
-        if call is not None and call.tracker.hangup(event.cause, self.our_time(event.at)):
+        if call is not None and call.tracker.hangup(event.cause, self.our_time(event.at), event.sip_status):
             self.progress(call)
 
     def on_handled(self, event: CallHandled) -> None:
@@ -114,8 +115,8 @@ class Settler:
         self.book.channel_gone(call.channel_id)
         try:
             await self.db.run(store.finish_attempt, call.launch.attempt_id, disposition=t.disposition,
-                              cause=t.cause, answered_at=t.answered_at, ended_at=t.ended_at,
-                              talk_seconds=t.talk_seconds, detail="; ".join(x[2] for x in t.transitions),
+                              cause=t.cause, sip_status=t.sip_status, answered_at=t.answered_at, ended_at=t.ended_at,
+                              talk_seconds=t.talk_seconds, detail=_detail(t),
                               handled=t.handled, now=self.clock())
         except Exception:
             log.exception("attempt %s (%s) ended %s but could not be written; trying again in %.0fs",
@@ -129,3 +130,9 @@ class Settler:
                                         t.disposition.value))
         log.info("attempt %s (%s) ended: %s", call.launch.attempt_id, call.channel_id, t.disposition)
         self.wake()
+
+
+def _detail(t: AttemptTracker) -> str:
+    """How the attempt went, in words: its transitions, and the far end's SIP answer when there was one."""
+    said = "; ".join(x[2] for x in t.transitions)
+    return f"{said}; SIP {t.sip_status}" if t.sip_status else said

@@ -159,6 +159,7 @@ def mark_state(session: Session, attempt_id: int, state: AttemptState, answered_
 
 
 def finish_attempt(session: Session, attempt_id: int, *, disposition: Disposition, cause: int | None,
+                   sip_status: int | None = None,
                    answered_at: datetime | None, ended_at: datetime, talk_seconds: int | None,
                    detail: str, now: datetime, handled: bool = True) -> bool:
     """Settle one attempt exactly once; returns False if it was already ended (nothing changed).
@@ -167,6 +168,7 @@ def finish_attempt(session: Session, attempt_id: int, *, disposition: Dispositio
     if attempt is None or attempt.state == AttemptState.ended:
         return False
     attempt.state, attempt.disposition, attempt.cause = AttemptState.ended, disposition, cause
+    attempt.sip_status = sip_status
     attempt.answered_at, attempt.ended_at, attempt.talk_seconds = answered_at, ended_at, talk_seconds
     attempt.detail = detail[:500]
     target = session.get(Target, attempt.target_id) if attempt.target_id else None

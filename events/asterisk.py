@@ -131,12 +131,14 @@ class ChannelStateChanged(AsteriskEvent):
 
 @dataclass(frozen=True)
 class HungUp(AsteriskEvent):
-    """A channel is gone (``Hangup``), with its Q.850 cause and, when Asterisk said it, the SIP status."""
+    """A channel is gone (``Hangup``), with its Q.850 cause and, for our calls, the far end's SIP answer
+    (``sip_status`` 486, ``sip_reason`` "Busy Here")."""
 
     channel: str = ""
     cause: int | None = None
     cause_text: str = ""
     sip_status: int | None = None
+    sip_reason: str = ""
 
 
 @dataclass(frozen=True)

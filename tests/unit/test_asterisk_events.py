@@ -41,9 +41,10 @@ def test_ami_channel_events() -> None:
 
 def test_ami_hangup_with_cause_and_sip_status() -> None:
     gone = ami_events.parse_event("Hangup", {"Uniqueid": "wr-2", "Channel": "PJSIP/lines-2", "Cause": "17",
-                                             "Cause-txt": "User busy", "ChanVariable": "WARROOM_SIP=486"})
+                                             "Cause-txt": "User busy", "ChanVariable": "WARROOM_SIP=SIP 486 Busy Here"})
     assert isinstance(gone, HungUp)
-    assert gone.cause == HangupCause.USER_BUSY and gone.cause_text == "User busy" and gone.sip_status == 486
+    assert gone.cause == HangupCause.USER_BUSY and gone.cause_text == "User busy"
+    assert (gone.sip_status, gone.sip_reason) == (486, "Busy Here")
     bare = ami_events.parse_event("Hangup", {"Uniqueid": "wr-3", "Cause": ""})
     assert isinstance(bare, HungUp) and bare.cause is None and bare.sip_status is None
 
