@@ -121,17 +121,23 @@ class StasisApp:
         except AriError as exc:
             log.info("hangup of %s: %s", channel_id, exc)
 
-    async def on_link(self, state: LinkState) -> None:
-        if state.link == "ari" and state.up:
-            await self.reconcile()
+    async def on_link(self, state: LinkState, retry_every: float = 2.0) -> None:
+        """Reconcile at each reconnection; while the link is up, until Asterisk has answered."""
+        if state.link != "ari" or not state.up:
+            return
+        for _ in range(30):  # a minute at most; the next reconnection starts afresh
+            if await self.reconcile() or not self.ari.up:
+                return
+            await asyncio.sleep(retry_every)
 
-    async def reconcile(self) -> None:
-        """Compare our handlers with the channels Asterisk has in our app, and settle differences."""
+    async def reconcile(self) -> bool:
+        """Compare our handlers with the channels Asterisk has in our app, and settle differences; False
+        when Asterisk could not be asked."""
         try:
             info: dict[str, Any] = await self.ari.request("GET", f"/applications/{self.ari.config.app}")
         except AriError as exc:
-            log.warning("reconcile skipped: %s", exc)
-            return
+            log.warning("reconcile postponed: %s", exc)
+            return False
         live = set(info.get("channel_ids", []))
         for channel_id, handler in list(self.calls.items()):
             try:
@@ -146,6 +152,7 @@ class StasisApp:
             self.calls.pop(channel_id, None)
         for channel_id in live - set(self.calls):
             await self._adopt(channel_id)
+        return True
 
     async def _adopt(self, channel_id: str) -> None:
         """A channel in our app that no handler owns: its StasisStart was lost. Start it from what Asterisk

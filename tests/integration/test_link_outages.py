@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from db.campaigns import AttemptState, Disposition
 from db.engine import make_engine
+from dialer.campaigns import parse_retry
 from sandbox.asterisk import Sandbox
 from sandbox.phonefarm import Behaviour
 from tests.conftest import PG_URL, FarmFactory, pg_schema
@@ -57,8 +58,9 @@ async def test_a_call_answered_while_the_ari_link_is_frozen_still_hears_its_scri
         phone_farm({phone("Asha"): Behaviour("answer", hold_ms=60_000),
                     phone("Deepak"): Behaviour("answer", hold_ms=4000)})
         proxy.freeze()
+        # a call that failed is tried again 30 s later: after the outage
         cid = h.campaign("frozen", selection=booths(h, "Asha", "Deepak"), scripts={"strong": "quick"},
-                         retry=FAST_RETRY, use_alternate=False)
+                         retry=parse_retry(["failed=2/30s", "no_answer=1/1s"]), use_alternate=False)
         await until(lambda: len([a for a in h.attempts(cid) if a.answered_at]) >= 2, 20,
                     "both calls answered while the link is frozen")
         await asyncio.sleep(25)  # the outage itself: the link stays half-open this long
