@@ -114,8 +114,8 @@ class Softphones:
 
     async def configured(self, endpoint: str) -> bool:
         """Whether Asterisk has this endpoint in its PJSIP configuration now."""
-        try:
-            await self.ari.request("GET", f"/endpoints/PJSIP/{endpoint}")
+        try:  # the configuration as res_pjsip holds it now (ARI's /endpoints keeps removed ones as "offline")
+            await self.ari.request("GET", f"/asterisk/config/dynamic/res_pjsip/endpoint/{endpoint}")
         except AriError as exc:
             if exc.status == 404:
                 return False
