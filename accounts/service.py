@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core.errors import Conflict, Invalid, NotFound, ServiceError
 from db.models import utcnow
 from db.users import Role, User, WebSession
 
@@ -25,8 +26,20 @@ _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash(secrets.token_urlsafe(16))
 
 
-class AccountError(ValueError):
-    """A user request is invalid; the message says what and for whom."""
+class AccountError(ServiceError):
+    """A user request failed; the message says what and for whom, the subclass what kind of failure."""
+
+
+class AccountInvalid(AccountError, Invalid):
+    """A bad user name, role, language or password."""
+
+
+class UserNotFound(AccountError, NotFound):
+    """No user by that name."""
+
+
+class UserExists(AccountError, Conflict):
+    """The user name is taken."""
 
 
 @dataclass(frozen=True)
@@ -43,24 +56,24 @@ class Principal:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password is too short: at least {MIN_PASSWORD} characters")
+        raise AccountInvalid(f"the password is too short: at least {MIN_PASSWORD} characters")
     if password.strip() != password or password.lower() == password and password.isalpha():
-        raise AccountError("the password must not start or end with spaces, nor be only lower-case letters")
+        raise AccountInvalid("the password must not start or end with spaces, nor be only lower-case letters")
 
 
 def add_user(session: Session, username: str, role: str, password: str, display_name: str | None = None,
              language: str = "en") -> User:
     if not USERNAME.match(username):
-        raise AccountError(f"user name '{username}': 2-32 characters, lower-case letters, digits, . _ -, "
+        raise AccountInvalid(f"user name '{username}': 2-32 characters, lower-case letters, digits, . _ -, "
                            "starting with a letter")
     try:
         role_ = Role(role)
     except ValueError:
-        raise AccountError(f"role '{role}': one of {', '.join(r.value for r in Role)}") from None
+        raise AccountInvalid(f"role '{role}': one of {', '.join(r.value for r in Role)}") from None
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccountError(f"user '{username}' already exists")
+        raise UserExists(f"user '{username}' already exists")
     if language not in ("en", "hi"):
-        raise AccountError(f"language '{language}': en or hi")
+        raise AccountInvalid(f"language '{language}': en or hi")
     _check_password(password)
     user = User(username=username, display_name=display_name or username, role=role_,
                 password_hash=_HASHER.hash(password), sip_secret=secrets.token_urlsafe(18), ui_language=language)
@@ -72,7 +85,7 @@ def add_user(session: Session, username: str, role: str, password: str, display_
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise AccountError(f"no user '{username}'")
+        raise UserNotFound(f"no user '{username}'")
     return user
 
 

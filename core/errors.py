@@ -2,7 +2,8 @@
 
 A service says *what kind* of failure happened; the web layer maps the kind to an HTTP status once
 (``web/errors.py``) and the command line prints it once (``warroom/cli_errors.py``: ``error: <message>``,
-exit code 1), so a route and a command can never disagree. The message names the problem and where it is, in words a user can act on.
+exit code 1), so a route and a command can never disagree. The message names the problem and where it is,
+in words a user can act on.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.ami import AmiClient, AmiError
 from adapters.ari import AriClient, AriError
+from core.errors import Conflict
 from db.engine import in_thread
 from db.users import Role, User
 from operators.softphones import Softphones
@@ -50,7 +51,7 @@ REASONS = {0: "the call failed", 1: "it was hung up", 3: "it rang out unanswered
 LISTENER_ROLES = (Role.supervisor, Role.admin)
 
 
-class ListenError(ValueError):
+class ListenError(Conflict, ValueError):
     """Listening in cannot start; the message says why (fit to show on the dashboard)."""
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.errors import Conflict
 from db.models import utcnow
 from db.operators import OperatorState as S
 from db.operators import OperatorStateChange, OperatorStatus
@@ -33,8 +34,8 @@ BY_SYSTEM: dict[S, set[S]] = {
 }
 
 
-class OperatorError(ValueError):
-    """A state change that is not allowed; the message says why."""
+class OperatorError(Conflict):
+    """A state change that is not allowed now; the message says why."""
 
 
 def check_change(current: S, to: S, *, by_system: bool, registered: bool, reason: str | None) -> None:

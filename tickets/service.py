@@ -10,12 +10,29 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.errors import Conflict, Invalid, NotFound, ServiceError
 from db.models import Unit, utcnow
 from db.tickets import CATEGORIES, Ticket, TicketStatus
 
 
-class TicketError(ValueError):
-    """A ticket request is invalid; the message says what and which ticket."""
+class TicketError(ServiceError):
+    """A ticket request failed; the message says what and which ticket, the subclass what kind of failure."""
+
+
+class TicketInvalid(TicketError, Invalid):
+    """A bad value: an unknown category, no assignee, no resolution."""
+
+
+class TicketNotFound(TicketError, NotFound):
+    """No ticket with that number."""
+
+
+class TicketConflict(TicketError, Conflict):
+    """The ticket's state does not allow the change (already resolved)."""
+
+
+class UnknownAssignee(TicketError, Conflict):
+    """The ticket would go to a user name nobody has (the board answers 409, as it always has)."""
 
 
 def open_ticket(session: Session, *, category: str, source: str, booth_id: int | None = None,
@@ -23,7 +40,7 @@ def open_ticket(session: Session, *, category: str, source: str, booth_id: int |
                 recording_id: int | None = None, description: str | None = None,
                 at: datetime | None = None) -> Ticket:
     if category not in CATEGORIES:
-        raise TicketError(f"unknown category '{category}' (one of {', '.join(CATEGORIES)})")
+        raise TicketInvalid(f"unknown category '{category}' (one of {', '.join(CATEGORIES)})")
     now = at or utcnow()
     ticket = Ticket(category=category, source=source, booth_id=booth_id, reporter_id=reporter_id,
                     reporter_phone=reporter_phone, call_id=call_id, recording_id=recording_id,
@@ -36,16 +53,16 @@ def open_ticket(session: Session, *, category: str, source: str, booth_id: int |
 def get_ticket(session: Session, ticket_id: int) -> Ticket:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
-        raise TicketError(f"no ticket #{ticket_id}")
+        raise TicketNotFound(f"no ticket #{ticket_id}")
     return ticket
 
 
 def assign(session: Session, ticket_id: int, to: str, at: datetime | None = None) -> Ticket:
     ticket = get_ticket(session, ticket_id)
     if ticket.status is TicketStatus.resolved:
-        raise TicketError(f"ticket #{ticket_id} is already resolved")
+        raise TicketConflict(f"ticket #{ticket_id} is already resolved")
     if not to.strip():
-        raise TicketError("assign to whom? give a user name")
+        raise TicketInvalid("assign to whom? give a user name")
     ticket.status, ticket.assigned_to, ticket.assigned_at = TicketStatus.assigned, to.strip(), at or utcnow()
     return ticket
 
@@ -53,9 +70,9 @@ def assign(session: Session, ticket_id: int, to: str, at: datetime | None = None
 def resolve(session: Session, ticket_id: int, resolution: str, at: datetime | None = None) -> Ticket:
     ticket = get_ticket(session, ticket_id)
     if ticket.status is TicketStatus.resolved:
-        raise TicketError(f"ticket #{ticket_id} is already resolved")
+        raise TicketConflict(f"ticket #{ticket_id} is already resolved")
     if not resolution.strip():
-        raise TicketError("say how it was resolved")
+        raise TicketInvalid("say how it was resolved")
     ticket.status, ticket.resolution, ticket.resolved_at = TicketStatus.resolved, resolution.strip(), at or utcnow()
     return ticket
 
