@@ -97,7 +97,7 @@ def wrap_ups_over(session: Session, now: datetime) -> list[int]:
         OperatorStatus.state == S.wrap_up, OperatorStatus.wrap_until <= now)))
 
 
-def board(session: Session, now: datetime | None = None) -> list[dict[str, object]]:
+def operators_board(session: Session, now: datetime | None = None) -> list[dict[str, object]]:
     """Every operator with their state and how long they have been in it (for supervisors)."""
     now = now or utcnow()
     rows = session.execute(select(User, OperatorStatus).outerjoin(OperatorStatus, OperatorStatus.user_id == User.id)

@@ -15,14 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.ratelimit import SignInLimiter
 from accounts.service import add_user
-from dashboard.board import board
 from dashboard.feed import DashboardFeed
-from dashboard.metrics import DashboardCollector
-from dashboard.tickets import BoardFilter
-from dashboard.tickets import board as ticket_board
-from dashboard.tickets import one as one_ticket
+from dashboard.figures import stored_figures
+from dashboard.tickets import BoardFilter, ticket_row, tickets_board
 from db import migrate
-from db.engine import in_thread, make_engine, transaction
+from db.engine import in_thread, make_engine
 from db.users import Role
 from dialer.rules import CallingRules
 from events.bus import EventBus
@@ -32,8 +29,8 @@ from web.api_campaigns import campaigns_router
 from web.app import TEMPLATES, ComponentHealth, create_app
 from web.auth import Auth, AuthConfig
 from web.console import console_router
+from web.console_feed import ConsoleFeed
 from web.dashboard import dashboard_router
-from web.live import LiveHub
 from web.metrics import metrics_router
 from web.pages import pages_router
 from web.reports import reports_router
@@ -81,9 +78,9 @@ def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live
                 limiter=SignInLimiter(attempts=3, window=60))
     staff = auth.require(Role.admin, Role.supervisor)
     bus = EventBus()
-    feed = DashboardFeed(bus, live, board=lambda: in_thread(sessions, board, TZ),
-                         tickets=lambda: in_thread(sessions, ticket_board, BoardFilter(), target_minutes),
-                         ticket=lambda tid: in_thread(sessions, one_ticket, tid, target_minutes), every=0.2)
+    feed = DashboardFeed(bus, live, board=lambda: in_thread(sessions, stored_figures, TZ),
+                         tickets=lambda: in_thread(sessions, tickets_board, BoardFilter(), target_minutes),
+                         ticket=lambda tid: in_thread(sessions, ticket_row, tid, target_minutes), every=0.2).start()
     web = WebApp(FastAPI(), auth, sessions, engine, bus, feed)
 
     async def registered(endpoint: str) -> bool:
@@ -97,11 +94,11 @@ def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live
 
     web.app = create_app(_health, auth=auth, routers=[
         pages_router(auth, templates),
-        console_router(auth, templates, sessions, LiveHub(bus), registered, ("127.0.0.1", 5060),
+        console_router(auth, templates, sessions, ConsoleFeed(bus).start(), registered, ("127.0.0.1", 5060),
                        publish=bus.publish),
         campaigns_router(sessions, CallingRules(), live, guard=staff),
         dashboard_router(auth, templates, sessions, feed, timezone=TZ, target_minutes=target_minutes,
                          publish=bus.publish, listen=listen),
-        metrics_router(auth, DashboardCollector(live, lambda: transaction(sessions, board, TZ))),
+        metrics_router(auth, live, feed.board),
         reports_router(sessions, timezone=TZ, shifts=parse_shifts(DEFAULT_SHIFTS), guard=staff)])
     return web

@@ -17,13 +17,10 @@ from ari_handlers.app import StasisApp
 from ari_handlers.dispatch import AgentLeg, Dispatcher
 from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
 from ari_handlers.routes import ivr_factories
-from dashboard.board import board
 from dashboard.feed import DashboardFeed
+from dashboard.figures import stored_figures
 from dashboard.live import live_figures
-from dashboard.metrics import DashboardCollector
-from dashboard.tickets import BoardFilter
-from dashboard.tickets import board as ticket_board
-from dashboard.tickets import one as one_ticket
+from dashboard.tickets import BoardFilter, ticket_row, tickets_board
 from db import migrate
 from db.engine import in_thread, make_engine, ping, transaction
 from db.users import Role
@@ -41,8 +38,8 @@ from web.api_campaigns import campaigns_router
 from web.app import TEMPLATES, ComponentHealth, create_app
 from web.auth import Auth, AuthConfig
 from web.console import console_router
+from web.console_feed import ConsoleFeed
 from web.dashboard import dashboard_router
-from web.live import LiveHub
 from web.metrics import metrics_router
 from web.pages import pages_router
 from web.reports import reports_router
@@ -70,7 +67,7 @@ class Service:
         self.dispatcher = Dispatcher(self.ari, self.bus, self.sessions, self.ivr.queue, self.softphones,
                                      wrap_seconds=settings.http.wrap_up_seconds, library=self.ivr.library,
                                      party=settings.directory.party)
-        self.hub = LiveHub(self.bus)
+        self.hub = ConsoleFeed(self.bus)
         self.listen = ListenIn(self.ami, self.ari, self.sessions, self.softphones, self.dispatcher.connected_calls)
         self.stasis = StasisApp(self.ari, self.bus, {**ivr_factories(self.ivr), "agent": AgentLeg,
                                                      "operator": self._progressive_call})
@@ -85,20 +82,19 @@ class Service:
         staff = self.auth.require(Role.admin, Role.supervisor)
         tz = settings.dialer.timezone
         self.feed = DashboardFeed(
-            self.bus, self.live, board=lambda: in_thread(self.sessions, board, tz),
-            tickets=lambda: in_thread(self.sessions, ticket_board, BoardFilter(), http.ticket_target_minutes),
-            ticket=lambda ticket_id: in_thread(self.sessions, one_ticket, ticket_id, http.ticket_target_minutes))
-        collector = DashboardCollector(self.live, lambda: transaction(self.sessions, board, tz))
+            self.bus, self.live_figures, board=lambda: in_thread(self.sessions, stored_figures, tz),
+            tickets=lambda: in_thread(self.sessions, tickets_board, BoardFilter(), http.ticket_target_minutes),
+            ticket=lambda ticket_id: in_thread(self.sessions, ticket_row, ticket_id, http.ticket_target_minutes))
         self.app = create_app(health=self.health, auth=self.auth, routers=[
             pages_router(self.auth, templates),
             console_router(self.auth, templates, self.sessions, self.hub, self.softphones.registered,
                            (ast.host, ast.sip_port), publish=self.bus.publish),
-            campaigns_router(self.sessions, calling_rules(settings), self.live,
+            campaigns_router(self.sessions, calling_rules(settings), self.live_figures,
                              self.ivr.library.campaign_problems, guard=staff, publish=self._campaign_changed),
             dashboard_router(self.auth, templates, self.sessions, self.feed, timezone=tz,
                              target_minutes=http.ticket_target_minutes, publish=self.bus.publish,
                              listen=self.listen.start),
-            metrics_router(self.auth, collector),
+            metrics_router(self.auth, self.live_figures, self.feed.board),
             reports_router(self.sessions, timezone=tz, shifts=parse_shifts(settings.reports.shifts), guard=staff)])
 
     async def health(self) -> dict[str, ComponentHealth]:
@@ -114,7 +110,7 @@ class Service:
             "db": db,
         }
 
-    def live(self) -> dict[str, Any]:
+    def live_figures(self) -> dict[str, Any]:
         """The live figures: lines and calls (dialer), callers waiting for operators, progressive calls."""
         return live_figures(self.dialer.snapshot(), self.ivr.queue.snapshot(), self.ivr.stats.live,
                             len(self.dispatcher.connected_calls()), {"ami": self.ami.up, "ari": self.ari.up},
@@ -141,6 +137,8 @@ class Service:
         stale = await self.ivr.queue.abandon_stale()
         if stale:
             log.info("%d queue entries from a previous run marked abandoned", stale)
+        self.hub.start()
+        self.feed.start()
         await self.agi.start()
         await self.ami.start()
         await self.ari.start()
@@ -164,6 +162,8 @@ class Service:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.feed.close()
+        self.hub.close()
         await self.dispatcher.stop()
         await self.dialer.stop()
         await self.sync.stop()

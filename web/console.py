@@ -19,13 +19,13 @@ from db.ivr import IvrCall, QueueCall
 from db.operators import OperatorState
 from db.users import Role, User
 from events.types import TicketChanged
-from operators.console import DispositionError, record_disposition
+from operators.dispositions import DispositionError, record_disposition
 from operators.states import OperatorError, change, status_of
 from tickets.service import TicketError, open_ticket
 from web.auth import Auth
+from web.console_feed import ConsoleFeed
 from web.i18n import texts
 from web.inputs import Moment, Text
-from web.live import LiveHub
 
 
 class StateIn(BaseModel):
@@ -40,7 +40,7 @@ class DispositionIn(BaseModel):
     callback_at: Moment | None = Field(None, description="when to call back (UTC if no zone)")
 
 
-def console_router(auth: Auth, templates: Jinja2Templates, sessions: sessionmaker[Session], hub: LiveHub,
+def console_router(auth: Auth, templates: Jinja2Templates, sessions: sessionmaker[Session], hub: ConsoleFeed,
                    registered: Callable[[str], Awaitable[bool]], sip_server: tuple[str, int],
                    wrap_seconds: float = 30.0, publish: Callable[[object], None] = lambda _e: None) -> APIRouter:
     router = APIRouter(prefix="/console", tags=["operator console"])

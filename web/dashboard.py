@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.service import Principal
-from dashboard import tickets as board_tickets
 from dashboard.charts import charts
 from dashboard.drill import DrillError, drill
 from dashboard.feed import DashboardFeed
+from dashboard.tickets import BoardFilter, ticket_areas, ticket_row, tickets_board
 from db.engine import in_thread
 from db.tickets import CATEGORIES
 from db.users import Role, User
@@ -107,8 +107,8 @@ def dashboard_router(auth: Auth, templates: Jinja2Templates, sessions: sessionma
             district: UnitRef = None, ac: UnitRef = None,
             category: Annotated[str | None, Query(pattern=CATEGORY)] = None) -> list[dict[str, Any]]:
         """The tickets board, filtered; without a status: open and assigned, and those resolved today."""
-        f = board_tickets.BoardFilter(status, district, ac, category)
-        return await in_thread(sessions, board_tickets.board, f, target_minutes)
+        f = BoardFilter(status, district, ac, category)
+        return await in_thread(sessions, tickets_board, f, target_minutes)
 
     @router.get("/api/tickets/choices")
     async def ticket_choices(_who: Staff) -> dict[str, Any]:
@@ -116,14 +116,14 @@ def dashboard_router(auth: Auth, templates: Jinja2Templates, sessions: sessionma
         def read(session: Session) -> dict[str, Any]:
             users = session.scalars(select(User.username).where(User.disabled.is_(False))
                                     .order_by(User.username)).all()
-            return {**board_tickets.areas(session), "categories": list(CATEGORIES), "users": list(users)}
+            return {**ticket_areas(session), "categories": list(CATEGORIES), "users": list(users)}
         return await in_thread(sessions, read)
 
     async def change(ticket_id: int, what: str, fn: Callable[[Session], object]) -> dict[str, Any]:
         def apply(session: Session) -> dict[str, Any] | None:
             fn(session)
             session.flush()
-            return board_tickets.one(session, ticket_id, target_minutes)
+            return ticket_row(session, ticket_id, target_minutes)
         try:
             row = await in_thread(sessions, apply)
         except TicketError as exc:

@@ -11,12 +11,10 @@ from typing import Any
 import uvicorn
 from fastapi.templating import Jinja2Templates
 
-from dashboard.board import board
 from dashboard.feed import DashboardFeed
+from dashboard.figures import stored_figures
 from dashboard.live import live_figures
-from dashboard.tickets import BoardFilter
-from dashboard.tickets import board as ticket_board
-from dashboard.tickets import one as one_ticket
+from dashboard.tickets import BoardFilter, ticket_row, tickets_board
 from db.engine import in_thread
 from db.users import Role
 from events.types import CampaignChanged
@@ -56,9 +54,9 @@ async def serve_dashboard(h: Harness, target_minutes: int = 60) -> tuple[str, Ca
     """Start the app; returns its base URL and a coroutine function that stops it."""
     templates = Jinja2Templates(directory=str(TEMPLATES))
     auth = Auth(h.sessions, templates)
-    feed = DashboardFeed(h.bus, harness_live(h), board=lambda: in_thread(h.sessions, board, TZ),
-                         tickets=lambda: in_thread(h.sessions, ticket_board, BoardFilter(), target_minutes),
-                         ticket=lambda tid: in_thread(h.sessions, one_ticket, tid, target_minutes))
+    feed = DashboardFeed(h.bus, harness_live(h), board=lambda: in_thread(h.sessions, stored_figures, TZ),
+                         tickets=lambda: in_thread(h.sessions, tickets_board, BoardFilter(), target_minutes),
+                         ticket=lambda tid: in_thread(h.sessions, ticket_row, tid, target_minutes)).start()
 
     def changed(campaign_id: int, state: str) -> None:
         h.bus.publish(CampaignChanged(campaign_id, state))

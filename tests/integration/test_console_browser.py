@@ -28,7 +28,7 @@ from warroom.settings import Settings
 from web.app import TEMPLATES, ComponentHealth, create_app
 from web.auth import Auth
 from web.console import console_router
-from web.live import LiveHub
+from web.console_feed import ConsoleFeed
 from web.pages import pages_router
 
 pytestmark = pytest.mark.integration
@@ -74,7 +74,7 @@ async def test_operator_signs_in_goes_ready_gets_the_screen_pop_and_records_a_di
         auth = Auth(h.sessions, templates)
         app = create_app(_health, auth=auth, routers=[
             pages_router(auth, templates),
-            console_router(auth, templates, h.sessions, LiveHub(h.bus), h.softphones.registered,
+            console_router(auth, templates, h.sessions, ConsoleFeed(h.bus).start(), h.softphones.registered,
                            ("127.0.0.1", settings.asterisk.sip_port))])
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",

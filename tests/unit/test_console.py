@@ -26,7 +26,7 @@ from operators.states import change
 from web.app import TEMPLATES, ComponentHealth, create_app
 from web.auth import Auth
 from web.console import console_router
-from web.live import LiveHub
+from web.console_feed import ConsoleFeed
 
 REGISTERED: set[str] = set()
 
@@ -50,7 +50,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
                       script="hotline", language="hi"))
         s.add(QueueCall(channel_id="ch-1", person_id=person.id, caller_phone=person.phone, note="Hotline: Farhan"))
     bus = EventBus()
-    hub = LiveHub(bus)
+    hub = ConsoleFeed(bus).start()
     templates = Jinja2Templates(directory=str(TEMPLATES))
     auth = Auth(sessions, templates)
 
@@ -115,7 +115,7 @@ def test_disposition_only_on_ones_own_call_and_written_back(world: dict[str, Any
 
 
 async def test_live_hub_sends_a_snapshot_then_the_screen_pop_to_that_operator_only(world: dict[str, Any]) -> None:
-    hub: LiveHub = world["hub"]
+    hub: ConsoleFeed = world["hub"]
     mine = hub.stream(world["asha"], {"state": "ready"})
     theirs = hub.stream(world["ravi"], {"state": "ready"})
     assert (await anext(mine)).startswith("event: snapshot")
