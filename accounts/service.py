@@ -1,5 +1,6 @@
 """Users and sign-in: argon2 password hashes, server-side sessions (the cookie carries a random token, the
-database only its hash), and each session's CSRF token. Plain functions in the caller's transaction."""
+database only its hash), and each session's CSRF token. :class:`UserService` holds the use cases; the plain
+functions below it work in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict, Invalid, NotFound, ServiceError
+from db.engine import Database
 from db.models import utcnow
 from db.users import Role, User, WebSession
 
@@ -157,3 +160,63 @@ def principal(session: Session, token: str | None, now: datetime | None = None) 
 
 def close_session(session: Session, token: str) -> None:
     session.execute(delete(WebSession).where(WebSession.id == _digest(token)))
+
+
+class UserService:
+    """Users of the consoles and their sign-ins, each use case in one transaction (the command line's
+    ``warroom users`` and the web's sign-in)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, username: str, role: str, password: str, display_name: str | None = None,
+                  language: str = "en") -> dict[str, Any]:
+        """A new user (the password is checked, then kept only as an argon2 hash)."""
+        return await self.db.run(lambda s: user_row(add_user(s, username, role, password, display_name, language)))
+
+    async def list(self) -> list[dict[str, Any]]:
+        """Every user with role and state, by role and name (never passwords)."""
+        return await self.db.run(lambda s: [user_row(u) for u in list_users(s)])
+
+    async def disable(self, username: str) -> None:
+        """Disable a user: their sessions end at once (their softphone goes with the next sync)."""
+        await self.db.run(set_disabled, username, True)
+
+    async def enable(self, username: str) -> None:
+        await self.db.run(set_disabled, username, False)
+
+    async def set_password(self, username: str, password: str) -> None:
+        """A new password; every session of the user ends."""
+        await self.db.run(set_password, username, password)
+
+    async def end_sessions(self, username: str) -> int:
+        """Sign a user out everywhere; how many sessions ended."""
+        def work(session: Session) -> int:
+            user = get_user(session, username)
+            ended = session.scalar(select(func.count()).where(WebSession.user_id == user.id)) or 0
+            session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+            return ended
+
+        return await self.db.run(work)
+
+    async def sign_in(self, username: str, password: str, ip: str | None, ttl: timedelta) -> str | None:
+        """A new session's token when the name and password match an enabled user; None otherwise."""
+        def work(session: Session) -> str | None:
+            user = verify(session, username.strip().lower(), password)
+            return open_session(session, user, ip, ttl) if user else None
+
+        return await self.db.run(work)
+
+    async def principal(self, token: str | None) -> Principal | None:
+        """Who holds this session token (None: no valid session)."""
+        return await self.db.run(principal, token)
+
+    async def sign_out(self, token: str) -> None:
+        await self.db.run(close_session, token)
+
+
+def user_row(user: User) -> dict[str, Any]:
+    """A user as plain data (never the password's hash)."""
+    return {"username": user.username, "name": user.display_name, "role": user.role.value,
+            "disabled": user.disabled, "sip_user": user.sip_username, "language": user.ui_language,
+            "last_sign_in": user.last_sign_in_at.isoformat() if user.last_sign_in_at else None}

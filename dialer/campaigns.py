@@ -274,3 +274,14 @@ def progress(session: Session, campaign_id: int) -> dict[str, Any]:
             "dialing": targets.get(TargetState.dialing, 0), "removed": targets.get(TargetState.removed, 0),
             "in_flight": in_flight, "blocked": blocked,
             "dispositions": {str(k): v for k, v in dispositions.items() if k is not None}}
+
+
+def parse_pairs(items: Iterable[str], what: str) -> dict[str, str]:
+    """``KEY=VALUE`` items (``--script strong=programme``, ``--field date=5 Dec``) -> a dict."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CampaignInvalid(f"{what} '{item}': expected KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from core.errors import NotFound
 from ivr_scripts.loader import load_script
 from ivr_scripts.model import Script, field_name
 from ivr_scripts.problems import ScriptInvalid
@@ -15,8 +16,8 @@ DEFAULT_BY_STATUS = {"strong": "strong", "weak": "weak", "swing": "swing", "unkn
 STATUSES = tuple(DEFAULT_BY_STATUS)
 
 
-class UnknownScript(LookupError):
-    pass
+class UnknownScript(NotFound):
+    """No script by that name in the library."""
 
 
 class ScriptLibrary:
