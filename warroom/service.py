@@ -7,42 +7,31 @@ import logging
 from typing import Any
 
 import uvicorn
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from accounts.service import UserService
 from adapters.ami import AmiClient
 from adapters.ari import AriClient
 from ari_handlers.app import StasisApp
 from ari_handlers.dispatch import AgentLeg, Dispatcher
 from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
 from ari_handlers.routes import ivr_factories
-from dashboard.feed import DashboardFeed
-from dashboard.figures import stored_figures
 from dashboard.live import live_figures
-from dashboard.tickets import BoardFilter, ticket_row, tickets_board
 from db import migrate
-from db.engine import in_thread, make_engine, ping, transaction
-from db.users import Role
+from db.engine import Database, make_engine, ping, transaction
 from dialer.controller import Dialer
 from dialer.sync import DirectorySync
 from events.bus import EventBus
-from events.types import CampaignChanged
 from hotline.agi import IdentifyServer
 from hotline.lookup import Caller, identify
 from operators.listen import ListenIn
 from reports.shifts import parse_shifts
 from warroom.compose import build_ami, build_ari, build_ivr, build_softphones, calling_rules, dialer_config
 from warroom.settings import Settings
-from web.api_campaigns import campaigns_router
-from web.app import TEMPLATES, ComponentHealth, create_app
+from web.app import ComponentHealth, create_app
 from web.auth import Auth, AuthConfig
-from web.console import console_router
-from web.console_feed import ConsoleFeed
-from web.dashboard import dashboard_router
-from web.metrics import metrics_router
-from web.pages import pages_router
-from web.reports import reports_router
+from web.services import web_services
 
 log = logging.getLogger(__name__)
 
@@ -67,35 +56,24 @@ class Service:
         self.dispatcher = Dispatcher(self.ari, self.bus, self.sessions, self.ivr.queue, self.softphones,
                                      wrap_seconds=settings.http.wrap_up_seconds, library=self.ivr.library,
                                      party=settings.directory.party)
-        self.hub = ConsoleFeed(self.bus)
         self.listen = ListenIn(self.ami, self.ari, self.sessions, self.softphones, self.dispatcher.connected_calls)
         self.stasis = StasisApp(self.ari, self.bus, {**ivr_factories(self.ivr), "agent": AgentLeg,
                                                      "operator": self._progressive_call})
         ast = settings.asterisk
         self.agi = IdentifyServer(ast.agi_host, ast.agi_port, self._identify)
         self._tasks: list[asyncio.Task[None]] = []
-        templates = Jinja2Templates(directory=str(TEMPLATES))
         http = settings.http
         token = http.metrics_token.get_secret_value() if http.metrics_token else None
-        self.auth = Auth(self.sessions, templates, AuthConfig(
+        self.db = Database(self.engine)
+        self.auth = Auth(UserService(self.db), AuthConfig(
             secure_cookie=http.secure_cookie, machine_tokens=(("/metrics", token),) if token else ()))
-        staff = self.auth.require(Role.admin, Role.supervisor)
-        tz = settings.dialer.timezone
-        self.feed = DashboardFeed(
-            self.bus, self.live_figures, board=lambda: in_thread(self.sessions, stored_figures, tz),
-            tickets=lambda: in_thread(self.sessions, tickets_board, BoardFilter(), http.ticket_target_minutes),
-            ticket=lambda ticket_id: in_thread(self.sessions, ticket_row, ticket_id, http.ticket_target_minutes))
-        self.app = create_app(health=self.health, auth=self.auth, routers=[
-            pages_router(self.auth, templates),
-            console_router(self.auth, templates, self.sessions, self.hub, self.softphones.registered,
-                           (ast.host, ast.sip_port), publish=self.bus.publish),
-            campaigns_router(self.sessions, calling_rules(settings), self.live_figures,
-                             self.ivr.library.campaign_problems, guard=staff, publish=self._campaign_changed),
-            dashboard_router(self.auth, templates, self.sessions, self.feed, timezone=tz,
-                             target_minutes=http.ticket_target_minutes, publish=self.bus.publish,
-                             listen=self.listen.start),
-            metrics_router(self.auth, self.live_figures, self.feed.board),
-            reports_router(self.sessions, timezone=tz, shifts=parse_shifts(settings.reports.shifts), guard=staff)])
+        self.web = web_services(
+            self.db, self.bus, live_figures=self.live_figures, timezone=settings.dialer.timezone,
+            target_minutes=http.ticket_target_minutes, shifts=parse_shifts(settings.reports.shifts),
+            defaults=calling_rules(settings), check_scripts=self.ivr.library.campaign_problems,
+            wake=self.dialer.wake, registered=self.softphones.registered, sip_server=(ast.host, ast.sip_port),
+            listen=self.listen.start)
+        self.app = create_app(self.web, health=self.health, auth=self.auth)
 
     async def health(self) -> dict[str, ComponentHealth]:
         """Each component's state as it is now (the DB is queried, not assumed)."""
@@ -116,10 +94,6 @@ class Service:
                             len(self.dispatcher.connected_calls()), {"ami": self.ami.up, "ari": self.ari.up},
                             self.progressive)
 
-    def _campaign_changed(self, campaign_id: int, state: str) -> None:
-        self.bus.publish(CampaignChanged(campaign_id, state))
-        self.dialer.wake()  # a resumed campaign dials at once
-
     def _progressive_call(self, ari: AriClient, channel_id: str, args: list[str]) -> ProgressiveCall:
         return ProgressiveCall(ari, channel_id, args, self.ivr, self.progressive,
                                abandon_seconds=self.settings.dialer.abandon_seconds)
@@ -137,8 +111,7 @@ class Service:
         stale = await self.ivr.queue.abandon_stale()
         if stale:
             log.info("%d queue entries from a previous run marked abandoned", stale)
-        self.hub.start()
-        self.feed.start()
+        self.web.start()
         await self.agi.start()
         await self.ami.start()
         await self.ari.start()
@@ -162,15 +135,14 @@ class Service:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.feed.close()
-        self.hub.close()
+        self.web.close()
         await self.dispatcher.stop()
         await self.dialer.stop()
         await self.sync.stop()
         await self.agi.close()
         await self.ari.close()
         await self.ami.close()
-        self.engine.dispose()
+        self.db.close()
 
     async def run(self) -> None:
         """Start everything and serve HTTP until stopped."""
