@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -76,6 +76,11 @@ class CampaignSpec:
         return {k: v for k, v in {"window_start": start, "window_end": end, "timezone": self.timezone}.items() if v}
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time without a zone is UTC (as the database keeps it)."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
 class CampaignService:
     """Campaigns, each use case in one transaction.
 
@@ -101,8 +106,8 @@ class CampaignService:
             selection = Selection(resolve_units(session, spec.units), tuple(spec.levels), tuple(spec.posts),
                                   tuple(spec.statuses))
             campaign = create_campaign(session, name=spec.name, mode=spec.mode, selection=selection,
-                                       trunk=spec.trunk, priority=spec.priority, starts_at=spec.starts_at,
-                                       ends_at=spec.ends_at, rules=rules, retry=retry,
+                                       trunk=spec.trunk, priority=spec.priority, starts_at=_utc(spec.starts_at),
+                                       ends_at=_utc(spec.ends_at), rules=rules, retry=retry,
                                        use_alternate=spec.use_alternate, scripts=scripts, fields=fields,
                                        defaults=self.defaults)
             return campaign_summary(campaign, progress(session, campaign.id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from core.errors import NotFound
 from ivr_scripts.loader import load_script
@@ -47,6 +48,11 @@ class ScriptLibrary:
 
     def names(self) -> list[str]:
         return sorted(self._scripts)
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Each script by name: its title, languages, number of steps, campaign fields and file."""
+        return [{"name": s.name, "title": s.title, "languages": s.languages, "steps": len(s.steps),
+                 "fields": s.fields, "file": s.source} for s in map(self.get, self.names())]
 
     def get(self, name: str) -> Script:
         try:

@@ -1,5 +1,5 @@
-"""IVR scripts' use cases for the command line: the scripts the service plays, and every text of one as a
-member would hear it (their booth, AC, candidate... filled in as on a real hotline call)."""
+"""IVR scripts' use case that needs the database: every text of a script as a member would hear it (their
+booth, AC, candidate... filled in as on a real hotline call)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import NotFound
+from core.errors import NotFound, Unavailable
 from db.engine import Database
 from db.models import Committee, Membership, Person
 from dialer.campaigns import get_campaign
@@ -34,15 +34,12 @@ InboundInfo = Callable[..., CallInfo]
 
 class ScriptService:
     """``library`` holds the scripts; ``inbound_info`` builds a member's call context (passed in: the call
-    handlers sit above this package); ``party`` is the war room's party (a context variable)."""
+    handlers sit above this package); ``party`` is the war room's party (a context variable). Without ``db``
+    only the made-up member can be previewed."""
 
-    def __init__(self, db: Database, library: ScriptLibrary, *, inbound_info: InboundInfo, party: str) -> None:
+    def __init__(self, db: Database | None, library: ScriptLibrary, *, inbound_info: InboundInfo,
+                 party: str) -> None:
         self.db, self.library, self.inbound_info, self.party = db, library, inbound_info, party
-
-    def scripts(self) -> list[dict[str, Any]]:
-        """The scripts the service can play (built-in ones and the war room's own), by name."""
-        return [{"name": s.name, "title": s.title, "languages": s.languages, "steps": len(s.steps),
-                 "fields": s.fields, "file": s.source} for s in map(self.library.get, self.library.names())]
 
     async def preview(self, script: str, *, member: int | None = None, language: str | None = None,
                       campaign: str | None = None) -> dict[str, Any]:
@@ -52,6 +49,8 @@ class ScriptService:
         chosen: Script = load_script(Path(script)) if script.endswith((".yaml", ".yml")) else \
             self.library.get(script)
         if member is not None:
+            if self.db is None:
+                raise Unavailable("a member's preview needs the database")
             info = await self.db.run(self._member_context, member, language, campaign)
             context, lang = info.context, language or info.language
         else:
