@@ -61,7 +61,7 @@ def show(ticket: int, as_json: JsonOpt = False) -> None:
 
 
 @tickets_app.command("assign")
-def assign_cmd(ticket: int, to: Annotated[str, typer.Argument(help="who works on it")]) -> None:
+def assign_cmd(ticket: int, to: Annotated[str, typer.Argument(help="the user name of who works on it")]) -> None:
     """Give a ticket to a user (by user name)."""
     out = run(tickets().assign(ticket, to))
     typer.echo(f"ticket #{out['id']} assigned to {out['assigned_to']}")
