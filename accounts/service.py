@@ -1,5 +1,6 @@
 """Users and sign-in: argon2 password hashes, server-side sessions (the cookie carries a random token, the
-database only its hash), and each session's CSRF token. Plain functions in the caller's transaction."""
+database only its hash), and each session's CSRF token. :class:`UserService` holds the use cases; the plain
+functions below it work in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core.errors import Conflict, Invalid, NotFound, ServiceError
+from db.engine import Database
 from db.models import utcnow
 from db.users import Role, User, WebSession
 
@@ -25,8 +29,20 @@ _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash(secrets.token_urlsafe(16))
 
 
-class AccountError(ValueError):
-    """A user request is invalid; the message says what and for whom."""
+class AccountError(ServiceError):
+    """A user request failed; the message says what and for whom, the subclass what kind of failure."""
+
+
+class AccountInvalid(AccountError, Invalid):
+    """A bad user name, role, language or password."""
+
+
+class UserNotFound(AccountError, NotFound):
+    """No user by that name."""
+
+
+class UserExists(AccountError, Conflict):
+    """The user name is taken."""
 
 
 @dataclass(frozen=True)
@@ -43,24 +59,24 @@ class Principal:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password is too short: at least {MIN_PASSWORD} characters")
+        raise AccountInvalid(f"the password is too short: at least {MIN_PASSWORD} characters")
     if password.strip() != password or password.lower() == password and password.isalpha():
-        raise AccountError("the password must not start or end with spaces, nor be only lower-case letters")
+        raise AccountInvalid("the password must not start or end with spaces, nor be only lower-case letters")
 
 
 def add_user(session: Session, username: str, role: str, password: str, display_name: str | None = None,
              language: str = "en") -> User:
     if not USERNAME.match(username):
-        raise AccountError(f"user name '{username}': 2-32 characters, lower-case letters, digits, . _ -, "
+        raise AccountInvalid(f"user name '{username}': 2-32 characters, lower-case letters, digits, . _ -, "
                            "starting with a letter")
     try:
         role_ = Role(role)
     except ValueError:
-        raise AccountError(f"role '{role}': one of {', '.join(r.value for r in Role)}") from None
+        raise AccountInvalid(f"role '{role}': one of {', '.join(r.value for r in Role)}") from None
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccountError(f"user '{username}' already exists")
+        raise UserExists(f"user '{username}' already exists")
     if language not in ("en", "hi"):
-        raise AccountError(f"language '{language}': en or hi")
+        raise AccountInvalid(f"language '{language}': en or hi")
     _check_password(password)
     user = User(username=username, display_name=display_name or username, role=role_,
                 password_hash=_HASHER.hash(password), sip_secret=secrets.token_urlsafe(18), ui_language=language)
@@ -72,7 +88,7 @@ def add_user(session: Session, username: str, role: str, password: str, display_
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise AccountError(f"no user '{username}'")
+        raise UserNotFound(f"no user '{username}'")
     return user
 
 
@@ -144,3 +160,63 @@ def principal(session: Session, token: str | None, now: datetime | None = None) 
 
 def close_session(session: Session, token: str) -> None:
     session.execute(delete(WebSession).where(WebSession.id == _digest(token)))
+
+
+class UserService:
+    """Users of the consoles and their sign-ins, each use case in one transaction (the command line's
+    ``warroom users`` and the web's sign-in)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, username: str, role: str, password: str, display_name: str | None = None,
+                  language: str = "en") -> dict[str, Any]:
+        """A new user (the password is checked, then kept only as an argon2 hash)."""
+        return await self.db.run(lambda s: user_row(add_user(s, username, role, password, display_name, language)))
+
+    async def list(self) -> list[dict[str, Any]]:
+        """Every user with role and state, by role and name (never passwords)."""
+        return await self.db.run(lambda s: [user_row(u) for u in list_users(s)])
+
+    async def disable(self, username: str) -> None:
+        """Disable a user: their sessions end at once (their softphone goes with the next sync)."""
+        await self.db.run(set_disabled, username, True)
+
+    async def enable(self, username: str) -> None:
+        await self.db.run(set_disabled, username, False)
+
+    async def set_password(self, username: str, password: str) -> None:
+        """A new password; every session of the user ends."""
+        await self.db.run(set_password, username, password)
+
+    async def end_sessions(self, username: str) -> int:
+        """Sign a user out everywhere; how many sessions ended."""
+        def work(session: Session) -> int:
+            user = get_user(session, username)
+            ended = session.scalar(select(func.count()).where(WebSession.user_id == user.id)) or 0
+            session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+            return ended
+
+        return await self.db.run(work)
+
+    async def sign_in(self, username: str, password: str, ip: str | None, ttl: timedelta) -> str | None:
+        """A new session's token when the name and password match an enabled user; None otherwise."""
+        def work(session: Session) -> str | None:
+            user = verify(session, username.strip().lower(), password)
+            return open_session(session, user, ip, ttl) if user else None
+
+        return await self.db.run(work)
+
+    async def principal(self, token: str | None) -> Principal | None:
+        """Who holds this session token (None: no valid session)."""
+        return await self.db.run(principal, token)
+
+    async def sign_out(self, token: str) -> None:
+        await self.db.run(close_session, token)
+
+
+def user_row(user: User) -> dict[str, Any]:
+    """A user as plain data (never the password's hash)."""
+    return {"username": user.username, "name": user.display_name, "role": user.role.value,
+            "disabled": user.disabled, "sip_user": user.sip_username, "language": user.ui_language,
+            "last_sign_in": user.last_sign_in_at.isoformat() if user.last_sign_in_at else None}

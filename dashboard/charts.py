@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dashboard.board import day_start
+from dashboard.figures import day_start
 from db.campaigns import Attempt, Target
 from db.ivr import IvrAnswer, IvrCall
 from db.models import Unit, utcnow

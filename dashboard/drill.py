@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from core.errors import NotFound
 from db.campaigns import Attempt, Target
 from db.ivr import IvrAnswer, IvrCall
 from db.models import Committee, Membership, Person, Unit, UnitKind
@@ -17,7 +18,7 @@ from db.tickets import Ticket, TicketStatus
 from directory.coverage import MIN_CONTACTS, reachable_expr
 
 
-class DrillError(LookupError):
+class DrillError(NotFound):
     """No such unit."""
 
 

@@ -23,7 +23,9 @@ Message = tuple[str, dict[str, Any]]
 
 
 class DashboardFeed:
-    """Fans the figures out to each open page's queue (a slow page loses its oldest messages)."""
+    """Fans the figures out to each open page's queue (a slow page loses its oldest messages).
+
+    It hears the bus between :meth:`start` and :meth:`close` (the composition calls both)."""
 
     def __init__(self, bus: EventBus, live: Callable[[], dict[str, Any]],
                  board: Callable[[], Awaitable[dict[str, Any]]],
@@ -39,12 +41,33 @@ class DashboardFeed:
         self._board_now = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        for kind in (AsteriskEvent, OperatorCall, LinkState):
-            bus.subscribe(kind, self._poke)
-        bus.subscribe(OperatorStateChanged, self._state_changed)
-        bus.subscribe(CampaignChanged, self._state_changed)
-        bus.subscribe(AttemptChanged, self._state_changed)  # progress moves as the dialer writes attempts
-        bus.subscribe(TicketChanged, self._ticket_changed)
+        self.bus = bus
+        self._subscriptions: list[tuple[type, Callable[[Any], None]]] = [
+            *((kind, self._poke) for kind in (AsteriskEvent, OperatorCall, LinkState)),
+            (OperatorStateChanged, self._state_changed), (CampaignChanged, self._state_changed),
+            (AttemptChanged, self._state_changed),  # progress moves as the dialer writes attempts
+            (TicketChanged, self._ticket_changed)]
+        self._started = False
+
+    def start(self) -> DashboardFeed:
+        """Subscribe to the events that change the screen (once); returns itself."""
+        if not self._started:
+            for kind, handler in self._subscriptions:
+                self.bus.subscribe(kind, handler)
+            self._started = True
+        return self
+
+    def close(self) -> None:
+        """Unsubscribe and stop the timers; open pages keep their stream but get no more pushes."""
+        for kind, handler in self._subscriptions:
+            self.bus.unsubscribe(kind, handler)
+        self._started = False
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
 
     @property
     def pages(self) -> int:

@@ -32,7 +32,7 @@ def _query() -> Any:  # a Select of (Ticket, booth, AC, district, reporter's nam
             .outerjoin(Person, Person.id == Ticket.reporter_id))
 
 
-def row(found: Any, target_minutes: int, now: datetime) -> dict[str, Any]:
+def _row(found: Any, target_minutes: int, now: datetime) -> dict[str, Any]:
     """One ticket as the board shows it."""
     ticket, booth, ac, district, reporter = found
     end = ticket.resolved_at or now
@@ -48,7 +48,7 @@ def row(found: Any, target_minutes: int, now: datetime) -> dict[str, Any]:
             "age_seconds": age, "overdue": ticket.status is not TicketStatus.resolved and age > target_minutes * 60}
 
 
-def board(session: Session, f: BoardFilter, target_minutes: int, now: datetime | None = None,
+def tickets_board(session: Session, f: BoardFilter, target_minutes: int, now: datetime | None = None,
           limit: int = 300) -> list[dict[str, Any]]:
     """Tickets matching ``f``, oldest open first (what needs doing comes first), then newest resolved."""
     now = now or utcnow()
@@ -65,15 +65,17 @@ def board(session: Session, f: BoardFilter, target_minutes: int, now: datetime |
     if f.district_id is not None:
         q = q.where(Ac.parent_id == f.district_id)
     q = q.order_by((Ticket.status == TicketStatus.resolved), Ticket.created_at, Ticket.id).limit(limit)
-    return [row(r, target_minutes, now) for r in session.execute(q).all()]
+    return [_row(r, target_minutes, now) for r in session.execute(q).all()]
 
 
-def one(session: Session, ticket_id: int, target_minutes: int, now: datetime | None = None) -> dict[str, Any] | None:
+def ticket_row(session: Session, ticket_id: int, target_minutes: int,
+               now: datetime | None = None) -> dict[str, Any] | None:
+    """One ticket as the board shows it, or None when there is no such ticket."""
     found = session.execute(_query().where(Ticket.id == ticket_id)).first()
-    return row(found, target_minutes, now or utcnow()) if found else None
+    return _row(found, target_minutes, now or utcnow()) if found else None
 
 
-def areas(session: Session) -> dict[str, list[dict[str, Any]]]:
+def ticket_areas(session: Session) -> dict[str, list[dict[str, Any]]]:
     """The board's filter choices: districts and ACs."""
     def of(kind: UnitKind) -> list[dict[str, Any]]:
         return [{"id": u.id, "name": f"{u.number} {u.name}" if u.number is not None else u.name,

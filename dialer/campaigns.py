@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, insert, select
 from sqlalchemy.orm import Session
 
+from core.errors import Conflict, Invalid, NotFound, ServiceError
 from db.campaigns import Attempt, AttemptState, Campaign, CampaignMode, CampaignState, Target, TargetState
 from db.models import BoothStatus, Committee, Membership, Person, Unit, UnitKind
 from dialer.rules import CallingRules, RulesError
@@ -33,15 +34,27 @@ TRANSITIONS = {
 }
 
 
-class CampaignError(ValueError):
-    """A campaign request is invalid; the message says what and where."""
+class CampaignError(ServiceError):
+    """A campaign request failed; the message says what and where, the subclass what kind of failure."""
+
+
+class CampaignInvalid(CampaignError, Invalid):
+    """A bad value in a campaign request (a unit, a window, a retry policy, a duplicate name...)."""
+
+
+class CampaignNotFound(CampaignError, NotFound):
+    """No campaign by that name or id."""
+
+
+class CampaignConflict(CampaignError, Conflict):
+    """The campaign's state does not allow the change (resuming a running campaign...)."""
 
 
 def parse_duration(text: str) -> int:
     """``90`` / ``90s`` / ``30m`` / ``2h`` -> seconds."""
     m = _DURATION.match(text.strip())
     if not m:
-        raise CampaignError(f"'{text}' is not a duration (e.g. 90s, 30m, 2h)")
+        raise CampaignInvalid(f"'{text}' is not a duration (e.g. 90s, 30m, 2h)")
     return int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
@@ -66,13 +79,13 @@ def parse_retry(specs: Iterable[str]) -> dict[str, dict[str, int]]:
         key, _, value = spec.partition("=")
         key = key.strip().replace("-", "_")
         if key not in RETRYABLE:
-            raise CampaignError(f"retry '{spec}': outcome must be one of {', '.join(sorted(RETRYABLE))}")
+            raise CampaignInvalid(f"retry '{spec}': outcome must be one of {', '.join(sorted(RETRYABLE))}")
         tries, _, after = value.partition("/")
         if not (tries.strip().isascii() and tries.strip().isdigit()):
-            raise CampaignError(f"retry '{spec}': expected TRIES/AFTER, e.g. {key}=3/30m")
+            raise CampaignInvalid(f"retry '{spec}': expected TRIES/AFTER, e.g. {key}=3/30m")
         count, wait = _number(tries.strip(), MAX_TRIES), parse_duration(after or "0")
         if count is None or wait > MAX_WAIT:
-            raise CampaignError(f"retry '{spec}': at most {MAX_TRIES} tries, each at most {MAX_WAIT // 3600}h after")
+            raise CampaignInvalid(f"retry '{spec}': at most {MAX_TRIES} tries, each at most {MAX_WAIT // 3600}h after")
         policy[key] = {"tries": count, "after": wait}
     return policy
 
@@ -89,7 +102,7 @@ def rules_for(campaign: Campaign, defaults: CallingRules) -> CallingRules:
             max_per_day=int(r.get("max_per_day", defaults.max_per_day)),
             min_gap=timedelta(seconds=int(r["min_gap"])) if "min_gap" in r else defaults.min_gap)
     except (ValueError, RulesError) as exc:
-        raise CampaignError(f"campaign '{campaign.name}': {exc}") from exc
+        raise CampaignInvalid(f"campaign '{campaign.name}': {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -124,7 +137,7 @@ def resolve_units(session: Session, refs: Iterable[str]) -> tuple[int, ...]:
         unit_id = session.scalar(select(Unit.id).where(Unit.id == number)) if number is not None else \
             session.scalar(select(Unit.id).where(Unit.key == ref))
         if unit_id is None:
-            raise CampaignError(f"no unit '{ref}' in the directory (use keys like ac:112 or booth:112:45)")
+            raise CampaignInvalid(f"no unit '{ref}' in the directory (use keys like ac:112 or booth:112:45)")
         ids.append(unit_id)
     return tuple(ids)
 
@@ -170,21 +183,21 @@ def create_campaign(session: Session, *, name: str, mode: str, selection: Select
                     fields: dict[str, str] | None = None, defaults: CallingRules | None = None) -> Campaign:
     """Create a draft campaign and its targets (in the caller's transaction)."""
     if not name.strip():
-        raise CampaignError("a campaign needs a name")
+        raise CampaignInvalid("a campaign needs a name")
     if session.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
-        raise CampaignError(f"a campaign named '{name}' already exists")
+        raise CampaignInvalid(f"a campaign named '{name}' already exists")
     try:
         campaign_mode = CampaignMode(mode)
     except ValueError:
-        raise CampaignError(f"mode '{mode}': use ivr or operator") from None
+        raise CampaignInvalid(f"mode '{mode}': use ivr or operator") from None
     if starts_at and ends_at and ends_at <= starts_at:
-        raise CampaignError("the campaign's end must be after its start")
+        raise CampaignInvalid("the campaign's end must be after its start")
     bad = [s for s in selection.statuses if s not in {b.value for b in BoothStatus}]
     if bad:
-        raise CampaignError(f"booth status {', '.join(bad)}: use strong, weak, swing or unknown")
+        raise CampaignInvalid(f"booth status {', '.join(bad)}: use strong, weak, swing or unknown")
     bad = [lv for lv in selection.levels if lv not in {k.value for k in UnitKind}]
     if bad:
-        raise CampaignError(f"level {', '.join(bad)}: use district, mandal, sector or booth")
+        raise CampaignInvalid(f"level {', '.join(bad)}: use district, mandal, sector or booth")
     campaign = Campaign(name=name, mode=campaign_mode, trunk=trunk, priority=priority, starts_at=starts_at,
                         ends_at=ends_at, selection=selection.as_json(), rules=rules or {},
                         retry=retry or {k: dict(v) for k, v in DEFAULT_RETRY.items()},
@@ -226,7 +239,7 @@ def get_campaign(session: Session, ref: str) -> Campaign:
     campaign = session.get(Campaign, number) if number is not None else \
         session.scalar(select(Campaign).where(Campaign.name == ref))
     if campaign is None:
-        raise CampaignError(f"no campaign '{ref}'")
+        raise CampaignNotFound(f"no campaign '{ref}'")
     return campaign
 
 
@@ -235,7 +248,7 @@ def change_state(session: Session, ref: str, action: str) -> Campaign:
     campaign = get_campaign(session, ref)
     allowed, new = TRANSITIONS[action]
     if campaign.state not in allowed:
-        raise CampaignError(f"cannot {action} campaign '{campaign.name}': it is {campaign.state.value}")
+        raise CampaignConflict(f"cannot {action} campaign '{campaign.name}': it is {campaign.state.value}")
     campaign.state = new
     return campaign
 
@@ -261,3 +274,14 @@ def progress(session: Session, campaign_id: int) -> dict[str, Any]:
             "dialing": targets.get(TargetState.dialing, 0), "removed": targets.get(TargetState.removed, 0),
             "in_flight": in_flight, "blocked": blocked,
             "dispositions": {str(k): v for k, v in dispositions.items() if k is not None}}
+
+
+def parse_pairs(items: Iterable[str], what: str) -> dict[str, str]:
+    """``KEY=VALUE`` items (``--script strong=programme``, ``--field date=5 Dec``) -> a dict."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CampaignInvalid(f"{what} '{item}': expected KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out

@@ -55,8 +55,3 @@ def normalise_phone(raw: str, *, mobile_only: bool = False) -> str:
                                                                 PhoneNumberType.FIXED_LINE_OR_MOBILE):
         raise PhoneError(f"'{raw}' is not a mobile number")
     return str(phonenumbers.format_number(number, PhoneNumberFormat.E164))
-
-
-def mask_phone(e164: str) -> str:
-    """What an operator may see: only the last four digits."""
-    return "•" * max(0, len(e164) - 4) + e164[-4:]

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from zipfile import BadZipFile
 
+from core.errors import Invalid
+
 CSV_SNIFF_BYTES = 64 * 1024
 
 
-class FileFormatError(ValueError):
+class FileFormatError(Invalid):
     """The file cannot be read as a table; the message names the file and the problem."""
 
 

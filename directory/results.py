@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.errors import Invalid, NotFound
 from db.models import BoothResult, BoothStatus, Election, Unit, UnitKind, utcnow
 from directory.reader import open_table
 from directory.rows import text
@@ -165,14 +166,14 @@ def set_override(session: Session, ac_no: int, booth_no: int, status: str, reaso
     """Set (or, with ``auto``, clear) a booth's manual status; a reason and who set it are required."""
     booth = session.scalar(select(Unit).where(Unit.key == f"booth:{ac_no}:{booth_no}"))
     if booth is None:
-        raise LookupError(f"no booth {booth_no} in AC {ac_no}")
+        raise NotFound(f"no booth {booth_no} in AC {ac_no}")
     if status == "auto":
         booth.status_override = booth.override_reason = booth.override_by = booth.override_at = None
         return booth
     if status not in {s.value for s in BoothStatus}:
-        raise ValueError(f"status '{status}': use strong, weak, swing, unknown or auto")
+        raise Invalid(f"status '{status}': use strong, weak, swing, unknown or auto")
     if not reason.strip() or not by.strip():
-        raise ValueError("a manual status needs a reason and who set it")
+        raise Invalid("a manual status needs a reason and who set it")
     booth.status_override, booth.override_reason = BoothStatus(status), reason.strip()
     booth.override_by, booth.override_at = by.strip(), at or utcnow()
     return booth

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from core.errors import Invalid
 from db.models import Committee, Membership, Person, Unit, UnitKind, utcnow
 from db.tickets import Instruction
 from directory.phones import PhoneError, normalise_phone
@@ -75,7 +76,7 @@ def latest_instruction(session: Session, booth_id: int | None, language: str) ->
 def add_instruction(session: Session, text: str, *, unit_id: int | None, language: str = "hi",
                     by: str | None = None) -> Instruction:
     if not text.strip():
-        raise ValueError("an instruction needs some text")
+        raise Invalid("an instruction needs some text")
     row = Instruction(unit_id=unit_id, text=text.strip(), language=language, created_by=by, created_at=utcnow())
     session.add(row)
     session.flush()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from core.errors import NotFound
 from ivr_scripts.loader import load_script
 from ivr_scripts.model import Script, field_name
 from ivr_scripts.problems import ScriptInvalid
@@ -15,8 +17,8 @@ DEFAULT_BY_STATUS = {"strong": "strong", "weak": "weak", "swing": "swing", "unkn
 STATUSES = tuple(DEFAULT_BY_STATUS)
 
 
-class UnknownScript(LookupError):
-    pass
+class UnknownScript(NotFound):
+    """No script by that name in the library."""
 
 
 class ScriptLibrary:
@@ -46,6 +48,11 @@ class ScriptLibrary:
 
     def names(self) -> list[str]:
         return sorted(self._scripts)
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Each script by name: its title, languages, number of steps, campaign fields and file."""
+        return [{"name": s.name, "title": s.title, "languages": s.languages, "steps": len(s.steps),
+                 "fields": s.fields, "file": s.source} for s in map(self.get, self.names())]
 
     def get(self, name: str) -> Script:
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import Invalid
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -14,7 +16,7 @@ class Problem:
         return f"{source}:{self.line}: {self.message}"
 
 
-class ScriptInvalid(ValueError):
+class ScriptInvalid(Invalid):
     """A script has problems; ``problems`` lists each with its line."""
 
     def __init__(self, source: str, problems: list[Problem]) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from core.errors import Invalid
+
 ANY = None  # an attribute set that is not fixed (checked elsewhere or free-form)
 VARIABLES: dict[str, frozenset[str] | None] = {
     "member": frozenset({"name", "name_alt", "post", "language", "phone_last4", "known"}),
@@ -30,7 +32,7 @@ VARIABLES: dict[str, frozenset[str] | None] = {
 }
 
 
-class RenderError(ValueError):
+class RenderError(Invalid):
     """A template could not be rendered; the message names the template and the reason."""
 
 

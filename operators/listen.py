@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from adapters.ami import AmiClient, AmiError, Originate
 from adapters.ari import AriClient, AriError
+from core.errors import Conflict
 from db.engine import Database
 from db.users import Role, User
 from events.asterisk import OriginateReason
@@ -51,7 +52,7 @@ REASONS: dict[int, str] = {OriginateReason.FAILED: "the call failed", OriginateR
 LISTENER_ROLES = (Role.supervisor, Role.admin)
 
 
-class ListenError(ValueError):
+class ListenError(Conflict, ValueError):
     """Listening in cannot start; the message says why (fit to show on the dashboard)."""
 
 

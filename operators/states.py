@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.errors import Conflict
 from db.models import utcnow
 from db.operators import OperatorState as S
 from db.operators import OperatorStateChange, OperatorStatus
@@ -33,8 +34,8 @@ BY_SYSTEM: dict[S, set[S]] = {
 }
 
 
-class OperatorError(ValueError):
-    """A state change that is not allowed; the message says why."""
+class OperatorError(Conflict):
+    """A state change that is not allowed now; the message says why."""
 
 
 def check_change(current: S, to: S, *, by_system: bool, registered: bool, reason: str | None) -> None:
@@ -96,7 +97,7 @@ def wrap_ups_over(session: Session, now: datetime) -> list[int]:
         OperatorStatus.state == S.wrap_up, OperatorStatus.wrap_until <= now)))
 
 
-def board(session: Session, now: datetime | None = None) -> list[dict[str, object]]:
+def operators_board(session: Session, now: datetime | None = None) -> list[dict[str, object]]:
     """Every operator with their state and how long they have been in it (for supervisors)."""
     now = now or utcnow()
     rows = session.execute(select(User, OperatorStatus).outerjoin(OperatorStatus, OperatorStatus.user_id == User.id)

@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.errors import Invalid
+
 DEFAULT_TIMEZONE = "Asia/Kolkata"  # the dialer's default (see dialer.rules.CallingRules)
 
 Cell = str | int | float | None
 
 
-class ReportError(ValueError):
+class ReportError(Invalid):
     """A report request is invalid; the message says what."""
 
 

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from core.errors import Invalid
+
 DEFAULT_SHIFTS = "morning=09:00-15:00,evening=15:00-21:00"
 OFF_SHIFT = "off-shift"
 DAY = 24 * 3600
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
-class ShiftError(ValueError):
+class ShiftError(Invalid):
     """A shift spec is invalid; the message names it."""
 
 

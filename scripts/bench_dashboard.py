@@ -27,12 +27,11 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard.board import board
 from dashboard.charts import charts
 from dashboard.drill import drill
 from dashboard.feed import DashboardFeed
-from dashboard.tickets import BoardFilter
-from dashboard.tickets import board as ticket_board
+from dashboard.figures import stored_figures
+from dashboard.tickets import BoardFilter, tickets_board
 from db import migrate
 from db.campaigns import Attempt, AttemptState, Disposition, Target
 from db.engine import in_thread, make_engine, transaction
@@ -93,9 +92,9 @@ async def live_half(sessions: sessionmaker[Session], pages: int, rate: int, seco
         first, state["first_unpushed"] = state["first_unpushed"], None
         return {"events": state["events"], "since": first}
 
-    feed = DashboardFeed(bus, live, board=lambda: in_thread(sessions, board, TZ),
-                         tickets=lambda: in_thread(sessions, ticket_board, BoardFilter(), 60),
-                         ticket=lambda _id: asyncio.sleep(0, None))
+    feed = DashboardFeed(bus, live, board=lambda: in_thread(sessions, stored_figures, TZ),
+                         tickets=lambda: in_thread(sessions, tickets_board, BoardFilter(), 60),
+                         ticket=lambda _id: asyncio.sleep(0, None)).start()
     lags: list[float] = []
     stop = asyncio.Event()
 
@@ -152,8 +151,8 @@ def main() -> None:
         with sessions() as s:
             ac = s.scalar(select(Unit.id).where(Unit.kind == UnitKind.ac))
         print("database half (SQLite):")
-        timed("board (every second)", lambda: transaction(sessions, board, TZ))
-        timed("tickets board (snapshot)", lambda: transaction(sessions, ticket_board, BoardFilter(), 60))
+        timed("board (every second)", lambda: transaction(sessions, stored_figures, TZ))
+        timed("tickets board (snapshot)", lambda: transaction(sessions, tickets_board, BoardFilter(), 60))
         timed("charts (every 30 s)", lambda: transaction(sessions, charts, TZ), runs=3)
         timed("drill-down: the top", lambda: transaction(sessions, drill, None), runs=3)
         timed("drill-down: an AC", lambda: transaction(sessions, drill, ac), runs=3)

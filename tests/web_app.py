@@ -9,34 +9,21 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.ratelimit import SignInLimiter
-from accounts.service import add_user
-from dashboard.board import board
+from accounts.service import UserService, add_user
 from dashboard.feed import DashboardFeed
-from dashboard.metrics import DashboardCollector
-from dashboard.tickets import BoardFilter
-from dashboard.tickets import board as ticket_board
-from dashboard.tickets import one as one_ticket
 from db import migrate
-from db.engine import in_thread, make_engine, transaction
-from db.users import Role
+from db.engine import Database, make_engine
 from dialer.rules import CallingRules
 from events.bus import EventBus
-from operators.listen import SpyMode
+from operators.listen import ListenError, SpyMode
 from reports.shifts import DEFAULT_SHIFTS, parse_shifts
-from web.api_campaigns import campaigns_router
-from web.app import TEMPLATES, ComponentHealth, create_app
+from web.app import ComponentHealth, create_app
 from web.auth import Auth, AuthConfig
-from web.console import console_router
-from web.dashboard import dashboard_router
-from web.live import LiveHub
-from web.metrics import metrics_router
-from web.pages import pages_router
-from web.reports import reports_router
+from web.services import WebServices, web_services
 
 PASSWORDS = {"adm": "Admin-pass-01", "sup": "Super-pass-02", "op": "Operator-pass-03"}
 TZ = "Asia/Kolkata"
@@ -44,7 +31,7 @@ METRICS_TOKEN = "metrics-token-for-tests"
 
 
 def fake_live() -> dict[str, Any]:
-    """What ``Service.live`` returns, with a call or two in it."""
+    """What ``Service.live_figures`` returns, with a call or two in it."""
     return {"lines": {"lines": {"lines": 10, "in_use": 3, "outbound": 2, "inbound": 1, "reserved_inbound": 0}},
             "dialing": 1, "ringing": 1, "answered": 1, "attempts_last_minute": 4, "ended": 10, "answer_rate": 0.6,
             "dispositions": {"answered": 6, "busy": 4}, "max_line_delay": 0.01,
@@ -65,6 +52,7 @@ class WebApp:
     engine: Engine
     bus: EventBus
     feed: DashboardFeed
+    services: WebServices
     listened: list[tuple[int, int, str]] = field(default_factory=list)
 
 
@@ -72,36 +60,27 @@ def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live
                   url: str | None = None) -> WebApp:
     engine = make_engine(url or f"sqlite:///{tmp_path / 'web.db'}")
     migrate.upgrade(engine)
-    sessions = sessionmaker(engine, expire_on_commit=False)
-    with sessions.begin() as s:
+    db = Database(engine)
+    with db.sessions.begin() as s:
         for name, role in (("adm", "admin"), ("sup", "supervisor"), ("op", "operator")):
             add_user(s, name, role, PASSWORDS[name])
-    templates = Jinja2Templates(directory=str(TEMPLATES))
-    auth = Auth(sessions, templates, AuthConfig(machine_tokens=(("/metrics", METRICS_TOKEN),)),
+    auth = Auth(UserService(db), AuthConfig(machine_tokens=(("/metrics", METRICS_TOKEN),)),
                 limiter=SignInLimiter(attempts=3, window=60))
-    staff = auth.require(Role.admin, Role.supervisor)
     bus = EventBus()
-    feed = DashboardFeed(bus, live, board=lambda: in_thread(sessions, board, TZ),
-                         tickets=lambda: in_thread(sessions, ticket_board, BoardFilter(), target_minutes),
-                         ticket=lambda tid: in_thread(sessions, one_ticket, tid, target_minutes), every=0.2)
-    web = WebApp(FastAPI(), auth, sessions, engine, bus, feed)
+    listened: list[tuple[int, int, str]] = []
 
     async def registered(endpoint: str) -> bool:
         return endpoint == "op-op"
 
     async def listen(supervisor: int, operator: int, mode: SpyMode) -> str:
         if operator != 3:
-            raise ValueError(f"operator {operator} is not on a call")
-        web.listened.append((supervisor, operator, mode))
+            raise ListenError(f"operator {operator} is not on a call")
+        listened.append((supervisor, operator, mode))
         return "spy-1"
 
-    web.app = create_app(_health, auth=auth, routers=[
-        pages_router(auth, templates),
-        console_router(auth, templates, sessions, LiveHub(bus), registered, ("127.0.0.1", 5060),
-                       publish=bus.publish),
-        campaigns_router(sessions, CallingRules(), live, guard=staff),
-        dashboard_router(auth, templates, sessions, feed, timezone=TZ, target_minutes=target_minutes,
-                         publish=bus.publish, listen=listen),
-        metrics_router(auth, DashboardCollector(live, lambda: transaction(sessions, board, TZ))),
-        reports_router(sessions, timezone=TZ, shifts=parse_shifts(DEFAULT_SHIFTS), guard=staff)])
-    return web
+    services = web_services(db, bus, live_figures=live, timezone=TZ, target_minutes=target_minutes,
+                            shifts=parse_shifts(DEFAULT_SHIFTS), defaults=CallingRules(), registered=registered,
+                            sip_server=("127.0.0.1", 5060), listen=listen, feed_every=0.2)
+    services.start()
+    app = create_app(services, health=_health, auth=auth)
+    return WebApp(app, auth, db.sessions, engine, bus, services.dashboard_feed, services, listened)

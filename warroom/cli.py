@@ -18,6 +18,7 @@ from warroom.cli_booths import booths_app, demo_data
 from warroom.cli_campaign import campaign_app
 from warroom.cli_db import db_app
 from warroom.cli_directory import directory_app
+from warroom.cli_errors import fail
 from warroom.cli_ivr import ivr_app
 from warroom.cli_phones import phones_app
 from warroom.cli_report import report_app
@@ -47,11 +48,6 @@ app.add_typer(users_app, name="users")
 app.add_typer(report_app, name="report")
 
 
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
-
-
 def _echo(message: str) -> None:
     typer.echo(message, err=True)
 
@@ -65,7 +61,7 @@ def asterisk_up(timeout: Annotated[float, typer.Option(help="seconds to wait for
         built = sandbox.ensure_rootfs()
         seconds = sandbox.up(timeout=timeout)
     except SandboxError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if built:
         typer.echo(f"sandbox built in {built:.1f}s")
     ast = settings.asterisk
@@ -81,7 +77,7 @@ def asterisk_down(timeout: Annotated[float, typer.Option(help="seconds before it
     try:
         was_running = sandbox.down(timeout=timeout)
     except SandboxError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(f"asterisk {settings.asterisk.node} " + ("stopped" if was_running else "was not running"))
 
 
@@ -106,7 +102,7 @@ def asterisk_cli(command: Annotated[list[str], typer.Argument(help="an Asterisk 
     settings = load_settings()
     sandbox = build_sandbox(settings.asterisk)
     if not sandbox.status().running:
-        _fail(f"sandbox {settings.asterisk.node} is not running: run `warroom asterisk up`")
+        fail(f"sandbox {settings.asterisk.node} is not running: run `warroom asterisk up`")
     res = sandbox.rx(" ".join(command))
     sys.stdout.write(res.stdout)
     sys.stderr.write(res.stderr)

@@ -8,23 +8,15 @@ from typing import Annotated
 
 import typer
 
-from directory.coverage import coverage
-from directory.demo import DemoSpec, load_demo
-from directory.reader import FileFormatError
-from directory.results import import_results, set_override
-from directory.status import StatusRules
-from warroom.cli_db import sessions
-from warroom.cli_directory import directory_app
-from warroom.settings import Settings, load_settings
+from directory.demo import DemoSpec
+from warroom.cli_directory import directory, directory_app
+from warroom.cli_errors import run
 
 booths_app = typer.Typer(help="Polling booths: past results and their status (strong / weak / swing).",
                          no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
-def status_rules(settings: Settings) -> StatusRules:
-    d = settings.directory
-    return StatusRules(d.party, d.strong_margin, d.weak_margin, d.status_elections)
 
 
 @booths_app.command("import-results")
@@ -37,12 +29,7 @@ def import_results_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Load past booth results (upsert by booth and election) and recompute the booths' status."""
-    settings = load_settings()
-    try:
-        summary = import_results(sessions(), file, status_rules(settings), year=year, kind=kind, dry_run=dry_run)
-    except FileFormatError as exc:
-        typer.secho(f"error: {exc} (nothing was imported)", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
+    summary = run(directory().import_results(file, year=year, kind=kind, dry_run=dry_run))
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
         return
@@ -61,13 +48,7 @@ def set_status(
     by: Annotated[str, typer.Option(help="who decides (required unless auto)")] = "",
 ) -> None:
     """Override a booth's status by hand (the derived status stays, and returns with `auto`)."""
-    try:
-        with sessions().begin() as session:
-            booth = set_override(session, ac_no, booth_no, status, reason, by)
-            now = booth.status.value
-    except (LookupError, ValueError) as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
+    now = run(directory().set_status(ac_no, booth_no, status, reason, by))
     typer.echo(f"booth {booth_no} of AC {ac_no} is now {now}")
 
 
@@ -77,9 +58,7 @@ def coverage_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Committees under two reachable contacts, booths without a committee, shared phones, unverified members."""
-    settings = load_settings()
-    with sessions()() as session:
-        report = coverage(session, verify_days or settings.directory.verify_days)
+    report = run(directory().coverage(verify_days))
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
         return
@@ -109,8 +88,7 @@ def demo_data(
     as_json: JsonOpt = False,
 ) -> None:
     """Generate a realistic demo directory (Hindi names, Indian mobiles, booth results) into the database."""
-    settings = load_settings()
-    result = load_demo(sessions(), DemoSpec(districts, acs, booths_per_ac, seed), status_rules(settings))
+    result = run(directory().demo_data(DemoSpec(districts, acs, booths_per_ac, seed)))
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
         return

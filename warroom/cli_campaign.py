@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
-from db.campaigns import Campaign
-from dialer.campaigns import (
-    CampaignError,
-    Selection,
-    campaign_summary,
-    change_state,
-    create_campaign,
-    get_campaign,
-    parse_retry,
-    progress,
-    resolve_units,
-)
-from warroom.cli_db import sessions
+from dialer.campaigns import parse_pairs
+from dialer.service import CampaignService, CampaignSpec
+from warroom.cli_db import open_database
+from warroom.cli_errors import reported, run
 from warroom.compose import calling_rules, script_library
 from warroom.settings import load_settings
 
@@ -29,19 +19,13 @@ campaign_app = typer.Typer(help="Campaigns: who to call, when, and how.", no_arg
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
-
-
-def _pairs(items: list[str], what: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise CampaignError(f"{what} '{item}': expected KEY=VALUE")
-        out[key.strip()] = value.strip()
-    return out
+def campaigns() -> CampaignService:
+    """Campaigns over the configured database, with the settings' calling rules and the IVR scripts' check
+    (the running service notices changes by itself)."""
+    settings = load_settings()
+    return CampaignService(open_database(), defaults=calling_rules(settings),
+                           check_scripts=lambda scripts, fields: script_library(settings).campaign_problems(
+                               scripts, fields))
 
 
 @campaign_app.command("create")
@@ -66,47 +50,24 @@ def create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a campaign (draft) with its targets chosen from the directory; `start` sets it going."""
-    settings = load_settings()
-    factory = sessions()
-    try:
-        scripts, fields = _pairs(script or [], "script"), _pairs(field or [], "field")
-        if mode == "ivr":
-            problems = script_library(settings).campaign_problems(scripts, fields)
-            if problems:
-                raise CampaignError("; ".join(problems))
-        with factory.begin() as s:
-            units = resolve_units(s, list(unit or []) + [f"ac:{n}" for n in ac or []])
-            rules: dict[str, Any] = {}
-            if window:
-                begin, sep, finish = window.partition("-")
-                if not sep:
-                    raise CampaignError(f"window '{window}': expected HH:MM-HH:MM")
-                rules.update(window_start=begin.strip(), window_end=finish.strip())
-            if timezone:
-                rules["timezone"] = timezone
-            selection = Selection(units, tuple(level or []), tuple(post or []), tuple(status or []))
-            campaign = create_campaign(
-                s, name=name, mode=mode, selection=selection,
-                trunk=trunk, priority=priority, starts_at=start, ends_at=end, rules=rules,
-                retry=parse_retry(retry or []), use_alternate=not no_alternate,
-                scripts=scripts, fields=fields,
-                defaults=calling_rules(settings))
-            figures = progress(s, campaign.id)
-            out = campaign_summary(campaign, figures)
-    except CampaignError as exc:
-        _fail(str(exc))
+    with reported():
+        spec = CampaignSpec(
+            name=name, mode=mode, units=[*(unit or []), *(f"ac:{n}" for n in ac or [])], levels=level or [],
+            posts=post or [], statuses=status or [], window=window, timezone=timezone, starts_at=start, ends_at=end,
+            priority=priority, retry=retry or [], use_alternate=not no_alternate, trunk=trunk,
+            scripts=parse_pairs(script or [], "script"), fields=parse_pairs(field or [], "field"))
+    out = run(campaigns().create(spec))
     if as_json:
         typer.echo(json.dumps(out))
     else:
-        typer.echo(f"campaign {out['id']} '{name}' created (draft) with {figures['targets']} targets; "
+        typer.echo(f"campaign {out['id']} '{name}' created (draft) with {out['progress']['targets']} targets; "
                    f"`warroom campaign start {out['id']}` to begin")
 
 
 @campaign_app.command("list")
 def list_(as_json: JsonOpt = False) -> None:
     """All campaigns with their progress."""
-    with sessions()() as s:
-        rows = [campaign_summary(c, progress(s, c.id)) for c in s.scalars(select(Campaign).order_by(Campaign.id))]
+    rows = run(campaigns().list())
     if as_json:
         typer.echo(json.dumps(rows))
         return
@@ -121,12 +82,7 @@ def list_(as_json: JsonOpt = False) -> None:
 @campaign_app.command("show")
 def show(campaign: str, as_json: JsonOpt = False) -> None:
     """One campaign: settings, progress, dispositions, and what holds targets back."""
-    try:
-        with sessions()() as s:
-            c = get_campaign(s, campaign)
-            out = campaign_summary(c, progress(s, c.id))
-    except CampaignError as exc:
-        _fail(str(exc))
+    out = run(campaigns().show(campaign))
     if as_json:
         typer.echo(json.dumps(out))
         return
@@ -142,12 +98,7 @@ def show(campaign: str, as_json: JsonOpt = False) -> None:
 
 def _state_command(action: str) -> None:
     def command(campaign: str, as_json: JsonOpt = False) -> None:
-        try:
-            with sessions().begin() as s:
-                c = change_state(s, campaign, action)
-                out = campaign_summary(c)
-        except CampaignError as exc:
-            _fail(str(exc))
+        out = run(campaigns().change(campaign, action))
         typer.echo(json.dumps(out) if as_json else f"campaign {out['id']} '{out['name']}' is {out['state']}")
 
     command.__doc__ = {"start": "Start a draft campaign.", "pause": "Pause: no new calls; calls in progress end.",

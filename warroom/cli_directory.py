@@ -5,19 +5,35 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from tqdm import tqdm
 
-from directory.exporter import export_rows, write_csv, write_xlsx
-from directory.importer import ImportOptions, ImportSummary, Rejection, import_file
-from directory.reader import FileFormatError
+from directory.exporter import write_csv, write_xlsx
+from directory.importer import ImportOptions, ImportSummary, Rejection
 from directory.rows import COLUMNS
-from warroom.cli_db import sessions
+from directory.service import DirectoryService
+from directory.status import StatusRules
+from warroom.cli_db import open_database
+from warroom.cli_errors import fail, run
+from warroom.settings import Settings, load_settings
 
 directory_app = typer.Typer(help="The committee directory: import, export, coverage.", no_args_is_help=True)
+
+
+def status_rules(settings: Settings) -> StatusRules:
+    d = settings.directory
+    return StatusRules(d.party, d.strong_margin, d.weak_margin, d.status_elections)
+
+
+def directory() -> DirectoryService:
+    """The directory over the configured database, with the settings' booth-status rules."""
+    settings = load_settings()
+    return DirectoryService(open_database(), rules=status_rules(settings),
+                            verify_days=settings.directory.verify_days)
 
 
 def _count_rows(path: Path) -> int | None:
@@ -68,12 +84,8 @@ def import_(
     bar = tqdm(total=total, unit=" rows", file=sys.stderr, disable=as_json, desc="importing")
     writer = _RejectsFile(rejects) if rejects else None
     try:
-        summary = import_file(sessions(), file, options=ImportOptions(dry_run=dry_run, default_state=state),
-                              progress=bar.update, on_reject=writer)
-    except FileFormatError as exc:
-        bar.close()
-        typer.secho(f"error: {exc} (nothing was imported)", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
+        summary = run(directory().import_members(file, ImportOptions(dry_run=dry_run, default_state=state),
+                                                 progress=bar.update, on_reject=writer))
     finally:
         bar.close()
         if writer:
@@ -107,19 +119,18 @@ def export(
 ) -> None:
     """Export the directory with the import's columns (spreadsheet formulas are neutralised)."""
     if fmt not in {"csv", "xlsx"}:
-        typer.secho(f"error: --format {fmt}: use csv or xlsx", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
-    with sessions()() as session:
-        rows = export_rows(session)
+        fail(f"--format {fmt}: use csv or xlsx", code=2)
+    target = (output or Path("directory.xlsx")) if fmt == "xlsx" else output
+
+    def write(rows: Iterator[list[str]]) -> int:
         if fmt == "xlsx":
-            target = output or Path("directory.xlsx")
-            n = write_xlsx(rows, target)
-        elif output is None:
-            n = write_csv(rows, sys.stdout)
-            target = None
-        else:
-            target = output
-            with open(output, "w", newline="", encoding="utf-8-sig") as fh:
-                n = write_csv(rows, fh)
+            assert target is not None
+            return write_xlsx(rows, target)
+        if target is None:
+            return write_csv(rows, sys.stdout)
+        with open(target, "w", newline="", encoding="utf-8-sig") as fh:
+            return write_csv(rows, fh)
+
+    n = run(directory().export(write))
     if target is not None:
         typer.echo(f"{n:,} rows written to {target}", err=True)

@@ -7,31 +7,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
 
-from ari_handlers.ivr_store import CallInfo, inbound_info
-from db.campaigns import Campaign
-from db.models import Committee, Membership, Person
-from dialer.campaigns import CampaignError, get_campaign
-from ivr_scripts.context import sample_context
-from ivr_scripts.engine import Engine
-from ivr_scripts.library import UnknownScript
+from ari_handlers.ivr_store import inbound_info
 from ivr_scripts.loader import load_script
-from ivr_scripts.model import Script, field_name
 from ivr_scripts.problems import ScriptInvalid
-from ivr_scripts.render import RenderError
-from warroom.cli_db import sessions
+from ivr_scripts.service import ScriptService
+from warroom.cli_db import open_database
+from warroom.cli_errors import run
 from warroom.compose import script_library
 from warroom.settings import load_settings
 
 ivr_app = typer.Typer(help="IVR scripts: check them, list them, preview what a member will hear.",
                       no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
 
 
 @ivr_app.command("validate")
@@ -66,9 +54,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="script files (YAM
 def list_scripts(as_json: JsonOpt = False) -> None:
     """The scripts the service can play: built-in ones and the war room's own (WARROOM_IVR__SCRIPTS_DIR)."""
     library = script_library(load_settings())
-    rows: list[dict[str, Any]] = [{"name": s.name, "title": s.title, "languages": s.languages,
-                                   "steps": len(s.steps), "fields": s.fields, "file": s.source}
-                                  for s in map(library.get, library.names())]
+    rows = library.summaries()
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
     else:
@@ -78,21 +64,6 @@ def list_scripts(as_json: JsonOpt = False) -> None:
     for problem in library.problems:
         typer.secho(f"left out (fix it, then `warroom ivr validate`):\n{problem}", fg=typer.colors.YELLOW,
                     err=True)
-
-
-def _member_context(member: int, language: str | None, campaign: str | None, party: str) -> CallInfo:
-    with sessions()() as s:
-        person = s.get(Person, member)
-        if person is None:
-            raise CampaignError(f"no member with id {member}")
-        booth_id = s.scalar(select(Committee.unit_id).join(Membership, Membership.committee_id == Committee.id)
-                            .where(Membership.person_id == member).order_by(Committee.unit_id.desc()))
-        info = inbound_info(s, phone=person.phone, person_id=member, booth_id=booth_id, language=language,
-                            party=party)
-        if campaign:
-            c: Campaign = get_campaign(s, campaign)
-            info.context["campaign"] = {"name": c.name, **{field_name(k): v for k, v in (c.fields or {}).items()}}
-    return info
 
 
 @ivr_app.command("preview")
@@ -105,29 +76,14 @@ def preview(
 ) -> None:
     """Print every text of a script as the member would hear it (a made-up member without --member)."""
     settings = load_settings()
-    try:
-        chosen: Script = load_script(Path(script)) if script.endswith((".yaml", ".yml")) else \
-            script_library(settings).get(script)
-        if member is not None:
-            info = _member_context(member, lang, campaign, settings.directory.party)
-            context, language = info.context, lang or info.language
-        else:
-            language = lang or chosen.languages[0]
-            context = sample_context(language)
-        engine = Engine(chosen, language, context)
-        rows = []
-        for step in chosen.steps:
-            for part, text in step.texts().items():
-                if text:
-                    prompt = engine.prompt(step, part)
-                    rows.append({"step": step.id, "kind": step.kind, "part": part, "text": prompt.text})
-    except (ScriptInvalid, UnknownScript, CampaignError, RenderError) as exc:
-        _fail(str(exc))
+    scripts = ScriptService(open_database() if member is not None else None, script_library(settings),
+                            inbound_info=inbound_info, party=settings.directory.party)
+    out = run(scripts.preview(script, member=member, language=lang, campaign=campaign))
     if as_json:
-        typer.echo(json.dumps({"script": chosen.name, "language": engine.language, "texts": rows},
+        typer.echo(json.dumps({"script": out["script"], "language": out["language"], "texts": out["texts"]},
                               ensure_ascii=False))
         return
-    typer.echo(f"{chosen.name} ({engine.language}){': ' + chosen.title if chosen.title else ''}")
-    for r in rows:
+    typer.echo(f"{out['script']} ({out['language']}){': ' + out['title'] if out['title'] else ''}")
+    for r in out["texts"]:
         label = r["step"] if r["part"] == "text" else f"{r['step']} ({r['part']})"
         typer.echo(f"  [{r['kind']}] {label}: {r['text']}")

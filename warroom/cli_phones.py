@@ -8,12 +8,11 @@ import signal
 from typing import Annotated, cast
 
 import typer
-from sqlalchemy import select
 
-from db.models import Person
 from sandbox.caller import call_in
 from sandbox.phonefarm import Behaviour, Kind, PhoneFarm
-from warroom.cli_db import sessions
+from warroom.cli_directory import directory
+from warroom.cli_errors import fail, run
 from warroom.settings import load_settings
 
 phones_app = typer.Typer(help="Simulated phones (SIPp) answering the sandbox's phone lines, for the demo.",
@@ -37,17 +36,15 @@ def up(seed: Annotated[int, typer.Option(help="same seed, same behaviour per num
     """Start the phone farm with a behaviour for every phone in the directory."""
     settings = load_settings()
     rnd = random.Random(seed)
-    with sessions()() as session:
-        numbers: list[str] = [p for (p,) in session.execute(select(Person.phone))]
-        numbers += [p for (p,) in session.execute(select(Person.alt_phone)) if p]
+    numbers = run(directory().phones())
     workdir = settings.state_dir / "phones"
     pidfile = workdir / "farm.pid"
     _stop(pidfile)
-    farm = PhoneFarm({n: _mix(rnd) for n in sorted(set(numbers))}, port=settings.asterisk.farm_port,
+    farm = PhoneFarm({n: _mix(rnd) for n in numbers}, port=settings.asterisk.farm_port,
                      media_port=settings.asterisk.farm_port + 1000, workdir=workdir, max_calls=2000)
     farm.start()
     pidfile.write_text(str(farm.pid))
-    typer.echo(f"{len(set(numbers)):,} simulated phones answering on 127.0.0.1:{settings.asterisk.farm_port} "
+    typer.echo(f"{len(numbers):,} simulated phones answering on 127.0.0.1:{settings.asterisk.farm_port} "
                f"(log: {farm.log_path})")
 
 
@@ -66,8 +63,7 @@ def call(
                          digits=keys, voice_ms=speak_after if keys else 0, local_port=settings.asterisk.farm_port + 20,
                          media_port=settings.asterisk.farm_port + 1900)
     except ValueError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
+        fail(str(exc))
     typer.echo(f"call ended (hung up by {result.hung_up_by}): {', '.join(result.events) or 'no answer'}")
     raise typer.Exit(0 if result.exit_code == 0 else 1)
 

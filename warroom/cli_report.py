@@ -4,21 +4,18 @@ table, JSON, CSV or XLSX (spreadsheet formulas neutralised)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
-from dialer.campaigns import CampaignError, get_campaign
-from reports.areas import ac_report
-from reports.calls import campaign_report, day_report
 from reports.export import to_csv, to_text, to_xlsx
-from reports.model import Period, Report, ReportError, parse_day
-from reports.operators import operator_report, shift_report
-from reports.shifts import ShiftError, parse_shifts
-from warroom.cli_db import sessions
+from reports.model import parse_day
+from reports.service import ReportService
+from reports.shifts import parse_shifts
+from warroom.cli_db import open_database
+from warroom.cli_errors import fail, reported, run
 from warroom.settings import load_settings
 
 report_app = typer.Typer(help="Reports: per campaign, day, operator, shift and AC; a table, JSON, CSV or XLSX.",
@@ -38,31 +35,17 @@ XlsxOpt = Annotated[Path | None, typer.Option("--xlsx", help="also write the rep
                                               dir_okay=False)]
 
 
-def _fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
-
-
-def _period(since: str | None, until: str | None, timezone: str | None) -> Period:
-    try:
-        return Period(since=parse_day(since, "--since") if since else None,
-                      until=parse_day(until, "--until") if until else None,
-                      timezone=timezone or load_settings().dialer.timezone)
-    except ReportError as exc:
-        _fail(str(exc))
-
-
-def _campaign_id(session: Session, ref: str | None) -> int | None:
-    return get_campaign(session, ref.strip()).id if ref else None
-
-
-def _run(build: Callable[[Session], Report], as_json: bool, csv_file: Path | None, xlsx_file: Path | None) -> None:
-    """Build the report in a read-only session, then print and/or write it."""
-    try:
-        with sessions()() as s:
-            report = build(s)
-    except (ReportError, CampaignError) as exc:
-        _fail(str(exc))
+def _report(kind: str, since: str | None, until: str | None, timezone: str | None, *, campaign: str | None = None,
+            shifts: str | None = None, as_json: bool, csv_file: Path | None, xlsx_file: Path | None) -> None:
+    """Build the report, then print and/or write it."""
+    settings = load_settings()
+    with reported():
+        first: date | None = parse_day(since, "--since") if since else None
+        last: date | None = parse_day(until, "--until") if until else None
+        chosen = parse_shifts(shifts) if shifts is not None else None
+    service = ReportService(open_database(), timezone=settings.dialer.timezone,
+                            shifts=parse_shifts(settings.reports.shifts))
+    report = run(service.build(kind, since=first, until=last, campaign=campaign, timezone=timezone, shifts=chosen))
     try:
         if csv_file is not None:
             csv_file.write_text(to_csv(report), encoding="utf-8-sig", newline="")
@@ -71,7 +54,7 @@ def _run(build: Callable[[Session], Report], as_json: bool, csv_file: Path | Non
             xlsx_file.write_bytes(to_xlsx(report))
             typer.echo(f"{len(report.rows)} rows written to {xlsx_file}", err=True)
     except OSError as exc:
-        _fail(f"cannot write the report: {exc}")
+        fail(f"cannot write the report: {exc}")
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     elif csv_file is None and xlsx_file is None:
@@ -83,24 +66,23 @@ def campaign_cmd(since: SinceOpt = None, until: UntilOpt = None, timezone: TzOpt
                  campaign: CampaignOpt = None, as_json: JsonOpt = False, csv_file: CsvOpt = None,
                  xlsx_file: XlsxOpt = None) -> None:
     """One row per campaign: targets now; attempts, outcomes, talk time and IVR results in the period."""
-    period = _period(since, until, timezone)
-    _run(lambda s: campaign_report(s, period, _campaign_id(s, campaign)), as_json, csv_file, xlsx_file)
+    _report("campaign", since, until, timezone, campaign=campaign, as_json=as_json, csv_file=csv_file,
+            xlsx_file=xlsx_file)
 
 
 @report_app.command("day")
 def day_cmd(since: SinceOpt = None, until: UntilOpt = None, timezone: TzOpt = None, campaign: CampaignOpt = None,
             as_json: JsonOpt = False, csv_file: CsvOpt = None, xlsx_file: XlsxOpt = None) -> None:
     """One row per local day: attempts, answered, talk time, IVR completed, tickets opened and resolved."""
-    period = _period(since, until, timezone)
-    _run(lambda s: day_report(s, period, _campaign_id(s, campaign)), as_json, csv_file, xlsx_file)
+    _report("day", since, until, timezone, campaign=campaign, as_json=as_json, csv_file=csv_file,
+            xlsx_file=xlsx_file)
 
 
 @report_app.command("operator")
 def operator_cmd(since: SinceOpt = None, until: UntilOpt = None, timezone: TzOpt = None,
                  as_json: JsonOpt = False, csv_file: CsvOpt = None, xlsx_file: XlsxOpt = None) -> None:
     """One row per operator: calls taken, offers missed, dispositions, seconds in each working state."""
-    period = _period(since, until, timezone)
-    _run(lambda s: operator_report(s, period), as_json, csv_file, xlsx_file)
+    _report("operator", since, until, timezone, as_json=as_json, csv_file=csv_file, xlsx_file=xlsx_file)
 
 
 @report_app.command("shift")
@@ -109,17 +91,13 @@ def shift_cmd(since: SinceOpt = None, until: UntilOpt = None, timezone: TzOpt = 
                                                              "WARROOM_REPORTS__SHIFTS setting)")] = None,
               as_json: JsonOpt = False, csv_file: CsvOpt = None, xlsx_file: XlsxOpt = None) -> None:
     """The operator figures per shift (time outside every shift is off-shift)."""
-    period = _period(since, until, timezone)
-    try:
-        parsed = parse_shifts(shifts if shifts is not None else load_settings().reports.shifts)
-    except ShiftError as exc:
-        _fail(str(exc))
-    _run(lambda s: shift_report(s, parsed, period), as_json, csv_file, xlsx_file)
+    _report("shift", since, until, timezone, shifts=shifts, as_json=as_json, csv_file=csv_file,
+            xlsx_file=xlsx_file)
 
 
 @report_app.command("ac")
 def ac_cmd(since: SinceOpt = None, until: UntilOpt = None, timezone: TzOpt = None, campaign: CampaignOpt = None,
            as_json: JsonOpt = False, csv_file: CsvOpt = None, xlsx_file: XlsxOpt = None) -> None:
     """One row per AC: booths, committee coverage, attempts, answered, IVR answers, tickets."""
-    period = _period(since, until, timezone)
-    _run(lambda s: ac_report(s, period, _campaign_id(s, campaign)), as_json, csv_file, xlsx_file)
+    _report("ac", since, until, timezone, campaign=campaign, as_json=as_json, csv_file=csv_file,
+            xlsx_file=xlsx_file)

@@ -4,18 +4,15 @@ headquarters tells them."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
-from db.ivr import IvrRecording
-from db.models import Unit
-from db.tickets import CATEGORIES, Instruction
-from dialer.campaigns import CampaignError, resolve_units
-from hotline.lookup import add_instruction
-from tickets.service import TicketError, assign, get_ticket, list_tickets, resolve, summary
-from warroom.cli_db import sessions
+from db.tickets import CATEGORIES
+from hotline.service import InstructionService
+from tickets.service import TicketService
+from warroom.cli_db import open_database
+from warroom.cli_errors import run
 from warroom.compose import ivr_paths
 from warroom.settings import load_settings
 
@@ -26,20 +23,9 @@ instructions_app = typer.Typer(help="Instructions from headquarters, read to boo
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
-
-
-def _ac_id(ac: int | None) -> int | None:
-    if ac is None:
-        return None
-    with sessions()() as s:
-        try:
-            return resolve_units(s, [f"ac:{ac}"])[0]
-        except CampaignError as exc:
-            _fail(str(exc))
-    return None
+def tickets() -> TicketService:
+    """Tickets over the configured database (voice notes where the settings say recordings are)."""
+    return TicketService(open_database(), recordings_dir=ivr_paths(load_settings()).recordings)
 
 
 @tickets_app.command("list")
@@ -50,14 +36,7 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """Tickets, newest first."""
-    if status and status not in ("open", "assigned", "resolved"):
-        _fail(f"status '{status}': one of open, assigned, resolved")
-    if category and category not in CATEGORIES:
-        _fail(f"category '{category}': one of {', '.join(CATEGORIES)}")
-    ac_id = _ac_id(ac)
-    with sessions()() as s:
-        rows = [summary(t, s.get(Unit, t.booth_id) if t.booth_id else None)
-                for t in list_tickets(s, status=status, ac_id=ac_id, category=category)]
+    rows = run(tickets().list(status=status, ac=ac, category=category))
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -72,16 +51,7 @@ def list_(
 @tickets_app.command("show")
 def show(ticket: int, as_json: JsonOpt = False) -> None:
     """One ticket, with the file of its voice note."""
-    paths = ivr_paths(load_settings())
-    try:
-        with sessions()() as s:
-            t = get_ticket(s, ticket)
-            out = summary(t, s.get(Unit, t.booth_id) if t.booth_id else None)
-            rec = s.get(IvrRecording, t.recording_id) if t.recording_id else None
-            out["voice_note"] = ({"file": str(paths.recordings / rec.filename), "seconds": rec.duration}
-                                 if rec else None)
-    except TicketError as exc:
-        _fail(str(exc))
+    out = run(tickets().get(ticket))
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False))
         return
@@ -91,25 +61,17 @@ def show(ticket: int, as_json: JsonOpt = False) -> None:
 
 
 @tickets_app.command("assign")
-def assign_cmd(ticket: int, to: Annotated[str, typer.Argument(help="who works on it")]) -> None:
-    """Give a ticket to someone."""
-    try:
-        with sessions().begin() as s:
-            t = assign(s, ticket, to)
-            typer.echo(f"ticket #{t.id} assigned to {t.assigned_to}")
-    except TicketError as exc:
-        _fail(str(exc))
+def assign_cmd(ticket: int, to: Annotated[str, typer.Argument(help="the user name of who works on it")]) -> None:
+    """Give a ticket to a user (by user name)."""
+    out = run(tickets().assign(ticket, to))
+    typer.echo(f"ticket #{out['id']} assigned to {out['assigned_to']}")
 
 
 @tickets_app.command("resolve")
 def resolve_cmd(ticket: int, note: Annotated[str, typer.Option(help="how it was resolved")]) -> None:
     """Close a ticket, saying how."""
-    try:
-        with sessions().begin() as s:
-            t = resolve(s, ticket, note)
-            typer.echo(f"ticket #{t.id} resolved")
-    except TicketError as exc:
-        _fail(str(exc))
+    out = run(tickets().resolve(ticket, note))
+    typer.echo(f"ticket #{out['id']} resolved")
 
 
 @instructions_app.command("add")
@@ -121,24 +83,14 @@ def add(
     by: Annotated[str | None, typer.Option(help="who gave it")] = None,
 ) -> None:
     """Add an instruction; the hotline reads each booth the newest that covers it."""
-    try:
-        with sessions().begin() as s:
-            unit_id = resolve_units(s, [unit])[0] if unit else None
-            row = add_instruction(s, text, unit_id=unit_id, language=lang, by=by)
-            typer.echo(f"instruction {row.id} added for {unit or 'all booths'}")
-    except (CampaignError, ValueError) as exc:
-        _fail(str(exc))
+    row = run(InstructionService(open_database()).add(text, unit=unit, language=lang, by=by))
+    typer.echo(f"instruction {row['id']} added for {unit or 'all booths'}")
 
 
 @instructions_app.command("list")
 def list_instructions(as_json: JsonOpt = False) -> None:
     """Instructions, newest first."""
-    with sessions()() as s:
-        keys: dict[int | None, str] = {uid: key for uid, key in s.execute(
-            select(Unit.id, Unit.key).join(Instruction, Instruction.unit_id == Unit.id))}
-        rows: list[dict[str, Any]] = [{"id": i.id, "unit": keys.get(i.unit_id), "language": i.language,
-                                       "text": i.text, "by": i.created_by, "at": i.created_at.isoformat()}
-                for i in s.scalars(select(Instruction).order_by(Instruction.created_at.desc()).limit(100))]
+    rows = run(InstructionService(open_database()).list())
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return

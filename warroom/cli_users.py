@@ -8,17 +8,17 @@ from typing import Annotated
 
 import typer
 
-from accounts.service import AccountError, add_user, list_users, set_disabled, set_password
-from warroom.cli_db import sessions
+from accounts.service import UserService
+from warroom.cli_db import open_database
+from warroom.cli_errors import run
 
 users_app = typer.Typer(help="Users of the consoles: admin, supervisor, operator.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 GenerateOpt = Annotated[bool, typer.Option("--generate-password", help="make a strong password and print it once")]
 
 
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
+def users() -> UserService:
+    return UserService(open_database())
 
 
 def _password(generate: bool) -> str:
@@ -37,12 +37,8 @@ def add(
 ) -> None:
     """Add a user (asks for the password unless --generate-password)."""
     password = _password(generate_password)
-    try:
-        with sessions().begin() as s:
-            user = add_user(s, username, role, password, name, lang)
-            typer.echo(f"user {user.username} ({user.role.value}) added")
-    except AccountError as exc:
-        _fail(str(exc))
+    user = run(users().add(username, role, password, name, lang))
+    typer.echo(f"user {user['username']} ({user['role']}) added")
     if generate_password:
         typer.echo(f"password: {password}")
 
@@ -50,11 +46,7 @@ def add(
 @users_app.command("list")
 def list_(as_json: JsonOpt = False) -> None:
     """Every user with role and state (never passwords)."""
-    with sessions()() as s:
-        rows = [{"username": u.username, "name": u.display_name, "role": u.role.value, "disabled": u.disabled,
-                 "sip_user": u.sip_username, "language": u.ui_language,
-                 "last_sign_in": u.last_sign_in_at.isoformat() if u.last_sign_in_at else None}
-                for u in list_users(s)]
+    rows = run(users().list())
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -68,22 +60,14 @@ def list_(as_json: JsonOpt = False) -> None:
 @users_app.command("disable")
 def disable(username: str) -> None:
     """Disable a user: their sessions end at once."""
-    try:
-        with sessions().begin() as s:
-            set_disabled(s, username, True)
-    except AccountError as exc:
-        _fail(str(exc))
+    run(users().disable(username))
     typer.echo(f"user {username} disabled")
 
 
 @users_app.command("enable")
 def enable(username: str) -> None:
     """Enable a disabled user again."""
-    try:
-        with sessions().begin() as s:
-            set_disabled(s, username, False)
-    except AccountError as exc:
-        _fail(str(exc))
+    run(users().enable(username))
     typer.echo(f"user {username} enabled")
 
 
@@ -91,9 +75,5 @@ def enable(username: str) -> None:
 def set_password_cmd(username: str, generate_password: GenerateOpt = False) -> None:
     """A new password (their sessions end)."""
     password = _password(generate_password)
-    try:
-        with sessions().begin() as s:
-            set_password(s, username, password)
-    except AccountError as exc:
-        _fail(str(exc))
+    run(users().set_password(username, password))
     typer.echo(f"password of {username} changed" + (f": {password}" if generate_password else ""))

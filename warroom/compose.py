@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.templating import Jinja2Templates
 
+from accounts.service import UserService
 from adapters.ami import AmiClient, AmiConfig
 from adapters.ari import AriClient, AriConfig
 from ari_handlers.app import HandlerFactory, StasisApp
@@ -22,15 +22,8 @@ from ari_handlers.factories import ivr_factories
 from ari_handlers.ivr_call import IvrDeps
 from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
 from ari_handlers.queue import OperatorQueue
-from dashboard.board import board
-from dashboard.feed import DashboardFeed
-from dashboard.metrics import DashboardCollector
-from dashboard.tickets import BoardFilter
-from dashboard.tickets import board as ticket_board
-from dashboard.tickets import one as one_ticket
 from db.engine import Database
 from db.models import utcnow
-from db.users import Role
 from dialer.controller import Dialer, DialerConfig
 from dialer.lines import Trunk
 from dialer.rules import CallingRules
@@ -48,15 +41,9 @@ from speech.prompts import PromptStore
 from speech.synth import EspeakSynthesizer
 from warroom.service import Service
 from warroom.settings import REPO_ROOT, AsteriskSettings, Settings
-from web.api_campaigns import campaigns_router
-from web.app import TEMPLATES, create_app
+from web.app import create_app
 from web.auth import Auth, AuthConfig
-from web.console import console_router
-from web.dashboard import dashboard_router
-from web.live import LiveHub
-from web.metrics import metrics_router
-from web.pages import pages_router
-from web.reports import reports_router
+from web.services import WebServices, web_services
 
 TEMPLATE_DIR = REPO_ROOT / "config" / "asterisk"
 
@@ -192,39 +179,23 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         listen=ListenIn(ami, ari, db, softphones, dispatcher.connected_calls),
         stasis=StasisApp(ari, bus, handlers),
         agi=IdentifyServer(ast.agi_bind, ast.agi_port, lambda raw: db.transaction(identify, raw, default_language),
-                           AgiLimits(max_connections=ast.agi_max_connections, allow=tuple(ast.agi_allow))),
-        hub=LiveHub(bus), feed=_dashboard_feed(settings, bus, db, lambda: service.live()))
-    service.app = build_web(service)
+                           AgiLimits(max_connections=ast.agi_max_connections, allow=tuple(ast.agi_allow))))
+    service.web, service.app = build_web(service)
     return service
 
 
-def _dashboard_feed(settings: Settings, bus: EventBus, db: Database,
-                    live: Callable[[], dict[str, Any]]) -> DashboardFeed:
-    tz, minutes = settings.dialer.timezone, settings.http.ticket_target_minutes
-    return DashboardFeed(bus, live, board=lambda: db.run(board, tz),
-                         tickets=lambda: db.run(ticket_board, BoardFilter(), minutes),
-                         ticket=lambda ticket_id: db.run(one_ticket, ticket_id, minutes))
-
-
-def build_web(service: Service) -> FastAPI:
-    """The HTTP side: sign-in, the operators' console, the dashboard, the API, /metrics."""
-    settings, db = service.settings, service.db
-    templates = Jinja2Templates(directory=str(TEMPLATES))
+def build_web(service: Service) -> tuple[WebServices, FastAPI]:
+    """The HTTP side: the services the routes call, and the app (sign-in, the operators' console, the
+    dashboard, the API, /metrics)."""
+    settings = service.settings
     http, ast = settings.http, settings.asterisk
     token = http.metrics_token.get_secret_value() if http.metrics_token else None
-    auth = Auth(db.sessions, templates, AuthConfig(
+    auth = Auth(UserService(service.db), AuthConfig(
         secure_cookie=http.secure_cookie, machine_tokens=(("/metrics", token),) if token else ()))
-    staff = auth.require(Role.admin, Role.supervisor)
-    tz = settings.dialer.timezone
-    collector = DashboardCollector(service.live, lambda: db.transaction(board, tz))
-    return create_app(health=service.health, auth=auth, routers=[
-        pages_router(auth, templates),
-        console_router(auth, templates, db.sessions, service.hub, service.softphones.registered,
-                       (ast.host, ast.sip_port), publish=service.bus.publish),
-        campaigns_router(db.sessions, calling_rules(settings), service.live, service.ivr.library.campaign_problems,
-                         guard=staff, publish=service.campaign_changed),
-        dashboard_router(auth, templates, db.sessions, service.feed, timezone=tz,
-                         target_minutes=http.ticket_target_minutes, publish=service.bus.publish,
-                         listen=service.listen.start),
-        metrics_router(auth, collector),
-        reports_router(db.sessions, timezone=tz, shifts=parse_shifts(settings.reports.shifts), guard=staff)])
+    web = web_services(
+        service.db, service.bus, live_figures=service.live_figures, timezone=settings.dialer.timezone,
+        target_minutes=http.ticket_target_minutes, shifts=parse_shifts(settings.reports.shifts),
+        defaults=calling_rules(settings), check_scripts=service.ivr.library.campaign_problems,
+        wake=service.dialer.wake, registered=service.softphones.registered, sip_server=(ast.host, ast.sip_port),
+        listen=service.listen.start, recordings_dir=service.ivr.recordings_dir)
+    return web, create_app(web, health=service.health, auth=auth)

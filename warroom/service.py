@@ -17,20 +17,18 @@ from ari_handlers.app import StasisApp
 from ari_handlers.dispatch import Dispatcher
 from ari_handlers.ivr_call import IvrDeps
 from ari_handlers.progressive import ProgressiveFigures
-from dashboard.feed import DashboardFeed
 from dashboard.live import live_figures
 from db import migrate
 from db.engine import Database
 from dialer.controller import Dialer
 from dialer.sync import DirectorySync
 from events.bus import EventBus
-from events.types import CampaignChanged
 from hotline.agi import IdentifyServer
 from operators.listen import ListenIn
 from operators.softphones import Softphones
 from warroom.settings import Settings
 from web.app import ComponentHealth
-from web.live import LiveHub
+from web.services import WebServices
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +52,7 @@ class Service:
     listen: ListenIn
     stasis: StasisApp
     agi: IdentifyServer
-    hub: LiveHub
-    feed: DashboardFeed
+    web: WebServices | None = None     # the HTTP side's services and pages' feeds (built with ``app``)
     app: FastAPI = field(default_factory=FastAPI)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -72,15 +69,11 @@ class Service:
             "db": db,
         }
 
-    def live(self) -> dict[str, Any]:
+    def live_figures(self) -> dict[str, Any]:
         """The live figures: lines and calls (dialer), callers waiting for operators, progressive calls."""
         return live_figures(self.dialer.snapshot(), self.ivr.queue.snapshot(), self.ivr.stats.live,
                             len(self.dispatcher.connected_calls()), {"ami": self.ami.up, "ari": self.ari.up},
                             self.progressive)
-
-    def campaign_changed(self, campaign_id: int, state: str) -> None:
-        self.bus.publish(CampaignChanged(campaign_id, state))
-        self.dialer.wake()  # a resumed campaign dials at once
 
     async def start(self) -> None:
         """Bring the schema up to date, then start the links (they reconnect by themselves), the caller
@@ -93,6 +86,8 @@ class Service:
         if stale:
             log.info("%d queue entries from a previous run marked abandoned", stale)
         self.stasis.start()
+        if self.web is not None:
+            self.web.start()
         await self.agi.start()
         await self.ami.start()
         await self.ari.start()
@@ -116,6 +111,8 @@ class Service:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.web is not None:
+            self.web.close()
         await self.dispatcher.stop()
         await self.dialer.stop()
         await self.sync.stop()

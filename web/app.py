@@ -1,20 +1,20 @@
-"""The FastAPI application factory. Everything it shows comes from callables passed in."""
+"""The FastAPI application factory: the routes of every page and API over the services passed in."""
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
+from web import api_campaigns, console, dashboard, metrics, pages, reports
 from web.auth import Auth
+from web.errors import install as install_error_handlers
+from web.services import WebServices
+
+ROUTERS = (pages.router, console.router, api_campaigns.router, dashboard.router, metrics.router, reports.router)
 
 
 class ComponentHealth(BaseModel):
@@ -27,45 +27,24 @@ class Health(BaseModel):
     components: dict[str, ComponentHealth]
 
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 HealthSource = Callable[[], Awaitable[dict[str, ComponentHealth]]]
 
 
-class AsciiJSONResponse(JSONResponse):
-    """JSON that any input can be echoed in: lone surrogates escaped, NaN and infinities as text."""
-
-    def render(self, content: Any) -> bytes:
-        return json.dumps(_finite(content), ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value
-
-
-async def invalid_request(_request: Request, exc: Exception) -> Response:
-    """422 saying what is wrong, as FastAPI does, but safe to render whatever was sent: FastAPI's own answer
-    echoes the input, and fails (a server error) when a JSON body holds an escaped lone surrogate
-    (``"\\ud800"``) or ``NaN``, which Python's JSON reader accepts."""
-    assert isinstance(exc, RequestValidationError)
-    return AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
-
-
-def create_app(health: HealthSource, routers: Sequence[APIRouter] = (), auth: Auth | None = None) -> FastAPI:
-    """Build the app; ``health`` reports each component's real state when asked. With ``auth`` every path
-    but ``/healthz`` and sign-in needs a session (deny by default), and routes check roles."""
+def create_app(services: WebServices | None = None, *, health: HealthSource, auth: Auth | None = None) -> FastAPI:
+    """Build the app; ``health`` reports each component's real state when asked. With ``services`` it has
+    every page and API route, which need ``auth``: then every path but ``/healthz`` and sign-in needs a
+    session (deny by default), and each route names the roles it allows (:mod:`web.deps`)."""
+    if services is not None and auth is None:
+        raise ValueError("the routes need sign-in: pass auth")
     app = FastAPI(title="warroom", summary="Election war-room call center")
-    app.add_exception_handler(RequestValidationError, invalid_request)
+    install_error_handlers(app)
+    app.state.services, app.state.auth = services, auth
     if auth is not None:
         app.add_middleware(auth.middleware())
         app.include_router(auth.router())
-    for router in routers:
-        app.include_router(router)
+    if services is not None:
+        for router in ROUTERS:
+            app.include_router(router)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:

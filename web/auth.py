@@ -4,7 +4,6 @@ session before any route sees it). Sign-in is rate limited per user name and per
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,15 +13,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from accounts.ratelimit import SignInLimiter
-from accounts.service import Principal, close_session, open_session, principal, verify
-from db.engine import transaction
+from accounts.service import Principal, UserService
 from db.users import Role
 from web.i18n import texts
 from web.inputs import Text
+from web.rendering import templates as default_templates
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC = ("/healthz", "/signin", "/static/", "/favicon.ico")
@@ -40,33 +38,12 @@ class AuthConfig:
     machine_tokens: tuple[tuple[str, str], ...] = ()
 
 
-class RoleGuard:
-    """The route dependency :meth:`Auth.require` makes; ``roles`` is what it allows."""
-
-    def __init__(self, auth: Auth, roles: tuple[Role, ...]) -> None:
-        self.auth, self.roles = auth, roles
-
-    async def __call__(self, request: Request) -> Principal:
-        who = await self.auth.principal(request)
-        if who is None:
-            raise HTTPException(401, "sign in first")
-        if who.role not in self.roles:
-            raise HTTPException(403, f"not allowed for the {who.role.value} role")
-        if request.method not in SAFE_METHODS:
-            sent = request.headers.get("x-csrf-token")
-            if sent is None and "form" in request.headers.get("content-type", ""):
-                sent = str((await request.form()).get("csrf_token") or "")
-            if not sent or not same_token(sent, who.csrf):
-                raise HTTPException(403, "the CSRF token is missing or wrong: reload the page")
-        return who
-
-
 class Auth:
-    """Build once with the session factory; ``require(roles...)`` makes a route dependency."""
+    """Sign-in over ``users``; routes check roles with the guards of :mod:`web.deps`, which call :meth:`check`."""
 
-    def __init__(self, sessions: sessionmaker[Session], templates: Jinja2Templates,
-                 config: AuthConfig | None = None, limiter: SignInLimiter | None = None) -> None:
-        self.sessions, self.templates = sessions, templates
+    def __init__(self, users: UserService, config: AuthConfig | None = None, limiter: SignInLimiter | None = None,
+                 templates: Jinja2Templates | None = None) -> None:
+        self.users, self.templates = users, templates or default_templates
         self.config = config or AuthConfig()
         self.limiter = limiter or SignInLimiter()
 
@@ -77,8 +54,24 @@ class Auth:
         cached = request.scope.get("warroom.principal")
         if isinstance(cached, Principal):
             return cached
-        who = await asyncio.to_thread(transaction, self.sessions, principal, token)
+        who = await self.users.principal(token)
         request.scope["warroom.principal"] = who
+        return who
+
+    async def check(self, request: Request, roles: tuple[Role, ...]) -> Principal:
+        """The signed-in user if their role is one of ``roles``; unsafe methods also need the session's CSRF
+        token (header ``X-CSRF-Token`` or form field ``csrf_token``). 401 or 403 otherwise."""
+        who = await self.principal(request)
+        if who is None:
+            raise HTTPException(401, "sign in first")
+        if who.role not in roles:
+            raise HTTPException(403, f"not allowed for the {who.role.value} role")
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get("x-csrf-token")
+            if sent is None and "form" in request.headers.get("content-type", ""):
+                sent = str((await request.form()).get("csrf_token") or "")
+            if not sent or not same_token(sent, who.csrf):
+                raise HTTPException(403, "the CSRF token is missing or wrong: reload the page")
         return who
 
     def machine(self, request: Request) -> bool:
@@ -92,11 +85,6 @@ class Auth:
                 request.scope["warroom.machine"] = True
                 return True
         return False
-
-    def require(self, *roles: Role) -> RoleGuard:
-        """A dependency: a signed-in user with one of ``roles``; unsafe methods also need the CSRF token
-        (header ``X-CSRF-Token`` or form field ``csrf_token``)."""
-        return RoleGuard(self, roles)
 
     # -- deny by default --------------------------------------------------------------------------
     def middleware(self) -> type[BaseHTTPMiddleware]:
@@ -150,12 +138,7 @@ class Auth:
                             _local(next))
                 resp.headers["Retry-After"] = str(int(wait) + 1)
                 return resp
-
-            def check(session: Session) -> str | None:
-                user = verify(session, username.strip().lower(), password)
-                return open_session(session, user, ip, cfg.ttl) if user else None
-
-            token = await asyncio.to_thread(transaction, self.sessions, check)
+            token = await self.users.sign_in(username, password, ip, cfg.ttl)
             if token is None:
                 self.limiter.failed(*keys)
                 return page(request, "Wrong user name or password.", 401, _local(next))
@@ -169,9 +152,8 @@ class Auth:
         @router.post("/signout")
         async def signout(request: Request) -> Response:
             """End this session (needs its CSRF token like every change)."""
-            await self.require(*Role)(request)
-            token = request.cookies.get(cfg.cookie) or ""
-            await asyncio.to_thread(transaction, self.sessions, close_session, token)
+            await self.check(request, tuple(Role))
+            await self.users.sign_out(request.cookies.get(cfg.cookie) or "")
             resp = RedirectResponse("/signin", status_code=303)
             resp.delete_cookie(cfg.cookie)
             return resp

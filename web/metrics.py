@@ -1,31 +1,17 @@
 """``/metrics`` for Prometheus: a bearer token (``WARROOM_HTTP__METRICS_TOKEN``) or a supervisor's session."""
 
-from __future__ import annotations
-
-import asyncio
-
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from dashboard.metrics import DashboardCollector, exposition
-from db.users import Role
-from web.auth import Auth
+from dashboard.prometheus import exposition
+from web.deps import Services, StaffOrMachine
+
+router = APIRouter(tags=["metrics"])
 
 
-def metrics_router(auth: Auth, collector: DashboardCollector) -> APIRouter:
-    router = APIRouter(tags=["metrics"])
-
-    @router.get("/metrics", response_class=Response)
-    async def metrics(request: Request) -> Response:
-        """The live figures in Prometheus' text format."""
-        if not request.scope.get("warroom.machine"):
-            who = await auth.principal(request)
-            if who is None:
-                raise HTTPException(401, "sign in first, or send the metrics bearer token")
-            if who.role not in (Role.supervisor, Role.admin):
-                raise HTTPException(403, f"not allowed for the {who.role.value} role")
-        body = await asyncio.to_thread(exposition, collector)
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-    return router
+@router.get("/metrics", response_class=Response)
+async def metrics(_who: StaffOrMachine, svc: Services) -> Response:
+    """The live figures in Prometheus' text format."""
+    body = exposition(svc.live_figures(), await svc.dashboard.stored_figures())
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

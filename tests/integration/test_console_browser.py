@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from accounts.service import add_user
+from accounts.service import UserService, add_user
+from db.engine import Database
 from db.operators import CallDisposition
+from reports.shifts import DEFAULT_SHIFTS, parse_shifts
 from sandbox.asterisk import Sandbox
 from sandbox.caller import call_in
 from sandbox.phonefarm import Behaviour
@@ -26,11 +27,9 @@ from tests.integration.dialer_harness import start_harness, stop_harness
 from tests.integration.ivr_harness import booth_directory
 from tests.waiting import until
 from warroom.settings import Settings
-from web.app import TEMPLATES, ComponentHealth, create_app
+from web.app import ComponentHealth, create_app
 from web.auth import Auth
-from web.console import console_router
-from web.live import LiveHub
-from web.pages import pages_router
+from web.services import web_services
 
 pytestmark = pytest.mark.integration
 CHROMIUM = "/usr/bin/chromium"
@@ -71,12 +70,12 @@ async def test_operator_signs_in_goes_ready_gets_the_screen_pop_and_records_a_di
         assert await asyncio.to_thread(register, endpoint, secret, sip_port=settings.asterisk.sip_port,
                                        workdir=tmp_path / "softphone", local_port=farm_port) == "registered"
         phone_farm({endpoint: Behaviour("answer", hold_ms=25_000)})
-        templates = Jinja2Templates(directory=str(TEMPLATES))
-        auth = Auth(h.sessions, templates)
-        app = create_app(_health, auth=auth, routers=[
-            pages_router(auth, templates),
-            console_router(auth, templates, h.sessions, LiveHub(h.bus), h.softphones.registered,
-                           ("127.0.0.1", settings.asterisk.sip_port))])
+        db = Database(h.sessions.kw["bind"])
+        services = web_services(db, h.bus, live_figures=dict, timezone="Asia/Kolkata", target_minutes=60,
+                                shifts=parse_shifts(DEFAULT_SHIFTS), registered=h.softphones.registered,
+                                sip_server=("127.0.0.1", settings.asterisk.sip_port))
+        services.start()
+        app = create_app(services, health=_health, auth=Auth(UserService(db)))
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                                lifespan="off"))

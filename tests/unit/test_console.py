@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.templating import Jinja2Templates
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from accounts.service import add_user
+from accounts.service import UserService, add_user
 from db import migrate
-from db.engine import make_engine
+from db.engine import Database, make_engine
 from db.ivr import IvrCall, QueueCall
 from db.models import Person
 from db.operators import OperatorState
@@ -23,10 +22,11 @@ from events.bus import EventBus
 from events.types import ScreenPop
 from operators.screen import mask, screen_pop
 from operators.states import change
-from web.app import TEMPLATES, ComponentHealth, create_app
+from reports.shifts import DEFAULT_SHIFTS, parse_shifts
+from web.app import ComponentHealth, create_app
 from web.auth import Auth
-from web.console import console_router
-from web.live import LiveHub
+from web.console_feed import ConsoleFeed
+from web.services import web_services
 
 REGISTERED: set[str] = set()
 
@@ -39,7 +39,8 @@ async def _health() -> dict[str, ComponentHealth]:
 def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
     migrate.upgrade(engine)
-    sessions = sessionmaker(engine, expire_on_commit=False)
+    db = Database(engine)
+    sessions = db.sessions
     with sessions.begin() as s:
         asha = add_user(s, "asha", "operator", "Operator-pass-1", "Asha Devi").id
         ravi = add_user(s, "ravi", "operator", "Operator-pass-2", "Ravi").id
@@ -50,15 +51,16 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
                       script="hotline", language="hi"))
         s.add(QueueCall(channel_id="ch-1", person_id=person.id, caller_phone=person.phone, note="Hotline: Farhan"))
     bus = EventBus()
-    hub = LiveHub(bus)
-    templates = Jinja2Templates(directory=str(TEMPLATES))
-    auth = Auth(sessions, templates)
 
     async def registered(endpoint: str) -> bool:
         return endpoint in REGISTERED
 
-    app = create_app(_health, auth=auth, routers=[
-        console_router(auth, templates, sessions, hub, registered, ("192.0.2.10", 5060))])
+    services = web_services(db, bus, live_figures=dict, timezone="Asia/Kolkata", target_minutes=60,
+                            shifts=parse_shifts(DEFAULT_SHIFTS), registered=registered,
+                            sip_server=("192.0.2.10", 5060))
+    services.start()
+    hub = services.console_feed
+    app = create_app(services, health=_health, auth=Auth(UserService(db)))
     REGISTERED.clear()
     yield {"app": app, "sessions": sessions, "asha": asha, "ravi": ravi, "person": person.id, "hub": hub, "bus": bus}
     engine.dispose()
@@ -115,7 +117,7 @@ def test_disposition_only_on_ones_own_call_and_written_back(world: dict[str, Any
 
 
 async def test_live_hub_sends_a_snapshot_then_the_screen_pop_to_that_operator_only(world: dict[str, Any]) -> None:
-    hub: LiveHub = world["hub"]
+    hub: ConsoleFeed = world["hub"]
     mine = hub.stream(world["asha"], {"state": "ready"})
     theirs = hub.stream(world["ravi"], {"state": "ready"})
     assert (await anext(mine)).startswith("event: snapshot")

@@ -13,12 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard.board import board, campaigns, today
 from dashboard.charts import calls_by_hour, outcomes_by_status, survey_answers
 from dashboard.drill import DrillError, drill
 from dashboard.feed import DashboardFeed
-from dashboard.tickets import BoardFilter
-from dashboard.tickets import board as ticket_board
+from dashboard.figures import campaign_progress, stored_figures, today
+from dashboard.tickets import BoardFilter, tickets_board
 from db.campaigns import Attempt, AttemptState, Campaign, CampaignMode, CampaignState, Disposition, Target, TargetState
 from db.ivr import IvrAnswer, IvrCall
 from db.tickets import Ticket, TicketStatus
@@ -77,7 +76,7 @@ def test_board_campaign_progress_and_today(session_factory: sessionmaker[Session
     with session_factory.begin() as s:
         _fill(s)
     with session_factory() as s:
-        [c] = campaigns(s)
+        [c] = campaign_progress(s)
         assert (c["targets"], c["done"], c["due"], c["blocked"], c["answered"]) == (6, 4, 1, 1, 2)
         assert c["blocked_why"] == [{"rule": "window", "count": 1, "example": "outside the calling window"}]
         t = today(s, TZ, NOW)
@@ -86,7 +85,7 @@ def test_board_campaign_progress_and_today(session_factory: sessionmaker[Session
         just_after_midnight = today(s, TZ, NOW + timedelta(hours=9, minutes=40))  # 00:10 IST next day
         assert (just_after_midnight["attempts"], just_after_midnight["attempts_last_hour"]) == (0, 0)
         assert just_after_midnight["avg_talk_seconds"] == 0.0
-        assert board(s, TZ, NOW)["open_tickets"] == 1
+        assert stored_figures(s, TZ, NOW)["open_tickets"] == 1
 
 
 def test_charts(session_factory: sessionmaker[Session]) -> None:
@@ -129,14 +128,14 @@ def test_tickets_board_filters_and_order(session_factory: sessionmaker[Session])
     with session_factory.begin() as s:
         d = _fill(s)
     with session_factory() as s:
-        rows = ticket_board(s, BoardFilter(), target_minutes=60, now=NOW)
+        rows = tickets_board(s, BoardFilter(), target_minutes=60, now=NOW)
         assert [(r["status"], r["overdue"]) for r in rows] == [("open", True), ("resolved", False)]
         assert rows[0]["ac"] == "112 Bhopal Uttar" and rows[0]["district"] == "Bhopal"
         assert rows[0]["age_seconds"] == 5400
-        assert ticket_board(s, BoardFilter(), target_minutes=120, now=NOW)[0]["overdue"] is False
-        assert len(ticket_board(s, BoardFilter(status="open", ac_id=d.units["ac:112"].id), 60, NOW)) == 1
-        assert ticket_board(s, BoardFilter(category="worker_shortage"), 60, NOW) == []
-        assert len(ticket_board(s, BoardFilter(district_id=d.units["district:bhopal"].id), 60, NOW)) == 2
+        assert tickets_board(s, BoardFilter(), target_minutes=120, now=NOW)[0]["overdue"] is False
+        assert len(tickets_board(s, BoardFilter(status="open", ac_id=d.units["ac:112"].id), 60, NOW)) == 1
+        assert tickets_board(s, BoardFilter(category="worker_shortage"), 60, NOW) == []
+        assert len(tickets_board(s, BoardFilter(district_id=d.units["district:bhopal"].id), 60, NOW)) == 2
 
 
 async def test_feed_pushes_live_figures_soon_after_an_asterisk_event_and_tickets_as_they_change() -> None:
@@ -152,7 +151,7 @@ async def test_feed_pushes_live_figures_soon_after_an_asterisk_event_and_tickets
     async def ticket(ticket_id: int) -> dict[str, Any] | None:
         return {"id": ticket_id, "status": "open"}
 
-    feed = DashboardFeed(bus, lambda: dict(figures), board_, tickets, ticket, debounce=0.05, every=30)
+    feed = DashboardFeed(bus, lambda: dict(figures), board_, tickets, ticket, debounce=0.05, every=30).start()
     stream = feed.stream()
     kind, snap = await stream.__anext__()
     assert kind == "snapshot" and snap["live"] == {"n": 0} and snap["tickets"] == []
@@ -269,7 +268,7 @@ async def test_the_dialers_attempts_bring_a_board_read_at_once_but_not_more_than
     async def ticket(_id: int) -> dict[str, Any] | None:
         return None
 
-    feed = DashboardFeed(bus, lambda: {}, board_, tickets, ticket, every=30, board_gap=0.3)
+    feed = DashboardFeed(bus, lambda: {}, board_, tickets, ticket, every=30, board_gap=0.3).start()
     stream = feed.stream()
     assert (await stream.__anext__())[0] == "snapshot"
     await asyncio.sleep(0.35)  # the tick's first gap after the snapshot's read

@@ -14,7 +14,7 @@ from accounts.service import add_user
 from db.models import utcnow
 from db.operators import OperatorState as S
 from db.operators import OperatorStateChange
-from operators.states import BY_OPERATOR, BY_SYSTEM, OperatorError, board, change, check_change, longest_ready
+from operators.states import BY_OPERATOR, BY_SYSTEM, OperatorError, change, check_change, longest_ready, operators_board
 
 
 @given(st.lists(st.tuples(st.sampled_from(list(S)), st.booleans(), st.booleans()), max_size=40))
@@ -58,7 +58,7 @@ def test_changes_are_recorded_and_the_longest_ready_is_next(session_factory: ses
         assert row.channel_id == "ch-1" and row.wrap_until == t0 + timedelta(seconds=100)
         change(s, a, S.paused, reason="tea", at=t0 + timedelta(seconds=80))
     with session_factory() as s:
-        states = {r["username"]: (r["state"], r["reason"]) for r in board(s, now=t0 + timedelta(seconds=90))}
+        states = {r["username"]: (r["state"], r["reason"]) for r in operators_board(s, now=t0 + timedelta(seconds=90))}
         assert states == {"asha": ("paused", "tea"), "bina": ("wrap_up", None)}
         history = [(c.from_state.value, c.to_state.value) for c in
                    s.query(OperatorStateChange).filter_by(user_id=b).order_by(OperatorStateChange.id)]

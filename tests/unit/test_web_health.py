@@ -11,7 +11,7 @@ def _client(states: dict[str, bool]) -> TestClient:
     async def health() -> dict[str, ComponentHealth]:
         return {k: ComponentHealth(up=v, detail="x") for k, v in states.items()}
 
-    return TestClient(create_app(health))
+    return TestClient(create_app(health=health))
 
 
 def test_all_up() -> None:

@@ -1,5 +1,6 @@
-"""The slower half of the dashboard, read from the database: campaigns with their progress (and why
-targets are held back), operators with their state and time in it, and today's call figures."""
+"""The dashboard's stored figures, read from the database (the other half, :func:`dashboard.live.live_figures`,
+comes from memory): campaigns with their progress (and why targets are held back), operators with their
+state and time in it, and today's call figures."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from db.ivr import QueueCall
 from db.models import utcnow
 from db.tickets import Ticket, TicketStatus
 from dialer.campaigns import progress
-from operators.states import board as operator_board
+from operators.states import operators_board
 
 SHOWN = (CampaignState.running, CampaignState.paused, CampaignState.draft)
 
@@ -27,7 +28,7 @@ def day_start(now: datetime, tz: str) -> datetime:
     return datetime.combine(local.date(), time(0), zone)
 
 
-def campaigns(session: Session) -> list[dict[str, Any]]:
+def campaign_progress(session: Session) -> list[dict[str, Any]]:
     """Running, paused and draft campaigns: progress bar figures and the reasons targets wait."""
     out = []
     for c in session.scalars(select(Campaign).where(Campaign.state.in_(SHOWN))
@@ -71,10 +72,10 @@ def today(session: Session, tz: str, now: datetime | None = None) -> dict[str, A
             "attempts_last_hour": last_hour}
 
 
-def board(session: Session, tz: str, now: datetime | None = None) -> dict[str, Any]:
+def stored_figures(session: Session, tz: str, now: datetime | None = None) -> dict[str, Any]:
     """Everything the dashboard reads from the database, in one transaction."""
     now = now or utcnow()
     open_tickets = session.scalar(select(func.count()).select_from(Ticket)
                                   .where(Ticket.status != TicketStatus.resolved)) or 0
-    return {"campaigns": campaigns(session), "operators": operator_board(session, now),
+    return {"campaigns": campaign_progress(session), "operators": operators_board(session, now),
             "today": today(session, tz, now), "open_tickets": open_tickets, "at": now.isoformat()}

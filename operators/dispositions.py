@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.errors import Invalid
 from db.campaigns import Attempt, Target, TargetState
 from db.models import utcnow
 from db.operators import CallDisposition, Disposition
@@ -18,8 +19,8 @@ WRITE_BACK = {Disposition.reached: Outcome.completed, Disposition.wrong_number: 
               Disposition.opted_out: Outcome.opted_out}
 
 
-class DispositionError(ValueError):
-    pass
+class DispositionError(Invalid):
+    """A disposition that cannot be recorded (unknown kind, a call back without a future time)."""
 
 
 def record_disposition(session: Session, *, user_id: int, channel_id: str, person_id: int | None,

@@ -1,5 +1,5 @@
-"""Live updates for the consoles: typed events from the bus, fanned out to each signed-in user's open
-pages as Server-Sent Events."""
+"""The operator console's live feed: typed events from the bus, fanned out to each signed-in operator's open
+pages as Server-Sent Events (the console's counterpart of :class:`dashboard.feed.DashboardFeed`)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,32 @@ from events.bus import EventBus
 from events.types import OperatorCall, OperatorStateChanged, ScreenPop
 
 
-class LiveHub:
-    """Per user, a queue for each open page; slow pages drop their oldest messages, never block."""
+class ConsoleFeed:
+    """Per user, a queue for each open page; slow pages drop their oldest messages, never block.
+
+    It hears the bus between :meth:`start` and :meth:`close` (the composition calls both)."""
 
     def __init__(self, bus: EventBus, max_queued: int = 100) -> None:
+        self.bus = bus
         self._pages: dict[int, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
         self.max_queued = max_queued
-        bus.subscribe(ScreenPop, self._screen_pop)
-        bus.subscribe(OperatorCall, self._operator_call)
-        bus.subscribe(OperatorStateChanged, self._state)
+        self._started = False
+
+    def start(self) -> ConsoleFeed:
+        """Subscribe to the operators' events (once); returns itself."""
+        if not self._started:
+            self.bus.subscribe(ScreenPop, self._screen_pop)
+            self.bus.subscribe(OperatorCall, self._operator_call)
+            self.bus.subscribe(OperatorStateChanged, self._state)
+            self._started = True
+        return self
+
+    def close(self) -> None:
+        """Unsubscribe; open pages keep their stream but hear nothing more."""
+        self.bus.unsubscribe(ScreenPop, self._screen_pop)
+        self.bus.unsubscribe(OperatorCall, self._operator_call)
+        self.bus.unsubscribe(OperatorStateChanged, self._state)
+        self._started = False
 
     def _state(self, event: OperatorStateChanged) -> None:
         self.send(event.user_id, "state", {"state": event.state, "reason": event.reason,

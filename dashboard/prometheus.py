@@ -1,9 +1,9 @@
-"""Prometheus metrics: the dashboard's live figures, read when scraped (a collector, not counters kept
-on the side, so they can never disagree with the screen)."""
+"""The dashboard's figures in Prometheus' text format, built from the figures of the moment it is scraped
+(a collector, not counters kept on the side, so they can never disagree with the screen)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -12,13 +12,13 @@ from prometheus_client.registry import Collector
 
 
 class DashboardCollector(Collector):
-    """``live()`` is the in-memory figures; ``board()`` reads campaigns, operators and tickets."""
+    """``live`` is :func:`dashboard.live.live_figures`, ``stored`` :func:`dashboard.figures.stored_figures`."""
 
-    def __init__(self, live: Callable[[], dict[str, Any]], board: Callable[[], dict[str, Any]]) -> None:
-        self.live, self.board = live, board
+    def __init__(self, live: dict[str, Any], stored: dict[str, Any]) -> None:
+        self.live, self.stored = live, stored
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
-        live, board = self.live(), self.board()
+        live, board = self.live, self.stored
         lines = GaugeMetricFamily("warroom_lines", "Phone lines per trunk", labels=["trunk"])
         in_use = GaugeMetricFamily("warroom_lines_in_use", "Lines carrying a call now", labels=["trunk"])
         for trunk, t in live["lines"].items():
@@ -67,8 +67,8 @@ class DashboardCollector(Collector):
         yield GaugeMetricFamily("warroom_tickets_open", "Tickets open or assigned", value=board["open_tickets"])
 
 
-def exposition(collector: DashboardCollector) -> bytes:
-    """The text format Prometheus scrapes."""
+def exposition(live: dict[str, Any], stored: dict[str, Any]) -> bytes:
+    """The text format Prometheus scrapes, for these live and stored figures."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(collector)
+    registry.register(DashboardCollector(live, stored))
     return generate_latest(registry)

@@ -1,0 +1,54 @@
+"""What the supervisors' dashboard reads from the database: its stored figures, charts, the drill-down by
+area and the tickets board, each in one transaction off the event loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dashboard.charts import charts
+from dashboard.drill import drill
+from dashboard.figures import stored_figures
+from dashboard.tickets import BoardFilter, ticket_areas, ticket_row, tickets_board
+from db.engine import Database
+from db.tickets import CATEGORIES
+from db.users import User
+
+
+class DashboardService:
+    """The dashboard's reads. ``timezone`` is the war room's (today's figures are its day);
+    ``target_minutes`` is how long a ticket may stay open before the board shows it overdue."""
+
+    def __init__(self, db: Database, *, timezone: str, target_minutes: int) -> None:
+        self.db, self.timezone, self.target_minutes = db, timezone, target_minutes
+
+    async def stored_figures(self) -> dict[str, Any]:
+        """Campaigns with their progress, operators, today's totals, open tickets."""
+        return await self.db.run(stored_figures, self.timezone)
+
+    async def charts(self, campaign_id: int | None = None) -> dict[str, Any]:
+        """Calls by hour today, outcomes by booth status, survey answers, coverage by area."""
+        return await self.db.run(charts, self.timezone, campaign_id)
+
+    async def drill(self, unit_id: int | None = None) -> dict[str, Any]:
+        """One unit (None: the top) with its path, figures, survey answers and its children's figures."""
+        return await self.db.run(drill, unit_id)
+
+    async def tickets_board(self, board_filter: BoardFilter | None = None) -> list[dict[str, Any]]:
+        """The tickets board (by default: open and assigned, and those resolved in the last day)."""
+        return await self.db.run(tickets_board, board_filter or BoardFilter(), self.target_minutes)
+
+    async def ticket_row(self, ticket_id: int) -> dict[str, Any] | None:
+        """One ticket as the board shows it (None: no such ticket)."""
+        return await self.db.run(ticket_row, ticket_id, self.target_minutes)
+
+    async def ticket_choices(self) -> dict[str, Any]:
+        """What the board's filters and assign box offer: districts, ACs, categories, enabled users."""
+        def work(session: Session) -> dict[str, Any]:
+            users = session.scalars(select(User.username).where(User.disabled.is_(False))
+                                    .order_by(User.username)).all()
+            return {**ticket_areas(session), "categories": list(CATEGORIES), "users": list(users)}
+
+        return await self.db.run(work)

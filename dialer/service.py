@@ -1,0 +1,156 @@
+"""Campaigns' use cases: create (one implementation for the command line and the HTTP API), list, show, and
+start / pause / resume / stop, each announced as ``CampaignChanged`` with the dialer woken at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.campaigns import Campaign
+from db.engine import Database
+from dialer.campaigns import (
+    CampaignInvalid,
+    Selection,
+    campaign_summary,
+    change_state,
+    create_campaign,
+    get_campaign,
+    parse_retry,
+    progress,
+    resolve_units,
+)
+from dialer.rules import CallingRules
+from events.types import CampaignChanged
+
+ScriptCheck = Callable[[dict[str, str], dict[str, str]], list[str]]
+ACTIONS = ("start", "pause", "resume", "stop")
+
+
+def no_script_problems(_scripts: dict[str, str], _fields: dict[str, str]) -> list[str]:
+    return []
+
+
+def _no_one(_event: object) -> None:
+    """Nobody hears the events (the command line: the running service reads the database)."""
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    """What a new campaign is, as the command line and the API both give it.
+
+    The calling window is ``window`` (``HH:MM-HH:MM``) or its two ends; ``units`` are unit keys
+    (``ac:112``, ``booth:112:45``) or ids; ``retry`` items are ``OUTCOME=TRIES/AFTER``."""
+
+    name: str
+    mode: str = "ivr"
+    units: Sequence[str] = ()
+    levels: Sequence[str] = ()
+    posts: Sequence[str] = ()
+    statuses: Sequence[str] = ()
+    window: str | None = None
+    window_start: str | None = None
+    window_end: str | None = None
+    timezone: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    priority: int = 5
+    retry: Sequence[str] = ()
+    use_alternate: bool = True
+    trunk: str = "lines"
+    scripts: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+    def rules(self) -> dict[str, Any]:
+        """The campaign's own calling rules (the service's defaults fill in the rest)."""
+        start, end = self.window_start, self.window_end
+        if self.window:
+            begin, sep, finish = self.window.partition("-")
+            if not sep:
+                raise CampaignInvalid(f"window '{self.window}': expected HH:MM-HH:MM")
+            start, end = begin.strip(), finish.strip()
+        return {k: v for k, v in {"window_start": start, "window_end": end, "timezone": self.timezone}.items() if v}
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time without a zone is UTC (as the database keeps it)."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+class CampaignService:
+    """Campaigns, each use case in one transaction.
+
+    ``defaults`` are the calling rules a campaign narrows; ``check_scripts`` says what is wrong with an IVR
+    campaign's scripts and fields (the script library); ``wake`` tells the dialer to look again at once."""
+
+    def __init__(self, db: Database, publish: Callable[[object], None] = _no_one, *,
+                 defaults: CallingRules | None = None, check_scripts: ScriptCheck = no_script_problems,
+                 wake: Callable[[], None] = lambda: None) -> None:
+        self.db, self.publish, self.wake = db, publish, wake
+        self.defaults = defaults or CallingRules()
+        self.check_scripts = check_scripts
+
+    async def create(self, spec: CampaignSpec) -> dict[str, Any]:
+        """A draft campaign with its targets chosen from the directory; its summary with progress."""
+        scripts, fields = dict(spec.scripts), dict(spec.fields)
+        problems = self.check_scripts(scripts, fields) if spec.mode == "ivr" else []
+        if problems:
+            raise CampaignInvalid("; ".join(problems))
+        rules, retry = spec.rules(), parse_retry(spec.retry)
+
+        def work(session: Session) -> dict[str, Any]:
+            selection = Selection(resolve_units(session, spec.units), tuple(spec.levels), tuple(spec.posts),
+                                  tuple(spec.statuses))
+            campaign = create_campaign(session, name=spec.name, mode=spec.mode, selection=selection,
+                                       trunk=spec.trunk, priority=spec.priority, starts_at=_utc(spec.starts_at),
+                                       ends_at=_utc(spec.ends_at), rules=rules, retry=retry,
+                                       use_alternate=spec.use_alternate, scripts=scripts, fields=fields,
+                                       defaults=self.defaults)
+            return campaign_summary(campaign, progress(session, campaign.id))
+
+        return await self.db.run(work)
+
+    async def list(self) -> list[dict[str, Any]]:
+        """Every campaign with its progress."""
+        def work(session: Session) -> list[dict[str, Any]]:
+            return [campaign_summary(c, progress(session, c.id))
+                    for c in session.scalars(select(Campaign).order_by(Campaign.id))]
+
+        return await self.db.run(work)
+
+    async def show(self, ref: str) -> dict[str, Any]:
+        """One campaign (by name or id) with its progress."""
+        def work(session: Session) -> dict[str, Any]:
+            campaign = get_campaign(session, ref)
+            return campaign_summary(campaign, progress(session, campaign.id))
+
+        return await self.db.run(work)
+
+    async def change(self, ref: str, action: str) -> dict[str, Any]:
+        """``start``, ``pause``, ``resume`` or ``stop`` a campaign; its summary (without progress)."""
+        if action not in ACTIONS:
+            raise CampaignInvalid(f"'{action}': one of {', '.join(ACTIONS)}")
+
+        def work(session: Session) -> dict[str, Any]:
+            return campaign_summary(change_state(session, ref, action))
+
+        out = await self.db.run(work)
+        self.publish(CampaignChanged(out["id"], out["state"]))
+        self.wake()  # a started or resumed campaign dials at once
+        return out
+
+    async def start(self, ref: str) -> dict[str, Any]:
+        return await self.change(ref, "start")
+
+    async def pause(self, ref: str) -> dict[str, Any]:
+        return await self.change(ref, "pause")
+
+    async def resume(self, ref: str) -> dict[str, Any]:
+        return await self.change(ref, "resume")
+
+    async def stop(self, ref: str) -> dict[str, Any]:
+        return await self.change(ref, "stop")

@@ -1,0 +1,79 @@
+"""The committee directory's use cases for the command line: import and export members, coverage, past booth
+results and a booth's status, the demo directory, and the phones in it. The work itself lives in the
+modules beside this one; here each use case gets its transactions, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import Database
+from db.models import Person
+from directory.coverage import Coverage, coverage
+from directory.demo import DemoSpec, load_demo
+from directory.exporter import export_rows
+from directory.importer import ImportOptions, ImportSummary, Rejection, import_file
+from directory.reader import FileFormatError
+from directory.results import ResultsSummary, import_results, set_override
+from directory.status import StatusRules
+
+
+class DirectoryService:
+    """``rules`` derive a booth's status from its results; ``verify_days`` is how long a member may go
+    unverified before coverage lists them."""
+
+    def __init__(self, db: Database, *, rules: StatusRules, verify_days: int = 30) -> None:
+        self.db, self.rules, self.verify_days = db, rules, verify_days
+
+    async def import_members(self, path: Path, options: ImportOptions | None = None, *,
+                             progress: Callable[[int], None] | None = None,
+                             on_reject: Callable[[Rejection], None] | None = None) -> ImportSummary:
+        """Import committee members from a CSV/XLSX file; each row ends created, updated, unchanged, merged or
+        rejected (with why). A file that cannot be read imports nothing."""
+        try:
+            return await asyncio.to_thread(import_file, self.db.sessions, path, options=options, progress=progress,
+                                           on_reject=on_reject)
+        except FileFormatError as exc:
+            raise FileFormatError(f"{exc} (nothing was imported)") from exc
+
+    async def export(self, write: Callable[[Iterator[list[str]]], int]) -> int:
+        """Hand the directory's rows (the import's columns, header first) to ``write``; what it returns."""
+        return await self.db.run(lambda session: write(export_rows(session)))
+
+    async def coverage(self, verify_days: int | None = None) -> Coverage:
+        """Committees under two reachable contacts, booths with nobody, shared phones, unverified members."""
+        return await self.db.run(coverage, verify_days or self.verify_days)
+
+    async def import_results(self, path: Path, *, year: int | None = None, kind: str | None = None,
+                             dry_run: bool = False) -> ResultsSummary:
+        """Load past booth results and recompute the booths' status."""
+        try:
+            return await asyncio.to_thread(import_results, self.db.sessions, path, self.rules, year=year,
+                                           kind=kind, dry_run=dry_run)
+        except FileFormatError as exc:
+            raise FileFormatError(f"{exc} (nothing was imported)") from exc
+
+    async def set_status(self, ac_no: int, booth_no: int, status: str, reason: str, by: str) -> str:
+        """A booth's status by hand (``auto`` returns to the derived one); the status it has now."""
+        def work(session: Session) -> str:
+            return set_override(session, ac_no, booth_no, status, reason, by).status.value
+
+        return await self.db.run(work)
+
+    async def demo_data(self, spec: DemoSpec) -> dict[str, Any]:
+        """A realistic demo directory, with past results and candidates; a summary of what it holds."""
+        return await asyncio.to_thread(load_demo, self.db.sessions, spec, self.rules)
+
+    async def phones(self) -> list[str]:
+        """Every phone in the directory (primary and alternate), each once, sorted."""
+        def work(session: Session) -> list[str]:
+            found = set(session.scalars(select(Person.phone)))
+            found.update(p for p in session.scalars(select(Person.alt_phone)) if p)
+            return sorted(found)
+
+        return await self.db.run(work)

@@ -1,0 +1,131 @@
+"""The operators' console's use cases: an operator's state (ready only with a registered softphone), the
+outcome of each of their calls, and tickets from their calls; each change is published on the bus."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import Forbidden, NotFound
+from db.engine import Database
+from db.ivr import IvrCall, QueueCall
+from db.operators import OperatorState
+from db.users import User
+from events.types import OperatorStateChanged
+from operators.dispositions import DispositionError, record_disposition
+from operators.states import change, status_of
+from tickets.service import TicketService, open_ticket
+
+Registered = Callable[[str], Awaitable[bool]]
+
+
+async def never_registered(_endpoint: str) -> bool:
+    return False
+
+
+def _no_one(_event: object) -> None:
+    """Nobody hears the events."""
+
+
+class OperatorService:
+    """One operator's console: ``registered(endpoint)`` says whether their softphone is registered now."""
+
+    def __init__(self, db: Database, tickets: TicketService, publish: Callable[[object], None] = _no_one, *,
+                 registered: Registered = never_registered) -> None:
+        self.db, self.tickets, self.publish, self.registered = db, tickets, publish, registered
+
+    async def state(self, user_id: int) -> dict[str, Any]:
+        """The operator's state now: state, reason, since, channel_id."""
+        return await self.db.run(_state, user_id)
+
+    async def console(self, user_id: int) -> dict[str, Any]:
+        """What the console page shows: the state, the softphone's account and whether it is registered."""
+        def work(session: Session) -> dict[str, Any]:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound(f"no user {user_id}")
+            return {"state": _state(session, user_id), "sip_username": user.sip_username,
+                    "sip_password": user.sip_secret}
+
+        out = await self.db.run(work)
+        out["registered"] = await self.registered(out["sip_username"])
+        return out
+
+    async def set_state(self, user_id: int, to: OperatorState, reason: str | None = None) -> dict[str, Any]:
+        """Go ready, pause (saying why) or sign out of duty. Ready needs a registered softphone."""
+        is_registered = True
+        if to is OperatorState.ready:
+            is_registered = await self.registered(await self.db.run(_endpoint, user_id))
+
+        def work(session: Session) -> dict[str, Any]:
+            change(session, user_id, to, registered=is_registered, reason=reason)
+            return _state(session, user_id)
+
+        state = await self.db.run(work)
+        self.publish(OperatorStateChanged(user_id, state["state"], state["reason"], state["channel_id"],
+                                          at=datetime.fromisoformat(state["since"])))
+        return state
+
+    async def record_disposition(self, user_id: int, channel_id: str, disposition: str, notes: str | None = None,
+                                 callback_at: datetime | None = None) -> dict[str, Any]:
+        """Record what came of a call this operator had (on the call or in the wrap-up after it); the
+        caller is found from our records of the call, never taken from the request."""
+        def work(session: Session) -> dict[str, Any]:
+            _own_call(session, user_id, channel_id, "that is not your call (a disposition is recorded on the "
+                                                    "call or in the wrap-up after it)")
+            person_id, phone, attempt_id = caller_of(session, channel_id)
+            row = record_disposition(session, user_id=user_id, channel_id=channel_id, person_id=person_id,
+                                     disposition=disposition, notes=notes, callback_at=callback_at, phone=phone,
+                                     attempt_id=attempt_id)
+            return {"id": row.id, "disposition": row.disposition.value}
+
+        return await self.db.run(work)
+
+    async def open_ticket(self, user_id: int, username: str, channel_id: str, category: str,
+                          description: str) -> dict[str, Any]:
+        """A ticket for the caller's booth from this operator's call (signed with the operator's name)."""
+        def work(session: Session) -> int:
+            _own_call(session, user_id, channel_id, "that is not your call")
+            person_id, phone, _attempt = caller_of(session, channel_id)
+            booth_id = session.scalar(select(QueueCall.booth_id).where(QueueCall.channel_id == channel_id))
+            return open_ticket(session, category=category, source="operator", booth_id=booth_id,
+                               reporter_id=person_id, reporter_phone=phone,
+                               description=f"{description.strip()} (by {username})").id
+
+        ticket_id = await self.tickets.open_with(work)
+        return {"id": ticket_id, "status": "open"}
+
+
+def _state(session: Session, user_id: int) -> dict[str, Any]:
+    row = status_of(session, user_id)
+    return {"state": row.state.value, "reason": row.reason, "since": row.since.isoformat(),
+            "channel_id": row.channel_id}
+
+
+def _endpoint(session: Session, user_id: int) -> str:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user.sip_username
+
+
+def _own_call(session: Session, user_id: int, channel_id: str, refusal: str) -> None:
+    if status_of(session, user_id).channel_id != channel_id:
+        raise Forbidden(refusal)
+
+
+def caller_of(session: Session, channel_id: str) -> tuple[int | None, str | None, int | None]:
+    """(person, phone, campaign attempt) of a call, from our own records of it."""
+    queued = session.scalars(select(QueueCall).where(QueueCall.channel_id == channel_id)
+                             .order_by(QueueCall.id.desc())).first()
+    call = session.scalars(select(IvrCall).where(IvrCall.channel_id == channel_id)).first()
+    if queued is None and call is None:
+        raise DispositionError(f"no call {channel_id}")
+    person = (queued.person_id if queued else None) or (call.person_id if call else None)
+    phone = (queued.caller_phone if queued else None) or (call.caller_phone if call else None)
+    attempt = (queued.attempt_id if queued else None) or (call.attempt_id if call else None)
+    return person, phone, attempt

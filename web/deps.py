@@ -1,0 +1,54 @@
+"""What routes depend on, in one style: who may call them (``who: Staff``) and the services they use
+(``svc: Services``), both found on ``request.app.state`` (:func:`web.app.create_app` puts them there).
+
+The aliases are module-level objects, so route modules may use them in annotations as they like."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from accounts.service import Principal
+from db.users import Role
+from web.auth import Auth
+from web.services import WebServices
+
+
+def _auth(request: Request) -> Auth:
+    auth = getattr(request.app.state, "auth", None)
+    if not isinstance(auth, Auth):
+        raise HTTPException(401, "sign-in is not set up in this app")
+    return auth
+
+
+def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency: a signed-in user with one of ``roles`` (and, on unsafe methods, the CSRF token)."""
+    async def guard(request: Request) -> Principal:
+        return await _auth(request).check(request, roles)
+
+    return guard
+
+
+async def staff_or_machine(request: Request) -> Principal | None:
+    """A supervisor's or admin's session, or the path's bearer token (checked, and marked on the request,
+    by the deny-by-default middleware): None for a machine."""
+    if request.scope.get("warroom.machine"):
+        return None
+    return await _auth(request).check(request, (Role.supervisor, Role.admin))
+
+
+def services(request: Request) -> WebServices:
+    """The services the routes call."""
+    found = getattr(request.app.state, "services", None)
+    assert isinstance(found, WebServices), "create_app(services, ...) stores them"
+    return found
+
+
+Anyone = Annotated[Principal, Depends(require(*Role))]
+Operator = Annotated[Principal, Depends(require(Role.operator))]
+Staff = Annotated[Principal, Depends(require(Role.supervisor, Role.admin))]
+Admin = Annotated[Principal, Depends(require(Role.admin))]
+StaffOrMachine = Annotated[Principal | None, Depends(staff_or_machine)]
+Services = Annotated[WebServices, Depends(services)]

@@ -1,0 +1,77 @@
+"""Everything the web routes call, in one place: the feature services and the live parts (figures from
+memory, the pages' feeds, listening in). The composition builds it with :func:`web_services` and hands it to
+:func:`web.app.create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dashboard.feed import DashboardFeed
+from dashboard.service import DashboardService
+from db.engine import Database
+from dialer.rules import CallingRules
+from dialer.service import CampaignService, ScriptCheck, no_script_problems
+from events.bus import EventBus
+from operators.listen import SpyMode
+from operators.service import OperatorService, Registered, never_registered
+from reports.service import ReportService
+from reports.shifts import Shift
+from tickets.service import TicketService
+from web.console_feed import ConsoleFeed
+
+Listen = Callable[[int, int, SpyMode], Awaitable[str]]
+LiveFigures = Callable[[], dict[str, Any]]
+
+
+@dataclass
+class WebServices:
+    """The services and live parts of the HTTP side.
+
+    ``live_figures`` gives the figures kept in memory (lines, calls, queue); ``sip_server`` is where
+    operators' softphones register (shown on the console); ``listen`` starts a supervisor's listen-in
+    (None: not available in this service)."""
+
+    campaigns: CampaignService
+    tickets: TicketService
+    operators: OperatorService
+    dashboard: DashboardService
+    reports: ReportService
+    dashboard_feed: DashboardFeed
+    console_feed: ConsoleFeed
+    live_figures: LiveFigures
+    sip_server: tuple[str, int]
+    listen: Listen | None = None
+
+    def start(self) -> None:
+        """The pages' feeds start hearing the bus."""
+        self.dashboard_feed.start()
+        self.console_feed.start()
+
+    def close(self) -> None:
+        """The pages' feeds stop hearing the bus."""
+        self.dashboard_feed.close()
+        self.console_feed.close()
+
+
+def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, timezone: str, target_minutes: int,
+                 shifts: tuple[Shift, ...], defaults: CallingRules | None = None,
+                 check_scripts: ScriptCheck = no_script_problems, wake: Callable[[], None] = lambda: None,
+                 registered: Registered = never_registered, sip_server: tuple[str, int] = ("127.0.0.1", 5060),
+                 listen: Listen | None = None, recordings_dir: Path | None = None,
+                 feed_every: float = 1.0) -> WebServices:
+    """Build the web side's services over ``db``, publishing on ``bus``: ``timezone`` is the war room's day,
+    ``target_minutes`` a ticket's time before it is overdue, ``shifts`` the operators' shifts, ``defaults``
+    the calling rules, ``check_scripts`` the IVR scripts' check, ``wake`` the dialer's wake-up,
+    ``registered`` the softphones' check. Call :meth:`WebServices.start` before serving."""
+    tickets = TicketService(db, bus.publish, recordings_dir=recordings_dir)
+    dashboard = DashboardService(db, timezone=timezone, target_minutes=target_minutes)
+    feed = DashboardFeed(bus, live_figures, board=dashboard.stored_figures, tickets=dashboard.tickets_board,
+                         ticket=dashboard.ticket_row, every=feed_every)
+    return WebServices(
+        campaigns=CampaignService(db, bus.publish, defaults=defaults, check_scripts=check_scripts, wake=wake),
+        tickets=tickets, operators=OperatorService(db, tickets, bus.publish, registered=registered),
+        dashboard=dashboard, reports=ReportService(db, timezone=timezone, shifts=shifts), dashboard_feed=feed,
+        console_feed=ConsoleFeed(bus), live_figures=live_figures, sip_server=sip_server, listen=listen)
