@@ -35,7 +35,6 @@ from events.asterisk import (
     StasisEnded,
     StasisStarted,
 )
-from events.types import TicketChanged
 from hotline.lookup import identify
 from ivr_scripts.engine import (
     Action,
@@ -52,6 +51,7 @@ from ivr_scripts.engine import (
 )
 from ivr_scripts.library import ScriptLibrary
 from speech.prompts import PromptStore
+from tickets.service import TicketService
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class IvrDeps:
     library: ScriptLibrary
     prompts: PromptStore
     queue: OperatorQueue
+    tickets: TicketService
     party: str = "PARTY"
     default_language: str = "hi"
     hotline_script: str = "hotline"
@@ -82,7 +83,6 @@ class IvrDeps:
     recording_format: str = "wav"
     clock: Callable[[], datetime] = utcnow
     stats: IvrStats = field(default_factory=IvrStats)
-    publish: Callable[[object], None] = lambda _event: None  # the event bus (tickets opened by callers)
 
 
 class IvrCall(CallHandler):
@@ -220,13 +220,11 @@ class IvrCall(CallHandler):
             return []
         if isinstance(action, OpenTicket):
             try:
-                number: int | None = await deps.db.run(store.ticket_from_call, self.call_id,
-                                                     action.category, action.note_step, deps.clock())
+                number = await deps.tickets.open_with(store.ticket_from_call, self.call_id, action.category,
+                                                      action.note_step, deps.clock())
             except Exception:
                 log.exception("call %s: the ticket could not be opened", self.channel_id)
                 number = None
-            if number is not None:
-                deps.publish(TicketChanged(number, "opened"))
             return engine.ticket_opened(number, action.category)
         if isinstance(action, JoinQueue):
             info = self.info

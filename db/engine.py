@@ -142,7 +142,3 @@ class Database:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
 
-
-async def in_thread(sessions: sessionmaker[Session], fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """:func:`transaction` in a worker thread (to be replaced by :meth:`Database.run`)."""
-    return await asyncio.to_thread(transaction, sessions, fn, *args, **kwargs)

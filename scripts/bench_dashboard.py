@@ -34,7 +34,7 @@ from dashboard.figures import stored_figures
 from dashboard.tickets import BoardFilter, tickets_board
 from db import migrate
 from db.campaigns import Attempt, AttemptState, Disposition, Target
-from db.engine import in_thread, make_engine, transaction
+from db.engine import Database, make_engine, transaction
 from db.models import Unit, UnitKind, utcnow
 from db.tickets import CATEGORIES, Ticket
 from dialer.campaigns import Selection, change_state, create_campaign
@@ -84,7 +84,7 @@ def timed(label: str, fn: Any, runs: int = 10) -> None:
     print(f"  {label:<34} median {statistics.median(times) * 1000:7.1f} ms   max {times[-1] * 1000:7.1f} ms")
 
 
-async def live_half(sessions: sessionmaker[Session], pages: int, rate: int, seconds: float) -> None:
+async def live_half(db: Database, pages: int, rate: int, seconds: float) -> None:
     bus = EventBus()
     state = {"events": 0, "first_unpushed": None}  # the first event not yet in a push, by its publish time
 
@@ -92,8 +92,8 @@ async def live_half(sessions: sessionmaker[Session], pages: int, rate: int, seco
         first, state["first_unpushed"] = state["first_unpushed"], None
         return {"events": state["events"], "since": first}
 
-    feed = DashboardFeed(bus, live, board=lambda: in_thread(sessions, stored_figures, TZ),
-                         tickets=lambda: in_thread(sessions, tickets_board, BoardFilter(), 60),
+    feed = DashboardFeed(bus, live, board=lambda: db.run(stored_figures, TZ),
+                         tickets=lambda: db.run(tickets_board, BoardFilter(), 60),
                          ticket=lambda _id: asyncio.sleep(0, None)).start()
     lags: list[float] = []
     stop = asyncio.Event()
@@ -156,8 +156,9 @@ def main() -> None:
         timed("charts (every 30 s)", lambda: transaction(sessions, charts, TZ), runs=3)
         timed("drill-down: the top", lambda: transaction(sessions, drill, None), runs=3)
         timed("drill-down: an AC", lambda: transaction(sessions, drill, ac), runs=3)
-        asyncio.run(live_half(sessions, args.pages, args.rate, args.seconds))
-        engine.dispose()
+        db = Database(engine)
+        asyncio.run(live_half(db, args.pages, args.rate, args.seconds))
+        db.close()
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from sandbox.asterisk import Sandbox
 from sandbox.render import AsteriskDirs
 from speech.prompts import PromptStore
 from speech.synth import EspeakSynthesizer
+from tickets.service import TicketService
 from warroom.service import Service
 from warroom.settings import REPO_ROOT, AsteriskSettings, Settings
 from web.app import create_app
@@ -115,9 +116,10 @@ def build_ivr(settings: Settings, ari: AriClient, db: Database, publish: Callabl
     synth = EspeakSynthesizer(ivr.voices, rate=ivr.speech_rate)
     prompts = PromptStore(synth, paths.sounds, paths.asterisk_sounds, recorded_dir=ivr.prompts_dir)
     queue = OperatorQueue(ari, db, prompts, clock=clock)
-    return IvrDeps(ari, db, library, prompts, queue, party=settings.directory.party,
+    tickets = TicketService(db, publish, recordings_dir=paths.recordings)
+    return IvrDeps(ari, db, library, prompts, queue, tickets, party=settings.directory.party,
                    default_language=ivr.default_language, hotline_script=ivr.hotline_script,
-                   recordings_dir=paths.recordings, publish=publish, clock=clock)
+                   recordings_dir=paths.recordings, clock=clock)
 
 
 def build_ami(ast: AsteriskSettings, bus: EventBus) -> AmiClient:

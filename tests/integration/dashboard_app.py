@@ -30,6 +30,5 @@ async def serve_dashboard(h: Harness) -> tuple[str, Callable[[], Awaitable[None]
     async def stop() -> None:
         server.should_exit = True
         await asyncio.gather(task, return_exceptions=True)
-        services.close()
 
     return f"http://127.0.0.1:{port}", stop
