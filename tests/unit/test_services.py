@@ -24,7 +24,8 @@ from dialer.service import CampaignService, CampaignSpec
 from directory.service import DirectoryService
 from directory.status import StatusRules
 from events.bus import EventBus
-from events.types import AmiEvent, CampaignChanged, OperatorStateChanged, ScreenPop, TicketChanged
+from events.asterisk import ChannelCreated
+from events.types import CampaignChanged, OperatorStateChanged, ScreenPop, TicketChanged
 from hotline.service import InstructionService
 from ivr_scripts.library import ScriptLibrary
 from ivr_scripts.service import ScriptService
@@ -270,9 +271,9 @@ async def test_the_feeds_hear_the_bus_only_between_start_and_close() -> None:
                               debounce=0.01, every=30).start()
     stream = dashboard.stream()
     assert (await anext(stream))[0] == "snapshot"
-    bus.publish(AmiEvent("Newchannel", {}))
+    bus.publish(ChannelCreated("c1"))
     assert (await anext(stream))[0] == "live"
     dashboard.close()
-    bus.publish(AmiEvent("Newchannel", {}))
+    bus.publish(ChannelCreated("c1"))
     with pytest.raises(TimeoutError):  # nothing comes after close (waiting in vain cancels the page's stream)
         await asyncio.wait_for(anext(stream), 0.2)
