@@ -16,7 +16,14 @@ from typing import Any
 
 from events.asterisk import AsteriskEvent, LinkState
 from events.bus import EventBus
-from events.types import AttemptChanged, CampaignChanged, OperatorCall, OperatorStateChanged, TicketChanged
+from events.types import (
+    AttemptChanged,
+    CampaignChanged,
+    NodeFigures,
+    OperatorCall,
+    OperatorStateChanged,
+    TicketChanged,
+)
 
 log = logging.getLogger(__name__)
 Message = tuple[str, dict[str, Any]]
@@ -43,7 +50,7 @@ class DashboardFeed:
         self._tasks: set[asyncio.Task[None]] = set()
         self.bus = bus
         self._subscriptions: list[tuple[type, Callable[[Any], None]]] = [
-            *((kind, self._poke) for kind in (AsteriskEvent, OperatorCall, LinkState)),
+            *((kind, self._poke) for kind in (AsteriskEvent, OperatorCall, LinkState, NodeFigures)),
             (OperatorStateChanged, self._state_changed), (CampaignChanged, self._state_changed),
             (AttemptChanged, self._state_changed),  # progress moves as the dialer writes attempts
             (TicketChanged, self._ticket_changed)]

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from cluster.nodes import nodes
 from db.campaigns import Attempt, Campaign, CampaignState, Disposition, Target, TargetState
 from db.ivr import QueueCall
 from db.models import utcnow
@@ -72,10 +73,12 @@ def today(session: Session, tz: str, now: datetime | None = None) -> dict[str, A
             "attempts_last_hour": last_hour}
 
 
-def stored_figures(session: Session, tz: str, now: datetime | None = None) -> dict[str, Any]:
-    """Everything the dashboard reads from the database, in one transaction."""
+def stored_figures(session: Session, tz: str, now: datetime | None = None, lease: float = 30.0) -> dict[str, Any]:
+    """Everything the dashboard reads from the database, in one transaction (the nodes with their health:
+    alive while their heartbeat is younger than ``lease``)."""
     now = now or utcnow()
     open_tickets = session.scalar(select(func.count()).select_from(Ticket)
                                   .where(Ticket.status != TicketStatus.resolved)) or 0
     return {"campaigns": campaign_progress(session), "operators": operators_board(session, now),
-            "today": today(session, tz, now), "open_tickets": open_tickets, "at": now.isoformat()}
+            "today": today(session, tz, now), "open_tickets": open_tickets, "nodes": nodes(session, now, lease),
+            "at": now.isoformat()}

@@ -21,12 +21,12 @@ class DashboardService:
     """The dashboard's reads. ``timezone`` is the war room's (today's figures are its day);
     ``target_minutes`` is how long a ticket may stay open before the board shows it overdue."""
 
-    def __init__(self, db: Database, *, timezone: str, target_minutes: int) -> None:
-        self.db, self.timezone, self.target_minutes = db, timezone, target_minutes
+    def __init__(self, db: Database, *, timezone: str, target_minutes: int, node_lease: float = 30.0) -> None:
+        self.db, self.timezone, self.target_minutes, self.node_lease = db, timezone, target_minutes, node_lease
 
     async def stored_figures(self) -> dict[str, Any]:
-        """Campaigns with their progress, operators, today's totals, open tickets."""
-        return await self.db.run(stored_figures, self.timezone)
+        """Campaigns with their progress, operators, today's totals, open tickets, the nodes."""
+        return await self.db.run(stored_figures, self.timezone, None, self.node_lease)
 
     async def charts(self, campaign_id: int | None = None) -> dict[str, Any]:
         """Calls by hour today, outcomes by booth status, survey answers, coverage by area."""

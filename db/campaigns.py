@@ -8,11 +8,13 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.models import Base, enum_column, utcnow
 from db.types import UtcDateTime
+
+LIVE = "state <> 'ended'"  # an attempt still in flight
 
 
 class CampaignMode(enum.StrEnum):
@@ -113,6 +115,10 @@ class Attempt(Base):
     __table_args__ = (
         Index("ix_attempts_person_created", "person_id", "created_at"),
         Index("ix_attempts_state", "state"),
+        Index("ix_attempts_node_state", "node", "state"),
+        # never two live calls to one phone, whichever node dials it
+        Index("uq_attempts_live_phone", "phone", unique=True, postgresql_where=text(LIVE),
+              sqlite_where=text(LIVE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,6 +129,7 @@ class Attempt(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     phone: Mapped[str] = mapped_column(String(20), index=True)
     trunk: Mapped[str] = mapped_column(String(60))
+    node: Mapped[str | None] = mapped_column(String(40))        # the node that dials it (its Asterisk has the call)
     state: Mapped[AttemptState] = mapped_column(enum_column(AttemptState, "attempt_state"),
                                                 default=AttemptState.dialing)
     disposition: Mapped[Disposition | None] = mapped_column(enum_column(Disposition, "disposition"))

@@ -29,6 +29,7 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(default=False)
     sip_secret: Mapped[str] = mapped_column(String(64))  # the softphone's password (shown to its owner)
     ui_language: Mapped[str] = mapped_column(String(5), default="en")
+    home_node: Mapped[str | None] = mapped_column(String(40))  # the node an operator's softphone registers to
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass
 
@@ -64,6 +65,28 @@ class CallBook:
             return False
         self._phones[channel_id] = phone
         return True
+
+    def reserve(self, trunk: str, count: int) -> list[str]:
+        """Hold up to ``count`` free lines for calls about to be claimed; returns their placeholders."""
+        tokens = []
+        for _ in range(max(0, count)):
+            token = f"hold-{uuid.uuid4().hex}"
+            if not self.lines.take(trunk, token):
+                break
+            tokens.append(token)
+        return tokens
+
+    def begin_reserved(self, token: str, call: Call) -> float | None:
+        """A claimed call takes the line held by ``token`` (and its phone); see :meth:`begin`."""
+        self.lines.release(token)
+        self.lines.take(call.trunk, call.channel_id, over_cap=True)
+        self._phones[call.channel_id] = call.launch.phone
+        return self.begin(call)
+
+    def unreserve(self, tokens: list[str]) -> None:
+        """Give back held lines no claimed call needed."""
+        for token in tokens:
+            self.lines.release(token)
 
     def drop(self, channel_id: str) -> None:
         """Give back what :meth:`hold` took, for a call that was not begun after all."""

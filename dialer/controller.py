@@ -21,7 +21,7 @@ from adapters.ami import AmiError
 from core.tasks import Tasks
 from db.engine import Database
 from db.models import utcnow
-from dialer import store
+from dialer import claims, store
 from dialer.callbook import Call, CallBook
 from dialer.endings import AmiPort, AsteriskRecords
 from dialer.lines import LineBook
@@ -56,7 +56,8 @@ class Dialer:
         self.scheduler = Scheduler(self.book, db, ami, bus, self.settler, self.stats, self.tasks, config=config,
                                    clock=clock, acs=self.acs, operator_room=operator_room, wake=self.wake)
         self.reconciler = Reconciler(ami, self.book, db, self.settler, self.records, clock=clock,
-                                     channel_prefix=config.channel_prefix)
+                                     channel_prefix=config.channel_prefix, node=config.node)
+        self._ami_down_since: float | None = time.monotonic()
         self._wake = asyncio.Event()
         self._ready = False               # reconciled with Asterisk since the last (re)connect
         self._reconciling = False
@@ -114,6 +115,7 @@ class Dialer:
                 pass
             self._wake.clear()
             if not (self.ami.up and self._ready):
+                await self._release_if_asterisk_gone()
                 continue
             try:
                 await self.scheduler.run_pass()
@@ -129,8 +131,27 @@ class Dialer:
 
     async def _housekeeping(self) -> None:
         await self.reconciler.sweep(self.config.sweep_after)
+        await self.db.run(claims.take_over, self.clock(), self.config.lease, self.config.max_call_seconds)
         for name in await self.db.run(store.finish_campaigns, self.clock()):
             log.info("campaign %s completed", name)
+
+    async def _release_if_asterisk_gone(self) -> None:
+        """Asterisk unreachable longer than the lease: its calls are lost to us (they died with it, or will
+        by their absolute timeout), so this node's open attempts are settled and retried elsewhere."""
+        down = self._ami_down_since
+        if down is None or time.monotonic() - down < self.config.lease:
+            return
+        try:
+            settled = await self.db.run(claims.take_over, self.clock(), self.config.lease,
+                                        self.config.max_call_seconds, [self.config.node])
+        except Exception:
+            log.exception("releasing this node's attempts failed; trying again")
+            return
+        for channel_id in list(self.book.calls):
+            self.book.finish(channel_id)  # settled in the database just now
+        if settled:
+            log.warning("Asterisk unreachable for %.0f s: %d attempts of this node settled, to be retried elsewhere",
+                        time.monotonic() - down, settled)
 
     # -- Asterisk's events that concern the dialer as a whole ------------------------------------------
     def _on_created(self, event: ChannelCreated) -> None:
@@ -157,7 +178,9 @@ class Dialer:
             return
         if not state.up:
             self._ready = False
+            self._ami_down_since = self._ami_down_since or time.monotonic()
             return
+        self._ami_down_since = None
         self.tasks.spawn(self.reconcile("reconnect"), "reconcile after reconnect")
 
     async def reconcile(self, why: str) -> None:

@@ -31,9 +31,9 @@ log = logging.getLogger(__name__)
 
 class Reconciler:
     def __init__(self, ami: AmiPort, book: CallBook, db: Database, settler: Settler, records: AsteriskRecords, *,
-                 clock: Callable[[], datetime], channel_prefix: str) -> None:
+                 clock: Callable[[], datetime], channel_prefix: str, node: str) -> None:
         self.ami, self.book, self.db, self.settler, self.records = ami, book, db, settler, records
-        self.clock, self.prefix = clock, channel_prefix
+        self.clock, self.prefix, self.node = clock, channel_prefix, node
         self._lock = asyncio.Lock()  # a reconcile and a sweep never take over the same attempt together
 
     async def reconcile(self, why: str) -> bool:
@@ -58,7 +58,7 @@ class Reconciler:
                 self._catch_up(call.tracker, live[call.channel_id], now)
             else:
                 await self._settle_missed(call, restarted, why, now)
-        for attempt in await self.db.run(store.open_attempts):
+        for attempt in await self.db.run(store.open_attempts, self.node):
             if attempt.channel_id not in self.book.calls:
                 await self._take_over(attempt, live, restarted, why, now)
         await self.records.forget()
@@ -73,7 +73,7 @@ class Reconciler:
 
     async def _sweep(self, older_than: float) -> None:
         now = self.clock()
-        stale = [a for a in await self.db.run(store.open_attempts)
+        stale = [a for a in await self.db.run(store.open_attempts, self.node)
                  if a.channel_id not in self.book.calls and a.created_at < now - timedelta(seconds=older_than)]
         if not stale:
             return

@@ -1,8 +1,9 @@
 """Scheduling: fill every free line with due targets of running campaigns, within the calling rules.
 
-Per attempt: hold a line and the phone (the book) -> write the attempt (``dialing``, with the ChannelId and
-ActionID we chose) -> AMI Originate (``Async``, with a deadline); its result goes to the settler. Nothing
-here reacts to Asterisk's events: that is :mod:`dialer.settling`.
+Per pass and campaign: hold the free lines (the book) -> claim that many due targets in one transaction
+(:mod:`dialer.claims`: attempts written as ``dialing`` with the ChannelId and ActionID we chose and this
+node's name) -> one AMI Originate each (``Async``, with a deadline); their results go to the settler.
+Nothing here reacts to Asterisk's events: that is :mod:`dialer.settling`.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from adapters.ami import AmiError, Originate
 from core.tasks import Tasks
 from db.campaigns import Campaign, CampaignMode
 from db.engine import Database
-from dialer import store
+from dialer import claims, store
 from dialer.attempt import AttemptTracker
 from dialer.callbook import Call, CallBook
 from dialer.campaigns import rules_for
 from dialer.endings import HANGUP_HANDLER, AmiPort
 from dialer.lines import Trunk
-from dialer.rules import CallingRules, check
+from dialer.rules import CallingRules
 from dialer.settling import Settler
 from dialer.stats import DialerStats
 from events.bus import EventBus
@@ -44,6 +45,9 @@ class DialerConfig:
     reconcile_grace: float = 1.0        # let in-flight Originates create their channels first
     channel_prefix: str = "wr-"
     sweep_after: float = 120.0          # an open attempt nobody tracks this long is checked with Asterisk
+    node: str = "node1"                 # this node's name: its attempts carry it
+    lease: float = 30.0                 # a node silent this long is dead: its attempts are taken over
+    max_call_seconds: int = 900         # Asterisk hangs up any call of ours after this (absolute timeout)
 
 
 OperatorRoom = Callable[[], Awaitable[int]]
@@ -73,47 +77,37 @@ class Scheduler:
             return 0  # nobody to take the answered calls
         return await self.operator_room() - self.book.operator_calls_ringing()
 
+    def _ids(self) -> tuple[str, str]:
+        token = uuid.uuid4().hex
+        return f"{self.config.channel_prefix}{token}", f"{self.config.channel_prefix}a-{token}"
+
     async def _fill(self, campaign: Campaign, free: int) -> None:
         rules = rules_for(campaign, self.config.rules)
         now = self.clock()
-        due = await self.db.run(store.due_targets, campaign, now, free * 2, rules, self.acs, self.book.phones)
-        if not due:
-            self.book.no_line_waiting(campaign.trunk)
-        launched = 0
-        for item in due:
-            if launched >= free or self.book.free(campaign.trunk) <= 0:
-                break
-            verdict = check(item.facts, now, rules)
-            if not verdict.allowed:
-                await self.db.run(store.hold_back, item.target_id, verdict)
-                self.wake()  # look further down the queue at once
-                continue
-            if await self._launch(campaign, item, now):
-                launched += 1
-
-    async def _launch(self, campaign: Campaign, item: store.Due, now: datetime) -> bool:
-        token = uuid.uuid4().hex
-        channel_id, action_id = f"{self.config.channel_prefix}{token}", f"{self.config.channel_prefix}a-{token}"
-        assert item.phone is not None
-        if not self.book.hold(campaign.trunk, channel_id, item.phone):
-            return False  # no line, or a call to that phone started during this pass
-        launch = None
+        tokens = self.book.reserve(campaign.trunk, free)  # the lines are ours while the claim is written
         try:
-            launch = await self.db.run(store.begin_attempt, item, campaign.trunk, channel_id, action_id, now)
-        finally:
-            if launch is None:  # failed, or the campaign was paused or stopped meanwhile: give it all back
-                self.book.drop(channel_id)
-        if launch is None:
-            return False
-        call = Call(launch, campaign.trunk, AttemptTracker(channel_id, now),
+            got = await self.db.run(claims.claim, campaign.id, now, len(tokens), rules, self.acs, self.config.node,
+                                    campaign.trunk, self.book.phones, self._ids)
+        except BaseException:
+            self.book.unreserve(tokens)
+            raise
+        self.book.unreserve(tokens[len(got.launches):])
+        if not got.looked_at:
+            self.book.no_line_waiting(campaign.trunk)
+        if got.held_back:
+            self.wake()  # look further down the queue at once
+        for token, launch in zip(tokens, got.launches, strict=False):
+            self._launch(campaign, token, launch, now)
+
+    def _launch(self, campaign: Campaign, token: str, launch: store.Launch, now: datetime) -> None:
+        call = Call(launch, campaign.trunk, AttemptTracker(launch.channel_id, now),
                     operator=campaign.mode is CampaignMode.operator)
-        delay = self.book.begin(call)
+        delay = self.book.begin_reserved(token, call)
         if delay is not None:
             self.stats.line_delays.append(delay)
         self.stats.started(now)
         self.bus.publish(AttemptChanged(launch.attempt_id, launch.campaign_id, "started"))
-        self.tasks.spawn(self._originate(call, campaign), f"originate {channel_id}")
-        return True
+        self.tasks.spawn(self._originate(call, campaign), f"originate {launch.channel_id}")
 
     async def _originate(self, call: Call, campaign: Campaign) -> None:
         launch = call.launch
@@ -121,7 +115,8 @@ class Scheduler:
             channel=f"PJSIP/{launch.phone}@{call.trunk}", channel_id=launch.channel_id, action_id=launch.action_id,
             timeout=self.config.ring_timeout, caller_id=self.config.caller_id, context=self.config.context,
             exten=campaign.mode.value,
-            variables=(f"WARROOM_CAMPAIGN={campaign.id}", f"WARROOM_ATTEMPT={launch.attempt_id}", HANGUP_HANDLER))
+            variables=(f"WARROOM_CAMPAIGN={campaign.id}", f"WARROOM_ATTEMPT={launch.attempt_id}", HANGUP_HANDLER,
+                       f"TIMEOUT(absolute)={self.config.max_call_seconds}"))
         try:
             result = await self.ami.originate(request, timeout=self.config.ring_timeout + 15)
         except AmiError as exc:

@@ -94,18 +94,35 @@ def phone_for(target: Target, person: Person) -> str | None:
     return person.dial_phone()
 
 
+PERSON_LOCK = 7215  # the advisory-lock class of "this person is being claimed" (PostgreSQL)
+
+
 def due_targets(session: Session, campaign: Campaign, now: datetime, limit: int, rules: CallingRules,
-                acs: AcIndex, phones_in_call: set[str]) -> list[Due]:
-    """Up to ``limit`` queued targets due now, each with the facts for the rules."""
-    rows = session.execute(
-        select(Target, Person, Committee.unit_id).join(Person, Person.id == Target.person_id)
-        .outerjoin(Committee, Committee.id == Target.committee_id)
-        .where(Target.campaign_id == campaign.id, Target.state == TargetState.queued,
-               or_(Target.next_at.is_(None), Target.next_at <= now))
-        .order_by(Target.next_at.is_not(None), Target.next_at, Target.id).limit(limit)).all()
+                acs: AcIndex, phones_in_call: set[str], *, claim: bool = False) -> list[Due]:
+    """Up to ``limit`` queued targets due now, each with the facts for the rules.
+
+    With ``claim`` (in the claiming transaction, see :mod:`dialer.claims`) on PostgreSQL, the targets are
+    locked (``FOR UPDATE SKIP LOCKED``: another node takes others) and so is each person (an advisory lock:
+    a person another node is claiming now is left for the next pass); the facts are read after the locks,
+    and a phone another node is calling counts as busy."""
+    query = (select(Target, Person, Committee.unit_id).join(Person, Person.id == Target.person_id)
+             .outerjoin(Committee, Committee.id == Target.committee_id)
+             .where(Target.campaign_id == campaign.id, Target.state == TargetState.queued,
+                    or_(Target.next_at.is_(None), Target.next_at <= now))
+             .order_by(Target.next_at.is_not(None), Target.next_at, Target.id).limit(limit))
+    postgres = claim and session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        query = query.with_for_update(skip_locked=True, of=Target)
+    rows = session.execute(query).all()
+    if postgres:
+        rows = [r for r in rows if session.scalar(select(func.pg_try_advisory_xact_lock(PERSON_LOCK, r[1].id)))]
     if not rows:
         return []
     person_ids = [p.id for _, p, _ in rows]
+    if claim:
+        phones = [phone_for(t, p) for t, p, _ in rows]
+        phones_in_call = phones_in_call | set(session.scalars(select(Attempt.phone).where(
+            Attempt.state != AttemptState.ended, Attempt.phone.in_([x for x in phones if x]))))
     since = day_start(now, rules)
     history = {pid: (n, last) for pid, n, last in session.execute(
         select(Attempt.person_id, func.count().filter(Attempt.created_at >= since), func.max(Attempt.created_at))
@@ -222,9 +239,13 @@ def _handled(session: Session, campaign: Campaign, attempt_id: int) -> bool:
     return session.scalar(select(model.id).where(model.attempt_id == attempt_id).limit(1)) is not None
 
 
-def open_attempts(session: Session) -> Sequence[Attempt]:
-    """Attempts not yet ended (after a restart: to reconcile against Asterisk's live channels)."""
-    return session.scalars(select(Attempt).where(Attempt.state != AttemptState.ended)).all()
+def open_attempts(session: Session, node: str | None = None) -> Sequence[Attempt]:
+    """Attempts not yet ended (after a restart: to reconcile against Asterisk's live channels); with
+    ``node``, only that node's (and those from before nodes were recorded)."""
+    query = select(Attempt).where(Attempt.state != AttemptState.ended)
+    if node is not None:
+        query = query.where(or_(Attempt.node == node, Attempt.node.is_(None)))
+    return session.scalars(query).all()
 
 
 def finish_campaigns(session: Session, now: datetime) -> list[str]:

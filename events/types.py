@@ -80,3 +80,12 @@ class AttemptChanged:
     what: str
     disposition: str | None = None
     at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class NodeFigures:
+    """Another node's live figures (lines, calls, queue), relayed to every process of the war room."""
+
+    node: str
+    figures: dict[str, Any]
+    at: datetime = field(default_factory=_now)

@@ -90,6 +90,11 @@ class IdentifyServer:
             self._sock.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    @property
+    def connections(self) -> int:
+        """Lookups being served (or waiting for a thread) now."""
+        return self._open
+
     def allowed(self, address: str) -> bool:
         try:
             ip = ipaddress.ip_address(address)

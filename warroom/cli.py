@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from core.errors import ServiceError
 from sandbox.asterisk import SandboxError
 from sandbox.render import AsteriskDirs, render_all
 from warroom.cli_booths import booths_app, demo_data
@@ -124,11 +125,17 @@ def asterisk_render(
 
 
 @app.command("serve")
-def serve() -> None:
-    """Run the service: AMI and ARI links (reconnecting by themselves) and HTTP with /healthz."""
+def serve(web_only: Annotated[bool, typer.Option(
+        "--web-only", help="serve the web side only (no Asterisk, no dialing): several web processes can run "
+                           "behind a proxy, on the war room's PostgreSQL")] = False) -> None:
+    """Run the service: AMI and ARI links (reconnecting by themselves), the dialer, the IVR and hotline, and
+    HTTP with /healthz. One per Asterisk node (WARROOM_ASTERISK__NODE names it); several nodes share one
+    PostgreSQL."""
     from warroom.compose import build_service
 
     settings = load_settings()
+    if web_only:
+        settings.cluster.web_only = True
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     service = build_service(settings)
@@ -138,6 +145,8 @@ def serve() -> None:
         asyncio.run(service.run())
     except KeyboardInterrupt:
         pass
+    except ServiceError as exc:  # refused at start-up (a second node of that name, SQLite for two nodes...)
+        fail(str(exc))
     logging.getLogger(__name__).info("stopped after %.0fs", time.monotonic() - started)
 
 

@@ -5,6 +5,7 @@ never patch a built object)."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -22,6 +23,10 @@ from ari_handlers.factories import ivr_factories
 from ari_handlers.ivr_call import IvrDeps
 from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
 from ari_handlers.queue import OperatorQueue
+from cluster.figures import FiguresPublisher, RemoteFigures
+from cluster.nodes import NodeInfo
+from cluster.registry import NodeRegistry
+from cluster.relay import EventRelay
 from db.engine import Database
 from db.models import utcnow
 from dialer.controller import Dialer, DialerConfig
@@ -144,10 +149,11 @@ def dialer_config(settings: Settings) -> DialerConfig:
     trunks = [Trunk(t.name, t.lines, t.inbound_reserved) for t in settings.asterisk.trunks]
     if settings.asterisk.farm_port and all(t.name != "farm" for t in trunks):
         trunks.append(Trunk("farm", max(t.lines for t in trunks) if trunks else 10))
-    d = settings.dialer
+    d, c = settings.dialer, settings.cluster
     return DialerConfig(trunks=trunks, rules=calling_rules(settings), ring_timeout=d.ring_timeout,
                         caller_id=d.caller_id, settle_seconds=d.settle_seconds, poll_interval=d.poll_interval,
-                        reconcile_grace=d.reconcile_grace, sweep_after=d.sweep_after_seconds)
+                        reconcile_grace=d.reconcile_grace, sweep_after=d.sweep_after_seconds,
+                        node=settings.asterisk.node, lease=c.lease_seconds, max_call_seconds=c.max_call_seconds)
 
 
 def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
@@ -173,17 +179,37 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
 
     handlers: dict[str, HandlerFactory] = {**ivr_factories(ivr), "agent": AgentLeg, "operator": progressive_call,
                                            **(stasis or {})}
-    ast = settings.asterisk
+    ast, cluster = settings.asterisk, settings.cluster
     default_language = settings.ivr.default_language
+    relay = EventRelay(libpq_url(db), ast.node, bus) if db.backend == "postgresql" else None
+    service: Service
+    registry = NodeRegistry(db, node_info(settings, dialer_config(settings)), lambda: service.status(),
+                            lease=cluster.lease_seconds, every=cluster.heartbeat_seconds,
+                            max_skew=cluster.max_clock_skew, clock=clock)
     service = Service(
         settings=settings, bus=bus, db=db, ami=ami, ari=ari, ivr=ivr, progressive=progressive, dialer=dialer,
         sync=DirectorySync(db, on_change=dialer.wake), softphones=softphones, dispatcher=dispatcher,
         listen=ListenIn(ami, ari, db, softphones, dispatcher.connected_calls),
         stasis=StasisApp(ari, bus, handlers),
         agi=IdentifyServer(ast.agi_bind, ast.agi_port, lambda raw: db.transaction(identify, raw, default_language),
-                           AgiLimits(max_connections=ast.agi_max_connections, allow=tuple(ast.agi_allow))))
+                           AgiLimits(max_connections=ast.agi_max_connections, allow=tuple(ast.agi_allow))),
+        registry=registry, remote=RemoteFigures(bus, ast.node), relay=relay,
+        publisher=FiguresPublisher(bus, ast.node, lambda: service.node_figures()) if relay else None)
     service.web, service.app = build_web(service)
     return service
+
+
+def node_info(settings: Settings, config: DialerConfig) -> NodeInfo:
+    """What this node tells the others: where it runs, its ports, its trunks and lines."""
+    ast = settings.asterisk
+    return NodeInfo(ast.node, socket.gethostname(), web_only=settings.cluster.web_only, sip_port=ast.sip_port,
+                    rtp=(ast.rtp_start, ast.rtp_end),
+                    trunks=[{"name": t.name, "lines": t.lines} for t in config.trunks])
+
+
+def libpq_url(db: Database) -> str:
+    """The database's URL as libpq (psycopg's own connections) reads it."""
+    return db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def build_web(service: Service) -> tuple[WebServices, FastAPI]:
@@ -199,5 +225,6 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
         target_minutes=http.ticket_target_minutes, shifts=parse_shifts(settings.reports.shifts),
         defaults=calling_rules(settings), check_scripts=service.ivr.library.campaign_problems,
         wake=service.dialer.wake, registered=service.softphones.registered, sip_server=(ast.host, ast.sip_port),
-        listen=service.listen.start, recordings_dir=service.ivr.recordings_dir)
+        listen=service.listen.start, recordings_dir=service.ivr.recordings_dir,
+        node_lease=settings.cluster.lease_seconds)
     return web, create_app(web, health=service.health, auth=auth)

@@ -17,6 +17,9 @@ from ari_handlers.app import StasisApp
 from ari_handlers.dispatch import Dispatcher
 from ari_handlers.ivr_call import IvrDeps
 from ari_handlers.progressive import ProgressiveFigures
+from cluster.figures import FiguresPublisher, RemoteFigures, merge
+from cluster.registry import NodeRegistry
+from cluster.relay import EventRelay
 from dashboard.live import live_figures
 from db import migrate
 from db.engine import Database
@@ -52,6 +55,10 @@ class Service:
     listen: ListenIn
     stasis: StasisApp
     agi: IdentifyServer
+    registry: NodeRegistry
+    remote: RemoteFigures
+    relay: EventRelay | None = None    # with PostgreSQL: events to and from the other processes
+    publisher: FiguresPublisher | None = None
     web: WebServices | None = None     # the HTTP side's services and pages' feeds (built with ``app``)
     app: FastAPI = field(default_factory=FastAPI)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -69,16 +76,41 @@ class Service:
             "db": db,
         }
 
-    def live_figures(self) -> dict[str, Any]:
-        """The live figures: lines and calls (dialer), callers waiting for operators, progressive calls."""
+    @property
+    def web_only(self) -> bool:
+        return self.settings.cluster.web_only
+
+    def node_figures(self) -> dict[str, Any]:
+        """This node's live figures: lines and calls (dialer), callers waiting for operators, progressive calls."""
         return live_figures(self.dialer.snapshot(), self.ivr.queue.snapshot(), self.ivr.stats.live,
                             len(self.dispatcher.connected_calls()), {"ami": self.ami.up, "ari": self.ari.up},
                             self.progressive)
+
+    def live_figures(self) -> dict[str, Any]:
+        """The war room's live figures: this node's with every other node's (only this node's when alone; a
+        web-only process shows the others')."""
+        remote = self.remote.fresh()
+        if self.web_only:
+            return merge(self.registry.name, {}, remote) if remote else self.node_figures()
+        return merge(self.registry.name, self.node_figures(), remote)
+
+    def status(self) -> tuple[bool, int]:
+        """For the heartbeat: is this node's Asterisk up, and how many lines are free for calls."""
+        free = sum(self.dialer.lines.free(name) for name in self.dialer.lines.trunks)
+        return self.ami.up, free if self.ami.up else 0
 
     async def start(self) -> None:
         """Bring the schema up to date, then start the links (they reconnect by themselves), the caller
         lookup, the dialer and the directory sync."""
         await asyncio.to_thread(migrate.upgrade, self.db.engine)
+        await self.registry.start()  # refuses a set-up that cannot work, before anything else starts
+        self.remote.start()
+        if self.relay is not None:
+            await self.relay.start()
+        if self.web_only:
+            if self.web is not None:
+                self.web.start()
+            return
         for problem in self.ivr.library.problems:
             log.error("IVR script left out:\n%s", problem)
         self.ivr.prompts.check()
@@ -94,6 +126,8 @@ class Service:
         await self.sync.start()
         await self.dialer.start()
         await self.dispatcher.start()
+        if self.publisher is not None:
+            self.publisher.start()
         self._tasks.append(asyncio.create_task(self._keep_softphones(), name="softphones"))
 
     async def _keep_softphones(self, every: float = 5.0) -> None:
@@ -113,13 +147,20 @@ class Service:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.web is not None:
             self.web.close()
-        await self.dispatcher.stop()
-        await self.dialer.stop()
-        await self.sync.stop()
-        self.stasis.stop()
-        await self.agi.close()
-        await self.ari.close()
-        await self.ami.close()
+        if self.publisher is not None:
+            await self.publisher.stop()
+        if not self.web_only:
+            await self.dispatcher.stop()
+            await self.dialer.stop()
+            await self.sync.stop()
+            self.stasis.stop()
+            await self.agi.close()
+            await self.ari.close()
+            await self.ami.close()
+        if self.relay is not None:
+            await self.relay.stop()
+        self.remote.stop()
+        await self.registry.stop()
         self.db.close()
 
     async def run(self) -> None:

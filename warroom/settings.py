@@ -12,7 +12,7 @@ import os
 import secrets
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.files import private_dir, write_private
@@ -166,6 +166,27 @@ class ReportSettings(BaseModel):
         return v
 
 
+class ClusterSettings(BaseModel):
+    """Several nodes on one PostgreSQL (``warroom serve`` per Asterisk node; the node's name is
+    ``asterisk.node``). The single-box default needs none of it."""
+
+    lease_seconds: float = Field(30.0, ge=3, le=600, description="a node silent this long is dead: its claims "
+                                                                 "expire and other nodes take its attempts over")
+    heartbeat_seconds: float = Field(5.0, gt=0, le=60, description="how often a node says it is alive")
+    max_clock_skew: float = Field(1.0, gt=0, description="seconds a node's clock may be off the database's")
+    max_call_seconds: int = Field(900, ge=60, le=6 * 3600, description="Asterisk hangs up any of our calls after "
+                                                                      "this long (so a dead node's calls surely end)")
+    web_only: bool = Field(False, description="serve the web side only: no Asterisk, no dialing (several web "
+                                              "processes behind a proxy)")
+
+    @model_validator(mode="after")
+    def _beats_within_lease(self) -> ClusterSettings:
+        if self.heartbeat_seconds * 2 > self.lease_seconds:
+            raise ValueError(f"cluster: heartbeat_seconds ({self.heartbeat_seconds}) must be at most half of "
+                             f"lease_seconds ({self.lease_seconds}), or a live node may look dead")
+        return self
+
+
 class Settings(BaseSettings):
     """All of the service's settings. ``warroom --help`` names the env file option."""
 
@@ -184,6 +205,7 @@ class Settings(BaseSettings):
     dialer: DialerSettings = Field(default_factory=DialerSettings)
     ivr: IvrSettings = Field(default_factory=IvrSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     log_level: str = "INFO"
 
     def resolved_database_url(self) -> str:

@@ -61,13 +61,13 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
                  check_scripts: ScriptCheck = no_script_problems, wake: Callable[[], None] = lambda: None,
                  registered: Registered = never_registered, sip_server: tuple[str, int] = ("127.0.0.1", 5060),
                  listen: Listen | None = None, recordings_dir: Path | None = None,
-                 feed_every: float = 1.0) -> WebServices:
+                 feed_every: float = 1.0, node_lease: float = 30.0) -> WebServices:
     """Build the web side's services over ``db``, publishing on ``bus``: ``timezone`` is the war room's day,
     ``target_minutes`` a ticket's time before it is overdue, ``shifts`` the operators' shifts, ``defaults``
     the calling rules, ``check_scripts`` the IVR scripts' check, ``wake`` the dialer's wake-up,
     ``registered`` the softphones' check. Call :meth:`WebServices.start` before serving."""
     tickets = TicketService(db, bus.publish, recordings_dir=recordings_dir)
-    dashboard = DashboardService(db, timezone=timezone, target_minutes=target_minutes)
+    dashboard = DashboardService(db, timezone=timezone, target_minutes=target_minutes, node_lease=node_lease)
     feed = DashboardFeed(bus, live_figures, board=dashboard.stored_figures, tickets=dashboard.tickets_board,
                          ticket=dashboard.ticket_row, every=feed_every)
     return WebServices(

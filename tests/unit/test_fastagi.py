@@ -9,6 +9,7 @@ import time
 
 from hotline.agi import AgiLimits, IdentifyServer
 from hotline.lookup import Caller
+from tests.waiting import until
 
 
 def _lookup(raw: str) -> Caller:
@@ -53,6 +54,7 @@ async def test_idle_connections_do_not_stall_the_service_and_lookups_go_on() -> 
         for sock in idle:
             sock.close()
     # once the idle ones time out or close, lookups are served again
+    await until(lambda: server.connections == 0, 10, "the idle connections to be let go")
     got = await _ask(server.port)
     assert got == {"WARROOM_MEMBER": "7", "WARROOM_BOOTH": "12", "WARROOM_STATUS": "weak", "WARROOM_LANG": "en",
                    "WARROOM_LOOKUP": "KNOWN"}

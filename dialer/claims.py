@@ -1,0 +1,108 @@
+"""Claims: a node takes due targets in one transaction that no other node can also take.
+
+One claim per scheduling pass and campaign, sized to the node's free lines: the due targets are locked
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has one writer and one node), each person too (an advisory
+lock), the calling rules are judged on facts read after the locks, and each attempt is written with the
+node that dials it. A unique index on live attempts per phone makes "never two calls to one phone at once"
+hold in the database itself, whichever node dials.
+
+A node that dies leaves attempts open: once its lease has run out, any live node takes them over. An
+answered one counts as answered (never dialed again); the others fail and are retried by the policy, but
+not before the dead node's Asterisk has surely dropped the call (every call carries an absolute timeout).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cluster.nodes import expired
+from db.campaigns import Attempt, AttemptState, Campaign, Disposition, Target, TargetState
+from dialer.rules import CallingRules, check
+from dialer.store import STOPPED, AcIndex, Launch, due_targets, finish_attempt, hold_back
+
+log = logging.getLogger(__name__)
+Ids = Callable[[], tuple[str, str]]  # a fresh (channel id, action id)
+
+
+@dataclass
+class Claim:
+    launches: list[Launch] = field(default_factory=list)
+    held_back: int = 0
+    looked_at: int = 0
+
+
+def claim(session: Session, campaign_id: int, now: datetime, limit: int, rules: CallingRules, acs: AcIndex,
+          node: str, trunk: str, busy: set[str], ids: Ids) -> Claim:
+    """Take up to ``limit`` due targets of the campaign for ``node``: attempts written as ``dialing``
+    (committed before any Originate), targets held back by a rule marked with why."""
+    out = Claim()
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.state in STOPPED or limit <= 0:
+        return out  # paused or stopped since the pass read it: no new attempt
+    due = due_targets(session, campaign, now, limit * 2, rules, acs, busy, claim=True)
+    out.looked_at = len(due)
+    taken: set[str] = set()
+    for item in due:
+        if len(out.launches) >= limit:
+            break
+        verdict = check(item.facts, now, rules)
+        if not verdict.allowed:
+            hold_back(session, item.target_id, verdict)
+            out.held_back += 1
+            continue
+        assert item.phone is not None
+        if item.phone in taken:
+            continue  # two targets of one phone in this batch: the second waits
+        channel_id, action_id = ids()
+        attempt = Attempt(channel_id=channel_id, action_id=action_id, campaign_id=campaign_id,
+                          target_id=item.target_id, person_id=item.person_id, phone=item.phone, trunk=trunk,
+                          node=node, state=AttemptState.dialing, created_at=now)
+        try:
+            with session.begin_nested():
+                session.add(attempt)
+                session.flush()
+        except IntegrityError:  # the phone is live on another node this very moment
+            continue
+        target = session.get(Target, item.target_id)
+        assert target is not None
+        target.state, target.tries = TargetState.dialing, target.tries + 1
+        target.blocked_rule = target.blocked_by = None
+        taken.add(item.phone)
+        out.launches.append(Launch(attempt.id, item.target_id, campaign_id, item.person_id, item.phone, channel_id,
+                                   action_id))
+    return out
+
+
+def take_over(session: Session, now: datetime, lease: float, max_call_seconds: float,
+              nodes: list[str] | None = None) -> int:
+    """Settle the open attempts of nodes whose lease ran out (or of ``nodes``): answered ones as answered,
+    the others failed and retried no sooner than the dead node's Asterisk has dropped the call. Returns how
+    many were settled."""
+    gone = nodes if nodes is not None else expired(session, now, lease)
+    if not gone:
+        return 0
+    query = (select(Attempt).where(Attempt.state != AttemptState.ended, Attempt.node.in_(gone))
+             .with_for_update(skip_locked=True))
+    settled = 0
+    for attempt in session.scalars(query).all():
+        answered = attempt.answered_at is not None
+        why = f"node {attempt.node} lost the call (its lease ran out)"
+        finish_attempt(session, attempt.id, disposition=Disposition.answered if answered else Disposition.failed,
+                       cause=None, answered_at=attempt.answered_at, ended_at=now, talk_seconds=None,
+                       detail=why, now=now)
+        target = session.get(Target, attempt.target_id) if attempt.target_id else None
+        if target is not None and target.state is TargetState.queued:
+            safe = attempt.created_at + timedelta(seconds=max_call_seconds)
+            target.next_at = max(target.next_at or now, safe)
+        settled += 1
+    if settled:
+        log.warning("took over %d open attempts of nodes %s (lease ran out)", settled, ", ".join(gone))
+    return settled
+
