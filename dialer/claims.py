@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,10 @@ def claim(session: Session, campaign_id: int, now: datetime, limit: int, rules: 
     """Take up to ``limit`` due targets of the campaign for ``node``: attempts written as ``dialing``
     (committed before any Originate), targets held back by a rule marked with why."""
     out = Claim()
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks: take its one write lock first, so claims (from any thread) run one after
+        # another and each reads what the one before it wrote
+        session.execute(update(Campaign).where(Campaign.id == campaign_id).values(id=Campaign.id))
     campaign = session.get(Campaign, campaign_id)
     if campaign is None or campaign.state in STOPPED or limit <= 0:
         return out  # paused or stopped since the pass read it: no new attempt
