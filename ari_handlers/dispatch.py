@@ -20,6 +20,8 @@ from adapters.ari import AriClient, AriError
 from ari_handlers.app import CallHandler
 from ari_handlers.ivr_store import outbound_info
 from ari_handlers.queue import OperatorQueue
+from cluster import nodes
+from cluster.peers import endpoint_of
 from db.engine import Database
 from db.models import utcnow
 from db.operators import OperatorState as S
@@ -31,7 +33,7 @@ from ivr_scripts.engine import Engine
 from ivr_scripts.library import ScriptLibrary
 from operators.screen import mask, screen_pop
 from operators.softphones import Softphones
-from operators.states import change, longest_ready, wrap_ups_over
+from operators.states import OperatorError, change, longest_ready, wrap_ups_over
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +55,11 @@ class Dispatcher:
     def __init__(self, ari: AriClient, bus: EventBus, db: Database, queue: OperatorQueue,
                  softphones: Softphones, *, ring_seconds: int = 20, wrap_seconds: float = 30.0,
                  clock: Callable[[], datetime] = utcnow, library: ScriptLibrary | None = None,
-                 party: str = "PARTY") -> None:
+                 party: str = "PARTY", node: str | None = None, lease: float = 30.0) -> None:
         self.ari, self.bus, self.db, self.queue, self.softphones = ari, bus, db, queue, softphones
         self.ring_seconds, self.wrap_seconds, self.clock = ring_seconds, wrap_seconds, clock
         self.library, self.party = library, party  # a progressive call's screen shows its campaign's script
+        self.node, self.lease = node, lease  # an operator homed on another node is rung over its trunk
         self.offers: dict[str, Offer] = {}    # operator's channel -> offer
         self.by_caller: dict[str, str] = {}   # caller's channel -> operator's channel
         self._lock = asyncio.Lock()
@@ -112,13 +115,29 @@ class Dispatcher:
                     if await self._offer(waiting.channel_id, waiting.row_id, user_id):
                         break
 
+    async def _route(self, user_id: int) -> str | None:
+        """How to ring the operator's softphone from this node (None: it is not registered anywhere we know):
+        directly when it is registered here, over the trunk to its home node otherwise."""
+        found = await self.db.run(_endpoint_of, user_id)
+        if found is None:
+            return None
+        endpoint, home = found
+        if home is None or home == self.node:
+            return f"PJSIP/{endpoint}" if await self.softphones.registered(endpoint) else None
+        if not await self.db.run(nodes.registered_on, home, endpoint, self.clock(), self.lease):
+            return None
+        return f"PJSIP/{endpoint}@{endpoint_of(home)}"
+
     async def _offer(self, caller: str, row_id: int, user_id: int) -> bool:
-        endpoint = await self.db.run(_endpoint_of, user_id)
-        if endpoint is None or not await self.softphones.registered(endpoint):
-            log.info("dispatch: %s is ready but the softphone is not registered; skipping", endpoint)
+        dial = await self._route(user_id)
+        if dial is None:
+            log.info("dispatch: operator %d is ready but the softphone is not registered; skipping", user_id)
             return False
-        await self._set(user_id, S.on_call, by_system=True, channel_id=caller,
-                        at=self.clock())
+        try:
+            await self._set(user_id, S.on_call, by_system=True, channel_id=caller, at=self.clock())
+        except OperatorError as exc:  # another node gave them a call this very moment
+            log.info("dispatch: operator %d taken meanwhile (%s)", user_id, exc)
+            return False
         details = await self.db.run(screen_pop, row_id)
         if details.get("attempt_id") and self.library is not None:
             details["script"] = await self.db.run(_script_texts, self.library,
@@ -128,16 +147,16 @@ class Dispatcher:
         self.bus.publish(ScreenPop(user_id, caller, details))  # the console shows it as the phone rings
         self.bus.publish(OperatorCall(user_id, caller, "ringing"))
         try:
-            await self.ari.request("POST", f"/channels/{agent}", endpoint=f"PJSIP/{endpoint}", app=self.ari.config.app,
+            await self.ari.request("POST", f"/channels/{agent}", endpoint=dial, app=self.ari.config.app,
                                    appArgs=f"agent,{caller}", timeout=self.ring_seconds,
                                    callerId=f"War room <{mask(details.get('phone')) if details else 'queue'}>")
         except AriError as exc:
-            log.warning("dispatch: cannot ring %s: %s", endpoint, exc)
+            log.warning("dispatch: cannot ring %s: %s", dial, exc)
             self.offers.pop(agent, None)
             self.by_caller.pop(caller, None)
             await self._set(user_id, S.ready, by_system=True, at=self.clock())
             return False
-        log.info("dispatch: ringing %s for %s", endpoint, caller)
+        log.info("dispatch: ringing %s for %s", dial, caller)
         return True
 
     async def _on_ari(self, event: StasisEvent) -> None:
@@ -209,9 +228,10 @@ class Dispatcher:
             log.debug("dispatch: %s %s: %s", method, path, exc)
 
 
-def _endpoint_of(session: Session, user_id: int) -> str | None:
+def _endpoint_of(session: Session, user_id: int) -> tuple[str, str | None] | None:
+    """The user's softphone endpoint and home node."""
     user = session.get(User, user_id)
-    return user.sip_username if user is not None else None
+    return (user.sip_username, user.home_node) if user is not None else None
 
 
 def _script_texts(session: Session, library: ScriptLibrary, attempt_id: int, party: str) -> list[str]:

@@ -11,7 +11,7 @@ import logging
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from adapters.ari import AriClient, AriError
@@ -23,6 +23,7 @@ from core.tasks import Tasks
 from db.campaigns import Attempt
 from db.engine import Database
 from db.operators import OperatorState, OperatorStatus
+from db.users import User
 from events.asterisk import StasisEnded, StasisStarted
 from ivr_scripts.engine import Prompt
 
@@ -46,17 +47,21 @@ class ProgressiveFigures:
 class Pacing:
     """How many more operator-mode calls the dialer may start now."""
 
-    def __init__(self, db: Database, queue: OperatorQueue, ratio: float = 1.0) -> None:
-        self.db, self.queue, self.ratio = db, queue, ratio
+    def __init__(self, db: Database, queue: OperatorQueue, ratio: float = 1.0, node: str | None = None) -> None:
+        self.db, self.queue, self.ratio, self.node = db, queue, ratio, node
 
     async def room(self) -> int:
-        ready = await self.db.run(_ready_operators)
+        ready = await self.db.run(_ready_operators, self.node)
         return max(0, math.floor(ready * self.ratio) - self.queue.waiting_progressive())
 
 
-def _ready_operators(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(OperatorStatus)
-                              .where(OperatorStatus.state == OperatorState.ready)) or 0)
+def _ready_operators(session: Session, node: str | None) -> int:
+    """Ready operators whose softphone is registered to ``node`` (their progressive calls are dialed here)."""
+    query = select(func.count()).select_from(OperatorStatus).where(OperatorStatus.state == OperatorState.ready)
+    if node is not None:
+        query = query.join(User, User.id == OperatorStatus.user_id).where(
+            or_(User.home_node == node, User.home_node.is_(None)))
+    return int(session.scalar(query) or 0)
 
 
 class ProgressiveCall(CallHandler):

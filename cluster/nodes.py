@@ -8,15 +8,17 @@ PostgreSQL), two nodes on one host whose SIP port or RTP ranges overlap.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict
-from db.nodes import Node
+from db.nodes import ClusterKey, Node
 
 
 class NodeRefused(Conflict):
@@ -28,6 +30,7 @@ class NodeInfo:
     name: str
     host: str
     web_only: bool = False
+    sip_host: str | None = None
     sip_port: int | None = None
     rtp: tuple[int, int] | None = None
     trunks: list[dict[str, Any]] = field(default_factory=list)
@@ -62,7 +65,8 @@ def register(session: Session, info: NodeInfo, process: str, now: datetime, leas
         row = Node(name=info.name)
         session.add(row)
     row.process, row.host, row.web_only = process, info.host, info.web_only
-    row.sip_port, row.trunks = info.sip_port, list(info.trunks)
+    row.sip_host, row.sip_port, row.trunks = info.sip_host, info.sip_port, list(info.trunks)
+    row.registered = []
     row.rtp_start, row.rtp_end = info.rtp if info.rtp else (None, None)
     row.asterisk_up, row.lines_free = False, 0
     row.started_at = row.heartbeat_at = now
@@ -70,11 +74,52 @@ def register(session: Session, info: NodeInfo, process: str, now: datetime, leas
 
 
 def heartbeat(session: Session, name: str, process: str, now: datetime, *, asterisk_up: bool,
-              lines_free: int) -> bool:
-    """Say this node is alive (and how it is); False when another process has taken the name over."""
+              lines_free: int, registered: list[str] | None = None) -> bool:
+    """Say this node is alive (and how it is: its Asterisk, free lines, the softphones registered to it);
+    False when another process has taken the name over."""
     done = session.execute(update(Node).where(Node.name == name, Node.process == process)
-                           .values(heartbeat_at=now, asterisk_up=asterisk_up, lines_free=lines_free))
+                           .values(heartbeat_at=now, asterisk_up=asterisk_up, lines_free=lines_free,
+                                   registered=sorted(registered or [])))
     return bool(getattr(done, "rowcount", 0))
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Another live node, as this node's inter-node trunk reaches it."""
+
+    name: str
+    sip_host: str
+    sip_port: int
+
+
+def peers(session: Session, me: str, now: datetime, lease: float) -> list[Peer]:
+    """The other live nodes with an Asterisk (each gets a trunk from this node)."""
+    return [Peer(n.name, n.sip_host, n.sip_port) for n in session.scalars(
+        select(Node).where(Node.name != me, Node.web_only.is_(False), Node.stopped_at.is_(None),
+                           Node.heartbeat_at > now - timedelta(seconds=lease), Node.sip_host.is_not(None),
+                           Node.sip_port.is_not(None)).order_by(Node.name))
+        if n.sip_host and n.sip_port]
+
+
+def registered_on(session: Session, node: str, endpoint: str, now: datetime, lease: float) -> bool:
+    """Whether ``endpoint`` was registered to live node ``node`` at its last heartbeat."""
+    row = session.get(Node, node)
+    return (row is not None and row.stopped_at is None and row.heartbeat_at > now - timedelta(seconds=lease)
+            and endpoint in (row.registered or []))
+
+
+def shared_key(session: Session, name: str, make: Callable[[], str]) -> str:
+    """A value all nodes share (made once, by whichever node asks first)."""
+    row = session.get(ClusterKey, name)
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(ClusterKey(name=name, value=make()))
+        except IntegrityError:
+            pass  # another node made it this very moment: theirs is the one
+        row = session.get(ClusterKey, name)
+    assert row is not None
+    return row.value
 
 
 def stopped(session: Session, name: str, process: str, now: datetime) -> None:

@@ -16,7 +16,7 @@ from db.engine import Database
 from db.models import utcnow
 
 log = logging.getLogger(__name__)
-Status = Callable[[], tuple[bool, int]]  # (Asterisk up, lines free now)
+Status = Callable[[], tuple[bool, int, list[str]]]  # (Asterisk up, lines free now, softphones registered)
 
 
 class NodeRegistry:
@@ -55,9 +55,9 @@ class NodeRegistry:
 
     async def beat(self) -> bool:
         """One heartbeat now; False when another process has taken this node's name."""
-        up, free = self.status()
+        up, free, registered = self.status()
         return await self.db.run(nodes.heartbeat, self.name, self.process, self.clock(), asterisk_up=up,
-                                 lines_free=free)
+                                 lines_free=free, registered=registered)
 
     async def _beat(self) -> None:
         while True:

@@ -7,22 +7,21 @@ last at most ten minutes, so a softphone that dies stops counting as registered 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from adapters.ami import AmiClient, AmiError
 from adapters.ari import AriClient, AriError
 from core.files import write_private
+from core.sip import REALM, md5_cred
 from db.engine import Database
 from db.users import User
 
-REALM = "warroom"
 FILENAME = "pjsip_operators.conf"
 
 
@@ -31,11 +30,6 @@ class Phone:
     endpoint: str
     display_name: str
     secret: str
-
-
-def md5_cred(username: str, secret: str, realm: str = REALM) -> str:
-    # SIP digest authentication is MD5 by definition (RFC 3261); Asterisk checks this hash
-    return hashlib.md5(f"{username}:{realm}:{secret}".encode()).hexdigest()
 
 
 def render(phones: Sequence[Phone], context: str = "warroom-operators") -> str:
@@ -76,17 +70,21 @@ maximum_expiration = 600
     return "".join(out)
 
 
-def enabled_phones(session: Session) -> list[Phone]:
-    users = session.scalars(select(User).where(User.disabled.is_(False))).all()
-    return [Phone(u.sip_username, u.display_name, u.sip_secret) for u in users]
+def enabled_phones(session: Session, node: str | None = None) -> list[Phone]:
+    """The softphones of enabled users; with ``node``, those whose home is that node (or who have none)."""
+    query = select(User).where(User.disabled.is_(False))
+    if node is not None:
+        query = query.where(or_(User.home_node == node, User.home_node.is_(None)))
+    return [Phone(u.sip_username, u.display_name, u.sip_secret) for u in session.scalars(query)]
 
 
 class Softphones:
     """Keeps Asterisk's operator endpoints equal to the users table (``sync``), and says who is registered."""
 
     def __init__(self, ami: AmiClient, ari: AriClient, db: Database, conf_dir: Path,
-                 owner: tuple[int, int] | None = None, log: Callable[[str], None] | None = None) -> None:
-        self.ami, self.ari, self.db = ami, ari, db
+                 owner: tuple[int, int] | None = None, log: Callable[[str], None] | None = None,
+                 node: str | None = None) -> None:
+        self.ami, self.ari, self.db, self.node = ami, ari, db, node
         self.path = conf_dir / FILENAME
         self.owner = owner
         self._log = log or logging.getLogger(__name__).info
@@ -95,7 +93,7 @@ class Softphones:
     async def sync(self) -> bool:
         """Write the endpoints if they changed and reload res_pjsip; True when Asterisk was told."""
         async with self._lock:
-            phones = await self.db.run(enabled_phones)
+            phones = await self.db.run(enabled_phones, self.node)
             text = render(phones)
             try:
                 if self.path.read_text() == text:
@@ -121,6 +119,15 @@ class Softphones:
                 return False
             raise
         return True
+
+    async def online(self) -> list[str]:
+        """The operators' endpoints registered to this node now."""
+        try:
+            found = await self.ari.request("GET", "/endpoints/PJSIP")
+        except AriError:
+            return []
+        names = [str(e.get("resource", "")) for e in found or [] if isinstance(e, dict) and e.get("state") == "online"]
+        return sorted(name for name in names if name.startswith("op-"))
 
     async def registered(self, endpoint: str) -> bool:
         """Whether the softphone is registered (its endpoint is online in Asterisk)."""

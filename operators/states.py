@@ -52,7 +52,9 @@ def check_change(current: S, to: S, *, by_system: bool, registered: bool, reason
 
 
 def status_of(session: Session, user_id: int) -> OperatorStatus:
-    row = session.get(OperatorStatus, user_id)
+    """The operator's state row, locked for this transaction (two nodes offering a call to one operator at
+    once: the second sees the first's change and is refused)."""
+    row = session.get(OperatorStatus, user_id, with_for_update=True)
     if row is None:
         row = OperatorStatus(user_id=user_id, state=S.signed_out, since=utcnow())
         session.add(row)
@@ -82,7 +84,8 @@ def change(session: Session, user_id: int, to: S, *, by_system: bool = False, re
 
 
 def longest_ready(session: Session, exclude: Sequence[int] = ()) -> int | None:
-    """The operator who has been ready the longest (the next call is theirs)."""
+    """The operator who has been ready the longest (the next call is theirs), whichever node their softphone
+    is registered to."""
     q = (select(OperatorStatus.user_id).join(User, User.id == OperatorStatus.user_id)
          .where(OperatorStatus.state == S.ready, User.disabled.is_(False))
          .order_by(OperatorStatus.since, OperatorStatus.user_id))

@@ -25,6 +25,8 @@ from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
 from ari_handlers.queue import OperatorQueue
 from cluster.figures import FiguresPublisher, RemoteFigures
 from cluster.nodes import NodeInfo
+from cluster.peers import PeerTrunks
+from cluster.presence import SoftphonePresence
 from cluster.registry import NodeRegistry
 from cluster.relay import EventRelay
 from db.engine import Database
@@ -100,11 +102,11 @@ def build_softphones(settings: Settings, ami: AmiClient, ari: AriClient, db: Dat
     default, owned by its asterisk user)."""
     ast = settings.asterisk
     if ast.config_dir is not None:
-        return Softphones(ami, ari, db, ast.config_dir)
+        return Softphones(ami, ari, db, ast.config_dir, node=ast.node)
     box = build_sandbox(ast)
     conf_dir = box.host_path(AsteriskDirs.for_node(ast.node, "").etc)
     owner = box.asterisk_ids() if (box.root / "etc/passwd").exists() else None
-    return Softphones(ami, ari, db, conf_dir, owner=owner)
+    return Softphones(ami, ari, db, conf_dir, owner=owner, node=ast.node)
 
 
 def script_library(settings: Settings) -> ScriptLibrary:
@@ -166,12 +168,13 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     ami, ari = build_ami(settings.asterisk, bus), build_ari(settings.asterisk, bus)
     ivr = build_ivr(settings, ari, db, publish=bus.publish, clock=clock)
     d, http = settings.dialer, settings.http
-    pacing = Pacing(db, ivr.queue, d.operator_ratio)
+    ast, cluster = settings.asterisk, settings.cluster
+    pacing = Pacing(db, ivr.queue, d.operator_ratio, node=ast.node)
     dialer = Dialer(ami, bus, db, dialer_config(settings), clock=clock, operator_room=pacing.room)
     softphones = build_softphones(settings, ami, ari, db)
     dispatcher = Dispatcher(ari, bus, db, ivr.queue, softphones, ring_seconds=http.operator_ring_seconds,
                             wrap_seconds=http.wrap_up_seconds, clock=clock, library=ivr.library,
-                            party=settings.directory.party)
+                            party=settings.directory.party, node=ast.node, lease=cluster.lease_seconds)
     progressive = ProgressiveFigures()
 
     def progressive_call(client: AriClient, channel_id: str, args: list[str]) -> ProgressiveCall:
@@ -179,7 +182,6 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
 
     handlers: dict[str, HandlerFactory] = {**ivr_factories(ivr), "agent": AgentLeg, "operator": progressive_call,
                                            **(stasis or {})}
-    ast, cluster = settings.asterisk, settings.cluster
     default_language = settings.ivr.default_language
     relay = EventRelay(libpq_url(db), ast.node, bus) if db.backend == "postgresql" else None
     service: Service
@@ -194,6 +196,8 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         agi=IdentifyServer(ast.agi_bind, ast.agi_port, lambda raw: db.transaction(identify, raw, default_language),
                            AgiLimits(max_connections=ast.agi_max_connections, allow=tuple(ast.agi_allow))),
         registry=registry, remote=RemoteFigures(bus, ast.node), relay=relay,
+        peers=PeerTrunks(ami, db, softphones.path.parent, ast.node, lease=cluster.lease_seconds,
+                         owner=softphones.owner),
         publisher=FiguresPublisher(bus, ast.node, lambda: service.node_figures()) if relay else None)
     service.web, service.app = build_web(service)
     return service
@@ -224,7 +228,9 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
         service.db, service.bus, live_figures=service.live_figures, timezone=settings.dialer.timezone,
         target_minutes=http.ticket_target_minutes, shifts=parse_shifts(settings.reports.shifts),
         defaults=calling_rules(settings), check_scripts=service.ivr.library.campaign_problems,
-        wake=service.dialer.wake, registered=service.softphones.registered, sip_server=(ast.host, ast.sip_port),
+        wake=service.dialer.wake, sip_server=(ast.host, ast.sip_port),
+        registered=SoftphonePresence(service.db, ast.node, None if service.web_only else service.softphones.registered,
+                                     lease=settings.cluster.lease_seconds).registered,
         listen=service.listen.start, recordings_dir=service.ivr.recordings_dir,
         node_lease=settings.cluster.lease_seconds)
     return web, create_app(web, health=service.health, auth=auth)

@@ -18,6 +18,7 @@ from ari_handlers.dispatch import Dispatcher
 from ari_handlers.ivr_call import IvrDeps
 from ari_handlers.progressive import ProgressiveFigures
 from cluster.figures import FiguresPublisher, RemoteFigures, merge
+from cluster.peers import PeerTrunks
 from cluster.registry import NodeRegistry
 from cluster.relay import EventRelay
 from dashboard.live import live_figures
@@ -57,11 +58,13 @@ class Service:
     agi: IdentifyServer
     registry: NodeRegistry
     remote: RemoteFigures
+    peers: PeerTrunks
     relay: EventRelay | None = None    # with PostgreSQL: events to and from the other processes
     publisher: FiguresPublisher | None = None
     web: WebServices | None = None     # the HTTP side's services and pages' feeds (built with ``app``)
     app: FastAPI = field(default_factory=FastAPI)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _online: list[str] = field(default_factory=list)
 
     async def health(self) -> dict[str, ComponentHealth]:
         """Each component's state as it is now (the DB is queried, not assumed)."""
@@ -94,10 +97,11 @@ class Service:
             return merge(self.registry.name, {}, remote) if remote else self.node_figures()
         return merge(self.registry.name, self.node_figures(), remote)
 
-    def status(self) -> tuple[bool, int]:
-        """For the heartbeat: is this node's Asterisk up, and how many lines are free for calls."""
+    def status(self) -> tuple[bool, int, list[str]]:
+        """For the heartbeat: is this node's Asterisk up, how many lines are free for calls, which operators'
+        softphones are registered to it."""
         free = sum(self.dialer.lines.free(name) for name in self.dialer.lines.trunks)
-        return self.ami.up, free if self.ami.up else 0
+        return self.ami.up, free if self.ami.up else 0, list(self._online) if self.ami.up else []
 
     async def start(self) -> None:
         """Bring the schema up to date, then start the links (they reconnect by themselves), the caller
@@ -132,11 +136,15 @@ class Service:
 
     async def _keep_softphones(self, every: float = 5.0) -> None:
         """Keep Asterisk's operator endpoints equal to the users table (users change from the CLI or the
-        admin pages; disabling one removes its endpoint within seconds)."""
+        admin pages; disabling one removes its endpoint within seconds) and its trunks to the other nodes
+        equal to the nodes table; note which softphones are registered here (the heartbeat tells the
+        others)."""
         while True:
             if self.ami.up:
                 try:
                     await self.softphones.sync()
+                    await self.peers.sync()
+                    self._online = await self.softphones.online()
                 except Exception:
                     log.exception("softphones: sync failed; retrying")
             await asyncio.sleep(every)

@@ -28,18 +28,26 @@ def upgrade() -> None:
         sa.Column('process', sa.String(length=40), nullable=False),
         sa.Column('host', sa.String(length=120), nullable=False),
         sa.Column('web_only', sa.Boolean(), nullable=False),
+        sa.Column('sip_host', sa.String(length=120), nullable=True),
         sa.Column('sip_port', sa.Integer(), nullable=True),
         sa.Column('rtp_start', sa.Integer(), nullable=True),
         sa.Column('rtp_end', sa.Integer(), nullable=True),
         sa.Column('trunks', sa.JSON(), nullable=False),
         sa.Column('asterisk_up', sa.Boolean(), nullable=False),
         sa.Column('lines_free', sa.Integer(), nullable=False),
+        sa.Column('registered', sa.JSON(), nullable=False),
         sa.Column('started_at', UtcDateTime(), nullable=False),
         sa.Column('heartbeat_at', UtcDateTime(), nullable=False),
         sa.Column('stopped_at', UtcDateTime(), nullable=True),
         sa.PrimaryKeyConstraint('name', name=op.f('pk_nodes')),
     )
     op.create_index(op.f('ix_nodes_heartbeat_at'), 'nodes', ['heartbeat_at'], unique=False)
+    op.create_table(
+        'cluster_keys',
+        sa.Column('name', sa.String(length=40), nullable=False),
+        sa.Column('value', sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint('name', name=op.f('pk_cluster_keys')),
+    )
     with op.batch_alter_table('attempts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('node', sa.String(length=40), nullable=True))
         batch_op.create_index('ix_attempts_node_state', ['node', 'state'], unique=False)
@@ -60,5 +68,6 @@ def downgrade() -> None:
     with op.batch_alter_table('attempts', schema=None) as batch_op:
         batch_op.drop_index('ix_attempts_node_state')
         batch_op.drop_column('node')
+    op.drop_table('cluster_keys')
     op.drop_index(op.f('ix_nodes_heartbeat_at'), table_name='nodes')
     op.drop_table('nodes')
