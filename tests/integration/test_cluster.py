@@ -5,9 +5,6 @@ whose softphone is registered to the other."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 from pathlib import Path
 
 import pytest
@@ -26,7 +23,6 @@ from tests.integration.cluster_harness import (
     node_settings,
     overlapping_calls,
     pg_url,
-    spawn_node,
     start_node,
 )
 from tests.integration.dialer_harness import stop_harness
