@@ -59,10 +59,10 @@ def node_settings(settings: Settings, tmp: Path, url: str, *, lines: int = 4) ->
     return s.model_copy(update={"cluster": QUICK_CLUSTER})
 
 
-async def start_node(settings: Settings) -> Harness:
-    """A node's service (answered calls held silently), on the real clock: campaigns in these tests keep a
-    time zone where it is daytime now (:func:`daytime_zone`)."""
-    service = build_service(settings, clock=utcnow, stasis=HOLD)
+async def start_node(settings: Settings, *, ivr: bool = False) -> Harness:
+    """A node's service (answered calls held silently unless ``ivr``), on the real clock: campaigns in these
+    tests keep a time zone where it is daytime now (:func:`daytime_zone`)."""
+    service = build_service(settings, clock=utcnow, stasis=None if ivr else HOLD)
     await service.start()
     assert await service.ami.wait_up(10), f"{settings.asterisk.node}: AMI did not come up: {service.ami.detail}"
     return Harness(service, {})

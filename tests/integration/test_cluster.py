@@ -5,6 +5,9 @@ whose softphone is registered to the other."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,7 @@ from tests.integration.cluster_harness import (
     node_settings,
     overlapping_calls,
     pg_url,
+    spawn_node,
     start_node,
 )
 from tests.integration.dialer_harness import stop_harness
@@ -107,4 +111,148 @@ async def test_a_campaign_spreads_over_both_nodes(sandbox: Sandbox, settings: Se
             await stop_harness(b)
             await stop_harness(a)
             farm2.stop()
+            sessions.kw["bind"].dispose()
+
+
+def _open_on(sessions, node: str) -> int:  # type: ignore[no-untyped-def]
+    with sessions() as s:
+        return len(s.scalars(select(Attempt.id).where(Attempt.node == node, Attempt.state != AttemptState.ended)).all())
+
+
+def _no_answered_call_dialed_again(attempts: list[Attempt]) -> None:
+    for a in attempts:
+        if a.answered_at is not None and a.disposition is not None and a.disposition.value == "answered":
+            later = [x for x in attempts if x.person_id == a.person_id and x.created_at > a.created_at]
+            assert later == [], f"person {a.person_id} answered ({a.channel_id}) and was dialed again"
+
+
+async def test_one_nodes_service_killed_mid_campaign(sandbox: Sandbox, settings: Settings,
+                                                     node2: tuple[Settings, Sandbox], tmp_path: Path,
+                                                     phone_farm: FarmFactory) -> None:
+    settings2, box2 = node2
+    with pg_schema("kill") as schema:
+        url = pg_url(schema)
+        sessions = migrated(url)
+        phones = _people(sessions, 20)
+        mix = {p: Behaviour("answer", hold_ms=6000) if i % 3 else Behaviour("noanswer") for i, p in enumerate(phones)}
+        phone_farm(mix)
+        from sandbox.phonefarm import PhoneFarm
+
+        farm2 = PhoneFarm(mix, port=settings2.asterisk.farm_port, media_port=26000, workdir=tmp_path / "farm2")
+        farm2.start()
+        child = spawn_node(node_settings(settings2, tmp_path / "b", url), tmp_path / "node2.log")
+        a = await start_node(node_settings(settings, tmp_path / "a", url))
+        try:
+            cid = _campaign(sessions, "kill")
+            await until(lambda: _open_on(sessions, "test2") >= 2, 60, "node test2 with calls in flight",
+                        every=0.1)
+            os.kill(child.pid, signal.SIGKILL)  # no goodbye: its lease must run out
+            child.wait(10)
+            await until(lambda: _state(sessions, cid) == "completed", 240, "the campaign to finish on node test")
+            attempts = _finished_cleanly(sessions, cid)
+            assert any(x.node == "test2" for x in attempts) and any(x.node == "test" for x in attempts)
+            assert any("lease ran out" in (x.detail or "") for x in attempts if x.node == "test2")
+            assert overlapping_calls(sessions, [sandbox, box2]) == [], "no phone dialed twice at once"
+            _no_answered_call_dialed_again(attempts)
+        finally:
+            if child.poll() is None:
+                child.kill()
+            await stop_harness(a)
+            farm2.stop()
+            sessions.kw["bind"].dispose()
+
+
+async def test_one_nodes_asterisk_stopped_mid_campaign(sandbox: Sandbox, settings: Settings,
+                                                       node2: tuple[Settings, Sandbox], tmp_path: Path,
+                                                       phone_farm: FarmFactory) -> None:
+    settings2, box2 = node2
+    with pg_schema("stop") as schema:
+        url = pg_url(schema)
+        sessions = migrated(url)
+        phones = _people(sessions, 20)
+        mix = {p: Behaviour("answer", hold_ms=5000) if i % 3 else Behaviour("noanswer") for i, p in enumerate(phones)}
+        phone_farm(mix)
+        from sandbox.phonefarm import PhoneFarm
+
+        farm2 = PhoneFarm(mix, port=settings2.asterisk.farm_port, media_port=26000, workdir=tmp_path / "farm2")
+        farm2.start()
+        a = await start_node(node_settings(settings, tmp_path / "a", url))
+        b = await start_node(node_settings(settings2, tmp_path / "b", url))
+        try:
+            cid = _campaign(sessions, "stop")
+            await until(lambda: _open_on(sessions, "test2") >= 2, 60, "node test2 with calls in flight",
+                        every=0.1)
+            await asyncio.to_thread(box2.down)  # its Asterisk goes, and its calls with it
+            await until(lambda: _state(sessions, cid) == "completed", 240, "the campaign to finish on node test")
+            attempts = _finished_cleanly(sessions, cid)
+            assert overlapping_calls(sessions, [sandbox, box2]) == [], "no phone dialed twice at once"
+            _no_answered_call_dialed_again(attempts)
+            assert not b.ami.up
+        finally:
+            await stop_harness(b)
+            await stop_harness(a)
+            farm2.stop()
+            sessions.kw["bind"].dispose()
+
+
+async def test_a_hotline_caller_on_one_node_reaches_an_operator_on_the_other(
+        sandbox: Sandbox, settings: Settings, node2: tuple[Settings, Sandbox], tmp_path: Path,
+        phone_farm: FarmFactory) -> None:
+    import uuid
+
+    from accounts.service import add_user
+    from cluster import nodes
+    from db.models import utcnow
+    from db.operators import OperatorState
+    from events.types import OperatorCall
+    from operators.states import change
+    from sandbox.caller import call_in
+    from sandbox.phonefarm import PhoneFarm
+    from sandbox.softphone import register
+    from tests.integration.ivr_harness import booth_directory
+
+    settings2, box2 = node2
+    with pg_schema("hot") as schema:
+        url = pg_url(schema)
+        sessions = migrated(url)
+        booth_directory(sessions)
+        name = f"op{uuid.uuid4().hex[:6]}"
+        with sessions.begin() as s:
+            user = add_user(s, name, "operator", "Operator-pass-1", "Asha Devi")
+            user.home_node = "test2"
+            user_id, endpoint, secret = user.id, user.sip_username, user.sip_secret
+        a = await start_node(node_settings(settings, tmp_path / "a", url), ivr=True)
+        b = await start_node(node_settings(settings2, tmp_path / "b", url))
+        farm2 = None
+        events: list[OperatorCall] = []
+        a.bus.subscribe(OperatorCall, events.append)
+        try:
+            assert await b.softphones.sync() or True  # node test2 renders the operator homed there
+            await until(lambda: b.service.peers.peers and a.service.peers.peers, 30, "the trunks between the nodes")
+            port2 = settings2.asterisk.farm_port
+            assert await asyncio.to_thread(register, endpoint, secret, sip_port=settings2.asterisk.sip_port,
+                                           workdir=tmp_path / "softphone", local_port=port2) == "registered"
+            farm2 = PhoneFarm({endpoint: Behaviour("answer", hold_ms=8000)}, port=port2, media_port=26000,
+                              workdir=tmp_path / "farm2")
+            farm2.start()
+
+            def registered_on_test2() -> bool:
+                with sessions() as s:
+                    return nodes.registered_on(s, "test2", endpoint, utcnow(), 30)
+
+            await until(registered_on_test2, 20, "node test2 to say the softphone is registered to it")
+            with sessions.begin() as s:
+                change(s, user_id, OperatorState.ready, registered=True)
+            caller = asyncio.create_task(asyncio.to_thread(
+                call_in, "09826012345", service="07552551234", sip_port=settings.asterisk.sip_port,
+                workdir=tmp_path / "caller", digits="0", delay_ms=1500, hold_ms=30_000))
+            await until(lambda: any(e.what == "connected" for e in events), 40,
+                        "the caller on node test bridged to the operator on node test2", caller)
+            result = await caller
+            assert result.exit_code == 0, result.events
+        finally:
+            await stop_harness(b)
+            await stop_harness(a)
+            if farm2 is not None:
+                farm2.stop()
             sessions.kw["bind"].dispose()
