@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import resource
 import shutil
 import sys
@@ -24,57 +23,17 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
 from zoneinfo import ZoneInfo
 
-from ari_handlers.app import CallHandler
 from db import migrate
 from db.campaigns import Attempt, Campaign
 from db.models import Committee, Membership, Person, Unit, UnitKind
 from dialer.campaigns import Selection, change_state, create_campaign, parse_retry
-from sandbox.cdr import CdrRecord, read_cdr
-from sandbox.phonefarm import Behaviour, Kind, PhoneFarm
+from sandbox.cdr import read_cdr
+from sandbox.phonefarm import Behaviour, PhoneFarm
+from sandbox.traffic import Hold, behaviours, per_channel, utilisation
 from warroom.compose import build_sandbox, build_service
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
-
-MIX = [("answer", 0.60), ("noanswer", 0.20), ("busy", 0.10), ("congestion", 0.05), ("notfound", 0.05)]
-
-
-class Hold(CallHandler):
-    """The answered call stays in our Stasis app until the phone hangs up."""
-
-
-def behaviours(n: int, scale: float, seed: int) -> dict[str, Behaviour]:
-    rnd = random.Random(seed)
-    kinds = [k for k, share in MIX for _ in range(round(share * n))][:n]
-    rnd.shuffle(kinds)
-    out = {}
-    for i, kind in enumerate(kinds):
-        hold = int(rnd.uniform(20_000, 40_000) * scale)
-        out[f"+9170{i:08d}"] = Behaviour(cast(Kind, kind), hold_ms=hold if kind == "answer" else 2000)
-    return out
-
-
-def per_channel(records: list[CdrRecord]) -> dict[str, tuple[datetime, datetime, bool]]:
-    """One (start, end, answered) per channel: Asterisk may write several CDRs for one channel."""
-    out: dict[str, tuple[datetime, datetime, bool]] = {}
-    for r in records:
-        if not (r.start and r.end):
-            continue
-        start, end, answered = out.get(r.uniqueid, (r.start, r.end, False))
-        out[r.uniqueid] = (min(start, r.start), max(end, r.end), answered or r.disposition == "ANSWERED")
-    return out
-
-
-def utilisation(records: list[CdrRecord], lines: int) -> tuple[float, float, int]:
-    """(line-seconds used / (lines x span), span seconds, answered channels) from Asterisk's CDR."""
-    channels = per_channel(records)
-    if not channels:
-        return 0.0, 0.0, 0
-    span = (max(e for _, e, _ in channels.values()) - min(s for s, _, _ in channels.values())).total_seconds()
-    used = sum((e - s).total_seconds() for s, e, _ in channels.values())
-    answered = sum(a for _, _, a in channels.values())
-    return (used / (lines * span) if span else 0.0), span, answered
 
 
 async def run_dialer(settings: Settings, numbers: dict[str, Behaviour], lines: int, ring: float,
