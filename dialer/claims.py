@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cluster.nodes import expired
 from db.campaigns import Attempt, AttemptState, Campaign, Disposition, Target, TargetState
 from dialer.rules import CallingRules, check
-from dialer.store import STOPPED, AcIndex, Launch, due_targets, finish_attempt, hold_back
+from dialer.store import STOPPED, AcIndex, Due, Launch, due_targets, finish_attempt, hold_back
 
 log = logging.getLogger(__name__)
 Ids = Callable[[], tuple[str, str]]  # a fresh (channel id, action id)
@@ -41,7 +42,9 @@ class Claim:
 def claim(session: Session, campaign_id: int, now: datetime, limit: int, rules: CallingRules, acs: AcIndex,
           node: str, trunk: str, busy: set[str], ids: Ids) -> Claim:
     """Take up to ``limit`` due targets of the campaign for ``node``: attempts written as ``dialing``
-    (committed before any Originate), targets held back by a rule marked with why."""
+    (committed before any Originate), targets held back by a rule marked with why. A few statements
+    whatever the batch's size: one insert for the attempts (a phone live elsewhere is skipped by the
+    database), one update for their targets."""
     out = Claim()
     if session.get_bind().dialect.name == "sqlite":
         # SQLite has no row locks: take its one write lock first, so claims (from any thread) run one after
@@ -52,34 +55,33 @@ def claim(session: Session, campaign_id: int, now: datetime, limit: int, rules: 
         return out  # paused or stopped since the pass read it: no new attempt
     due = due_targets(session, campaign, now, limit * 2, rules, acs, busy, claim=True)
     out.looked_at = len(due)
-    taken: set[str] = set()
+    chosen: dict[str, Due] = {}
     for item in due:
-        if len(out.launches) >= limit:
+        if len(chosen) >= limit:
             break
         verdict = check(item.facts, now, rules)
         if not verdict.allowed:
             hold_back(session, item.target_id, verdict)
             out.held_back += 1
-            continue
+        elif item.phone is not None and item.phone not in chosen:  # two targets of one phone: one waits
+            chosen[item.phone] = item
+    if not chosen:
+        return out
+    wanted = {ids(): item for item in chosen.values()}  # (channel id, action id) -> the target's facts
+    rows = [{"channel_id": channel_id, "action_id": action_id, "campaign_id": campaign_id, "target_id": item.target_id,
+             "person_id": item.person_id, "phone": item.phone, "trunk": trunk, "node": node,
+             "state": AttemptState.dialing, "created_at": now} for (channel_id, action_id), item in wanted.items()]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    written = dict(session.execute(insert(Attempt).values(rows).on_conflict_do_nothing()
+                                   .returning(Attempt.channel_id, Attempt.id)).all())
+    launched = [(written[channel_id], channel_id, action_id, item) for (channel_id, action_id), item in wanted.items()
+                if channel_id in written]
+    if launched:
+        session.execute(update(Target).where(Target.id.in_([item.target_id for *_, item in launched])).values(
+            state=TargetState.dialing, tries=Target.tries + 1, blocked_rule=None, blocked_by=None))
+    for attempt_id, channel_id, action_id, item in sorted(launched, key=lambda x: x[0]):
         assert item.phone is not None
-        if item.phone in taken:
-            continue  # two targets of one phone in this batch: the second waits
-        channel_id, action_id = ids()
-        attempt = Attempt(channel_id=channel_id, action_id=action_id, campaign_id=campaign_id,
-                          target_id=item.target_id, person_id=item.person_id, phone=item.phone, trunk=trunk,
-                          node=node, state=AttemptState.dialing, created_at=now)
-        try:
-            with session.begin_nested():
-                session.add(attempt)
-                session.flush()
-        except IntegrityError:  # the phone is live on another node this very moment
-            continue
-        target = session.get(Target, item.target_id)
-        assert target is not None
-        target.state, target.tries = TargetState.dialing, target.tries + 1
-        target.blocked_rule = target.blocked_by = None
-        taken.add(item.phone)
-        out.launches.append(Launch(attempt.id, item.target_id, campaign_id, item.person_id, item.phone, channel_id,
+        out.launches.append(Launch(attempt_id, item.target_id, campaign_id, item.person_id, item.phone, channel_id,
                                    action_id))
     return out
 

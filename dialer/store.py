@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from db.campaigns import (
@@ -114,8 +114,12 @@ def due_targets(session: Session, campaign: Campaign, now: datetime, limit: int,
     if postgres:
         query = query.with_for_update(skip_locked=True, of=Target)
     rows = session.execute(query).all()
-    if postgres:
-        rows = [r for r in rows if session.scalar(select(func.pg_try_advisory_xact_lock(PERSON_LOCK, r[1].id)))]
+    if postgres and rows:  # one round trip: the people this transaction could lock
+        ids = sorted({p.id for _, p, _ in rows})
+        locked = set(session.scalars(text("SELECT id FROM unnest(CAST(:ids AS integer[])) AS id "
+                                          "WHERE pg_try_advisory_xact_lock(:cls, id)"),
+                                     {"ids": ids, "cls": PERSON_LOCK}))
+        rows = [r for r in rows if r[1].id in locked]
     if not rows:
         return []
     person_ids = [p.id for _, p, _ in rows]
