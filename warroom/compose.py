@@ -206,7 +206,8 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
 def node_info(settings: Settings, config: DialerConfig) -> NodeInfo:
     """What this node tells the others: where it runs, its ports, its trunks and lines."""
     ast = settings.asterisk
-    return NodeInfo(ast.node, socket.gethostname(), web_only=settings.cluster.web_only, sip_port=ast.sip_port,
+    return NodeInfo(ast.node, socket.gethostname(), web_only=settings.cluster.web_only,
+                    sip_host=settings.cluster.sip_address, sip_port=ast.sip_port,
                     rtp=(ast.rtp_start, ast.rtp_end),
                     trunks=[{"name": t.name, "lines": t.lines} for t in config.trunks])
 

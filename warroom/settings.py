@@ -178,6 +178,9 @@ class ClusterSettings(BaseModel):
                                                                       "this long (so a dead node's calls surely end)")
     web_only: bool = Field(False, description="serve the web side only: no Asterisk, no dialing (several web "
                                               "processes behind a proxy)")
+    sip_address: str = Field("127.0.0.1", pattern=r"^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252})$",
+                             description="the address the other nodes reach this node's SIP transport on (its "
+                                         "trunks to them are rendered with it)")
 
     @model_validator(mode="after")
     def _beats_within_lease(self) -> ClusterSettings:
