@@ -162,6 +162,9 @@ def close_session(session: Session, token: str) -> None:
     session.execute(delete(WebSession).where(WebSession.id == _digest(token)))
 
 
+NODE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
+
+
 class UserService:
     """Users of the consoles and their sign-ins, each use case in one transaction (the command line's
     ``warroom users`` and the web's sign-in)."""
@@ -188,6 +191,16 @@ class UserService:
     async def set_password(self, username: str, password: str) -> None:
         """A new password; every session of the user ends."""
         await self.db.run(set_password, username, password)
+
+    async def set_home(self, username: str, node: str | None) -> None:
+        """The node an operator's softphone registers to (None: whichever node; one node alone needs none)."""
+        if node is not None and not NODE_NAME.match(node):
+            raise AccountInvalid(f"'{node}' is not a node name (letters, digits, - and _)")
+
+        def work(session: Session) -> None:
+            get_user(session, username).home_node = node
+
+        await self.db.run(work)
 
     async def end_sessions(self, username: str) -> int:
         """Sign a user out everywhere; how many sessions ended."""
@@ -219,4 +232,5 @@ def user_row(user: User) -> dict[str, Any]:
     """A user as plain data (never the password's hash)."""
     return {"username": user.username, "name": user.display_name, "role": user.role.value,
             "disabled": user.disabled, "sip_user": user.sip_username, "language": user.ui_language,
+            "home_node": user.home_node,
             "last_sign_in": user.last_sign_in_at.isoformat() if user.last_sign_in_at else None}

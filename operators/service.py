@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from core.errors import Forbidden, NotFound
 from db.engine import Database
 from db.ivr import IvrCall, QueueCall
+from db.nodes import Node
 from db.operators import OperatorState
 from db.users import User
 from events.types import OperatorStateChanged
@@ -48,8 +49,10 @@ class OperatorService:
             user = session.get(User, user_id)
             if user is None:
                 raise NotFound(f"no user {user_id}")
+            home = session.get(Node, user.home_node) if user.home_node else None
             return {"state": _state(session, user_id), "sip_username": user.sip_username,
-                    "sip_password": user.sip_secret}
+                    "sip_password": user.sip_secret, "home_node": user.home_node,
+                    "home_sip": (home.sip_host, home.sip_port) if home and home.sip_host and home.sip_port else None}
 
         out = await self.db.run(work)
         out["registered"] = await self.registered(out["sip_username"])

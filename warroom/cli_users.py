@@ -77,3 +77,11 @@ def set_password_cmd(username: str, generate_password: GenerateOpt = False) -> N
     password = _password(generate_password)
     run(users().set_password(username, password))
     typer.echo(f"password of {username} changed" + (f": {password}" if generate_password else ""))
+
+
+@users_app.command("home")
+def home(username: str, node: Annotated[str, typer.Argument(help="a node's name, or 'none'")]) -> None:
+    """The node an operator's softphone registers to (with several nodes; progressive calls for them are
+    dialed there, and callers on other nodes reach them over the trunk between nodes)."""
+    run(users().set_home(username, None if node == "none" else node))
+    typer.echo(f"{username}'s softphone registers to " + ("any node" if node == "none" else f"node {node}"))

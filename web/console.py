@@ -39,11 +39,11 @@ async def page(request: Request, who: Operator, svc: Services) -> Any:
     """The console page."""
     console = await svc.operators.console(who.user_id)
     lang = request.cookies.get("warroom_lang") or who.language
-    server, port = svc.sip_server
+    server, port = console["home_sip"] or svc.sip_server  # the operator's home node, when it has one
     return templates.TemplateResponse(request, "console.html", {
         "who": who, "t": texts(lang), "lang": lang, "state": console["state"],
         "sip": {"server": server, "port": port, "username": console["sip_username"],
-                "password": console["sip_password"]},
+                "password": console["sip_password"], "node": console["home_node"]},
         "registered": console["registered"]})
 
 
