@@ -73,6 +73,8 @@ class Service:
             db = ComponentHealth(up=True, detail=self.db.backend)
         except Exception as exc:  # any failure means "down"; the detail says which
             db = ComponentHealth(up=False, detail=f"{type(exc).__name__}: {exc}"[:200])
+        if self.web_only:  # no Asterisk of its own to be up or down
+            return {"db": db}
         return {
             "ami": ComponentHealth(up=self.ami.up, detail=self.ami.detail),
             "ari": ComponentHealth(up=self.ari.up, detail=self.ari.detail),

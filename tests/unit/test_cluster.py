@@ -8,6 +8,7 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -215,3 +216,35 @@ async def test_the_relay_carries_events_between_processes_through_postgresql() -
     finally:
         await a.stop()
         await b.stop()
+
+
+async def test_a_web_only_process_needs_no_asterisk_and_shows_the_nodes_figures(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import PG_URL, pg_schema
+    from tests.waiting import until
+    from warroom.compose import build_service
+    from warroom.settings import AsteriskSettings, ClusterSettings, Settings, with_secrets
+
+    with pg_schema("web") as schema:
+        settings = with_secrets(Settings(
+            state_dir=tmp_path, database_url=f"{PG_URL}?options=-csearch_path%3D{schema}",
+            asterisk=AsteriskSettings(node="web1", ami_port=1, http_port=1),  # nothing listens there: unused
+            cluster=ClusterSettings(web_only=True, lease_seconds=6, heartbeat_seconds=1)))
+        service = build_service(settings)
+        await service.start()
+        try:
+            assert not service.ami.up and service.dialer.book.calls == {}
+            assert set(await service.health()) == {"db"}
+            service.bus.publish(NodeFigures("node-a", {"lines": {"lines": {"lines": 10, "in_use": 6}},
+                                                       "ended": 4, "dispositions": {"answered": 2}}))
+            figures = service.live_figures()
+            assert figures["lines"] == {"node-a/lines": {"lines": 10, "in_use": 6}} and figures["answer_rate"] == 0.5
+            listed = await service.registry.list()
+            assert [(n["name"], n["web_only"], n["state"]) for n in listed] == [("web1", True, "alive")]
+            with TestClient(service.app) as client:
+                body = client.get("/healthz").json()
+                assert body["status"] == "ok" and set(body["components"]) == {"db"}
+            await until(lambda: service.relay is not None and service.relay.up, 10, "the relay listening")
+        finally:
+            await service.stop()
