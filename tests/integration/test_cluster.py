@@ -11,8 +11,10 @@ import signal
 from pathlib import Path
 
 import pytest
+from playwright.async_api import async_playwright, expect
 from sqlalchemy import select
 
+from accounts.service import add_user
 from db.campaigns import Attempt, AttemptState, Campaign, Target, TargetState
 from db.models import Committee, Membership, Person, Unit, UnitKind
 from dialer.campaigns import Selection, change_state, create_campaign, parse_retry
@@ -29,12 +31,24 @@ from tests.integration.cluster_harness import (
     spawn_node,
     start_node,
 )
+from tests.integration.dashboard_app import serve_dashboard
 from tests.integration.dialer_harness import stop_harness
+from tests.integration.test_console_browser import CHROMIUM, FLAGS
 from tests.waiting import until
 from warroom.settings import Settings
 
 pytestmark = pytest.mark.integration
 __all__ = ["node2"]  # the fixture, used by name
+# every value each lines tile on the dashboard takes, as it changes (by tile)
+SEEN = """() => {
+  window.__seen = {};
+  new MutationObserver(() => {
+    for (const tile of document.querySelectorAll('[data-testid^=lines-]')) {
+      const key = tile.dataset.testid, value = Number(tile.dataset.inUse);
+      (window.__seen[key] = window.__seen[key] || []).push(value);
+    }
+  }).observe(document.getElementById('lines'), {childList: true, subtree: true});
+}"""
 RETRY = parse_retry(["no_answer=2/1s", "busy=2/1s", "congestion=2/1s", "failed=2/1s"])
 
 
@@ -96,11 +110,28 @@ async def test_a_campaign_spreads_over_both_nodes(sandbox: Sandbox, settings: Se
         farm2.start()  # ...and node test2's: either node may dial any number
         a = await start_node(node_settings(settings, tmp_path / "a", url))
         b = await start_node(node_settings(settings2, tmp_path / "b", url))
+        base, stop_web = await serve_dashboard(a)  # node test's own web app: it shows both nodes' lines
         try:
-            cid = _campaign(sessions, "spread")
-            a.dialer.wake()
-            b.dialer.wake()
-            await until(lambda: _state(sessions, cid) == "completed", 120, "the campaign to finish")
+            with sessions.begin() as s:
+                add_user(s, "sup", "supervisor", "Supervisor-pass-1")
+            async with async_playwright() as pw:
+                browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+                page = await browser.new_page()
+                await page.goto(f"{base}/dashboard")
+                await page.fill("#username", "sup")
+                await page.fill("#password", "Supervisor-pass-1")
+                await page.click("button[type=submit]")
+                await page.wait_for_url(f"{base}/dashboard")
+                await page.evaluate(SEEN)  # every value each node's lines tile takes, as it changes
+                cid = _campaign(sessions, "spread")
+                a.dialer.wake()
+                b.dialer.wake()
+                await until(lambda: _state(sessions, cid) == "completed", 120, "the campaign to finish")
+                seen = await page.evaluate("window.__seen")
+                await expect(page.get_by_test_id("node-test2")).to_have_attribute("data-state", "alive")
+                await browser.close()
+            assert max(seen.get("lines-test/lines", [0])) > 0 and max(seen.get("lines-test2/lines", [0])) > 0, \
+                f"both nodes' lines went busy on the screen: {seen}"
             attempts = _finished_cleanly(sessions, cid)
             by_node = {n: sum(x.node == n for x in attempts) for n in ("test", "test2")}
             assert by_node["test"] > 0 and by_node["test2"] > 0, by_node
@@ -108,6 +139,7 @@ async def test_a_campaign_spreads_over_both_nodes(sandbox: Sandbox, settings: Se
             figures = a.service.live_figures()
             assert set(figures.get("nodes", [])) == {"test", "test2"}, "each node sees the other's lines"
         finally:
+            await stop_web()
             await stop_harness(b)
             await stop_harness(a)
             farm2.stop()
