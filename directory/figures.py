@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -45,15 +45,20 @@ class UnitFigures:
 
     def add(self, other: UnitFigures) -> None:
         """Add ``other``'s figures to these."""
-        for name in COUNTS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.booths += other.booths
+        self.committees += other.committees
+        self.covered += other.covered
+        self.attempts += other.attempts
+        self.ended += other.ended
+        self.answered += other.answered
+        self.picked_up += other.picked_up
+        self.answers += other.answers
+        self.open_tickets += other.open_tickets
+        self.resolved_tickets += other.resolved_tickets
         for question, answers in other.survey.items():
             mine = self.survey.setdefault(question, {})
             for answer, n in answers.items():
                 mine[answer] = mine.get(answer, 0) + n
-
-
-COUNTS = tuple(f.name for f in fields(UnitFigures) if f.name != "survey")
 
 
 def _count_if(condition: Any) -> Any:

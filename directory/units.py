@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, func, literal_column, or_, select
 from sqlalchemy.orm import Session
@@ -28,8 +27,7 @@ MAX_ID = 2**31 - 1  # database ids are 32-bit: a larger number is no id
 NUMBERED = (UnitKind.ac, UnitKind.booth)  # numbered kinds: their number is part of their label
 
 
-@dataclass(frozen=True, slots=True)
-class UnitNode:
+class UnitNode(NamedTuple):
     """What the tree keeps of one unit."""
 
     id: int
@@ -56,7 +54,7 @@ class UnitNode:
 
 
 COLUMNS = (Unit.id, Unit.parent_id, Unit.kind, Unit.key, Unit.name, Unit.number, Unit.ac_id, Unit.poll_end_at,
-           Unit.area, Unit.voter_count)  # named as UnitNode's fields
+           Unit.area, Unit.voter_count)  # in UnitNode's field order
 
 
 class UnitTree:
@@ -64,6 +62,7 @@ class UnitTree:
 
     def __init__(self, nodes: Iterable[UnitNode] = ()) -> None:
         self._nodes: dict[int, UnitNode] = {n.id: n for n in nodes}
+        self._up: dict[int, tuple[UnitNode, ...]] = {}  # ancestors by unit, as walked
         self._children: dict[int | None, list[int]] = defaultdict(list)
         for node in self._nodes.values():
             self._children[node.parent_id].append(node.id)
@@ -71,7 +70,7 @@ class UnitTree:
     @classmethod
     def load(cls, session: Session) -> UnitTree:
         """Every unit of the directory, in one query (in id order)."""
-        return cls(UnitNode(**row._asdict()) for row in session.execute(select(*COLUMNS).order_by(Unit.id)))
+        return cls(UnitNode._make(row) for row in session.execute(select(*COLUMNS).order_by(Unit.id)))
 
     def __len__(self) -> int:
         return len(self._nodes)
@@ -83,6 +82,7 @@ class UnitTree:
         return unit_id in self._nodes
 
     def get(self, unit_id: int | None) -> UnitNode | None:
+        """The unit, or None when the tree does not hold it."""
         return self._nodes.get(unit_id) if unit_id is not None else None
 
     def __getitem__(self, unit_id: int) -> UnitNode:
@@ -96,9 +96,13 @@ class UnitTree:
         """The units right under ``unit_id``; with None, the units at the top (those without a parent)."""
         return [self._nodes[c] for c in self._children.get(unit_id, ())]
 
-    def ancestors(self, unit_id: int | None) -> list[UnitNode]:
+    def ancestors(self, unit_id: int | None) -> tuple[UnitNode, ...]:
         """The unit and every unit above it, nearest first. The walk stops at a parent the tree does not
         hold, at a unit seen before (a loop) and after :data:`MAX_DEPTH` units."""
+        if unit_id is None or unit_id not in self._nodes:
+            return ()
+        if unit_id in self._up:
+            return self._up[unit_id]
         out: list[UnitNode] = []
         seen: set[int] = set()
         node = self.get(unit_id)
@@ -106,7 +110,8 @@ class UnitTree:
             out.append(node)
             seen.add(node.id)
             node = self.get(node.parent_id)
-        return out
+        self._up[unit_id] = walk = tuple(out)
+        return walk
 
     def ac_of(self, unit_id: int | None) -> UnitNode | None:
         """The assembly constituency the unit is in: the first unit on the way up that is an AC or names its

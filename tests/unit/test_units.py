@@ -3,7 +3,7 @@ the booth status SQL (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -49,7 +49,7 @@ def sample() -> UnitTree:
                      node(9, 8, K.mandal, "Mandal 2")])
 
 
-def ids(nodes: list[UnitNode]) -> list[int]:
+def ids(nodes: Iterable[UnitNode]) -> list[int]:
     return [n.id for n in nodes]
 
 
@@ -57,7 +57,7 @@ def test_walks_up_the_tree() -> None:
     tree = sample()
     assert ids(tree.ancestors(6)) == [6, 5, 4, 3, 2, 1]
     assert ids(tree.ancestors(1)) == [1]
-    assert tree.ancestors(None) == [] and tree.ancestors(999) == []
+    assert tree.ancestors(None) == () and tree.ancestors(999) == ()
     ac = tree.ac_of(6)
     assert ac is not None and (ac.id, ac.label, ac.poll_end_at) == (3, "112 Bhopal Uttar", POLL)
     assert [getattr(tree.ac_of(u), "id", None) for u in (3, 4, 5, 7, 9, 2, 1, None, 999)] == \
