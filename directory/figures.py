@@ -66,7 +66,13 @@ def _count_if(condition: Any) -> Any:
 
 
 def _within(column: Any, start: datetime | None, end: datetime | None) -> list[Any]:
-    return [*([column >= start] if start is not None else []), *([column < end] if end is not None else [])]
+    """SQL conditions keeping ``column`` from ``start`` (included) to ``end`` (excluded)."""
+    out = []
+    if start is not None:
+        out.append(column >= start)
+    if end is not None:
+        out.append(column < end)
+    return out
 
 
 def unit_figures(session: Session, tree: UnitTree, *, start: datetime | None = None, end: datetime | None = None,
@@ -82,8 +88,10 @@ def unit_figures(session: Session, tree: UnitTree, *, start: datetime | None = N
         own[unit_id].covered += covered
     for unit_id, attempts, ended, answered, picked_up in _calls(session, start, end, campaign_id):
         f = own[unit_id]
-        f.attempts, f.ended, f.answered, f.picked_up = (f.attempts + attempts, f.ended + ended,
-                                                        f.answered + answered, f.picked_up + picked_up)
+        f.attempts += attempts
+        f.ended += ended
+        f.answered += answered
+        f.picked_up += picked_up
     for booth_id, question, answer, n in _answers(session, start, end, campaign_id, survey):
         f = own[booth_id]
         f.answers += n
