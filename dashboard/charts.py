@@ -15,8 +15,8 @@ from dashboard.figures import day_start
 from db.campaigns import Attempt, Target
 from db.ivr import IvrAnswer, IvrCall
 from db.models import Unit, utcnow
-from dialer.campaigns import booth_status_expr
 from directory.coverage import coverage
+from directory.units import booth_status_expr
 
 STATUSES = ("strong", "weak", "swing", "unknown")
 

@@ -15,6 +15,8 @@ from core.errors import Conflict, Invalid, NotFound, ServiceError
 from db.campaigns import Attempt, AttemptState, Campaign, CampaignMode, CampaignState, Target, TargetState
 from db.models import BoothStatus, Committee, Membership, Person, Unit, UnitKind
 from dialer.rules import CallingRules, RulesError
+from directory import units
+from directory.units import as_id, booth_status_expr
 
 DEFAULT_RETRY: dict[str, dict[str, int]] = {
     "no_answer": {"tries": 3, "after": 1800},
@@ -24,7 +26,6 @@ DEFAULT_RETRY: dict[str, dict[str, int]] = {
 }
 RETRYABLE = set(DEFAULT_RETRY)
 MAX_TRIES, MAX_WAIT = 100, 7 * 24 * 3600  # a retry policy beyond these is a typo (and would overflow the clock)
-MAX_ID = 2**31 - 1  # database ids are 32-bit: a larger number is no id
 _DURATION = re.compile(r"^([0-9]{1,9})([smh]?)$", re.ASCII)
 TRANSITIONS = {
     "start": ({CampaignState.draft, CampaignState.paused}, CampaignState.running),
@@ -64,12 +65,6 @@ def _number(text: str, most: int) -> int | None:
     if not (text.isascii() and text.isdigit()) or len(text) > len(str(most)):
         return None
     return int(text) if int(text) <= most else None
-
-
-def as_id(ref: str) -> int | None:
-    """``ref`` as a database id, or None when it cannot be one (then it is a name or a key)."""
-    number = _number(ref, MAX_ID)
-    return number or None
 
 
 def parse_retry(specs: Iterable[str]) -> dict[str, dict[str, int]]:
@@ -124,22 +119,12 @@ class Selection:
                    tuple(data.get("statuses", [])))
 
 
-def booth_status_expr() -> Any:
-    return func.coalesce(Unit.status_override, Unit.computed_status, BoothStatus.unknown.value)
-
-
 def resolve_units(session: Session, refs: Iterable[str]) -> tuple[int, ...]:
-    """Unit references (``ac:112``, ``booth:112:45``, ``district:<state id>:<name>`` or an id) -> ids."""
-    ids = []
-    for ref in refs:
-        ref = ref.strip()
-        number = as_id(ref)
-        unit_id = session.scalar(select(Unit.id).where(Unit.id == number)) if number is not None else \
-            session.scalar(select(Unit.id).where(Unit.key == ref))
-        if unit_id is None:
-            raise CampaignInvalid(f"no unit '{ref}' in the directory (use keys like ac:112 or booth:112:45)")
-        ids.append(unit_id)
-    return tuple(ids)
+    """:func:`directory.units.resolve_units`, failing as a :class:`CampaignInvalid` (with its message)."""
+    try:
+        return units.resolve_units(session, refs)
+    except units.UnitNotFound as exc:
+        raise CampaignInvalid(str(exc)) from None
 
 
 def target_query(sel: Selection) -> Select[Any]:

@@ -25,10 +25,11 @@ from db.campaigns import (
     TargetState,
 )
 from db.ivr import IvrCall, QueueCall
-from db.models import Committee, Person, Unit, UnitKind
+from db.models import Committee, Person
 from dialer.campaigns import DEFAULT_RETRY
 from dialer.rules import CallingRules, Facts, Verdict, day_start
 from directory.outcomes import Outcome, apply_outcome
+from directory.units import UnitTree
 
 PERMANENT_RULES = {"dnd", "status", "no_phone"}
 
@@ -56,30 +57,17 @@ class Launch:
 
 
 class AcIndex:
-    """unit id -> its assembly constituency's close of poll, from a walk up the hierarchy (cached)."""
+    """unit id -> its assembly constituency's close of poll, from the directory's unit tree (loaded once)."""
 
     def __init__(self) -> None:
-        self._parent: dict[int, tuple[int | None, str, datetime | None]] = {}
-        self._memo: dict[int, datetime | None] = {}
+        self._tree = UnitTree()
 
     def load(self, session: Session) -> None:
-        self._parent = {uid: (pid, str(kind), poll) for uid, pid, kind, poll in session.execute(
-            select(Unit.id, Unit.parent_id, Unit.kind, Unit.poll_end_at))}
-        self._memo = {}
+        self._tree = UnitTree.load(session)
 
     def poll_end(self, unit_id: int | None) -> datetime | None:
-        seen = 0
-        uid = unit_id
-        while uid is not None and seen < 10:
-            if uid in self._memo:
-                return self._memo[uid]
-            parent, kind, poll = self._parent.get(uid, (None, "", None))
-            if kind == UnitKind.ac.value:
-                if unit_id is not None:
-                    self._memo[unit_id] = poll
-                return poll
-            uid, seen = parent, seen + 1
-        return None
+        ac = self._tree.ac_of(unit_id)
+        return ac.poll_end_at if ac is not None else None
 
 
 def running_campaigns(session: Session) -> Sequence[Campaign]:

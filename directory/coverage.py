@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from db.models import Committee, Membership, MemberStatus, Person, Unit, UnitKind, utcnow
+from db.models import Committee, Membership, MemberStatus, Person, UnitKind, utcnow
+from directory.units import UnitTree
 
 MIN_CONTACTS = 2
 
@@ -60,38 +61,21 @@ class Coverage:
                 "shared_phones": self.shared_phones}
 
 
-class _Tree:
-    """unit id -> (district name, AC label, readable path)."""
-
-    def __init__(self, session: Session) -> None:
-        self.units = {uid: (kind, name, number, parent) for uid, kind, name, number, parent in
-                      session.execute(select(Unit.id, Unit.kind, Unit.name, Unit.number, Unit.parent_id))}
-        self.memo: dict[int, tuple[str, str, str]] = {}
-
-    def place(self, uid: int) -> tuple[str, str, str]:
-        if uid in self.memo:
-            return self.memo[uid]
-        kind, name, number, parent = self.units[uid]
-        district, ac, path = self.place(parent) if parent is not None else ("", "", "")
-        label = f"{number} {name}" if number is not None and kind in (UnitKind.ac, UnitKind.booth) else name
-        if kind == UnitKind.district:
-            district = name
-        elif kind == UnitKind.ac:
-            ac = label
-        result = (district, ac, f"{path} > {label}" if path else label)
-        self.memo[uid] = result
-        return result
+def _area(tree: UnitTree, uid: int) -> tuple[str, str]:
+    """unit id -> (district name, AC label), empty above them."""
+    district, ac = tree.district_of(uid), tree.ac_of(uid)
+    return district.name if district else "", ac.label if ac else ""
 
 
 def coverage(session: Session, verify_days: int = 30, now: datetime | None = None, limit: int = 50) -> Coverage:
     """Compute the coverage report."""
     now = now or utcnow()
-    tree = _Tree(session)
+    tree = UnitTree.load(session)
     report = Coverage(verify_days)
     areas: dict[tuple[str, str], AreaFigures] = {}
 
     def area(uid: int) -> AreaFigures:
-        district, ac, _ = tree.place(uid)
+        district, ac = _area(tree, uid)
         return areas.setdefault((district, ac), AreaFigures(district, ac))
 
     stale = or_(Person.verified_at.is_(None), Person.verified_at < now - timedelta(days=verify_days))
@@ -112,16 +96,15 @@ def coverage(session: Session, verify_days: int = 30, now: datetime | None = Non
             staffed.add(unit_id)
         if reachable < MIN_CONTACTS:
             figures.under_covered += 1
-            under.append({"unit": tree.place(unit_id)[2], "level": tree.units[unit_id][0].value,
+            under.append({"unit": tree.path(unit_id), "level": tree[unit_id].kind.value,
                           "reachable": reachable, "members": members})
-    for uid, (kind, _name, _number, _parent) in tree.units.items():
-        if kind == UnitKind.booth:
-            figures = area(uid)
-            figures.booths += 1
-            if uid not in staffed:
-                figures.booths_without_committee += 1
-                if len(report.booths_without_committee) < limit:
-                    report.booths_without_committee.append({"booth": tree.place(uid)[2]})
+    for booth in tree.of_kind(UnitKind.booth):
+        figures = area(booth.id)
+        figures.booths += 1
+        if booth.id not in staffed:
+            figures.booths_without_committee += 1
+            if len(report.booths_without_committee) < limit:
+                report.booths_without_committee.append({"booth": tree.path(booth.id)})
     under.sort(key=lambda u: (u["reachable"], u["unit"]))
     report.under_covered = under[:limit]
     report.areas = sorted(areas.values(), key=lambda a: (a.district, a.ac))

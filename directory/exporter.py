@@ -10,8 +10,9 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Committee, Membership, Person, Unit, UnitKind
+from db.models import Committee, Membership, Person
 from directory.rows import COLUMNS
+from directory.units import UnitTree
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -21,49 +22,35 @@ def escape_cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-class _Paths:
-    """unit id -> its units by kind (state, district, AC, mandal, sector, booth), memoised."""
-
-    def __init__(self, session: Session) -> None:
-        self.units = {uid: (kind, name, number, parent, area, voters) for uid, kind, name, number, parent, area, voters
-                      in session.execute(select(Unit.id, Unit.kind, Unit.name, Unit.number, Unit.parent_id,
-                                                Unit.area, Unit.voter_count))}
-        self.memo: dict[int, dict[str, tuple[str, int | None, str | None, int | None]]] = {}
-
-    def of(self, uid: int) -> dict[str, tuple[str, int | None, str | None, int | None]]:
-        if uid in self.memo:
-            return self.memo[uid]
-        kind, name, number, parent, area, voters = self.units[uid]
-        path = dict(self.of(parent)) if parent is not None else {}
-        path[UnitKind(kind).value] = (name, number, area, voters)
-        self.memo[uid] = path
-        return path
-
-
 def export_rows(session: Session) -> Iterator[list[str]]:
     """The header, then one row per membership, in the import's canonical columns."""
     yield list(COLUMNS)
-    paths = _Paths(session)
+    tree = UnitTree.load(session)
+    paths: dict[int, Callable[[str, str], str]] = {}
     query = (select(Membership.post, Committee.unit_id, Person.name, Person.name_alt, Person.phone,
                     Person.alt_phone, Person.language)
              .join(Committee, Committee.id == Membership.committee_id)
              .join(Person, Person.id == Membership.person_id).order_by(Membership.id))
     for post, unit_id, name, name_alt, phone, alt_phone, language in session.execute(query).yield_per(5000):
-        path = paths.of(unit_id)
-        level = UnitKind(paths.units[unit_id][0]).value
-        part = _parts(path)
-        row = {"state": part("state", 0), "district": part("district", 0), "ac_no": part("ac", 1),
-               "ac_name": part("ac", 0), "mandal": part("mandal", 0), "sector": part("sector", 0),
-               "booth_no": part("booth", 1), "booth_name": part("booth", 0), "area": part("booth", 2),
-               "voters": part("booth", 3), "level": level, "post": post, "name": name, "name_alt": name_alt or "",
-               "phone": phone, "alt_phone": alt_phone or "", "language": language}
+        if unit_id not in paths:
+            paths[unit_id] = _parts(tree, unit_id)
+        part = paths[unit_id]
+        row = {"state": part("state", "name"), "district": part("district", "name"), "ac_no": part("ac", "number"),
+               "ac_name": part("ac", "name"), "mandal": part("mandal", "name"), "sector": part("sector", "name"),
+               "booth_no": part("booth", "number"), "booth_name": part("booth", "name"),
+               "area": part("booth", "area"), "voters": part("booth", "voter_count"), "level": tree[unit_id].kind.value,
+               "post": post, "name": name, "name_alt": name_alt or "", "phone": phone, "alt_phone": alt_phone or "",
+               "language": language}
         yield [escape_cell(row[c]) for c in COLUMNS]
 
 
-def _parts(path: dict[str, tuple[str, int | None, str | None, int | None]]) -> Callable[[str, int], str]:
-    def part(kind: str, i: int) -> str:
-        value = path.get(kind)
-        return "" if value is None or value[i] is None else str(value[i])
+def _parts(tree: UnitTree, unit_id: int) -> Callable[[str, str], str]:
+    """(kind, field) -> that field of the unit of that kind on the unit's way up (the nearest), as text."""
+    path = {n.kind.value: n for n in reversed(tree.ancestors(unit_id))}
+
+    def part(kind: str, name: str) -> str:
+        value = getattr(path[kind], name) if kind in path else None
+        return "" if value is None else str(value)
 
     return part
 

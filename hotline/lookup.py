@@ -11,6 +11,7 @@ from core.errors import Invalid
 from db.models import Committee, Membership, Person, Unit, UnitKind, utcnow
 from db.tickets import Instruction
 from directory.phones import PhoneError, normalise_phone
+from directory.units import ancestor_units as ancestors  # the operators' screen and the IVR read it here
 
 
 @dataclass(frozen=True)
@@ -46,18 +47,6 @@ def identify(session: Session, raw: str, default_language: str = "hi") -> Caller
     booth = deepest if deepest is not None and deepest.kind is UnitKind.booth else None
     return Caller(phone, person.id, booth.id if booth else None, booth.status.value if booth else None,
                   person.language or default_language)
-
-
-def ancestors(session: Session, unit_id: int | None) -> list[Unit]:
-    """The unit and every unit above it, nearest first."""
-    out: list[Unit] = []
-    while unit_id is not None and len(out) < 10:
-        unit = session.get(Unit, unit_id)
-        if unit is None:
-            break
-        out.append(unit)
-        unit_id = unit.parent_id
-    return out
 
 
 def latest_instruction(session: Session, booth_id: int | None, language: str) -> str | None:
