@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from web.auth import Auth
+from web.fonts import fonts_router
 
 
 class ComponentHealth(BaseModel):
@@ -64,6 +65,7 @@ def create_app(health: HealthSource, routers: Sequence[APIRouter] = (), auth: Au
     if auth is not None:
         app.add_middleware(auth.middleware())
         app.include_router(auth.router())
+    app.include_router(fonts_router())
     for router in routers:
         app.include_router(router)
 
