@@ -39,15 +39,17 @@ SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
   <label id="refused"/>
   <nop><action><log message="softphone refused"/></action></nop>
   <label id="end"/>
-</scenario>
+{then}</scenario>
 """
 
 
-def scenario(user: str, password: str) -> str:
-    """REGISTER, answer the 401 challenge with the digest, then note the final answer."""
+def scenario(user: str, password: str, then_wait_ms: int = 0) -> str:
+    """REGISTER, answer the 401 challenge with the digest, then note the final answer (and wait
+    ``then_wait_ms``: a softphone's SIPp starts the next registration when this one ends)."""
     digest = f"      [authentication username={user} password={password}]\n"
     return SCENARIO.format(first=REGISTER.format(user=user, cseq=1, auth=""),
-                           second=REGISTER.format(user=user, cseq=2, auth=digest))
+                           second=REGISTER.format(user=user, cseq=2, auth=digest),
+                           then=f'  <pause milliseconds="{then_wait_ms}"/>\n' if then_wait_ms else "")
 
 
 def check_tokens(endpoint: str, password: str) -> None:
@@ -176,16 +178,17 @@ class Softphone:
         return self.workdir / "softphone.log"
 
     def command(self) -> list[str]:
-        """SIPp: the registrations are its calls (one every ``every`` seconds, forever); the calls it is sent
-        are out-of-call messages, answered by the out-of-call scenario."""
+        """SIPp: the registrations are its calls, one "user" making them one after the other (the first at
+        once, each ending ``every`` seconds after its answer); the calls it is sent are out-of-call messages,
+        answered by the out-of-call scenario."""
         return ["sipp", f"127.0.0.1:{self.sip_port}", "-sf", "register.xml", "-oocsf", "answer.xml",
                 "-i", "127.0.0.1", "-p", str(self.port), "-mi", "127.0.0.1", "-mp", str(self.media_port),
-                "-r", "1", "-rp", str(self.every * 1000), "-bg", "-trace_logs", "-log_file", str(self.log_path)]
+                "-users", "1", "-bg", "-trace_logs", "-log_file", str(self.log_path)]
 
     def start(self, timeout: float = 20.0) -> str:
         """Start SIPp; returns ``registered`` (it keeps running) or why not (then it is stopped)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        (self.workdir / "register.xml").write_text(scenario(self.endpoint, self.password))
+        (self.workdir / "register.xml").write_text(scenario(self.endpoint, self.password, self.every * 1000))
         (self.workdir / "answer.xml").write_text(answer_scenario(ring_ms=self.ring_ms, hold_ms=self.hold_ms))
         self.log_path.write_text("")
         out = subprocess.run(self.command(), cwd=self.workdir, capture_output=True, text=True, timeout=15,

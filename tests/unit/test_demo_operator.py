@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from accounts.service import add_user
 from db.operators import OperatorState as S
 from operators.states import change, status_of
-from sandbox.softphone import Softphone, answer_scenario
+from sandbox.softphone import Softphone, answer_scenario, scenario
 from warroom.cli import app
 from warroom.demo_operator import Desk, DeskError, find_operator, make_ready, pid_file, softphone_for
 from warroom.settings import AsteriskSettings, Settings
@@ -33,13 +33,18 @@ def test_the_softphone_rings_answers_and_hangs_up_after_the_hold() -> None:
     assert "CSeq: [$invite_cseq] INVITE" in text, "a cancelled call's 487 answers the INVITE"
 
 
+def test_each_registration_waits_before_the_next_and_a_one_off_does_not() -> None:
+    assert scenario("op-asha", "secret", 60_000).endswith('  <pause milliseconds="60000"/>\n</scenario>\n')
+    assert "pause" not in scenario("op-asha", "secret")
+
+
 def test_the_softphone_registers_and_answers_in_one_sipp(tmp_path: Path) -> None:
     phone = Softphone("op-asha", "s3cret-Token", sip_port=5060, workdir=tmp_path, port=5100, media_port=7020,
                       every=60)
     cmd = phone.command()
     assert cmd[:2] == ["sipp", "127.0.0.1:5060"]
     assert cmd[cmd.index("-sf") + 1] == "register.xml" and cmd[cmd.index("-oocsf") + 1] == "answer.xml"
-    assert cmd[cmd.index("-p") + 1] == "5100" and cmd[cmd.index("-rp") + 1] == "60000"  # once a minute
+    assert cmd[cmd.index("-p") + 1] == "5100" and cmd[cmd.index("-users") + 1] == "1"  # one after another
     assert "-bg" in cmd
     with pytest.raises(ValueError, match="plain tokens"):
         Softphone("op-asha", "bad]secret", sip_port=5060, workdir=tmp_path, port=5100, media_port=7020)
