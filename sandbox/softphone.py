@@ -1,5 +1,6 @@
 """A simulated softphone: SIPp registers an operator's endpoint with a password (digest auth, answering
-Asterisk's 401 challenge) and reports the final answer: 200 registered, 401/403 refused."""
+Asterisk's 401 challenge) and reports the final answer: 200 registered, 401/403 refused (``register``, once).
+``Softphone`` is one kept running in the background: it registers again and again and answers every call."""
 
 from __future__ import annotations
 
@@ -161,8 +162,9 @@ def answer_scenario(*, ring_ms: int, hold_ms: int) -> str:
 
 class Softphone:
     """An operator's simulated softphone, kept running in the background: one SIPp process registers the
-    endpoint every ``every`` seconds from ``port`` (where Asterisk then sends its calls) and answers every
-    call there (:func:`answer_scenario`). ``start`` returns once the first registration is answered."""
+    endpoint from ``port`` (where Asterisk then sends its calls), at once and again ``every`` seconds after
+    each answer, and answers every call there (:func:`answer_scenario`). ``start`` returns once the first
+    registration is answered."""
 
     def __init__(self, endpoint: str, password: str, *, sip_port: int, workdir: Path, port: int, media_port: int,
                  ring_ms: int = 1000, hold_ms: int = 20_000, every: int = 60) -> None:
