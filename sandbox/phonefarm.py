@@ -160,28 +160,12 @@ class PhoneFarm:
 
     @property
     def running(self) -> bool:
-        if self.pid is None:
-            return False
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
+        return self.pid is not None and alive(self.pid)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop SIPp (idempotent)."""
-        if self.pid is None:
-            return
-        for sig in (signal.SIGUSR1, signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.kill(self.pid, sig)
-            except ProcessLookupError:
-                break
-            deadline = time.monotonic() + timeout / 3
-            while self.running and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if not self.running:
-                break
+        if self.pid is not None:
+            stop_sipp(self.pid, timeout)
         self.pid = None
 
     def calls(self) -> list[FarmCall]:
@@ -196,6 +180,28 @@ class PhoneFarm:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_sipp(pid: int, timeout: float = 5.0) -> None:
+    """Stop a SIPp process: SIGUSR1 (SIPp's clean stop), then SIGTERM, then SIGKILL."""
+    for sig in (signal.SIGUSR1, signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout / 3
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not alive(pid):
+            return
 
 
 def _udp_bound(host: str, port: int) -> bool:

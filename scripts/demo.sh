@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The war room, running: installs what it needs, brings up the sandbox Asterisk, fills the directory
 # with a demo organisation, starts simulated phones for every member, creates and starts a demo campaign,
+# adds a supervisor and an operator (whose simulated softphone answers the calls that need a person),
 # and serves http://127.0.0.1:8000 (Ctrl-C stops the service).
 # Stop the rest with: .venv/bin/warroom phones down && .venv/bin/warroom asterisk down
 set -euo pipefail
@@ -35,6 +36,11 @@ fi
 # a supervisor to sign in with (a new password each run, printed below)
 SUP_PASSWORD=$("$W" users set-password supervisor --generate-password 2>/dev/null \
   || "$W" users add supervisor --role supervisor --name "Demo supervisor" --generate-password)
+# an operator (a new password each run) whose simulated softphone registers and answers in the background,
+# ready: hotline callers pressing 0 (and survey transfers) ring it, and its console shows each call
+OP_PASSWORD=$("$W" users set-password operator --generate-password 2>/dev/null \
+  || "$W" users add operator --role operator --name "Demo operator" --generate-password)
+"$W" phones operator operator
 cat >&2 <<MSG
 
 The demo campaign calls every booth committee member through the sandbox's 10 phone lines (simulated
@@ -42,9 +48,13 @@ phones: answering, pressing keys, ringing out, busy...), in the calling hours of
   the dashboard:  http://127.0.0.1:8000  (lines, calls, the campaign's progress, charts, areas, tickets)
   sign in as:     supervisor
   password:       ${SUP_PASSWORD##*: }
+  the operator:   operator, password ${OP_PASSWORD##*: }  (the console at /console; a simulated softphone
+                  answers each call, talks 20 s and hangs up; the dashboard lists the operator)
   the campaign:   $W campaign show "Demo: booth readiness"
   a hotline call: $W phones call <a member's phone> --keys 13   (a ticket appears on the dashboard)
+                  $W phones call <a member's phone> --keys 0    (the caller is put through to the operator)
   reports:        $W report campaign   (also day, operator, shift, ac; --json, --csv, --xlsx)
   health:         curl http://127.0.0.1:8000/healthz
+  stop the rest:  $W phones down && $W asterisk down   (after Ctrl-C)
 MSG
 exec "$W" serve

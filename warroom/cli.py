@@ -26,6 +26,7 @@ from warroom.cli_report import report_app
 from warroom.cli_tickets import instructions_app, tickets_app
 from warroom.cli_users import users_app
 from warroom.compose import TEMPLATE_DIR, build_sandbox, template_context
+from warroom.logs import configure_logging
 from warroom.settings import load_settings
 
 app = typer.Typer(
@@ -136,8 +137,7 @@ def serve(web_only: Annotated[bool, typer.Option(
     settings = load_settings()
     if web_only:
         settings.cluster.web_only = True
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)
     service = build_service(settings)
     typer.echo(f"serving on http://{settings.http.host}:{settings.http.port} (healthz at /healthz)", err=True)
     started = time.monotonic()

@@ -148,9 +148,9 @@ def calling_rules(settings: Settings) -> CallingRules:
 
 
 def dialer_config(settings: Settings) -> DialerConfig:
+    """The configured trunks only: the sandbox's test trunk (``farm``) is not a phone line the dialer
+    counts, dials on or shows."""
     trunks = [Trunk(t.name, t.lines, t.inbound_reserved) for t in settings.asterisk.trunks]
-    if settings.asterisk.farm_port and all(t.name != "farm" for t in trunks):
-        trunks.append(Trunk("farm", max(t.lines for t in trunks) if trunks else 10))
     d, c = settings.dialer, settings.cluster
     return DialerConfig(trunks=trunks, rules=calling_rules(settings), ring_timeout=d.ring_timeout,
                         caller_id=d.caller_id, settle_seconds=d.settle_seconds, poll_interval=d.poll_interval,

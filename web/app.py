@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from web import api_campaigns, console, dashboard, metrics, pages, reports
 from web.auth import Auth
 from web.errors import install as install_error_handlers
+from web.fonts import router as fonts_router
 from web.services import WebServices
 
 ROUTERS = (pages.router, console.router, api_campaigns.router, dashboard.router, metrics.router, reports.router)
@@ -42,6 +43,7 @@ def create_app(services: WebServices | None = None, *, health: HealthSource, aut
     if auth is not None:
         app.add_middleware(auth.middleware())
         app.include_router(auth.router())
+    app.include_router(fonts_router)  # public: the sign-in page shows Hindi too
     if services is not None:
         for router in ROUTERS:
             app.include_router(router)

@@ -47,3 +47,14 @@ def test_bad_values_are_rejected_with_the_field_named() -> None:
         AsteriskSettings(node="../etc")
     with pytest.raises(ValidationError, match="lines"):
         Settings.model_validate({"asterisk": {"trunks": [{"name": "lines", "lines": 0}]}})
+
+
+def test_the_dialer_counts_only_the_configured_trunks(tmp_path: Path) -> None:
+    """The sandbox's test trunk (``farm``) is plumbing for one test that originates over AMI: it is no phone
+    line, so the dialer neither dials on it nor shows it on the dashboard."""
+    from warroom.compose import dialer_config
+    from warroom.settings import TrunkSettings
+
+    ast = AsteriskSettings(farm_port=5070, trunks=[TrunkSettings(name="lines", lines=10, inbound_reserved=2)])
+    config = dialer_config(Settings(state_dir=tmp_path, asterisk=ast))
+    assert [(t.name, t.lines, t.inbound_reserved) for t in config.trunks] == [("lines", 10, 2)]
