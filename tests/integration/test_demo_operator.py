@@ -16,7 +16,8 @@ from operators.softphones import FILENAME
 from sandbox.asterisk import Sandbox
 from sandbox.caller import call_in
 from tests.integration.dialer_harness import start_harness, stop_harness
-from tests.integration.ivr_harness import booth_directory, wait_for
+from tests.integration.ivr_harness import booth_directory
+from tests.waiting import until
 from warroom.demo_operator import apply_endpoints, find_operator, make_ready, softphone_for
 from warroom.settings import Settings
 
@@ -49,14 +50,14 @@ async def test_the_demo_operator_registers_and_answers_a_hotline_caller_pressing
         caller = asyncio.create_task(asyncio.to_thread(
             call_in, "09826012345", service=HOTLINE, sip_port=settings.asterisk.sip_port,
             workdir=tmp_path / "caller", digits="0", delay_ms=1500, hold_ms=30_000))
-        await wait_for(lambda: any(e.what == "connected" for e in events), 40, "the caller bridged to the operator",
+        await until(lambda: any(e.what == "connected" for e in events), 40, "the caller bridged to the operator",
                        caller)
         assert [e.user_id for e in events if e.what == "connected"] == [desk.user_id]
         # the operator hangs up: the war room releases the caller
         assert (await asyncio.wait_for(caller, 30)).hung_up_by == "war room"
         assert [event for _call, event in phone.events()] == ["ringing", "answered", "hung_up"]
         # the registration is kept alive in the background
-        await wait_for(lambda: phone is not None and
+        await until(lambda: phone is not None and
                        phone.log_path.read_text().count("softphone registered") >= 2, 15, "a second registration")
         assert await h.softphones.registered(desk.endpoint)
     finally:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from tests.integration.ivr_harness import wait_for
 from tests.integration.test_console_browser import CHROMIUM, FLAGS, free_port, need_chromium
+from tests.waiting import until
 from tests.web_app import PASSWORDS, build_web_app
 from web.fonts import FAMILY
 
@@ -77,7 +77,7 @@ async def test_hindi_is_drawn_with_the_served_devanagari_font(tmp_path: Path) ->
     server_task = asyncio.create_task(server.serve())
     base = f"http://127.0.0.1:{port}"
     try:
-        await wait_for(lambda: server.started, 10, "the web server")
+        await until(lambda: server.started, 10, "the web server")
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             # signed out, a first visit: the sign-in page in Hindi (the font is public, like the page)
