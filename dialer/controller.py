@@ -86,6 +86,7 @@ class Dialer:
         self.bus.subscribe(CallHandled, self.settler.on_handled)
         await self.db.run(self.acs.load)
         self._task = asyncio.create_task(self._loop(), name="dialer")
+        self.tasks.spawn(self._housekeeping_loop(), "housekeeping")
         if self.ami.up:
             self.tasks.spawn(self.reconcile("start-up"), "reconcile at start-up")
 
@@ -107,7 +108,6 @@ class Dialer:
 
     # -- the loop ---------------------------------------------------------------------------------------
     async def _loop(self) -> None:
-        last_housekeeping = last_forget = time.monotonic()
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
@@ -119,15 +119,25 @@ class Dialer:
                 continue
             try:
                 await self.scheduler.run_pass()
-                if time.monotonic() - last_housekeeping > HOUSEKEEPING_EVERY:
-                    last_housekeeping = time.monotonic()
-                    await self._housekeeping()
+            except Exception:
+                log.exception("dialer pass failed; retrying")
+                await asyncio.sleep(self.config.poll_interval)
+
+    async def _housekeeping_loop(self) -> None:
+        """Beside the scheduling loop, never delaying it: finished campaigns, the sweep, dead nodes' calls,
+        and now and then forgetting Asterisk's records of ended calls."""
+        last_forget = time.monotonic()
+        while True:
+            await asyncio.sleep(HOUSEKEEPING_EVERY)
+            if not (self.ami.up and self._ready):
+                continue
+            try:
+                await self._housekeeping()
                 if time.monotonic() - last_forget > FORGET_EVERY:  # keep Asterisk's ending records small
                     last_forget = time.monotonic()
                     await self.records.forget()
             except Exception:
-                log.exception("dialer pass failed; retrying")
-                await asyncio.sleep(self.config.poll_interval)
+                log.exception("dialer housekeeping failed; retrying")
 
     async def _housekeeping(self) -> None:
         await self.reconciler.sweep(self.config.sweep_after)

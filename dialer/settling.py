@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.tasks import Tasks
+from db.campaigns import AttemptState
 from db.engine import Database
 from db.models import utcnow
 from dialer import store
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 class SettleTimings:
     settle_seconds: float = 2.0     # wait for the missing half of Hangup / OriginateResponse
     retry_write: float = 5.0        # a settlement the database refused is written again after this
+    batch_window: float = 0.05      # settlements and call states are gathered this long, then written together
 
 
 class Settler:
@@ -42,6 +44,10 @@ class Settler:
                  clock: Callable[[], datetime], timings: SettleTimings, wake: Callable[[], None]) -> None:
         self.book, self.db, self.bus, self.stats, self.tasks = book, db, bus, stats, tasks
         self.clock, self.timings, self.wake = clock, timings, wake
+        self._settles: list[Call] = []
+        self._settles_due: asyncio.TimerHandle | None = None
+        self._marks: dict[int, tuple[AttemptState, datetime | None]] = {}
+        self._mark_timer: asyncio.TimerHandle | None = None
 
     def our_time(self, real: datetime) -> datetime:
         """An Asterisk (wall-clock) time on the dialer's clock, so every time of an attempt is comparable."""
@@ -61,8 +67,7 @@ class Settler:
         changed = (t.ringing(at) if event.state is ChannelState.RINGING
                    else t.answered(at) if event.state is ChannelState.UP else False)
         if changed:
-            self.tasks.spawn(self.db.run(store.mark_state, call.launch.attempt_id, t.state, t.answered_at),
-                             f"mark attempt {call.launch.attempt_id} {t.state.value}")
+            self._mark(call)
 
     def on_hungup(self, event: HungUp) -> None:
         if self.book.channel_gone(event.channel_id) is not None:
@@ -103,33 +108,59 @@ class Settler:
             self.settle_soon(call)
 
     def settle_soon(self, call: Call) -> None:
-        if not call.settling:
-            call.settling = True
-            self.tasks.spawn(self.settle(call), f"settle {call.channel_id}")
-
-    async def settle(self, call: Call) -> None:
-        """Write the ended attempt; the call leaves the book once it is written."""
-        t = call.tracker
-        assert t.disposition is not None and t.ended_at is not None
+        """Write the ended attempt soon: settlements are gathered for a moment and written together (one
+        transaction, not one each: with hundreds of lines the database is not kept busy)."""
+        if call.settling:
+            return
         call.settling = True
         self.book.channel_gone(call.channel_id)
-        try:
-            await self.db.run(store.finish_attempt, call.launch.attempt_id, disposition=t.disposition,
-                              cause=t.cause, sip_status=t.sip_status, answered_at=t.answered_at, ended_at=t.ended_at,
-                              talk_seconds=t.talk_seconds, detail=_detail(t),
-                              handled=t.handled, now=self.clock())
-        except Exception:
-            log.exception("attempt %s (%s) ended %s but could not be written; trying again in %.0fs",
-                          call.launch.attempt_id, call.channel_id, t.disposition, self.timings.retry_write)
-            call.settling = False
-            asyncio.get_running_loop().call_later(self.timings.retry_write, self.settle_soon, call)
+        self._settles.append(call)
+        if self._settles_due is None:
+            self._settles_due = asyncio.get_running_loop().call_later(
+                self.timings.batch_window, lambda: self.tasks.spawn(self._write_settles(), "write settlements"))
+
+    async def _write_settles(self) -> None:
+        self._settles_due = None
+        batch, self._settles = self._settles, []
+        if not batch:
             return
-        self.book.finish(call.channel_id)
-        self.stats.ended(t.disposition.value, self.clock())
-        self.bus.publish(AttemptChanged(call.launch.attempt_id, call.launch.campaign_id, "ended",
-                                        t.disposition.value))
-        log.info("attempt %s (%s) ended: %s", call.launch.attempt_id, call.channel_id, t.disposition)
+        now = self.clock()
+        endings = [{"attempt_id": c.launch.attempt_id, "disposition": c.tracker.disposition, "cause": c.tracker.cause,
+                    "sip_status": c.tracker.sip_status, "answered_at": c.tracker.answered_at,
+                    "ended_at": c.tracker.ended_at, "talk_seconds": c.tracker.talk_seconds,
+                    "detail": _detail(c.tracker), "handled": c.tracker.handled, "now": now} for c in batch]
+        try:
+            await self.db.run(store.finish_attempts, endings)
+        except Exception:
+            log.exception("%d ended attempts could not be written; trying again in %.0fs", len(batch),
+                          self.timings.retry_write)
+            loop = asyncio.get_running_loop()
+            for call in batch:
+                call.settling = False
+                loop.call_later(self.timings.retry_write, self.settle_soon, call)
+            return
+        for call in batch:
+            t = call.tracker
+            assert t.disposition is not None
+            self.book.finish(call.channel_id)
+            self.stats.ended(t.disposition.value, self.clock())
+            self.bus.publish(AttemptChanged(call.launch.attempt_id, call.launch.campaign_id, "ended",
+                                            t.disposition.value))
+            log.info("attempt %s (%s) ended: %s", call.launch.attempt_id, call.channel_id, t.disposition)
         self.wake()
+
+    def _mark(self, call: Call) -> None:
+        """Note a call's new state (ringing, answered) for the database; marks are written together."""
+        self._marks[call.launch.attempt_id] = (call.tracker.state, call.tracker.answered_at)
+        if self._mark_timer is None:
+            self._mark_timer = asyncio.get_running_loop().call_later(
+                self.timings.batch_window, lambda: self.tasks.spawn(self._write_marks(), "write call states"))
+
+    async def _write_marks(self) -> None:
+        self._mark_timer = None
+        marks, self._marks = self._marks, {}
+        if marks:
+            await self.db.run(store.mark_states, marks)
 
 
 def _detail(t: AttemptTracker) -> str:

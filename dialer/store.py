@@ -163,8 +163,21 @@ def begin_attempt(session: Session, due: Due, trunk: str, channel_id: str, actio
 
 
 def mark_state(session: Session, attempt_id: int, state: AttemptState, answered_at: datetime | None) -> None:
-    session.execute(update(Attempt).where(Attempt.id == attempt_id, Attempt.state != AttemptState.ended)
-                    .values(state=state, answered_at=answered_at))
+    mark_states(session, {attempt_id: (state, answered_at)})
+
+
+def mark_states(session: Session, states: dict[int, tuple[AttemptState, datetime | None]]) -> None:
+    """Ringing / answered for many attempts in one statement (an attempt already ended is left alone)."""
+    if not states:
+        return
+    session.execute(update(Attempt).where(Attempt.state != AttemptState.ended)
+                    .execution_options(synchronize_session=None),
+                    [{"id": aid, "state": st, "answered_at": ans} for aid, (st, ans) in states.items()])
+
+
+def finish_attempts(session: Session, endings: list[dict[str, Any]]) -> list[bool]:
+    """:func:`finish_attempt` for many attempts in one transaction (each a dict of its arguments)."""
+    return [finish_attempt(session, **ending) for ending in endings]
 
 
 def finish_attempt(session: Session, attempt_id: int, *, disposition: Disposition, cause: int | None,

@@ -99,9 +99,16 @@ async def run_dialer(settings: Settings, numbers: dict[str, Behaviour], lines: i
                "cdr_answered": cdr_answered,
                "utilisation": util, "cpu_per_attempt": cpu / max(1, len(attempts)),
                "max_line_delay": max(service.dialer.stats.line_delays or [0.0]),
+               "p50_line_delay": _pct(service.dialer.stats.line_delays, 0.5),
+               "p99_line_delay": _pct(service.dialer.stats.line_delays, 0.99),
                "answered": sum(a.disposition is not None and a.disposition.value == "answered" for a in attempts)}
     await service.stop()
     return figures
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def run_callfiles(numbers: dict[str, Behaviour], lines: int, ring: float, spool: Path,
@@ -172,7 +179,8 @@ def main() -> None:
     print(f"dialer:      {ours['span']:.1f} s, line utilisation {ours['utilisation']:.3f}; answered: ours "
           f"{ours['answered']}, Asterisk CDR {ours['cdr_answered']} ({ours['cdr_channels']} channels in CDR)")
     print(f"             CPU {ours['cpu_per_attempt'] * 1000:.2f} ms per attempt, largest line-free -> Originate "
-          f"delay {ours['max_line_delay'] * 1000:.1f} ms")
+          f"delay {ours['max_line_delay'] * 1000:.1f} ms (p50 {ours['p50_line_delay'] * 1000:.1f} ms, "
+          f"p99 {ours['p99_line_delay'] * 1000:.1f} ms)")
     if theirs:
         print(f"call files:  {theirs['span']:.1f} s, line utilisation {theirs['utilisation']:.3f}, "
               f"answered {theirs['answered']}")

@@ -235,7 +235,7 @@ async def test_a_settlement_the_database_refused_is_written_later(world: World,
     refusals: list[int] = []
 
     async def flaky(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if getattr(fn, "__name__", "") == "finish_attempt" and not refusals:
+        if getattr(fn, "__name__", "") == "finish_attempts" and not refusals:
             refusals.append(1)
             raise RuntimeError("database away")
         return await real_run(fn, *args, **kwargs)
@@ -268,3 +268,17 @@ async def test_an_answered_call_that_never_reached_its_script_is_failed_and_retr
     assert attempt.disposition is Disposition.failed and "script never started" in (attempt.detail or "")
     target = next(t for t in world.targets() if t.id == attempt.target_id)
     assert target.state is TargetState.queued and target.tries_by == {"failed": 1}, "to be called again"
+
+
+async def test_ringing_and_answered_reach_the_database_while_the_call_goes_on(world: World) -> None:
+    world.campaign()
+    await until(lambda: len(world.dialing()) == 2, 5, "two calls up")
+    ringing, answered = world.dialing()
+    world.ami.ring(ringing)
+    world.ami.answer(answered)
+
+    def states() -> dict[str, tuple[AttemptState, bool]]:
+        return {a.channel_id: (a.state, a.answered_at is not None) for a in world.attempts()}
+
+    await until(lambda: states().get(ringing) == (AttemptState.ringing, False)
+                and states().get(answered) == (AttemptState.answered, True), 5, "the states written")
