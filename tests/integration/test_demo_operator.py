@@ -38,7 +38,7 @@ async def test_the_demo_operator_registers_and_answers_a_hotline_caller_pressing
             add_user(s, name, "operator", "Operator-pass-1", "Demo operator")
         with h.sessions() as s:
             desk = find_operator(s, name)
-        await apply_endpoints(settings, h.sessions, desk.endpoint)  # what the command does before the service
+        await apply_endpoints(settings, h.service.db, desk.endpoint)  # what the command does before the service
         # the operator talks 12 s: longer than the queue's hold message, which the caller hears to its end
         # before being put through when the operator answers during it
         phone = softphone_for(settings, desk, hold_seconds=12)
