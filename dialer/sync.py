@@ -19,7 +19,7 @@ from db.campaigns import Campaign, CampaignState, Target, TargetState
 from db.engine import Database
 from db.models import Change, Membership, Person
 from dialer.campaigns import Selection, add_targets, one_per_person, target_query
-from directory.feed import last_change_id, read_changes
+from directory.changes import last_change_id, read_changes
 
 log = logging.getLogger(__name__)
 OPEN = (CampaignState.running, CampaignState.paused, CampaignState.draft)

@@ -22,7 +22,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Committee, Membership, Person, Unit, UnitKind, utcnow
-from directory.feed import record_changes
+from directory.changes import record_changes
 from directory.reader import open_table
 from directory.rows import ALIASES, REQUIRED, Row, RowError, clean_row, fold, is_devanagari
 

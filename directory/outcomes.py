@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from db.models import MemberStatus, Person, utcnow
-from directory.feed import record_change
+from directory.changes import record_change
 
 
 class Outcome(enum.StrEnum):

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from db.campaigns import Disposition
 from db.models import Person
-from directory.feed import record_change
+from directory.changes import record_change
 from sandbox.asterisk import Sandbox
 from sandbox.cdr import read_cdr
 from sandbox.phonefarm import Behaviour

@@ -16,7 +16,7 @@ from dialer import store
 from dialer.campaigns import CampaignError, Selection, change_state, create_campaign, parse_retry, progress
 from dialer.rules import CallingRules
 from dialer.sync import DirectorySync
-from directory.feed import record_change
+from directory.changes import record_change
 from tests.directory_builder import Dir, build
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)  # 11:30 IST
@@ -178,7 +178,7 @@ def test_directory_sync_removes_opted_out_and_adds_new_members(session_factory: 
         change_state(s, "sync", "start")
     sync = DirectorySync(database)
     with session_factory() as s:
-        from directory.feed import last_change_id
+        from directory.changes import last_change_id
 
         sync.position = last_change_id(s)
     assert not sync.step()

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import MemberStatus, Person
-from directory.feed import last_change_id, read_changes, record_change
+from directory.changes import last_change_id, read_changes, record_change
 from directory.outcomes import Outcome, UnknownPerson, apply_outcome
 
 
