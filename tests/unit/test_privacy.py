@@ -5,7 +5,9 @@ nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -14,22 +16,27 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, MetaData, select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from accounts.service import add_user
 from audit.log import Actor
+from db import migrate
 from db.audit import AuditEntry
 from db.campaigns import Attempt
-from db.engine import Database
+from db.engine import Database, make_engine
 from db.ivr import IvrCall, IvrRecording, QueueCall
 from db.models import Person
 from db.operators import CallDisposition, Disposition
 from dialer.campaigns import Selection, create_campaign
 from directory.outcomes import Outcome, apply_outcome
+from privacy.job import RetentionJob
 from privacy.phones import PhonePattern
 from privacy.retention import RetentionPolicy
 from privacy.service import PrivacyService
 from tests import directory_builder
+from tests.waiting import until
 from tickets.service import open_ticket
+from warroom.cli import app as cli
 
 NUMBER, ALT, SHARED_BY = "+919826000003", "+919826000013", "b2_bla"
 NOW = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)
@@ -242,3 +249,43 @@ def test_the_number_in_every_writing() -> None:
         assert p.scrub(text).count("XXXXXX2345") == 1, text
     for other in ("19826012345", "98260123456", "9826012346"):
         assert not p.found(other), other
+
+
+async def test_the_daily_job_runs_the_retention_pass_until_stopped(database: Database) -> None:
+    job = RetentionJob(PrivacyService(database, clock=lambda: NOW), every=0.05, first_after=0)
+    job.start()
+    try:
+        await until(lambda: job.runs >= 2, 5, "two retention passes")
+    finally:
+        await job.stop()
+    runs = job.runs
+    await asyncio.sleep(0.2)  # proving that a stopped job runs no more
+    assert job.runs == runs
+    with database.sessions() as s:
+        assert {e.actor for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "retention.apply"))} == \
+            {"system"}
+
+
+def test_people_erase_and_retention_apply_on_the_command_line(tmp_path: Path) -> None:
+    env = {"WARROOM_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "WARROOM_STATE_DIR": str(tmp_path / "st"),
+           "WARROOM_ASTERISK__SANDBOX_CACHE": str(tmp_path / "cache"),
+           "WARROOM_PRIVACY__ELECTION_DATE": "2020-01-01"}
+    runner = CliRunner()
+    engine = make_engine(env["WARROOM_DATABASE_URL"])
+    migrate.upgrade(engine)
+    with sessionmaker(engine).begin() as s:
+        directory_builder.build(s)
+        s.add(Attempt(channel_id="wr-1", action_id="wr-1", phone="+919826000004", trunk="lines"))
+    engine.dispose()
+    res = runner.invoke(cli, ["people", "erase", "9826000004", "--dry-run"], env=env)
+    assert res.exit_code == 0 and "would erase" in res.output and "posts" in res.output, res.output
+    res = runner.invoke(cli, ["people", "erase", "9826000004"], env=env, input="n\n")
+    assert res.exit_code == 1 and "Aborted" in res.output
+    res = runner.invoke(cli, ["people", "erase", "9826000004", "--yes", "--json"], env=env)
+    assert res.exit_code == 0 and json.loads(res.output)["masked:attempts"] == 1
+    res = runner.invoke(cli, ["people", "erase", "9826000004", "--yes"], env=env)
+    assert res.exit_code == 1 and "nothing is held about that number" in res.output
+    res = runner.invoke(cli, ["retention", "apply", "--dry-run", "--json"], env=env)
+    assert res.exit_code == 0 and json.loads(res.output)["policy"]["election_date"] == "2020-01-01"
+    res = runner.invoke(cli, ["audit", "--json"], env=env)
+    assert [r["action"] for r in json.loads(res.output)] == ["person.erase"], "dry runs change nothing"
