@@ -16,7 +16,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, Enum, String, Table, Text, UniqueConstraint, cast, delete, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Enum,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    cast,
+    delete,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from core.errors import Invalid, NotFound
@@ -32,6 +45,7 @@ from directory.phones import PhoneError, normalise_phone
 from privacy.phones import PhonePattern, scrub_all
 
 ERASED = "(erased)"
+BATCH = 500
 SKIP_TABLES = {AuditEntry.__tablename__, "alembic_version"}
 
 
@@ -114,6 +128,22 @@ def _scrubbed(value: Any, patterns: list[PhonePattern]) -> Any:
     return value
 
 
+def _mask_cells(session: Session, cells: list[tuple[Table, Any, Any, Any]], patterns: list[PhonePattern]) -> None:
+    """Mask the numbers in the cells found (read again now: the person's own rows changed meanwhile), per
+    column in batches."""
+    by_column: dict[tuple[str, str], tuple[Table, Any, list[Any]]] = {}
+    for table, key, column, _value in cells:
+        by_column.setdefault((table.name, column.key), (table, column, []))[2].append(key)
+    for table, column, keys in by_column.values():
+        pk = next(iter(table.primary_key.columns))
+        for start in range(0, len(keys), BATCH):
+            rows = session.execute(select(pk, column).where(pk.in_(keys[start:start + BATCH]))).all()
+            changes = [{"_key": key, "_value": _scrubbed(value, patterns)} for key, value in rows if value is not None]
+            if changes:
+                session.execute(update(table).where(pk == bindparam("_key")).values({column.key: bindparam("_value")}),
+                                changes)
+
+
 def erase_person(session: Session, ref: str, *, dry_run: bool = False, elsewhere: bool = False) -> Erasure:
     """Erase the person ``ref`` names (see the module); with ``dry_run`` only count what would go.
     ``elsewhere``: the number is known outside the database (CDR files), so finding nothing here is no
@@ -171,9 +201,5 @@ def erase_person(session: Session, ref: str, *, dry_run: bool = False, elsewhere
     for other in sharing:  # someone else gave the number as their alternate: they keep their own
         session.execute(update(Person).where(Person.id == other).values(alt_phone=None, alt_phone_invalid_at=None))
         record_change(session, other, "phone", fields=["alt_phone"], source="erasure")
-    for table, key, column, _value in cells:
-        pk = next(iter(table.primary_key.columns))
-        current = session.execute(select(column).where(pk == key)).scalar()
-        if current is not None:
-            session.execute(update(table).where(pk == key).values({column.key: _scrubbed(current, patterns)}))
+    _mask_cells(session, cells, patterns)
     return out
