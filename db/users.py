@@ -51,3 +51,5 @@ class WebSession(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    # the user's last own request (automatic refreshes and live streams do not count): idle sessions end
+    last_active_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit.log import Actor, record
 from db.campaigns import Campaign
 from db.engine import Database
 from dialer.campaigns import (
@@ -29,6 +30,7 @@ from events.types import CampaignChanged
 
 ScriptCheck = Callable[[dict[str, str], dict[str, str]], list[str]]
 ACTIONS = ("start", "pause", "resume", "stop")
+SYSTEM = Actor.system()
 
 
 def no_script_problems(_scripts: dict[str, str], _fields: dict[str, str]) -> list[str]:
@@ -94,8 +96,9 @@ class CampaignService:
         self.defaults = defaults or CallingRules()
         self.check_scripts = check_scripts
 
-    async def create(self, spec: CampaignSpec) -> dict[str, Any]:
-        """A draft campaign with its targets chosen from the directory; its summary with progress."""
+    async def create(self, spec: CampaignSpec, actor: Actor = SYSTEM) -> dict[str, Any]:
+        """A draft campaign with its targets chosen from the directory; its summary with progress (and an
+        audit entry by ``actor``)."""
         scripts, fields = dict(spec.scripts), dict(spec.fields)
         problems = self.check_scripts(scripts, fields) if spec.mode == "ivr" else []
         if problems:
@@ -110,7 +113,10 @@ class CampaignService:
                                        ends_at=_utc(spec.ends_at), rules=rules, retry=retry,
                                        use_alternate=spec.use_alternate, scripts=scripts, fields=fields,
                                        defaults=self.defaults)
-            return campaign_summary(campaign, progress(session, campaign.id))
+            summary = campaign_summary(campaign, progress(session, campaign.id))
+            record(session, actor, "campaign.create", f"campaign:{campaign.id}",
+                   detail={"mode": spec.mode, "targets": summary["progress"].get("targets")})
+            return summary
 
         return await self.db.run(work)
 
@@ -130,27 +136,30 @@ class CampaignService:
 
         return await self.db.run(work)
 
-    async def change(self, ref: str, action: str) -> dict[str, Any]:
+    async def change(self, ref: str, action: str, actor: Actor = SYSTEM) -> dict[str, Any]:
         """``start``, ``pause``, ``resume`` or ``stop`` a campaign; its summary (without progress)."""
         if action not in ACTIONS:
             raise CampaignInvalid(f"'{action}': one of {', '.join(ACTIONS)}")
 
         def work(session: Session) -> dict[str, Any]:
-            return campaign_summary(change_state(session, ref, action))
+            campaign = change_state(session, ref, action)
+            record(session, actor, f"campaign.{action}", f"campaign:{campaign.id}",
+                   detail={"state": campaign.state.value})
+            return campaign_summary(campaign)
 
         out = await self.db.run(work)
         self.publish(CampaignChanged(out["id"], out["state"]))
         self.wake()  # a started or resumed campaign dials at once
         return out
 
-    async def start(self, ref: str) -> dict[str, Any]:
-        return await self.change(ref, "start")
+    async def start(self, ref: str, actor: Actor = SYSTEM) -> dict[str, Any]:
+        return await self.change(ref, "start", actor)
 
-    async def pause(self, ref: str) -> dict[str, Any]:
-        return await self.change(ref, "pause")
+    async def pause(self, ref: str, actor: Actor = SYSTEM) -> dict[str, Any]:
+        return await self.change(ref, "pause", actor)
 
-    async def resume(self, ref: str) -> dict[str, Any]:
-        return await self.change(ref, "resume")
+    async def resume(self, ref: str, actor: Actor = SYSTEM) -> dict[str, Any]:
+        return await self.change(ref, "resume", actor)
 
-    async def stop(self, ref: str) -> dict[str, Any]:
-        return await self.change(ref, "stop")
+    async def stop(self, ref: str, actor: Actor = SYSTEM) -> dict[str, Any]:
+        return await self.change(ref, "stop", actor)

@@ -10,16 +10,12 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.cells import FORMULA_START, escape_cell
 from db.models import Committee, Membership, Person
 from directory.rows import COLUMNS
 from directory.units import UnitTree
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_cell(value: str) -> str:
-    """Cells a spreadsheet would run as formulas get a leading quote (the importer drops it again)."""
-    return "'" + value if value.startswith(FORMULA_START) else value
+__all__ = ["FORMULA_START", "escape_cell", "export_rows", "write_csv", "write_xlsx"]
 
 
 def export_rows(session: Session) -> Iterator[list[str]]:

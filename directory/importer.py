@@ -232,8 +232,11 @@ class _Touched:
 
 def import_rows(sessions: sessionmaker[Session], rows: Iterable[tuple[int, dict[str, str]]], *,
                 options: ImportOptions | None = None, progress: Callable[[int], None] | None = None,
-                on_reject: Callable[[Rejection], None] | None = None) -> ImportSummary:
-    """Import ``(file line, canonical row)`` pairs; returns the summary (counts add up to ``rows``)."""
+                on_reject: Callable[[Rejection], None] | None = None,
+                on_done: Callable[[Session, ImportSummary], None] | None = None) -> ImportSummary:
+    """Import ``(file line, canonical row)`` pairs; returns the summary (counts add up to ``rows``).
+    ``on_done(session, summary)`` runs in the last batch's transaction (an import's audit entry), not in a
+    dry run."""
     opts = options or ImportOptions()
     summary = ImportSummary(dry_run=opts.dry_run)
     started = time.monotonic()
@@ -242,12 +245,21 @@ def import_rows(sessions: sessionmaker[Session], rows: Iterable[tuple[int, dict[
     try:
         units = _Units(session)
         iterator = iter(rows)
-        while batch := list(islice(iterator, opts.batch_size)):
-            _import_batch(session, units, batch, opts, summary, touched, on_reject)
+        batch = list(islice(iterator, opts.batch_size))
+        while True:
+            if batch:
+                _import_batch(session, units, batch, opts, summary, touched, on_reject)
+            following = list(islice(iterator, opts.batch_size))
+            if not following and on_done is not None and not opts.dry_run:
+                summary.seconds = time.monotonic() - started
+                on_done(session, summary)
             if not opts.dry_run:
                 session.commit()
-            if progress:
+            if progress and batch:
                 progress(len(batch))
+            if not following:
+                break
+            batch = following
         if opts.dry_run:
             session.rollback()
     except BaseException:
@@ -365,7 +377,9 @@ def _write(session: Session, people: dict[str, _PersonState], new_members: list[
 
 def import_file(sessions: sessionmaker[Session], path: Path, *, options: ImportOptions | None = None,
                 progress: Callable[[int], None] | None = None,
-                on_reject: Callable[[Rejection], None] | None = None) -> ImportSummary:
+                on_reject: Callable[[Rejection], None] | None = None,
+                on_done: Callable[[Session, ImportSummary], None] | None = None) -> ImportSummary:
     """Import a CSV/XLSX file (see :func:`import_rows`); raises ``FileFormatError`` for an unreadable file."""
     table = open_table(path, ALIASES, REQUIRED)
-    return import_rows(sessions, table.rows, options=options, progress=progress, on_reject=on_reject)
+    return import_rows(sessions, table.rows, options=options, progress=progress, on_reject=on_reject,
+                       on_done=on_done)

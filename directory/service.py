@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit.log import Actor, record
 from db.engine import Database
 from db.models import Person
 from directory.coverage import Coverage, coverage
@@ -21,6 +22,8 @@ from directory.importer import ImportOptions, ImportSummary, Rejection, import_f
 from directory.reader import FileFormatError
 from directory.results import ResultsSummary, import_results, set_override
 from directory.status import StatusRules
+
+SYSTEM = Actor.system()
 
 
 class DirectoryService:
@@ -32,36 +35,55 @@ class DirectoryService:
 
     async def import_members(self, path: Path, options: ImportOptions | None = None, *,
                              progress: Callable[[int], None] | None = None,
-                             on_reject: Callable[[Rejection], None] | None = None) -> ImportSummary:
+                             on_reject: Callable[[Rejection], None] | None = None,
+                             actor: Actor = SYSTEM) -> ImportSummary:
         """Import committee members from a CSV/XLSX file; each row ends created, updated, unchanged, merged or
-        rejected (with why). A file that cannot be read imports nothing."""
+        rejected (with why). A file that cannot be read imports nothing. The import's counts go into the
+        audit log with its last batch."""
+        def audit(session: Session, summary: ImportSummary) -> None:
+            counts = {k: v for k, v in summary.as_dict().items() if isinstance(v, int) and not isinstance(v, bool)}
+            record(session, actor, "directory.import", detail={"file": path.name[:80], **counts})
+
         try:
             return await asyncio.to_thread(import_file, self.db.sessions, path, options=options, progress=progress,
-                                           on_reject=on_reject)
+                                           on_reject=on_reject, on_done=audit)
         except FileFormatError as exc:
             raise FileFormatError(f"{exc} (nothing was imported)") from exc
 
-    async def export(self, write: Callable[[Iterator[list[str]]], int]) -> int:
-        """Hand the directory's rows (the import's columns, header first) to ``write``; what it returns."""
-        return await self.db.run(lambda session: write(export_rows(session)))
+    async def export(self, write: Callable[[Iterator[list[str]]], int], actor: Actor = SYSTEM) -> int:
+        """Hand the directory's rows (the import's columns, header first) to ``write``; what it returns
+        (the rows written, which the audit log records)."""
+        def work(session: Session) -> int:
+            rows = write(export_rows(session))
+            record(session, actor, "directory.export", detail={"rows": rows})
+            return rows
+
+        return await self.db.run(work)
 
     async def coverage(self, verify_days: int | None = None) -> Coverage:
         """Committees under two reachable contacts, booths with nobody, shared phones, unverified members."""
         return await self.db.run(coverage, verify_days or self.verify_days)
 
     async def import_results(self, path: Path, *, year: int | None = None, kind: str | None = None,
-                             dry_run: bool = False) -> ResultsSummary:
-        """Load past booth results and recompute the booths' status."""
+                             dry_run: bool = False, actor: Actor = SYSTEM) -> ResultsSummary:
+        """Load past booth results and recompute the booths' status (recorded in the audit log after)."""
         try:
-            return await asyncio.to_thread(import_results, self.db.sessions, path, self.rules, year=year,
-                                           kind=kind, dry_run=dry_run)
+            summary = await asyncio.to_thread(import_results, self.db.sessions, path, self.rules, year=year,
+                                              kind=kind, dry_run=dry_run)
         except FileFormatError as exc:
             raise FileFormatError(f"{exc} (nothing was imported)") from exc
+        if not dry_run:
+            await self.db.run(lambda s: record(s, actor, "directory.import_results",
+                                               detail={"file": path.name[:80], "year": year, "kind": kind}))
+        return summary
 
-    async def set_status(self, ac_no: int, booth_no: int, status: str, reason: str, by: str) -> str:
+    async def set_status(self, ac_no: int, booth_no: int, status: str, reason: str, by: str,
+                         actor: Actor = SYSTEM) -> str:
         """A booth's status by hand (``auto`` returns to the derived one); the status it has now."""
         def work(session: Session) -> str:
-            return set_override(session, ac_no, booth_no, status, reason, by).status.value
+            booth = set_override(session, ac_no, booth_no, status, reason, by)
+            record(session, actor, "booth.set_status", f"unit:{booth.id}", detail={"status": status})
+            return booth.status.value
 
         return await self.db.run(work)
 

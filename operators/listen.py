@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from adapters.ami import AmiClient, AmiError, Originate
 from adapters.ari import AriClient, AriError
-from core.errors import Conflict
+from audit.log import Actor, record
+from core.errors import Conflict, ServiceError
 from db.engine import Database
 from db.users import Role, User
 from events.asterisk import OriginateReason
@@ -178,3 +179,25 @@ class ListenIn:
         if not isinstance(name, str) or not name:
             raise ListenError(f"Asterisk did not say the name of {operator_name}'s channel")
         return name
+
+
+Listen = Callable[[int, int, SpyMode], Awaitable[str]]
+
+
+class AuditedListen:
+    """Listening in, each request in the audit log (``listen.listen``, ``listen.whisper``, ``listen.barge``
+    on ``operator:<id>``): refused ones too, with why."""
+
+    def __init__(self, db: Database, listen: Listen) -> None:
+        self.db, self.listen = db, listen
+
+    async def __call__(self, supervisor_user_id: int, operator_user_id: int, mode: SpyMode, actor: Actor) -> str:
+        action, target = f"listen.{mode}"[:60], f"operator:{operator_user_id}"
+        try:
+            channel = await self.listen(supervisor_user_id, operator_user_id, mode)
+        except ServiceError as exc:
+            why = exc.message[:200]
+            await self.db.run(lambda s: record(s, actor, action, target, outcome="refused", detail={"reason": why}))
+            raise
+        await self.db.run(lambda s: record(s, actor, action, target, detail={"channel": channel}))
+        return channel

@@ -8,6 +8,7 @@ from typing import Literal, get_args
 
 from sqlalchemy.orm import Session
 
+from audit.log import Actor, record
 from db.engine import Database
 from dialer.campaigns import get_campaign
 from reports.areas import ac_report
@@ -31,9 +32,11 @@ class ReportService:
 
     async def build(self, kind: str, *, since: date | None = None, until: date | None = None,
                     campaign: str | None = None, timezone: str | None = None,
-                    shifts: tuple[Shift, ...] | None = None) -> Report:
+                    shifts: tuple[Shift, ...] | None = None, actor: Actor | None = None,
+                    fmt: str = "json") -> Report:
         """The ``kind`` report (campaign, day, operator, shift or ac) for local days ``since`` .. ``until``
-        (both included, either open), of one campaign (name or id) when given."""
+        (both included, either open), of one campaign (name or id) when given. With ``actor`` (a person
+        takes the report away, as ``fmt``) the download is in the audit log."""
         if kind not in KINDS:
             raise ReportError(f"no report '{kind}': one of {', '.join(KINDS)}")
         for name, day in (("since", since), ("until", until)):
@@ -42,7 +45,17 @@ class ReportService:
         if campaign and kind in NOT_PER_CAMPAIGN:
             raise ReportError(f"the {kind} report is not per campaign: leave out campaign")
         period = Period(since=since, until=until, timezone=timezone or self.timezone)
-        return await self.db.run(_build, kind, period, campaign, self.shifts if shifts is None else shifts)
+        chosen = self.shifts if shifts is None else shifts
+
+        def work(session: Session) -> Report:
+            report = _build(session, kind, period, campaign, chosen)
+            if actor is not None:
+                record(session, actor, "report.download", f"report:{kind}", detail={
+                    "format": fmt, "since": str(since) if since else None, "until": str(until) if until else None,
+                    "campaign": campaign, "rows": len(report.rows)})
+            return report
+
+        return await self.db.run(work)
 
 
 def _build(session: Session, kind: str, period: Period, campaign: str | None, shifts: tuple[Shift, ...]) -> Report:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +58,17 @@ class WebApp:
 
 
 def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live, target_minutes: int = 60,
-                  url: str | None = None) -> WebApp:
+                  url: str | None = None, stream_check: float = 15.0, limiter: SignInLimiter | None = None,
+                  idle: timedelta | None = None) -> WebApp:
     engine = make_engine(url or f"sqlite:///{tmp_path / 'web.db'}")
     migrate.upgrade(engine)
     db = Database(engine)
     with db.sessions.begin() as s:
         for name, role in (("adm", "admin"), ("sup", "supervisor"), ("op", "operator")):
             add_user(s, name, role, PASSWORDS[name])
-    auth = Auth(UserService(db), AuthConfig(machine_tokens=(("/metrics", METRICS_TOKEN),)),
-                limiter=SignInLimiter(attempts=3, window=60))
+    users = UserService(db, limiter=limiter or SignInLimiter(attempts=3, window=60, free=3))
+    auth = Auth(users, AuthConfig(machine_tokens=(("/metrics", METRICS_TOKEN),), stream_check=stream_check,
+                                  idle=idle))
     bus = EventBus()
     listened: list[tuple[int, int, str]] = []
 
@@ -80,7 +83,7 @@ def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live
 
     services = web_services(db, bus, live_figures=live, timezone=TZ, target_minutes=target_minutes,
                             shifts=parse_shifts(DEFAULT_SHIFTS), defaults=CallingRules(), registered=registered,
-                            sip_server=("127.0.0.1", 5060), listen=listen, feed_every=0.2)
+                            sip_server=("127.0.0.1", 5060), listen=listen, feed_every=0.2, users=users)
     services.start()
     app = create_app(services, health=_health, auth=auth)
     return WebApp(app, auth, db.sessions, engine, bus, services.dashboard_feed, services, listened)

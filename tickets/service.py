@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit.log import Actor, record
 from core.errors import Conflict, Invalid, NotFound, ServiceError
 from db.engine import Database
 from db.ivr import IvrRecording
@@ -24,6 +25,7 @@ from dialer.campaigns import resolve_units
 from events.types import TicketChanged
 
 STATUSES = tuple(s.value for s in TicketStatus)
+SYSTEM = Actor.system()
 
 
 class TicketError(ServiceError):
@@ -145,25 +147,30 @@ class TicketService:
             self.publish(TicketChanged(ticket_id, "opened"))
         return ticket_id
 
-    async def assign(self, ticket_id: int, to: str) -> dict[str, Any]:
+    async def assign(self, ticket_id: int, to: str, actor: Actor = SYSTEM) -> dict[str, Any]:
         """Give a ticket to a user (by user name): there must be such a user."""
         def work(session: Session) -> dict[str, Any]:
             get_ticket(session, ticket_id)
             username = to.strip().lower()
             if username and session.scalar(select(User.id).where(User.username == username)) is None:
                 raise UnknownAssignee(f"cannot assign ticket #{ticket_id}: there is no user '{to.strip()}'")
-            return _summary(session, assign(session, ticket_id, username))
+            ticket = assign(session, ticket_id, username)
+            record(session, actor, "ticket.assign", f"ticket:{ticket_id}", detail={"to": username})
+            return _summary(session, ticket)
 
         out = await self.db.run(work)
         self.publish(TicketChanged(ticket_id, "assigned"))
         return out
 
-    async def resolve(self, ticket_id: int, resolution: str, by: str | None = None) -> dict[str, Any]:
+    async def resolve(self, ticket_id: int, resolution: str, by: str | None = None,
+                      actor: Actor = SYSTEM) -> dict[str, Any]:
         """Close a ticket, saying how (and, from a console, who: "sent forms (sup)")."""
         note = f"{resolution.strip()} ({by})" if by and resolution.strip() else resolution
 
         def work(session: Session) -> dict[str, Any]:
-            return _summary(session, resolve(session, ticket_id, note))
+            ticket = resolve(session, ticket_id, note)
+            record(session, actor, "ticket.resolve", f"ticket:{ticket_id}")
+            return _summary(session, ticket)
 
         out = await self.db.run(work)
         self.publish(TicketChanged(ticket_id, "resolved"))

@@ -22,6 +22,7 @@ from warroom.cli_directory import directory_app
 from warroom.cli_errors import fail
 from warroom.cli_ivr import ivr_app
 from warroom.cli_phones import phones_app
+from warroom.cli_privacy import audit, people_app, retention_app
 from warroom.cli_report import report_app
 from warroom.cli_tickets import instructions_app, tickets_app
 from warroom.cli_users import users_app
@@ -48,6 +49,9 @@ app.add_typer(tickets_app, name="tickets")
 app.add_typer(instructions_app, name="instructions")
 app.add_typer(users_app, name="users")
 app.add_typer(report_app, name="report")
+app.command("audit")(audit)
+app.add_typer(people_app, name="people")
+app.add_typer(retention_app, name="retention")
 
 
 def _echo(message: str) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from audit.log import Actor
 from directory.demo import DemoSpec
 from warroom.cli_directory import directory, directory_app
 from warroom.cli_errors import run
@@ -29,7 +30,7 @@ def import_results_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Load past booth results (upsert by booth and election) and recompute the booths' status."""
-    summary = run(directory().import_results(file, year=year, kind=kind, dry_run=dry_run))
+    summary = run(directory().import_results(file, year=year, kind=kind, dry_run=dry_run, actor=Actor.cli()))
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
         return
@@ -48,7 +49,7 @@ def set_status(
     by: Annotated[str, typer.Option(help="who decides (required unless auto)")] = "",
 ) -> None:
     """Override a booth's status by hand (the derived status stays, and returns with `auto`)."""
-    now = run(directory().set_status(ac_no, booth_no, status, reason, by))
+    now = run(directory().set_status(ac_no, booth_no, status, reason, by, Actor.cli()))
     typer.echo(f"booth {booth_no} of AC {ac_no} is now {now}")
 
 

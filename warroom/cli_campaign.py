@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from audit.log import Actor
 from dialer.campaigns import parse_pairs
 from dialer.service import CampaignService, CampaignSpec
 from warroom.cli_db import open_database
@@ -56,7 +57,7 @@ def create(
             posts=post or [], statuses=status or [], window=window, timezone=timezone, starts_at=start, ends_at=end,
             priority=priority, retry=retry or [], use_alternate=not no_alternate, trunk=trunk,
             scripts=parse_pairs(script or [], "script"), fields=parse_pairs(field or [], "field"))
-    out = run(campaigns().create(spec))
+    out = run(campaigns().create(spec, Actor.cli()))
     if as_json:
         typer.echo(json.dumps(out))
     else:
@@ -98,7 +99,7 @@ def show(campaign: str, as_json: JsonOpt = False) -> None:
 
 def _state_command(action: str) -> None:
     def command(campaign: str, as_json: JsonOpt = False) -> None:
-        out = run(campaigns().change(campaign, action))
+        out = run(campaigns().change(campaign, action, Actor.cli()))
         typer.echo(json.dumps(out) if as_json else f"campaign {out['id']} '{out['name']}' is {out['state']}")
 
     command.__doc__ = {"start": "Start a draft campaign.", "pause": "Pause: no new calls; calls in progress end.",

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
+from audit.log import Actor
 from directory.exporter import write_csv, write_xlsx
 from directory.importer import ImportOptions, ImportSummary, Rejection
 from directory.rows import COLUMNS
@@ -85,7 +86,7 @@ def import_(
     writer = _RejectsFile(rejects) if rejects else None
     try:
         summary = run(directory().import_members(file, ImportOptions(dry_run=dry_run, default_state=state),
-                                                 progress=bar.update, on_reject=writer))
+                                                 progress=bar.update, on_reject=writer, actor=Actor.cli()))
     finally:
         bar.close()
         if writer:
@@ -131,6 +132,6 @@ def export(
         with open(target, "w", newline="", encoding="utf-8-sig") as fh:
             return write_csv(rows, fh)
 
-    n = run(directory().export(write))
+    n = run(directory().export(write, Actor.cli()))
     if target is not None:
         typer.echo(f"{n:,} rows written to {target}", err=True)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from audit.log import Actor
 from reports.export import to_csv, to_text, to_xlsx
 from reports.model import parse_day
 from reports.service import ReportService
@@ -45,7 +46,9 @@ def _report(kind: str, since: str | None, until: str | None, timezone: str | Non
         chosen = parse_shifts(shifts) if shifts is not None else None
     service = ReportService(open_database(), timezone=settings.dialer.timezone,
                             shifts=parse_shifts(settings.reports.shifts))
-    report = run(service.build(kind, since=first, until=last, campaign=campaign, timezone=timezone, shifts=chosen))
+    files = [fmt for fmt, path in (("csv", csv_file), ("xlsx", xlsx_file)) if path is not None]
+    report = run(service.build(kind, since=first, until=last, campaign=campaign, timezone=timezone, shifts=chosen,
+                               actor=Actor.cli() if files else None, fmt="+".join(files) or "text"))
     try:
         if csv_file is not None:
             csv_file.write_text(to_csv(report), encoding="utf-8-sig", newline="")

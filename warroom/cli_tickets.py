@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from audit.log import Actor
 from db.tickets import CATEGORIES
 from hotline.service import InstructionService
 from tickets.service import TicketService
@@ -63,14 +64,14 @@ def show(ticket: int, as_json: JsonOpt = False) -> None:
 @tickets_app.command("assign")
 def assign_cmd(ticket: int, to: Annotated[str, typer.Argument(help="the user name of who works on it")]) -> None:
     """Give a ticket to a user (by user name)."""
-    out = run(tickets().assign(ticket, to))
+    out = run(tickets().assign(ticket, to, Actor.cli()))
     typer.echo(f"ticket #{out['id']} assigned to {out['assigned_to']}")
 
 
 @tickets_app.command("resolve")
 def resolve_cmd(ticket: int, note: Annotated[str, typer.Option(help="how it was resolved")]) -> None:
     """Close a ticket, saying how."""
-    out = run(tickets().resolve(ticket, note))
+    out = run(tickets().resolve(ticket, note, actor=Actor.cli()))
     typer.echo(f"ticket #{out['id']} resolved")
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from accounts.service import UserService
+from audit.log import Actor
 from warroom.cli_db import open_database
 from warroom.cli_errors import run
 
@@ -37,7 +38,7 @@ def add(
 ) -> None:
     """Add a user (asks for the password unless --generate-password)."""
     password = _password(generate_password)
-    user = run(users().add(username, role, password, name, lang))
+    user = run(users().add(username, role, password, name, lang, Actor.cli()))
     typer.echo(f"user {user['username']} ({user['role']}) added")
     if generate_password:
         typer.echo(f"password: {password}")
@@ -60,23 +61,32 @@ def list_(as_json: JsonOpt = False) -> None:
 @users_app.command("disable")
 def disable(username: str) -> None:
     """Disable a user: their sessions end at once."""
-    run(users().disable(username))
+    run(users().disable(username, Actor.cli()))
     typer.echo(f"user {username} disabled")
 
 
 @users_app.command("enable")
 def enable(username: str) -> None:
     """Enable a disabled user again."""
-    run(users().enable(username))
+    run(users().enable(username, Actor.cli()))
     typer.echo(f"user {username} enabled")
 
 
 @users_app.command("set-password")
 def set_password_cmd(username: str, generate_password: GenerateOpt = False) -> None:
-    """A new password (their sessions end)."""
+    """A new password (their sessions end, their softphone gets a new secret)."""
     password = _password(generate_password)
-    run(users().set_password(username, password))
+    run(users().set_password(username, password, Actor.cli()))
     typer.echo(f"password of {username} changed" + (f": {password}" if generate_password else ""))
+    typer.echo("their sessions ended and their softphone has a new secret (shown on their console)")
+
+
+@users_app.command("new-sip-secret")
+def new_sip_secret(username: str) -> None:
+    """A new softphone secret for the user (the running service applies it within seconds; the old one
+    stops working; the user reads the new one on their console)."""
+    run(users().rotate_sip_secret(username, Actor.cli()))
+    typer.echo(f"softphone op-{username}: new secret (shown on their console)")
 
 
 @users_app.command("home")

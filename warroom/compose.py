@@ -41,6 +41,9 @@ from hotline.lookup import identify
 from ivr_scripts.library import ScriptLibrary
 from operators.listen import ListenIn
 from operators.softphones import Softphones
+from privacy.job import RetentionJob
+from privacy.retention import RetentionPolicy
+from privacy.service import PrivacyService
 from reports.shifts import parse_shifts
 from sandbox.asterisk import Sandbox
 from sandbox.render import AsteriskDirs
@@ -95,6 +98,21 @@ def ivr_paths(settings: Settings) -> IvrPaths:
     asterisk_sounds = ivr.asterisk_sounds_dir or (str(ivr.sounds_dir) if ivr.sounds_dir else inner_sounds)
     recordings = ivr.recordings_dir or root / f"{dirs.spool}/recording".lstrip("/")
     return IvrPaths(sounds, asterisk_sounds, recordings)
+
+
+def cdr_dir(settings: Settings) -> Path:
+    """Asterisk's log directory (its CDR files) as this host sees it: the setting, or the sandbox node's."""
+    ast = settings.asterisk
+    if ast.cdr_dir is not None:
+        return ast.cdr_dir
+    return ast.sandbox_cache / "rootfs" / AsteriskDirs.for_node(ast.node, "").log.lstrip("/")
+
+
+def build_privacy(settings: Settings, db: Database) -> PrivacyService:
+    """Erasure and retention over the database, Asterisk's recordings and its CDR files."""
+    p = settings.privacy
+    return PrivacyService(db, recordings_dir=ivr_paths(settings).recordings, cdr_dir=cdr_dir(settings),
+                          policy=RetentionPolicy(p.recordings_days, p.phones_days, p.election_date))
 
 
 def build_softphones(settings: Settings, ami: AmiClient, ari: AriClient, db: Database) -> Softphones:
@@ -188,6 +206,7 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     registry = NodeRegistry(db, node_info(settings, dialer_config(settings)), lambda: service.status(),
                             lease=cluster.lease_seconds, every=cluster.heartbeat_seconds,
                             max_skew=cluster.max_clock_skew, clock=clock)
+    privacy = build_privacy(settings, db)
     service = Service(
         settings=settings, bus=bus, db=db, ami=ami, ari=ari, ivr=ivr, progressive=progressive, dialer=dialer,
         sync=DirectorySync(db, on_change=dialer.wake), softphones=softphones, dispatcher=dispatcher,
@@ -198,7 +217,8 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         registry=registry, remote=RemoteFigures(bus, ast.node), relay=relay,
         peers=PeerTrunks(ami, db, softphones.path.parent, ast.node, lease=cluster.lease_seconds,
                          owner=softphones.owner),
-        publisher=FiguresPublisher(bus, ast.node, lambda: service.node_figures()) if relay else None)
+        publisher=FiguresPublisher(bus, ast.node, lambda: service.node_figures()) if relay else None,
+        privacy=privacy, retention=RetentionJob(privacy))
     service.web, service.app = build_web(service)
     return service
 
@@ -223,8 +243,10 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
     settings = service.settings
     http, ast = settings.http, settings.asterisk
     token = http.metrics_token.get_secret_value() if http.metrics_token else None
-    auth = Auth(UserService(service.db), AuthConfig(
-        secure_cookie=http.secure_cookie, machine_tokens=(("/metrics", token),) if token else ()))
+    users = UserService(service.db)
+    auth = Auth(users, AuthConfig(
+        secure_cookie=http.secure_cookie, machine_tokens=(("/metrics", token),) if token else (),
+        idle=timedelta(minutes=http.idle_minutes) if http.idle_minutes else None))
     web = web_services(
         service.db, service.bus, live_figures=service.live_figures, timezone=settings.dialer.timezone,
         target_minutes=http.ticket_target_minutes, shifts=parse_shifts(settings.reports.shifts),
@@ -233,5 +255,5 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
         registered=SoftphonePresence(service.db, ast.node, None if service.web_only else service.softphones.registered,
                                      lease=settings.cluster.lease_seconds).registered,
         listen=service.listen.start, recordings_dir=service.ivr.recordings_dir,
-        node_lease=settings.cluster.lease_seconds)
+        node_lease=settings.cluster.lease_seconds, users=users, privacy=service.privacy)
     return web, create_app(web, health=service.health, auth=auth)

@@ -30,6 +30,8 @@ from events.bus import EventBus
 from hotline.agi import IdentifyServer
 from operators.listen import ListenIn
 from operators.softphones import Softphones
+from privacy.job import RetentionJob
+from privacy.service import PrivacyService
 from warroom.settings import Settings
 from web.app import ComponentHealth
 from web.services import WebServices
@@ -56,9 +58,11 @@ class Service:
     listen: ListenIn
     stasis: StasisApp
     agi: IdentifyServer
+    privacy: PrivacyService
     registry: NodeRegistry
     remote: RemoteFigures
     peers: PeerTrunks
+    retention: RetentionJob | None = None  # the daily retention pass (None: not run by this service)
     relay: EventRelay | None = None    # with PostgreSQL: events to and from the other processes
     publisher: FiguresPublisher | None = None
     web: WebServices | None = None     # the HTTP side's services and pages' feeds (built with ``app``)
@@ -71,7 +75,7 @@ class Service:
         try:
             await asyncio.wait_for(self.db.check(), 5)
             db = ComponentHealth(up=True, detail=self.db.backend)
-        except Exception as exc:  # any failure means "down"; the detail says which
+        except Exception as exc:  # any failure means "down"; the detail (kept inside the service) says which
             db = ComponentHealth(up=False, detail=f"{type(exc).__name__}: {exc}"[:200])
         if self.web_only:  # no Asterisk of its own to be up or down
             return {"db": db}
@@ -135,6 +139,8 @@ class Service:
         if self.publisher is not None:
             self.publisher.start()
         self._tasks.append(asyncio.create_task(self._keep_softphones(), name="softphones"))
+        if self.retention is not None:
+            self.retention.start()
 
     async def _keep_softphones(self, every: float = 5.0) -> None:
         """Keep Asterisk's operator endpoints equal to the users table (users change from the CLI or the
@@ -152,6 +158,8 @@ class Service:
             await asyncio.sleep(every)
 
     async def stop(self) -> None:
+        if self.retention is not None:
+            await self.retention.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

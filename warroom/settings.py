@@ -10,6 +10,7 @@ import ipaddress
 import json
 import os
 import secrets
+from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -60,6 +61,9 @@ class AsteriskSettings(BaseModel):
     config_dir: Path | None = Field(None, description="Asterisk's configuration directory as this host sees it "
                                                        "(operators' softphones are written there); unset: "
                                                        "the sandbox node's")
+    cdr_dir: Path | None = Field(None, description="Asterisk's log directory as this host sees it (its CDR files "
+                                                    "are under cdr-csv/ and cdr-custom/: erasure and retention "
+                                                    "rewrite them); unset: the sandbox node's")
     agi_host: str = Field("127.0.0.1", description="where Asterisk reaches our FastAGI caller lookup (the "
                                                     "address the dialplan dials)")
     agi_port: int = Field(4573, description="our FastAGI caller lookup's port (the hotline dialplan uses it)")
@@ -151,6 +155,18 @@ class HttpSettings(BaseModel):
                                        description="a ticket open longer than this shows as overdue")
     metrics_token: SecretStr | None = Field(None, description="a bearer token for /metrics (Prometheus); "
                                                               "unset: only signed-in supervisors see it")
+    idle_minutes: int = Field(30, ge=0, le=24 * 60, description="a session with no request of its user's own "
+                                                                "for this long ends (shared desks); 0: never")
+
+
+class PrivacySettings(BaseModel):
+    """How long personal data is kept (applied daily by the service and by ``warroom retention apply``)."""
+
+    election_date: date | None = Field(None, description="polling day (YYYY-MM-DD): phones in call records "
+                                                         "and the CDR are kept until phones_days after it")
+    recordings_days: int = Field(90, ge=1, le=3650, description="voice notes and recordings are kept this long")
+    phones_days: int = Field(180, ge=0, le=3650, description="days after the election that phones in call "
+                                                             "records and Asterisk's CDR are kept")
 
 
 class ReportSettings(BaseModel):
@@ -209,6 +225,7 @@ class Settings(BaseSettings):
     ivr: IvrSettings = Field(default_factory=IvrSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     log_level: str = "INFO"
 
     def resolved_database_url(self) -> str:

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from dialer.service import CampaignSpec
-from web.deps import Services, Staff
+from web.deps import Acting, Services, Staff
 from web.inputs import Moment, Text
 
 router = APIRouter(prefix="/api", tags=["campaigns"])
@@ -39,9 +39,9 @@ async def list_campaigns(_who: Staff, svc: Services) -> list[dict[str, Any]]:
 
 
 @router.post("/campaigns", status_code=201)
-async def create(body: CampaignIn, _who: Staff, svc: Services) -> dict[str, Any]:
+async def create(body: CampaignIn, _who: Staff, actor: Acting, svc: Services) -> dict[str, Any]:
     """A draft campaign with its targets chosen from the directory (``/api/campaigns/{id}/start`` sets it going)."""
-    return await svc.campaigns.create(CampaignSpec(**body.model_dump()))
+    return await svc.campaigns.create(CampaignSpec(**body.model_dump()), actor)
 
 
 @router.get("/campaigns/{ref}")
@@ -51,10 +51,10 @@ async def show(ref: Text, _who: Staff, svc: Services) -> dict[str, Any]:
 
 
 @router.post("/campaigns/{ref}/{action}")
-async def act(ref: Text, action: Literal["start", "pause", "resume", "stop"], _who: Staff,
+async def act(ref: Text, action: Literal["start", "pause", "resume", "stop"], _who: Staff, actor: Acting,
               svc: Services) -> dict[str, Any]:
     """Start, pause, resume or stop a campaign (the dialer follows at once)."""
-    return await svc.campaigns.change(ref, action)
+    return await svc.campaigns.change(ref, action, actor)
 
 
 @router.get("/live")

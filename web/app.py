@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from web import api_campaigns, console, dashboard, metrics, pages, reports
+from web import admin, api_campaigns, console, dashboard, docs, metrics, pages, reports
 from web.auth import Auth
 from web.errors import install as install_error_handlers
 from web.fonts import router as fonts_router
+from web.security import SecurityHeaders
 from web.services import WebServices
 
-ROUTERS = (pages.router, console.router, api_campaigns.router, dashboard.router, metrics.router, reports.router)
+ROUTERS = (pages.router, console.router, api_campaigns.router, dashboard.router, metrics.router, reports.router,
+           admin.router, docs.router)
 
 
 class ComponentHealth(BaseModel):
+    """A component's state as the service sees it; ``detail`` (an error's text) stays inside the service."""
+
     up: bool
     detail: str
 
 
 class Health(BaseModel):
-    status: str  # "ok" when every component is up, else "degraded"
-    components: dict[str, ComponentHealth]
+    """What ``/healthz`` tells anyone who asks: ok or degraded, overall and per part, and nothing more."""
+
+    status: Literal["ok", "degraded"]
+    components: dict[str, Literal["ok", "degraded"]]
 
 
 HealthSource = Callable[[], Awaitable[dict[str, ComponentHealth]]]
@@ -37,7 +43,8 @@ def create_app(services: WebServices | None = None, *, health: HealthSource, aut
     session (deny by default), and each route names the roles it allows (:mod:`web.deps`)."""
     if services is not None and auth is None:
         raise ValueError("the routes need sign-in: pass auth")
-    app = FastAPI(title="warroom", summary="Election war-room call center")
+    app = FastAPI(title="warroom", summary="Election war-room call center", docs_url=None, redoc_url=None,
+                  openapi_url=None)  # the description and its page are for admins (web/docs.py)
     install_error_handlers(app)
     app.state.services, app.state.auth = services, auth
     if auth is not None:
@@ -47,6 +54,7 @@ def create_app(services: WebServices | None = None, *, health: HealthSource, aut
     if services is not None:
         for router in ROUTERS:
             app.include_router(router)
+    app.add_middleware(SecurityHeaders)  # outermost: refusals and redirects carry the headers too
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:
@@ -54,10 +62,12 @@ def create_app(services: WebServices | None = None, *, health: HealthSource, aut
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}})
     async def healthz() -> Any:
-        """AMI, ARI and database state, checked now. 200 when all are up, 503 otherwise."""
+        """AMI, ARI and database state, checked now: ok or degraded each (no error text: anyone may ask).
+        200 when all are up, 503 otherwise."""
         components = await health()
         ok = all(c.up for c in components.values())
-        body = Health(status="ok" if ok else "degraded", components=components)
+        body = Health(status="ok" if ok else "degraded",
+                      components={name: "ok" if c.up else "degraded" for name, c in components.items()})
         return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
     return app

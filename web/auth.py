@@ -1,10 +1,16 @@
 """Sign-in for the consoles and the API: session cookies (HttpOnly, SameSite), a CSRF token on every
 state-changing request, roles per route, and deny by default (a path that is not public needs a valid
-session before any route sees it). Sign-in is rate limited per user name and per address."""
+session before any route sees it). Sign-in is rate limited per address and slowed per user name
+(:class:`accounts.ratelimit.SignInLimiter`, used by the user service). A session left idle (no request of
+the user's own: automatic refreshes and live streams do not count) ends after ``AuthConfig.idle``; live
+streams check their session again on every keep-alive and end when it is gone."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Literal
@@ -15,8 +21,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from accounts.ratelimit import SignInLimiter
 from accounts.service import Principal, UserService
+from audit.log import Actor
 from db.users import Role
 from web.i18n import texts
 from web.inputs import Text
@@ -26,6 +32,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC = ("/healthz", "/signin", "/static/", "/favicon.ico")
 SIGNIN_CSRF = "warroom_signin_csrf"
 MACHINE_READABLE = ("/api/", "/metrics")  # without a session: 401, not the sign-in page
+SIGNED_OUT = "event: signed_out\ndata: {}\n\n"  # a live stream's last message when its session is gone
 
 
 @dataclass(frozen=True)
@@ -36,16 +43,24 @@ class AuthConfig:
     same_site: Literal["lax", "strict"] = "lax"
     # paths a machine may read with ``Authorization: Bearer <token>`` instead of a session (/metrics)
     machine_tokens: tuple[tuple[str, str], ...] = ()
+    idle: timedelta | None = timedelta(minutes=30)  # a session unused this long ends (None: never)
+    stream_check: float = 15.0  # seconds between a live stream's keep-alives, each checking its session
+
+
+def background(request: Request) -> bool:
+    """A request the page makes by itself (a live stream, a refresh of figures): not the user's activity."""
+    path = request.url.path
+    return path.endswith("/events") or path == "/metrics" or (
+        request.method in SAFE_METHODS and path.startswith("/api/"))
 
 
 class Auth:
     """Sign-in over ``users``; routes check roles with the guards of :mod:`web.deps`, which call :meth:`check`."""
 
-    def __init__(self, users: UserService, config: AuthConfig | None = None, limiter: SignInLimiter | None = None,
+    def __init__(self, users: UserService, config: AuthConfig | None = None,
                  templates: Jinja2Templates | None = None) -> None:
         self.users, self.templates = users, templates or default_templates
         self.config = config or AuthConfig()
-        self.limiter = limiter or SignInLimiter()
 
     async def principal(self, request: Request) -> Principal | None:
         token = request.cookies.get(self.config.cookie)
@@ -54,9 +69,55 @@ class Auth:
         cached = request.scope.get("warroom.principal")
         if isinstance(cached, Principal):
             return cached
-        who = await self.users.principal(token)
+        who = await self.users.principal(token, idle=self.config.idle, touch=not background(request))
         request.scope["warroom.principal"] = who
         return who
+
+    async def still_valid(self, request: Request, roles: tuple[Role, ...]) -> bool:
+        """Whether the request's session is still signed in (not signed out, expired, idle or disabled) with
+        one of ``roles``; asked again each time, never from the request's cache."""
+        who = await self.users.principal(request.cookies.get(self.config.cookie), idle=self.config.idle)
+        return who is not None and who.role in roles
+
+    async def while_signed_in(self, request: Request, roles: tuple[Role, ...],
+                              messages: AsyncIterator[str]) -> AsyncIterator[str]:
+        """A live stream's ``messages`` for as long as its session lasts: every ``stream_check`` seconds
+        (with a keep-alive when nothing else was sent) and on each keep-alive of the stream itself the
+        session is checked again; once it is gone the stream says ``signed_out`` and ends."""
+        every = self.config.stream_check
+        checked = time.monotonic()
+        pending: asyncio.Future[str] | None = None
+        try:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(anext(messages))
+                done, _ = await asyncio.wait({pending}, timeout=max(0.0, checked + every - time.monotonic()))
+                message = None
+                if done:
+                    try:
+                        message = pending.result()
+                    except StopAsyncIteration:
+                        return
+                    finally:
+                        pending = None
+                if message is None or message.startswith(":") or time.monotonic() - checked >= every:
+                    if not await self.still_valid(request, roles):
+                        yield SIGNED_OUT
+                        return
+                    checked = time.monotonic()
+                yield ": keep-alive\n\n" if message is None else message
+        finally:
+            if pending is not None:
+                pending.cancel()
+                await asyncio.gather(pending, return_exceptions=True)
+            aclose = getattr(messages, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    @staticmethod
+    def actor(request: Request, who: Principal) -> Actor:
+        """Who acts, for the audit log: the signed-in user, from the request's address."""
+        return Actor(who.username, who.user_id, request.client.host if request.client else None)
 
     async def check(self, request: Request, roles: tuple[Role, ...]) -> Principal:
         """The signed-in user if their role is one of ``roles``; unsafe methods also need the session's CSRF
@@ -130,30 +191,26 @@ class Auth:
             expected = request.cookies.get(SIGNIN_CSRF) or ""
             if not expected or not same_token(expected, csrf_token):
                 return page(request, "The form expired: please try again.", 403, _local(next))
-            ip = request.client.host if request.client else "?"
-            keys = (f"user:{username.lower()}", f"ip:{ip}")
-            wait = self.limiter.retry_after(*keys)
-            if wait > 0:
-                resp = page(request, f"Too many failed sign-ins: try again in {int(wait) + 1} seconds.", 429,
-                            _local(next))
-                resp.headers["Retry-After"] = str(int(wait) + 1)
+            ip = request.client.host if request.client else None
+            result = await self.users.sign_in(username, password, ip, cfg.ttl)
+            if result.retry_after > 0:
+                wait = int(result.retry_after) + 1
+                resp = page(request, f"Too many sign-in attempts: try again in {wait} seconds.", 429, _local(next))
+                resp.headers["Retry-After"] = str(wait)
                 return resp
-            token = await self.users.sign_in(username, password, ip, cfg.ttl)
-            if token is None:
-                self.limiter.failed(*keys)
+            if result.token is None:
                 return page(request, "Wrong user name or password.", 401, _local(next))
-            self.limiter.succeeded(keys[0])
             resp = RedirectResponse(_local(next), status_code=303)
-            resp.set_cookie(cfg.cookie, token, httponly=True, samesite=cfg.same_site, secure=cfg.secure_cookie,
-                            max_age=int(cfg.ttl.total_seconds()))
+            resp.set_cookie(cfg.cookie, result.token, httponly=True, samesite=cfg.same_site,
+                            secure=cfg.secure_cookie, max_age=int(cfg.ttl.total_seconds()))
             resp.delete_cookie(SIGNIN_CSRF)
             return resp
 
         @router.post("/signout")
         async def signout(request: Request) -> Response:
             """End this session (needs its CSRF token like every change)."""
-            await self.check(request, tuple(Role))
-            await self.users.sign_out(request.cookies.get(cfg.cookie) or "")
+            who = await self.check(request, tuple(Role))
+            await self.users.sign_out(request.cookies.get(cfg.cookie) or "", self.actor(request, who))
             resp = RedirectResponse("/signin", status_code=303)
             resp.delete_cookie(cfg.cookie)
             return resp

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from db.operators import OperatorState
-from web.deps import Operator, Services
+from web.deps import OPERATOR_ROLES, Operator, Services, SignIn
 from web.i18n import texts
 from web.inputs import Moment, Text
 from web.rendering import templates
@@ -36,15 +36,15 @@ class TicketIn(BaseModel):
 
 @router.get("", response_class=HTMLResponse)
 async def page(request: Request, who: Operator, svc: Services) -> Any:
-    """The console page."""
+    """The console page (it shows the softphone's secret: never kept by a browser or a proxy)."""
     console = await svc.operators.console(who.user_id)
     lang = request.cookies.get("warroom_lang") or who.language
     server, port = console["home_sip"] or svc.sip_server  # the operator's home node, when it has one
-    return templates.TemplateResponse(request, "console.html", {
-        "who": who, "t": texts(lang), "lang": lang, "state": console["state"],
-        "sip": {"server": server, "port": port, "username": console["sip_username"],
-                "password": console["sip_password"], "node": console["home_node"]},
-        "registered": console["registered"]})
+    context = {"who": who, "t": texts(lang), "lang": lang, "state": console["state"],
+               "sip": {"server": server, "port": port, "username": console["sip_username"],
+                       "password": console["sip_password"], "node": console["home_node"]},
+               "registered": console["registered"]}
+    return templates.TemplateResponse(request, "console.html", context, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/state")
@@ -60,10 +60,12 @@ async def set_state(body: StateIn, who: Operator, svc: Services) -> dict[str, An
 
 
 @router.get("/events")
-async def events(who: Operator, svc: Services) -> StreamingResponse:
-    """Live updates (Server-Sent Events): a snapshot first, then screen pops, calls and states."""
+async def events(request: Request, who: Operator, svc: Services, auth: SignIn) -> StreamingResponse:
+    """Live updates (Server-Sent Events): a snapshot first, then screen pops, calls and states; ends with
+    ``signed_out`` once the session is gone (checked on every keep-alive)."""
     hello = await svc.operators.state(who.user_id)
-    return StreamingResponse(svc.console_feed.stream(who.user_id, hello), media_type="text/event-stream",
+    stream = auth.while_signed_in(request, OPERATOR_ROLES, svc.console_feed.stream(who.user_id, hello))
+    return StreamingResponse(stream, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 

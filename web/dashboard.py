@@ -15,7 +15,7 @@ from core.errors import NotFound, Unavailable
 from dashboard.tickets import BoardFilter
 from db.tickets import CATEGORIES
 from operators.listen import SpyMode
-from web.deps import Services, Staff
+from web.deps import STAFF_ROLES, Acting, Services, SignIn, Staff
 from web.i18n import texts
 from web.inputs import Text
 from web.rendering import templates
@@ -56,15 +56,16 @@ def page(request: Request, who: Staff, svc: Services) -> Response:
 
 
 @router.get("/dashboard/events")
-async def events(_who: Staff, svc: Services) -> StreamingResponse:
-    """Server-Sent Events: ``snapshot`` (everything), then ``live``, ``board`` and ``ticket`` pushes."""
+async def events(request: Request, _who: Staff, svc: Services, auth: SignIn) -> StreamingResponse:
+    """Server-Sent Events: ``snapshot`` (everything), then ``live``, ``board`` and ``ticket`` pushes; ends with
+    ``signed_out`` once the session is gone (checked on every keep-alive)."""
     async def sse() -> AsyncIterator[str]:
         async for kind, data in svc.dashboard_feed.stream():
             if kind == "keep-alive":
                 yield ": keep-alive\n\n"
             else:
                 yield f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
-    return StreamingResponse(sse(), media_type="text/event-stream",
+    return StreamingResponse(auth.while_signed_in(request, STAFF_ROLES, sse()), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
@@ -108,26 +109,28 @@ async def _board_row(svc: WebServices, ticket_id: int) -> dict[str, Any]:
 
 
 @router.post("/api/tickets/{ticket_id}/assign")
-async def assign_ticket(ticket_id: TicketId, body: AssignIn, _who: Staff, svc: Services) -> dict[str, Any]:
+async def assign_ticket(ticket_id: TicketId, body: AssignIn, _who: Staff, actor: Acting,
+                        svc: Services) -> dict[str, Any]:
     """Assign a ticket to a user (by user name)."""
-    await svc.tickets.assign(ticket_id, body.to)
+    await svc.tickets.assign(ticket_id, body.to, actor)
     return await _board_row(svc, ticket_id)
 
 
 @router.post("/api/tickets/{ticket_id}/resolve")
-async def resolve_ticket(ticket_id: TicketId, body: ResolveIn, who: Staff, svc: Services) -> dict[str, Any]:
+async def resolve_ticket(ticket_id: TicketId, body: ResolveIn, who: Staff, actor: Acting,
+                         svc: Services) -> dict[str, Any]:
     """Mark a ticket resolved, saying how."""
-    await svc.tickets.resolve(ticket_id, body.resolution, by=who.username)
+    await svc.tickets.resolve(ticket_id, body.resolution, by=who.username, actor=actor)
     return await _board_row(svc, ticket_id)
 
 
 @router.post("/api/listen", status_code=201)
-async def listen_in(body: ListenRequest, who: Staff, svc: Services) -> dict[str, Any]:
+async def listen_in(body: ListenRequest, who: Staff, actor: Acting, svc: Services) -> dict[str, Any]:
     """Ring this supervisor's softphone and, when answered, listen to (or whisper to, or barge into)
     the operator's call."""
     if svc.listen is None:
         raise Unavailable("listening in is not available in this service")
-    channel = await svc.listen(who.user_id, body.operator_id, body.mode)
+    channel = await svc.listen(who.user_id, body.operator_id, body.mode, actor)
     return {"channel_id": channel, "mode": body.mode, "operator_id": body.operator_id}
 
 

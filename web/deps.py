@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from accounts.service import Principal
+from audit.log import Actor
 from db.users import Role
 from web.auth import Auth
 from web.services import WebServices
@@ -21,6 +22,20 @@ def _auth(request: Request) -> Auth:
     if not isinstance(auth, Auth):
         raise HTTPException(401, "sign-in is not set up in this app")
     return auth
+
+
+def auth(request: Request) -> Auth:
+    """The app's sign-in (live streams ask it whether their session still holds)."""
+    return _auth(request)
+
+
+async def acting(request: Request) -> Actor:
+    """Who acts, for the audit log: the signed-in user (the guard has checked them) from their address."""
+    found = _auth(request)
+    who = await found.principal(request)
+    if who is None:
+        raise HTTPException(401, "sign in first")
+    return found.actor(request, who)
 
 
 def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
@@ -46,9 +61,14 @@ def services(request: Request) -> WebServices:
     return found
 
 
+ALL_ROLES: tuple[Role, ...] = tuple(Role)
+OPERATOR_ROLES = (Role.operator,)
+STAFF_ROLES = (Role.supervisor, Role.admin)
 Anyone = Annotated[Principal, Depends(require(*Role))]
 Operator = Annotated[Principal, Depends(require(Role.operator))]
 Staff = Annotated[Principal, Depends(require(Role.supervisor, Role.admin))]
 Admin = Annotated[Principal, Depends(require(Role.admin))]
 StaffOrMachine = Annotated[Principal | None, Depends(staff_or_machine)]
 Services = Annotated[WebServices, Depends(services)]
+Acting = Annotated[Actor, Depends(acting)]
+SignIn = Annotated[Auth, Depends(auth)]

@@ -22,6 +22,13 @@ def home(request: Request, who: Anyone) -> Response:
     return templates.TemplateResponse(request, "home.html", {"who": who, "t": texts(lang), "lang": lang})
 
 
+@router.post("/session/active", status_code=204)
+def active(_who: Anyone) -> Response:
+    """The user is at their desk (the pages send it on a key or a click, at most once a minute): their
+    session's idle time starts again (the sign-in check has written it)."""
+    return Response(status_code=204)
+
+
 @router.post("/language")
 def language(request: Request, _who: Anyone, lang: str = "en") -> Response:
     """Switch the interface between English and Hindi (a cookie; needs the CSRF token)."""

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from reports.export import to_csv, to_xlsx
 from reports.service import Kind
-from web.deps import Services, Staff
+from web.deps import Acting, Services, Staff
 from web.inputs import Text
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -20,10 +20,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/{kind}", responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
-async def report(kind: Kind, _who: Staff, svc: Services, format: Literal["json", "csv", "xlsx"] = "json",
-                 since: Since = None, until: Until = None, campaign: CampaignRef = None) -> Response:
-    """Figures per campaign, day, operator, shift (the call center's shifts) or AC."""
-    result = await svc.reports.build(kind, since=since, until=until, campaign=campaign)
+async def report(kind: Kind, _who: Staff, actor: Acting, svc: Services,
+                 format: Literal["json", "csv", "xlsx"] = "json", since: Since = None, until: Until = None,
+                 campaign: CampaignRef = None) -> Response:
+    """Figures per campaign, day, operator, shift (the call center's shifts) or AC (each download is in the
+    audit log)."""
+    result = await svc.reports.build(kind, since=since, until=until, campaign=campaign, actor=actor, fmt=format)
     stamp = f"{kind}-{since or 'start'}-{until or 'now'}"
     if format == "csv":
         return Response(to_csv(result), media_type="text/csv; charset=utf-8",

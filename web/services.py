@@ -9,20 +9,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from accounts.service import UserService
+from audit.log import Actor
+from audit.service import AuditService
 from dashboard.feed import DashboardFeed
 from dashboard.service import DashboardService
 from db.engine import Database
 from dialer.rules import CallingRules
 from dialer.service import CampaignService, ScriptCheck, no_script_problems
 from events.bus import EventBus
-from operators.listen import SpyMode
+from operators.listen import AuditedListen, Listen, SpyMode
 from operators.service import OperatorService, Registered, never_registered
+from privacy.service import PrivacyService
 from reports.service import ReportService
 from reports.shifts import Shift
 from tickets.service import TicketService
 from web.console_feed import ConsoleFeed
 
-Listen = Callable[[int, int, SpyMode], Awaitable[str]]
+ListenAs = Callable[[int, int, SpyMode, Actor], Awaitable[str]]
 LiveFigures = Callable[[], dict[str, Any]]
 
 
@@ -31,8 +35,8 @@ class WebServices:
     """The services and live parts of the HTTP side.
 
     ``live_figures`` gives the figures kept in memory (lines, calls, queue); ``sip_server`` is where
-    operators' softphones register (shown on the console); ``listen`` starts a supervisor's listen-in
-    (None: not available in this service)."""
+    operators' softphones register (shown on the console); ``listen`` starts a supervisor's listen-in, in
+    the audit log (None: not available in this service)."""
 
     campaigns: CampaignService
     tickets: TicketService
@@ -43,7 +47,10 @@ class WebServices:
     console_feed: ConsoleFeed
     live_figures: LiveFigures
     sip_server: tuple[str, int]
-    listen: Listen | None = None
+    users: UserService
+    audit: AuditService
+    privacy: PrivacyService
+    listen: ListenAs | None = None
 
     def start(self) -> None:
         """The pages' feeds start hearing the bus."""
@@ -61,11 +68,14 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
                  check_scripts: ScriptCheck = no_script_problems, wake: Callable[[], None] = lambda: None,
                  registered: Registered = never_registered, sip_server: tuple[str, int] = ("127.0.0.1", 5060),
                  listen: Listen | None = None, recordings_dir: Path | None = None,
-                 feed_every: float = 1.0, node_lease: float = 30.0) -> WebServices:
+                 feed_every: float = 1.0, node_lease: float = 30.0, users: UserService | None = None,
+                 privacy: PrivacyService | None = None) -> WebServices:
     """Build the web side's services over ``db``, publishing on ``bus``: ``timezone`` is the war room's day,
     ``target_minutes`` a ticket's time before it is overdue, ``shifts`` the operators' shifts, ``defaults``
     the calling rules, ``check_scripts`` the IVR scripts' check, ``wake`` the dialer's wake-up,
-    ``registered`` the softphones' check. Call :meth:`WebServices.start` before serving."""
+    ``registered`` the softphones' check, ``users`` the sign-in's user service, ``privacy`` erasure and
+    retention (default: over ``db`` and ``recordings_dir`` only). Call :meth:`WebServices.start` before
+    serving."""
     tickets = TicketService(db, bus.publish, recordings_dir=recordings_dir)
     dashboard = DashboardService(db, timezone=timezone, target_minutes=target_minutes, node_lease=node_lease)
     feed = DashboardFeed(bus, live_figures, board=dashboard.stored_figures, tickets=dashboard.tickets_board,
@@ -74,4 +84,7 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
         campaigns=CampaignService(db, bus.publish, defaults=defaults, check_scripts=check_scripts, wake=wake),
         tickets=tickets, operators=OperatorService(db, tickets, bus.publish, registered=registered),
         dashboard=dashboard, reports=ReportService(db, timezone=timezone, shifts=shifts), dashboard_feed=feed,
-        console_feed=ConsoleFeed(bus), live_figures=live_figures, sip_server=sip_server, listen=listen)
+        console_feed=ConsoleFeed(bus), live_figures=live_figures, sip_server=sip_server,
+        users=users or UserService(db), audit=AuditService(db),
+        privacy=privacy or PrivacyService(db, recordings_dir=recordings_dir),
+        listen=AuditedListen(db, listen) if listen is not None else None)

@@ -68,11 +68,11 @@ async def test_healthz_follows_asterisk_down_and_up(node2: tuple[Settings, Sandb
     try:
         async with httpx.AsyncClient(base_url=base, timeout=5) as client:
             body = await _health(client, want_ok=True)
-            assert {k: v["up"] for k, v in body["components"].items()} == {"ami": True, "ari": True, "db": True}
+            assert body == {"status": "ok", "components": {"ami": "ok", "ari": "ok", "db": "ok"}}
             await asyncio.to_thread(box.down)
             body = await _health(client, want_ok=False)
-            comps = body["components"]
-            assert comps["ami"]["up"] is False and comps["ari"]["up"] is False and comps["db"]["up"] is True
+            assert body == {"status": "degraded", "components": {"ami": "degraded", "ari": "degraded", "db": "ok"}}, \
+                "ok or degraded per part, without the links' error text"
             assert sandbox.status().running  # the other node is untouched
             await asyncio.to_thread(box.up, 60)
             await _health(client, want_ok=True)

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from accounts.ratelimit import SignInLimiter
 from accounts.service import (
     AccountError,
     add_user,
@@ -66,18 +65,12 @@ def test_verify_sessions_disable_and_password_change(session_factory: sessionmak
         assert principal(s, token) is None
 
 
-def test_rate_limit_by_key_with_a_sliding_window() -> None:
-    now = [0.0]
-    limiter = SignInLimiter(attempts=3, window=60, clock=lambda: now[0])
-    for _ in range(3):
-        assert limiter.retry_after("user:asha") == 0
-        limiter.failed("user:asha", "ip:1")
-    assert limiter.retry_after("user:asha") == pytest.approx(60)
-    assert limiter.retry_after("user:other", "ip:1") == pytest.approx(60)  # the address is limited too
-    now[0] = 30
-    assert limiter.retry_after("user:asha") == pytest.approx(30)
-    now[0] = 61
-    assert limiter.retry_after("user:asha", "ip:1") == 0
-    limiter.failed("user:asha")
-    limiter.succeeded("user:asha")
-    assert limiter.retry_after("user:asha") == 0
+def test_passwords_must_be_long_and_uncommon(session_factory: sessionmaker[Session]) -> None:
+    with session_factory.begin() as s:
+        for password in ("Password123!", "Qwertyuiop1", "1234567890", "letmein12345", "P@ssw0rd2024",
+                         "RaviKumar123", "Warroom2026!"):
+            with pytest.raises(AccountError, match="too common or easy to guess"):
+                add_user(s, "ravi", "operator", password, "Ravi Kumar")
+        add_user(s, "ravi", "operator", "Monsoon-Booth-88", "Ravi Kumar")
+        with pytest.raises(AccountError, match="too common"):
+            set_password(s, "ravi", "password1234")

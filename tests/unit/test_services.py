@@ -178,18 +178,18 @@ async def test_users_add_list_disable_and_sign_in(db: Database) -> None:
         await users.disable("nobody")
     assert [(u["username"], u["name"], u["role"], u["disabled"]) for u in await users.list()] == \
         [("sup", "Sunita", "supervisor", False)]
-    assert await users.sign_in("sup", "wrong password!", "127.0.0.1", timedelta(hours=1)) is None
-    token = await users.sign_in(" SUP ", "Supervise-2026!", "127.0.0.1", timedelta(hours=1))
+    assert (await users.sign_in("sup", "wrong password!", "127.0.0.1", timedelta(hours=1))).token is None
+    token = (await users.sign_in(" SUP ", "Supervise-2026!", "127.0.0.1", timedelta(hours=1))).token
     assert token is not None and (who := await users.principal(token)) is not None and who.username == "sup"
-    second = await users.sign_in("sup", "Supervise-2026!", "127.0.0.1", timedelta(hours=1))
+    second = (await users.sign_in("sup", "Supervise-2026!", "127.0.0.1", timedelta(hours=1))).token
     assert await users.end_sessions("sup") == 2
     assert await users.principal(token) is None and await users.principal(second) is None
-    token = await users.sign_in("sup", "Supervise-2026!", None, timedelta(hours=1))
+    token = (await users.sign_in("sup", "Supervise-2026!", None, timedelta(hours=1))).token
     await users.disable("sup")
     assert await users.principal(token) is None, "disabling ends the sessions at once"
     await users.enable("sup")
     await users.set_password("sup", "Another-pass-99")
-    assert await users.sign_in("sup", "Another-pass-99", None, timedelta(hours=1)) is not None
+    assert (await users.sign_in("sup", "Another-pass-99", None, timedelta(hours=1))).token is not None
 
 
 async def test_directory_instructions_and_reports_raise_the_right_kinds(db: Database) -> None:

@@ -92,7 +92,7 @@ def test_redirect_after_sign_in_stays_on_this_site(app_parts: tuple[Any, Auth]) 
     assert resp.headers["location"] == "/"
 
 
-ALL, STAFF = {"adm", "sup", "op"}, {"adm", "sup"}
+ALL, STAFF, ADMIN = {"adm", "sup", "op"}, {"adm", "sup"}, {"adm"}
 # every route of the app and who may use it: a new route must be added here, which forces the decision
 ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/"): ALL, ("POST", "/language"): ALL, ("POST", "/signout"): ALL,
@@ -105,11 +105,13 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/charts"): STAFF, ("GET", "/api/drill"): STAFF, ("GET", "/api/tickets"): STAFF,
     ("GET", "/api/tickets/choices"): STAFF, ("POST", "/api/tickets/{ticket_id}/assign"): STAFF,
     ("POST", "/api/tickets/{ticket_id}/resolve"): STAFF, ("POST", "/api/listen"): STAFF, ("GET", "/metrics"): STAFF,
-    ("GET", "/api/reports/{kind}"): STAFF,
+    ("GET", "/api/reports/{kind}"): STAFF, ("POST", "/session/active"): ALL,
+    ("GET", "/admin/audit"): ADMIN, ("GET", "/api/audit"): ADMIN, ("GET", "/admin/erase"): ADMIN,
+    ("POST", "/admin/erase"): ADMIN, ("POST", "/api/users/{username}/sip-secret"): ADMIN,
 }
 STREAMS = {"/console/events", "/dashboard/events"}
 PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/signin"), ("POST", "/signin")}
-SAMPLE = {"ref": "1", "action": "pause", "ticket_id": "1", "kind": "day"}
+SAMPLE = {"ref": "1", "action": "pause", "ticket_id": "1", "kind": "day", "username": "op"}
 
 
 def test_every_route_with_every_role_and_without_a_session(app_parts: tuple[Any, Auth]) -> None:

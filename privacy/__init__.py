@@ -1,0 +1,1 @@
+"""Personal data: erasure of a person everywhere, and retention (what is kept how long)."""
