@@ -172,6 +172,7 @@ class Dispatcher:
         offer = self.offers[agent]
         bridge = f"call-{agent[len('agent-'):]}"
         try:
+            await self.queue.quiet(offer.caller)
             await self.ari.request("POST", f"/bridges/{bridge}", type="mixing", name="operator call")
             await self.ari.request("POST", f"/bridges/{self.queue.bridge_id}/removeChannel", channel=offer.caller)
             await self.ari.request("POST", f"/bridges/{bridge}/addChannel", channel=f"{offer.caller},{agent}")

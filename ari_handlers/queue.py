@@ -37,6 +37,7 @@ class Waiting:
     progressive: bool = False  # an answered campaign call waiting for its operator (it does not wait long)
     entered: float = field(default_factory=time.monotonic)
     hold_task: asyncio.Task[None] | None = None
+    playback_id: str | None = None  # the hold message playing now
 
     @property
     def waited(self) -> float:
@@ -105,9 +106,13 @@ class OperatorQueue:
         prompt = Prompt("queue/hold/text", HOLD_TEXT.get(entry.language, HOLD_TEXT["en"]), entry.language)
         try:
             media = await self.prompts.media(prompt)
+            played = 0
             while entry.channel_id in self.waiting:
+                played += 1
+                entry.playback_id = f"hold-{entry.channel_id}-{played}"
                 try:
-                    await self.ari.request("POST", f"/channels/{entry.channel_id}/play", media=media)
+                    await self.ari.request("POST", f"/channels/{entry.channel_id}/play/{entry.playback_id}",
+                                           media=media)
                 except AriError as exc:
                     if exc.status == 404:
                         return
@@ -117,6 +122,21 @@ class OperatorQueue:
             raise
         except Exception:
             log.exception("queue: hold loop for %s failed", entry.channel_id)
+
+    async def quiet(self, channel_id: str) -> None:
+        """Stop the hold message now (an operator took the call: a channel playing media moves to the
+        operator's bridge only once the message ends)."""
+        entry = self.waiting.get(channel_id)
+        if entry is None:
+            return
+        if entry.hold_task:
+            entry.hold_task.cancel()
+        if entry.playback_id is not None:
+            try:
+                await self.ari.request("DELETE", f"/playbacks/{entry.playback_id}")
+            except AriError as exc:
+                log.debug("queue: hold message of %s: %s", channel_id, exc)  # already over
+            entry.playback_id = None
 
     async def leave(self, channel_id: str, state: str = "abandoned") -> None:
         """The caller left the queue: taken by an operator (``answered``) or gone (``abandoned``)."""
