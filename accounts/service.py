@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from audit.log import Actor, record
 from core.errors import Conflict, Invalid, NotFound, ServiceError
 from db.engine import Database
 from db.models import utcnow
@@ -57,26 +58,32 @@ class Principal:
     language: str
 
 
+def new_password() -> str:
+    """A strong random password (16 characters), to be shown once to whoever will use it."""
+    return secrets.token_urlsafe(12)
+
+
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountInvalid(f"the password is too short: at least {MIN_PASSWORD} characters")
+        raise AccountInvalid(f"the password is too short: at least {MIN_PASSWORD} characters", field="password")
     if password.strip() != password or password.lower() == password and password.isalpha():
-        raise AccountInvalid("the password must not start or end with spaces, nor be only lower-case letters")
+        raise AccountInvalid("the password must not start or end with spaces, nor be only lower-case letters",
+                             field="password")
 
 
 def add_user(session: Session, username: str, role: str, password: str, display_name: str | None = None,
              language: str = "en") -> User:
     if not USERNAME.match(username):
         raise AccountInvalid(f"user name '{username}': 2-32 characters, lower-case letters, digits, . _ -, "
-                           "starting with a letter")
+                             "starting with a letter", field="username")
     try:
         role_ = Role(role)
     except ValueError:
-        raise AccountInvalid(f"role '{role}': one of {', '.join(r.value for r in Role)}") from None
+        raise AccountInvalid(f"role '{role}': one of {', '.join(r.value for r in Role)}", field="role") from None
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise UserExists(f"user '{username}' already exists")
+        raise UserExists(f"user '{username}' already exists", field="username")
     if language not in ("en", "hi"):
-        raise AccountInvalid(f"language '{language}': en or hi")
+        raise AccountInvalid(f"language '{language}': en or hi", field="language")
     _check_password(password)
     user = User(username=username, display_name=display_name or username, role=role_,
                 password_hash=_HASHER.hash(password), sip_secret=secrets.token_urlsafe(18), ui_language=language)
@@ -188,6 +195,18 @@ class UserService:
     async def set_password(self, username: str, password: str) -> None:
         """A new password; every session of the user ends."""
         await self.db.run(set_password, username, password)
+
+    async def reset_password(self, username: str, actor: Actor) -> str:
+        """A new random password for ``username`` (every session of theirs ends); returned once, to be given
+        to them, and kept only as a hash."""
+        password = new_password()
+
+        def work(session: Session) -> None:
+            user = set_password(session, username, password)
+            record(session, actor, "user.reset_password", f"user:{user.username}")
+
+        await self.db.run(work)
+        return password
 
     async def end_sessions(self, username: str) -> int:
         """Sign a user out everywhere; how many sessions ended."""

@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from dialer.campaigns import get_campaign
+from dialer.targets import TargetFilter
 from reports.areas import ac_report
 from reports.calls import campaign_report, day_report
 from reports.model import Period, Report, ReportError
 from reports.operators import operator_report, shift_report
 from reports.shifts import Shift
+from reports.targets import targets_report
 
 Kind = Literal["campaign", "day", "operator", "shift", "ac"]
 KINDS: tuple[str, ...] = get_args(Kind)
@@ -43,6 +45,10 @@ class ReportService:
             raise ReportError(f"the {kind} report is not per campaign: leave out campaign")
         period = Period(since=since, until=until, timezone=timezone or self.timezone)
         return await self.db.run(_build, kind, period, campaign, self.shifts if shifts is None else shifts)
+
+    async def targets(self, campaign: str, flt: TargetFilter | None = None) -> Report:
+        """A campaign's targets (its page's filters applied) with their progress and answers, to download."""
+        return await self.db.run(targets_report, campaign, flt)
 
 
 def _build(session: Session, kind: str, period: Period, campaign: str | None, shifts: tuple[Shift, ...]) -> Report:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Annotated
 
 import typer
 
-from accounts.service import UserService
+from accounts.service import UserService, new_password
+from audit.log import Actor
 from warroom.cli_db import open_database
 from warroom.cli_errors import run
 
@@ -23,7 +23,7 @@ def users() -> UserService:
 
 def _password(generate: bool) -> str:
     if generate:
-        return secrets.token_urlsafe(12)
+        return new_password()
     return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
 
 
@@ -73,7 +73,10 @@ def enable(username: str) -> None:
 
 @users_app.command("set-password")
 def set_password_cmd(username: str, generate_password: GenerateOpt = False) -> None:
-    """A new password (their sessions end)."""
-    password = _password(generate_password)
-    run(users().set_password(username, password))
-    typer.echo(f"password of {username} changed" + (f": {password}" if generate_password else ""))
+    """A new password (their sessions end); --generate-password makes one and prints it once."""
+    if generate_password:
+        password = run(users().reset_password(username, Actor.cli()))
+        typer.echo(f"password of {username} changed: {password}")
+        return
+    run(users().set_password(username, _password(False)))
+    typer.echo(f"password of {username} changed")

@@ -28,6 +28,7 @@ from dialer.controller import Dialer, DialerConfig
 from dialer.lines import Trunk
 from dialer.rules import CallingRules
 from dialer.sync import DirectorySync
+from directory.status import StatusRules
 from events.bus import EventBus
 from hotline.agi import AgiLimits, IdentifyServer
 from hotline.lookup import identify
@@ -44,7 +45,7 @@ from warroom.service import Service
 from warroom.settings import REPO_ROOT, AsteriskSettings, Settings
 from web.app import create_app
 from web.auth import Auth, AuthConfig
-from web.services import WebServices, web_services
+from web.services import PagesConfig, WebServices, web_services
 
 TEMPLATE_DIR = REPO_ROOT / "config" / "asterisk"
 
@@ -199,5 +200,15 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
         target_minutes=http.ticket_target_minutes, shifts=parse_shifts(settings.reports.shifts),
         defaults=calling_rules(settings), check_scripts=service.ivr.library.campaign_problems,
         wake=service.dialer.wake, registered=service.softphones.registered, sip_server=(ast.host, ast.sip_port),
-        listen=service.listen.start, recordings_dir=service.ivr.recordings_dir)
+        listen=service.listen.start, recordings_dir=service.ivr.recordings_dir,
+        pages=PagesConfig(status_rules=status_rules(settings), verify_days=settings.directory.verify_days,
+                          work_dir=settings.state_dir / "imports", library=service.ivr.library,
+                          make_prompt=service.ivr.prompts.made, party=settings.directory.party,
+                          hotline=settings.ivr.hotline_script, clock=service.dialer.clock))
     return web, create_app(web, health=service.health, auth=auth)
+
+
+def status_rules(settings: Settings) -> StatusRules:
+    """How a booth's status follows from its past results."""
+    d = settings.directory
+    return StatusRules(d.party, d.strong_margin, d.weak_margin, d.status_elections)
