@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from core.errors import NotFound
+from core.errors import Invalid, NotFound
 from db.campaigns import Attempt, Target, TargetState
 from db.ivr import IvrAnswer, IvrCall
 from db.models import Committee, Person, Unit, UnitKind
@@ -72,6 +72,8 @@ def _where(query: Select[Any], campaign_id: int, flt: TargetFilter) -> Select[An
     if flt.ac:
         query = query.where(ac_of() == flt.ac)
     if flt.state:
+        if flt.state not in {s.value for s in TargetState}:
+            raise Invalid(f"state '{flt.state}': one of {', '.join(s.value for s in TargetState)}", field="state")
         query = query.where(Target.state == flt.state)
     return query
 

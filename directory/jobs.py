@@ -151,7 +151,7 @@ class ImportJobs:
             def progress(rows: int) -> None:
                 self._live[job_id] = self._live.get(job_id, 0) + rows
 
-            with RejectsFile(self.folder(job_id) / REJECTS) as rejects:
+            with RejectsFile(private_dir(self.folder(job_id)) / REJECTS) as rejects:
                 summary = self.run(upload, options, progress, rejects)
         except ServiceError as exc:
             error = exc.message

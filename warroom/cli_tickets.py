@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from audit.log import Actor
 from db.tickets import CATEGORIES
 from hotline.service import InstructionService
 from tickets.service import TicketService
@@ -95,4 +96,12 @@ def list_instructions(as_json: JsonOpt = False) -> None:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
     for r in rows:
-        typer.echo(f"{r['id']:>4} {r['at'][:16]} {r['unit'] or 'all':<16} {r['language']}  {r['text']}")
+        retired = f" (retired {r['retired_at'][:10]})" if r.get("retired_at") else ""
+        typer.echo(f"{r['id']:>4} {r['at'][:16]} {r['unit'] or 'all':<16} {r['language']}  {r['text']}{retired}")
+
+
+@instructions_app.command("retire")
+def retire(instruction: Annotated[int, typer.Argument(help="the instruction's number (see `list`)")]) -> None:
+    """Stop reading an instruction on the hotline (it is kept; the next newest is read instead)."""
+    row = run(InstructionService(open_database()).retire(instruction, Actor.cli()))
+    typer.echo(f"instruction {row['id']} retired")

@@ -125,12 +125,13 @@ def _filter(q: str, disposition: str, rule: str, ac: int | None, state: str) -> 
 
 Search = Annotated[Text, Query(max_length=100)]
 Choice = Annotated[Text, Query(max_length=30)]
+TargetStateIn = Annotated[Literal["", "queued", "dialing", "done", "removed"], Query()]
 AcId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 @router.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
 async def campaign_page(request: Request, who: Staff, svc: Services, campaign_id: CampaignId, q: Search = "",
-                        disposition: Choice = "", rule: Choice = "", ac: AcId = None, state: Choice = "",
+                        disposition: Choice = "", rule: Choice = "", ac: AcId = None, state: TargetStateIn = "",
                         page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
     """A campaign: settings, progress (kept live by the page's script), and its targets, searched and
     filtered, a page at a time."""
@@ -165,7 +166,7 @@ async def target_page(request: Request, who: Staff, svc: Services, campaign_id: 
 @router.get("/campaigns/{campaign_id}/export", responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
 async def export_targets(who: Staff, svc: Services, campaign_id: CampaignId,
                          format: Literal["csv", "xlsx"] = "csv", q: Search = "", disposition: Choice = "",
-                         rule: Choice = "", ac: AcId = None, state: Choice = "") -> Response:
+                         rule: Choice = "", ac: AcId = None, state: TargetStateIn = "") -> Response:
     """The filtered targets with their progress and answers, as CSV or XLSX (formulas neutralised)."""
     report = await svc.reports.targets(str(campaign_id), _filter(q, disposition, rule, ac, state))
     name = f"campaign-{campaign_id}-targets.{format}"

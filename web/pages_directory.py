@@ -53,11 +53,13 @@ async def person_page(request: Request, who: Staff, svc: Services, person_id: Id
 
 
 class PersonForm(BaseModel):
-    """A person's corrections, as the form sends them; a field left out leaves that fact as it is
-    (``alt_phone`` sent empty removes the alternate phone; ``dnd`` is ``off`` then ``on`` when ticked)."""
+    """A person's corrections, as the form sends them; a field left out leaves that fact as it is (the page
+    sends ``alt_phone_sent``, so an empty ``alt_phone`` removes the alternate phone; ``dnd`` is ``off``, then
+    ``on`` when ticked)."""
 
     phone: Text = Field("", max_length=40)
-    alt_phone: Text | None = Field(None, max_length=40)
+    alt_phone: Text = Field("", max_length=40)
+    alt_phone_sent: Text = Field("", max_length=5)
     language: Text = Field("", max_length=5)
     dnd: list[Text] = Field(default_factory=list, max_length=2)
     remove_posts: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list, max_length=50)
@@ -72,7 +74,7 @@ async def edit_person(request: Request, who: Staff, svc: Services, person_id: Id
                       form: Annotated[PersonForm, Form()]) -> Response:
     """Correct a person: phone, alternate phone, language, DND, posts to take away."""
     edit = PersonEdit(phone=form.phone.strip() or None,
-                      alt_phone=form.alt_phone.strip() if form.alt_phone is not None else None,
+                      alt_phone=form.alt_phone.strip() if form.alt_phone_sent or form.alt_phone.strip() else None,
                       language=form.language.strip() or None, dnd=form.dnd_ticked,
                       remove_posts=tuple(form.remove_posts))
     try:
@@ -92,7 +94,7 @@ async def booth_status(request: Request, who: Staff, svc: Services, unit_id: Id,
     booth = page["unit"]
     if booth is None or booth["kind"] != "booth" or booth.get("ac_no") is None:
         return render(request, who, "directory.html", 422, page=page, coverage=None,
-                      errors={"status": "only a booth has a status"})
+                      errors={"form": "only a booth has a status"})
     try:
         await svc.directory.set_status(booth["ac_no"], booth["booth_no"], status.strip(), reason, who.username)
     except ServiceError as exc:

@@ -62,7 +62,7 @@ async def script_page(request: Request, who: Staff, svc: Services, name: Name, m
         preview_error = exc.message
     text = svc.scripts.source(name)
     return render(request, who, "script.html", script=found, text=text, lines=numbered(text, []), problems=[],
-                  preview=preview, preview_error=preview_error, member=member, lang=lang,
+                  preview=preview, preview_error=preview_error, member=member, preview_lang=lang,
                   own_dir=listing["own_dir"], saved=saved)
 
 
@@ -97,7 +97,7 @@ def _problems(request: Request, who: Any, svc: WebServices, text: str, problems:
               refused: str | None = None, status: int = 422) -> Response:
     """The submitted text again, each problem at its line (nothing was saved)."""
     return render(request, who, "script.html", status, script=None, text=text, lines=numbered(text, problems),
-                  problems=problems, preview=None, preview_error=None, member=None, lang="",
+                  problems=problems, preview=None, preview_error=None, member=None, preview_lang="",
                   own_dir=str(svc.scripts.library.own_dir or ""), saved="", errors={"form": refused} if refused else {})
 
 
