@@ -2,7 +2,7 @@
 """Screenshots of the supervisors' and admins' main pages for the README, taken with Playwright driving
 Debian's Chromium over a demo war room (a small demo directory, two campaigns, an import with rejected rows,
 an instruction). Writes small PNGs (a 1366x768 laptop screen, and one phone-sized page) to
-``docs/screenshots/``.
+``docs/screenshots/``. Hindi text needs a Devanagari font (Debian: ``fonts-lohit-deva``).
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 """
@@ -121,9 +121,8 @@ async def main(out: Path) -> None:
             await page.click("button[type=submit]")
             await page.wait_for_url(f"{base}/campaigns")
             shots = [("campaign-new", f"/campaigns/new?from={campaign}"), ("campaign", f"/campaigns/{campaign}"),
-                     ("directory", "/directory"), ("import", "/directory/imports/1"), ("person", "/directory/people/5"),
-                     ("instructions", "/instructions?booth=booth:1:1&lang=hi"), ("users", "/users"),
-                     ("scripts", "/scripts")]
+                     ("import", "/directory/imports/1"), ("person", "/directory/people/5"),
+                     ("instructions", "/instructions?booth=booth:1:1&lang=hi")]
             for name, path in shots:
                 await page.goto(base + path)
                 await page.wait_for_load_state("networkidle")
