@@ -147,7 +147,11 @@ class ScriptService:
 
     def source(self, name: str) -> str:
         """The YAML text a script was loaded from."""
-        return Path(self.library.get(name).source).read_text(encoding="utf-8")
+        path = Path(self.library.get(name).source)
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise Unavailable(f"cannot read {path.name}: {exc.strerror}") from exc
 
     @staticmethod
     def check(text: str, source: str = "upload") -> list[Problem]:

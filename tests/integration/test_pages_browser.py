@@ -90,7 +90,9 @@ async def test_a_supervisor_creates_a_campaign_the_count_equals_its_targets_then
             await page.check("input[name=statuses][value=strong]")
             await expect(people).to_have_attribute("data-count", "0")
             await page.uncheck("input[name=statuses][value=strong]")
-            await page.fill("#f-units", "ac:1")
+            await page.fill("#unit-find", "Test AC")  # the unit picker: found by name, chosen by key
+            await page.locator("#unit-found button", has_text="(ac:1)").click()
+            await expect(page.locator("#f-units")).to_have_value("ac:1")
             await expect(people).to_have_attribute("data-count", "12")
             await expect(page.get_by_test_id("reach-held")).to_have_text("1")
             await expect(page.get_by_test_id("campaign-summary")).to_contain_text("opted out")
