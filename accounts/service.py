@@ -61,6 +61,11 @@ class Principal:
     language: str
 
 
+def new_password() -> str:
+    """A strong random password (16 characters), to be shown once to whoever will use it."""
+    return secrets.token_urlsafe(12)
+
+
 @dataclass(frozen=True)
 class SignIn:
     """What a sign-in came to: a session's token, or none (``retry_after`` > 0: too many tries, the password
@@ -78,7 +83,7 @@ def normalise_username(name: str) -> str:
 def _check_password(password: str, username: str = "", display_name: str = "") -> None:
     problem = password_problem(password, username=username, display_name=display_name)
     if problem:
-        raise AccountInvalid(problem)
+        raise AccountInvalid(problem, field="password")
 
 
 def _new_sip_secret() -> str:
@@ -89,15 +94,15 @@ def add_user(session: Session, username: str, role: str, password: str, display_
              language: str = "en") -> User:
     if not USERNAME.match(username):
         raise AccountInvalid(f"user name '{username}': 2-32 characters, lower-case letters, digits, . _ -, "
-                           "starting with a letter")
+                             "starting with a letter", field="username")
     try:
         role_ = Role(role)
     except ValueError:
-        raise AccountInvalid(f"role '{role}': one of {', '.join(r.value for r in Role)}") from None
+        raise AccountInvalid(f"role '{role}': one of {', '.join(r.value for r in Role)}", field="role") from None
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise UserExists(f"user '{username}' already exists")
+        raise UserExists(f"user '{username}' already exists", field="username")
     if language not in ("en", "hi"):
-        raise AccountInvalid(f"language '{language}': en or hi")
+        raise AccountInvalid(f"language '{language}': en or hi", field="language")
     _check_password(password, username, display_name or "")
     user = User(username=username, display_name=display_name or username, role=role_,
                 password_hash=_HASHER.hash(password), sip_secret=_new_sip_secret(), ui_language=language)
@@ -241,7 +246,6 @@ class UserService:
         """Disable a user: their sessions end at once (their softphone goes with the next sync)."""
         await self._change(username, "user.disable", actor, lambda s: set_disabled(s, username, True))
 
-
     async def enable(self, username: str, actor: Actor = SYSTEM) -> None:
         await self._change(username, "user.enable", actor, lambda s: set_disabled(s, username, False))
 
@@ -275,6 +279,19 @@ class UserService:
             return user
 
         await self._change(username, "user.set_home", actor, change, {"home_node": node})
+
+    async def reset_password(self, username: str, actor: Actor) -> str:
+        """A new random password for ``username`` (every session of theirs ends); returned once, to be given
+        to them, and kept only as a hash."""
+        password = new_password()
+
+        def work(session: Session) -> None:
+            user = set_password(session, username, password)
+            record(session, actor, "user.reset_password", f"user:{user.username}",
+                   detail={"softphone_secret": "rotated", "sessions": "ended"})
+
+        await self.db.run(work)
+        return password
 
     async def end_sessions(self, username: str, actor: Actor = SYSTEM) -> int:
         """Sign a user out everywhere; how many sessions ended."""

@@ -13,6 +13,7 @@ from events.asterisk import (
     DtmfReceived,
     HangupRequested,
     PlaybackFinished,
+    PlaybackStarted,
     RecordingFailed,
     RecordingFinished,
     StasisEnded,
@@ -59,6 +60,11 @@ def _stasis_start(cid: str, b: Body) -> AsteriskEvent:
                          state=ChannelState.parse(channel.get("state", "")), at=event_time(b))
 
 
+def _playback(b: Body) -> Body:
+    playback = b.get("playback")
+    return playback if isinstance(playback, dict) else {}
+
+
 def _recording(b: Body) -> Body:
     rec = b.get("recording")
     return rec if isinstance(rec, dict) else {}
@@ -70,6 +76,9 @@ PARSERS: dict[str, Callable[[str, Body], AsteriskEvent]] = {
     "ChannelDtmfReceived": lambda cid, b: DtmfReceived(cid, digit=str(b.get("digit", "")),
                                                        duration_ms=int(_number(b.get("duration_ms")) or 0),
                                                        at=event_time(b)),
+    "PlaybackStarted": lambda cid, b: PlaybackStarted(cid, playback_id=str(_playback(b).get("id", "")),
+                                                      media_uri=str(_playback(b).get("media_uri", "")),
+                                                      at=event_time(b)),
     "PlaybackFinished": lambda cid, b: PlaybackFinished(cid, playback_id=str((b.get("playback") or {}).get("id", "")),
                                                         at=event_time(b)),
     "RecordingFinished": lambda cid, b: RecordingFinished(cid, name=str(_recording(b).get("name", "")),

@@ -14,9 +14,11 @@ import base64
 import dataclasses
 import json
 import logging
+import re
 import zlib
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 
@@ -66,6 +68,14 @@ def decode(payload: str) -> tuple[str, object] | None:
         return None
 
 
+def channel_for(conninfo: str) -> str:
+    """The channel of the war room whose tables ``conninfo`` reaches: NOTIFY channels are per database, so
+    war rooms in separate schemas of one database (``options=-csearch_path=...``) each get their own."""
+    options = " ".join(parse_qs(urlsplit(conninfo).query).get("options", []))
+    found = re.search(r"search_path\s*=\s*([A-Za-z0-9_]+)", options)
+    return f"{CHANNEL}_{found.group(1).lower()}"[:63] if found else CHANNEL
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -75,8 +85,10 @@ def _plain(value: Any) -> Any:
 class EventRelay:
     """Relays this process's events to the others and theirs to this one (``conninfo``: a libpq URL)."""
 
-    def __init__(self, conninfo: str, node: str, bus: EventBus, *, reconnect_max: float = 10.0) -> None:
+    def __init__(self, conninfo: str, node: str, bus: EventBus, *, reconnect_max: float = 10.0,
+                 channel: str | None = None) -> None:
         self.conninfo, self.node, self.bus = conninfo, node, bus
+        self.channel = channel or channel_for(conninfo)
         self.backoff = Backoff(0.5, reconnect_max)
         self.up = False
         self.sent = self.received = 0
@@ -125,7 +137,7 @@ class EventRelay:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
+                    await conn.execute(f"LISTEN {self.channel}")
                     self.up = True
                     self.backoff.reset()
                     async for notify in conn.notifies():
@@ -146,7 +158,7 @@ class EventRelay:
                             batch.append(self._queue.get_nowait())
                         async with conn.pipeline():
                             for item in batch:
-                                await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, item))
+                                await conn.execute("SELECT pg_notify(%s, %s)", (self.channel, item))
                         self.sent += len(batch)
             except (psycopg.Error, OSError) as exc:
                 log.warning("relay: sending link lost (%s)", str(exc).strip()[:120])

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
-    """Base of every error a service raises on purpose. ``str(error)`` is the message for the user."""
+    """Base of every error a service raises on purpose. ``str(error)`` is the message for the user;
+    ``field``, when given, names the input it is about (a page shows the message next to that field)."""
 
     http_status = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
-        self.message = message
+        self.message, self.field = message, field
 
 
 class Invalid(ServiceError, ValueError):

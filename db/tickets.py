@@ -46,7 +46,8 @@ class Ticket(Base):
 
 class Instruction(Base):
     """A message from headquarters for the booths under ``unit_id`` (all booths when it is null); the hotline
-    reads a booth the newest one that covers it, in the caller's language if there is one."""
+    reads a booth the newest one that covers it, in the caller's language if there is one; a retired one is
+    kept (what was said, and when) but read to no one."""
 
     __tablename__ = "instructions"
 
@@ -56,3 +57,5 @@ class Instruction(Base):
     text: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # no longer read to anyone
+    retired_by: Mapped[str | None] = mapped_column(String(100))

@@ -74,13 +74,15 @@ def parse_retry(specs: Iterable[str]) -> dict[str, dict[str, int]]:
         key, _, value = spec.partition("=")
         key = key.strip().replace("-", "_")
         if key not in RETRYABLE:
-            raise CampaignInvalid(f"retry '{spec}': outcome must be one of {', '.join(sorted(RETRYABLE))}")
+            raise CampaignInvalid(f"retry '{spec}': outcome must be one of {', '.join(sorted(RETRYABLE))}",
+                                  field="retry")
         tries, _, after = value.partition("/")
         if not (tries.strip().isascii() and tries.strip().isdigit()):
-            raise CampaignInvalid(f"retry '{spec}': expected TRIES/AFTER, e.g. {key}=3/30m")
+            raise CampaignInvalid(f"retry '{spec}': expected TRIES/AFTER, e.g. {key}=3/30m", field="retry")
         count, wait = _number(tries.strip(), MAX_TRIES), parse_duration(after or "0")
         if count is None or wait > MAX_WAIT:
-            raise CampaignInvalid(f"retry '{spec}': at most {MAX_TRIES} tries, each at most {MAX_WAIT // 3600}h after")
+            raise CampaignInvalid(f"retry '{spec}': at most {MAX_TRIES} tries, each at most {MAX_WAIT // 3600}h after",
+                                  field="retry")
         policy[key] = {"tries": count, "after": wait}
     return policy
 
@@ -97,7 +99,8 @@ def rules_for(campaign: Campaign, defaults: CallingRules) -> CallingRules:
             max_per_day=int(r.get("max_per_day", defaults.max_per_day)),
             min_gap=timedelta(seconds=int(r["min_gap"])) if "min_gap" in r else defaults.min_gap)
     except (ValueError, RulesError) as exc:
-        raise CampaignInvalid(f"campaign '{campaign.name}': {exc}") from exc
+        field = "timezone" if "time zone" in str(exc) else "window"
+        raise CampaignInvalid(f"campaign '{campaign.name}': {exc}", field=field) from exc
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ def resolve_units(session: Session, refs: Iterable[str]) -> tuple[int, ...]:
     try:
         return units.resolve_units(session, refs)
     except units.UnitNotFound as exc:
-        raise CampaignInvalid(str(exc)) from None
+        raise CampaignInvalid(str(exc), field="units") from None
 
 
 def target_query(sel: Selection) -> Select[Any]:
@@ -161,6 +164,18 @@ def one_per_person(rows: Iterable[Any]) -> Iterator[tuple[int, int, int | None]]
         yield current[:3]
 
 
+def check_choice(selection: Selection, starts_at: datetime | None = None, ends_at: datetime | None = None) -> None:
+    """Refuse a selection with unknown booth statuses or levels, and an end before the start."""
+    if starts_at and ends_at and ends_at <= starts_at:
+        raise CampaignInvalid("the campaign's end must be after its start", field="ends_at")
+    bad = [s for s in selection.statuses if s not in {b.value for b in BoothStatus}]
+    if bad:
+        raise CampaignInvalid(f"booth status {', '.join(bad)}: use strong, weak, swing or unknown", field="statuses")
+    bad = [lv for lv in selection.levels if lv not in {k.value for k in UnitKind}]
+    if bad:
+        raise CampaignInvalid(f"level {', '.join(bad)}: use district, mandal, sector or booth", field="levels")
+
+
 def create_campaign(session: Session, *, name: str, mode: str, selection: Selection, trunk: str = "lines",
                     priority: int = 5, starts_at: datetime | None = None, ends_at: datetime | None = None,
                     rules: dict[str, Any] | None = None, retry: dict[str, dict[str, int]] | None = None,
@@ -168,21 +183,14 @@ def create_campaign(session: Session, *, name: str, mode: str, selection: Select
                     fields: dict[str, str] | None = None, defaults: CallingRules | None = None) -> Campaign:
     """Create a draft campaign and its targets (in the caller's transaction)."""
     if not name.strip():
-        raise CampaignInvalid("a campaign needs a name")
+        raise CampaignInvalid("a campaign needs a name", field="name")
     if session.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
-        raise CampaignInvalid(f"a campaign named '{name}' already exists")
+        raise CampaignInvalid(f"a campaign named '{name}' already exists", field="name")
     try:
         campaign_mode = CampaignMode(mode)
     except ValueError:
-        raise CampaignInvalid(f"mode '{mode}': use ivr or operator") from None
-    if starts_at and ends_at and ends_at <= starts_at:
-        raise CampaignInvalid("the campaign's end must be after its start")
-    bad = [s for s in selection.statuses if s not in {b.value for b in BoothStatus}]
-    if bad:
-        raise CampaignInvalid(f"booth status {', '.join(bad)}: use strong, weak, swing or unknown")
-    bad = [lv for lv in selection.levels if lv not in {k.value for k in UnitKind}]
-    if bad:
-        raise CampaignInvalid(f"level {', '.join(bad)}: use district, mandal, sector or booth")
+        raise CampaignInvalid(f"mode '{mode}': use ivr or operator", field="mode") from None
+    check_choice(selection, starts_at, ends_at)
     campaign = Campaign(name=name, mode=campaign_mode, trunk=trunk, priority=priority, starts_at=starts_at,
                         ends_at=ends_at, selection=selection.as_json(), rules=rules or {},
                         retry=retry or {k: dict(v) for k, v in DEFAULT_RETRY.items()},

@@ -4,7 +4,7 @@ start / pause / resume / stop, each announced as ``CampaignChanged`` with the di
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,18 +14,23 @@ from sqlalchemy.orm import Session
 from audit.log import Actor, record
 from db.campaigns import Campaign
 from db.engine import Database
+from db.models import Unit, utcnow
 from dialer.campaigns import (
     CampaignInvalid,
     Selection,
     campaign_summary,
     change_state,
+    check_choice,
     create_campaign,
     get_campaign,
     parse_retry,
     progress,
     resolve_units,
+    rules_for,
 )
+from dialer.reach import reach
 from dialer.rules import CallingRules
+from dialer.targets import TargetFilter, filter_choices, target_detail, target_page
 from events.types import CampaignChanged
 
 ScriptCheck = Callable[[dict[str, str], dict[str, str]], list[str]]
@@ -73,7 +78,7 @@ class CampaignSpec:
         if self.window:
             begin, sep, finish = self.window.partition("-")
             if not sep:
-                raise CampaignInvalid(f"window '{self.window}': expected HH:MM-HH:MM")
+                raise CampaignInvalid(f"window '{self.window}': expected HH:MM-HH:MM", field="window")
             start, end = begin.strip(), finish.strip()
         return {k: v for k, v in {"window_start": start, "window_end": end, "timezone": self.timezone}.items() if v}
 
@@ -91,32 +96,91 @@ class CampaignService:
 
     def __init__(self, db: Database, publish: Callable[[object], None] = _no_one, *,
                  defaults: CallingRules | None = None, check_scripts: ScriptCheck = no_script_problems,
-                 wake: Callable[[], None] = lambda: None) -> None:
-        self.db, self.publish, self.wake = db, publish, wake
+                 wake: Callable[[], None] = lambda: None, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db, self.publish, self.wake, self.clock = db, publish, wake, clock
         self.defaults = defaults or CallingRules()
         self.check_scripts = check_scripts
+
+    def _checked(self, spec: CampaignSpec) -> tuple[dict[str, Any], dict[str, dict[str, int]]]:
+        """The spec's scripts and retry policy checked; its own calling rules and retry policy."""
+        problems = self.check_scripts(dict(spec.scripts), dict(spec.fields)) if spec.mode == "ivr" else []
+        if problems:
+            raise CampaignInvalid("; ".join(problems), field="scripts")
+        return spec.rules(), parse_retry(spec.retry)
+
+    def _create(self, session: Session, spec: CampaignSpec) -> Campaign:
+        rules, retry = self._checked(spec)
+        selection = Selection(resolve_units(session, spec.units), tuple(spec.levels), tuple(spec.posts),
+                              tuple(spec.statuses))
+        return create_campaign(session, name=spec.name, mode=spec.mode, selection=selection, trunk=spec.trunk,
+                               priority=spec.priority, starts_at=_utc(spec.starts_at), ends_at=_utc(spec.ends_at),
+                               rules=rules, retry=retry, use_alternate=spec.use_alternate,
+                               scripts=dict(spec.scripts), fields=dict(spec.fields), defaults=self.defaults)
 
     async def create(self, spec: CampaignSpec, actor: Actor = SYSTEM) -> dict[str, Any]:
         """A draft campaign with its targets chosen from the directory; its summary with progress (and an
         audit entry by ``actor``)."""
-        scripts, fields = dict(spec.scripts), dict(spec.fields)
-        problems = self.check_scripts(scripts, fields) if spec.mode == "ivr" else []
-        if problems:
-            raise CampaignInvalid("; ".join(problems))
-        rules, retry = spec.rules(), parse_retry(spec.retry)
-
         def work(session: Session) -> dict[str, Any]:
-            selection = Selection(resolve_units(session, spec.units), tuple(spec.levels), tuple(spec.posts),
-                                  tuple(spec.statuses))
-            campaign = create_campaign(session, name=spec.name, mode=spec.mode, selection=selection,
-                                       trunk=spec.trunk, priority=spec.priority, starts_at=_utc(spec.starts_at),
-                                       ends_at=_utc(spec.ends_at), rules=rules, retry=retry,
-                                       use_alternate=spec.use_alternate, scripts=scripts, fields=fields,
-                                       defaults=self.defaults)
+            campaign = self._create(session, spec)
             summary = campaign_summary(campaign, progress(session, campaign.id))
             record(session, actor, "campaign.create", f"campaign:{campaign.id}",
                    detail={"mode": spec.mode, "targets": summary["progress"].get("targets")})
             return summary
+
+        return await self.db.run(work)
+
+    async def reach(self, spec: CampaignSpec) -> dict[str, Any]:
+        """Who the campaign ``spec`` describes would reach, counted without creating anything: people (its
+        targets), committees, how many the calling rules would hold back and why, when calls could begin,
+        the people per booth status and a sample member of each (:func:`dialer.reach.reach`). Refuses what
+        :meth:`create` refuses, but for the name and the scripts."""
+        rules = spec.rules()
+        parse_retry(spec.retry)
+        starts_at, ends_at = _utc(spec.starts_at), _utc(spec.ends_at)
+
+        def work(session: Session) -> dict[str, Any]:
+            selection = Selection(resolve_units(session, spec.units), tuple(spec.levels), tuple(spec.posts),
+                                  tuple(spec.statuses))
+            check_choice(selection, starts_at, ends_at)
+            calling = rules_for(Campaign(name=spec.name or "new", rules=rules), self.defaults)
+            return reach(session, selection, calling, self.clock(), starts_at=starts_at, ends_at=ends_at)
+
+        return await self.db.run(work)
+
+    async def spec_of(self, ref: str) -> CampaignSpec:
+        """What a campaign was created with, as a spec to create another like it (units by key)."""
+        def work(session: Session) -> CampaignSpec:
+            return spec_of(session, get_campaign(session, ref))
+
+        return await self.db.run(work)
+
+    async def clone(self, ref: str, name: str, actor: Actor) -> dict[str, Any]:
+        """A new draft campaign with the settings of ``ref`` and its targets chosen from the directory as it
+        is now."""
+        def work(session: Session) -> dict[str, Any]:
+            source = get_campaign(session, ref)
+            spec = replace(spec_of(session, source), name=name)
+            campaign = self._create(session, spec)
+            record(session, actor, "campaign.clone", f"campaign:{campaign.id}", detail={"from": source.id})
+            return campaign_summary(campaign, progress(session, campaign.id))
+
+        return await self.db.run(work)
+
+    async def targets(self, ref: str, flt: TargetFilter | None = None, page: int = 1) -> dict[str, Any]:
+        """A campaign with its progress and one page of its targets, filtered, with what the filters offer."""
+        def work(session: Session) -> dict[str, Any]:
+            campaign = get_campaign(session, ref)
+            return {"campaign": campaign_summary(campaign, progress(session, campaign.id)),
+                    "targets": target_page(session, campaign.id, flt or TargetFilter(), page),
+                    "choices": filter_choices(session, campaign.id)}
+
+        return await self.db.run(work)
+
+    async def target(self, ref: str, target_id: int) -> dict[str, Any]:
+        """One target of a campaign with each attempt and the answers given on it."""
+        def work(session: Session) -> dict[str, Any]:
+            campaign = get_campaign(session, ref)
+            return {"campaign": campaign_summary(campaign), **target_detail(session, campaign.id, target_id)}
 
         return await self.db.run(work)
 
@@ -163,3 +227,24 @@ class CampaignService:
 
     async def stop(self, ref: str, actor: Actor = SYSTEM) -> dict[str, Any]:
         return await self.change(ref, "stop", actor)
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds // 3600}h" if seconds and seconds % 3600 == 0 else \
+        f"{seconds // 60}m" if seconds and seconds % 60 == 0 else f"{seconds}s"
+
+
+def spec_of(session: Session, campaign: Campaign) -> CampaignSpec:
+    """A stored campaign as the spec it could be created from again (units by their key)."""
+    selection = Selection.from_json(campaign.selection or {})
+    keys = dict(session.execute(select(Unit.id, Unit.key).where(Unit.id.in_(selection.units))).all()) \
+        if selection.units else {}
+    rules = campaign.rules or {}
+    return CampaignSpec(
+        name=campaign.name, mode=campaign.mode.value, units=[keys[u] for u in selection.units if u in keys],
+        levels=list(selection.levels), posts=list(selection.posts), statuses=list(selection.statuses),
+        window_start=rules.get("window_start"), window_end=rules.get("window_end"), timezone=rules.get("timezone"),
+        starts_at=campaign.starts_at, ends_at=campaign.ends_at, priority=campaign.priority,
+        retry=[f"{k}={v['tries']}/{_duration(int(v['after']))}" for k, v in sorted((campaign.retry or {}).items())],
+        use_alternate=campaign.use_alternate, trunk=campaign.trunk, scripts=dict(campaign.scripts or {}),
+        fields=dict(campaign.fields or {}))

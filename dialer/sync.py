@@ -3,7 +3,9 @@
 - a person who opted out, or is marked wrong number / unreachable, or lost every phone, leaves the queue
   of every open campaign (their targets become ``removed``, with the reason);
 - a new person or post matching a running campaign's selection joins it;
-- a changed phone needs nothing: the phone is read at dial time.
+- a changed phone needs nothing: the phone is read at dial time; a phone corrected by hand (``corrected``)
+  gives the person's unanswered targets in open campaigns a fresh start (the old number was wrong);
+- a person removed from a post (``post_removed``) leaves the queue of the campaigns that chose them for it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from db.campaigns import Campaign, CampaignState, Target, TargetState
@@ -23,6 +25,7 @@ from directory.changes import last_change_id, read_changes
 
 log = logging.getLogger(__name__)
 OPEN = (CampaignState.running, CampaignState.paused, CampaignState.draft)
+AGAIN = (TargetState.queued, TargetState.removed, TargetState.done)  # a corrected phone's targets start again
 
 
 def apply_changes(session: Session, changes: Sequence[Change]) -> dict[str, int]:
@@ -43,7 +46,17 @@ def apply_changes(session: Session, changes: Sequence[Change]) -> dict[str, int]
                                  Target.campaign_id.in_(select(Campaign.id).where(Campaign.state.in_(OPEN))))
             .values(state=TargetState.removed, blocked_rule="directory", blocked_by=f"directory: {why}"))
         removed += int(getattr(result, "rowcount", 0) or 0)
+    removed += _posts_removed(session, [c for c in changes if c.kind == "post_removed"])
     fresh = [pid for pid in person_ids if pid in people and people[pid].reachable]
+    corrected = {c.person_id for c in changes if c.kind == "corrected"} & set(fresh)
+    if corrected:
+        result = session.execute(
+            update(Target).where(Target.person_id.in_(corrected), Target.state.in_(AGAIN),
+                                 or_(Target.last_disposition.is_(None), Target.last_disposition != "answered"),
+                                 Target.campaign_id.in_(select(Campaign.id).where(Campaign.state.in_(OPEN))))
+            .values(state=TargetState.queued, next_at=None, tries_by={}, use_alternate=False, blocked_rule=None,
+                    blocked_by=None))
+        joined += int(getattr(result, "rowcount", 0) or 0)
     if fresh:
         for campaign in session.scalars(select(Campaign).where(Campaign.state == CampaignState.running)):
             have = set(session.scalars(select(Target.person_id).where(Target.campaign_id == campaign.id,
@@ -55,6 +68,20 @@ def apply_changes(session: Session, changes: Sequence[Change]) -> dict[str, int]
             rows = session.execute(query.where(Membership.person_id.in_(want))).all()
             joined += add_targets(session, campaign, one_per_person(rows))
     return {"removed": removed, "joined": joined}
+
+
+def _posts_removed(session: Session, changes: Sequence[Change]) -> int:
+    """Queued targets chosen for a post their person no longer holds leave open campaigns."""
+    removed = 0
+    for change in changes:
+        result = session.execute(
+            update(Target).where(Target.person_id == change.person_id, Target.state == TargetState.queued,
+                                 Target.committee_id == (change.data or {}).get("committee_id"),
+                                 Target.campaign_id.in_(select(Campaign.id).where(Campaign.state.in_(OPEN))))
+            .values(state=TargetState.removed, blocked_rule="directory",
+                    blocked_by="directory: removed from the post"))
+        removed += int(getattr(result, "rowcount", 0) or 0)
+    return removed
 
 
 class DirectorySync:

@@ -171,9 +171,9 @@ def set_override(session: Session, ac_no: int, booth_no: int, status: str, reaso
         booth.status_override = booth.override_reason = booth.override_by = booth.override_at = None
         return booth
     if status not in {s.value for s in BoothStatus}:
-        raise Invalid(f"status '{status}': use strong, weak, swing, unknown or auto")
+        raise Invalid(f"status '{status}': use strong, weak, swing, unknown or auto", field="status")
     if not reason.strip() or not by.strip():
-        raise Invalid("a manual status needs a reason and who set it")
+        raise Invalid("a manual status needs a reason and who set it", field="reason")
     booth.status_override, booth.override_reason = BoothStatus(status), reason.strip()
     booth.override_by, booth.override_at = by.strip(), at or utcnow()
     return booth

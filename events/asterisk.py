@@ -204,6 +204,14 @@ class DtmfReceived(StasisEvent):
 
 
 @dataclass(frozen=True)
+class PlaybackStarted(StasisEvent):
+    """A playback began on the channel: ``media_uri`` is what it plays (``sound:/.../<prompt>``)."""
+
+    playback_id: str = ""
+    media_uri: str = ""
+
+
+@dataclass(frozen=True)
 class PlaybackFinished(StasisEvent):
     """A playback on the channel ended (played through, or stopped)."""
 

@@ -50,12 +50,12 @@ def identify(session: Session, raw: str, default_language: str = "hi") -> Caller
 
 
 def latest_instruction(session: Session, booth_id: int | None, language: str) -> str | None:
-    """The newest instruction covering the booth (set on it, on any unit above it, or for everyone),
-    in the caller's language when there is one in it."""
+    """The newest instruction covering the booth (set on it, on any unit above it, or for everyone; not
+    retired), in the caller's language when there is one in it."""
     ids = [u.id for u in ancestors(session, booth_id)]
     where = or_(Instruction.unit_id.is_(None), Instruction.unit_id.in_(ids)) if ids else Instruction.unit_id.is_(None)
-    rows = session.scalars(select(Instruction).where(where).order_by(Instruction.created_at.desc(),
-                                                                     Instruction.id.desc()).limit(20)).all()
+    rows = session.scalars(select(Instruction).where(where, Instruction.retired_at.is_(None))
+                           .order_by(Instruction.created_at.desc(), Instruction.id.desc()).limit(20)).all()
     for row in rows:
         if row.language == language:
             return row.text
@@ -65,7 +65,9 @@ def latest_instruction(session: Session, booth_id: int | None, language: str) ->
 def add_instruction(session: Session, text: str, *, unit_id: int | None, language: str = "hi",
                     by: str | None = None) -> Instruction:
     if not text.strip():
-        raise Invalid("an instruction needs some text")
+        raise Invalid("an instruction needs some text", field="text")
+    if language not in ("hi", "en"):
+        raise Invalid(f"language '{language}': hi or en", field="language")
     row = Instruction(unit_id=unit_id, text=text.strip(), language=language, created_by=by, created_at=utcnow())
     session.add(row)
     session.flush()

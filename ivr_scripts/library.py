@@ -49,6 +49,24 @@ class ScriptLibrary:
     def names(self) -> list[str]:
         return sorted(self._scripts)
 
+    @property
+    def own_dir(self) -> Path | None:
+        """The war room's own folder (where scripts saved from the pages go), if there is one."""
+        return self.dirs[-1] if len(self.dirs) > 1 else None
+
+    def origin(self, name: str) -> str:
+        """``built-in``, ``own``, or ``replaces built-in`` (an own file naming a built-in script)."""
+        source = Path(self.get(name).source)
+        if source.parent == BUILTIN_DIR:
+            return "built-in"
+        return "replaces built-in" if (BUILTIN_DIR / f"{name}.yaml").exists() else "own"
+
+    def put(self, script: Script) -> None:
+        """Play ``script`` (checked, its file written) from now on, in place of any script of its name. Calls
+        already playing the old version keep it to their end: the table is swapped whole, never changed in
+        place, and a call holds the script it started with."""
+        self._scripts = {**self._scripts, script.name: script}
+
     def summaries(self) -> list[dict[str, Any]]:
         """Each script by name: its title, languages, number of steps, campaign fields and file."""
         return [{"name": s.name, "title": s.title, "languages": s.languages, "steps": len(s.steps),

@@ -102,7 +102,12 @@ def _step(item: Any, index: int, parent_line: int) -> tuple[Step | None, list[Pr
 
 def parse_script(text: str, source: str = "<script>") -> Script:
     """Parse and structurally check a script; raise :class:`ScriptInvalid` listing every problem."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # reading begins here: a character YAML does not allow is refused at once
+    except yaml.YAMLError as exc:
+        at = getattr(exc, "position", None)
+        line = text[:at].count("\n") + 1 if isinstance(at, int) else 1
+        raise ScriptInvalid(source, [Problem(line, f"not valid YAML: {exc}")]) from exc
     loader.duplicates = []
     try:
         doc = loader.get_single_data()

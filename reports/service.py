@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 from audit.log import Actor, record
 from db.engine import Database
 from dialer.campaigns import get_campaign
+from dialer.targets import TargetFilter
 from reports.areas import ac_report
 from reports.calls import campaign_report, day_report
 from reports.model import Period, Report, ReportError
 from reports.operators import operator_report, shift_report
 from reports.shifts import Shift
+from reports.targets import targets_report
 
 Kind = Literal["campaign", "day", "operator", "shift", "ac"]
 KINDS: tuple[str, ...] = get_args(Kind)
@@ -56,6 +58,10 @@ class ReportService:
             return report
 
         return await self.db.run(work)
+
+    async def targets(self, campaign: str, flt: TargetFilter | None = None) -> Report:
+        """A campaign's targets (its page's filters applied) with their progress and answers, to download."""
+        return await self.db.run(targets_report, campaign, flt)
 
 
 def _build(session: Session, kind: str, period: Period, campaign: str | None, shifts: tuple[Shift, ...]) -> Report:

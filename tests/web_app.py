@@ -20,11 +20,14 @@ from db import migrate
 from db.engine import Database, make_engine
 from dialer.rules import CallingRules
 from events.bus import EventBus
+from ivr_scripts.library import ScriptLibrary
 from operators.listen import ListenError, SpyMode
 from reports.shifts import DEFAULT_SHIFTS, parse_shifts
+from speech.prompts import PromptStore
+from speech.synth import EspeakSynthesizer
 from web.app import ComponentHealth, create_app
 from web.auth import Auth, AuthConfig
-from web.services import WebServices, web_services
+from web.services import PagesConfig, WebServices, web_services
 
 PASSWORDS = {"adm": "Admin-pass-01", "sup": "Super-pass-02", "op": "Operator-pass-03"}
 TZ = "Asia/Kolkata"
@@ -81,9 +84,13 @@ def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live
         listened.append((supervisor, operator, mode))
         return "spy-1"
 
+    library = ScriptLibrary([tmp_path / "scripts"])
+    prompts = PromptStore(EspeakSynthesizer(), tmp_path / "sounds", str(tmp_path / "sounds"))
+    pages = PagesConfig(work_dir=tmp_path / "imports", library=library, make_prompt=prompts.made)
     services = web_services(db, bus, live_figures=live, timezone=TZ, target_minutes=target_minutes,
                             shifts=parse_shifts(DEFAULT_SHIFTS), defaults=CallingRules(), registered=registered,
-                            sip_server=("127.0.0.1", 5060), listen=listen, feed_every=0.2, users=users)
+                            sip_server=("127.0.0.1", 5060), listen=listen, feed_every=0.2, users=users,
+                            pages=pages, check_scripts=library.campaign_problems)
     services.start()
     app = create_app(services, health=_health, auth=auth)
     return WebApp(app, auth, db.sessions, engine, bus, services.dashboard_feed, services, listened)

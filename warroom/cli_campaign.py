@@ -48,6 +48,8 @@ def create(
     trunk: Annotated[str, typer.Option(help="the trunk to dial out on")] = "lines",
     script: Annotated[list[str] | None, typer.Option(help="STATUS=SCRIPT for IVR campaigns")] = None,
     field: Annotated[list[str] | None, typer.Option(help="KEY=VALUE template field (date, place...)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count who it would reach and who the calling rules "
+                                                            "hold back, and why; create nothing")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a campaign (draft) with its targets chosen from the directory; `start` sets it going."""
@@ -57,6 +59,18 @@ def create(
             posts=post or [], statuses=status or [], window=window, timezone=timezone, starts_at=start, ends_at=end,
             priority=priority, retry=retry or [], use_alternate=not no_alternate, trunk=trunk,
             scripts=parse_pairs(script or [], "script"), fields=parse_pairs(field or [], "field"))
+    if dry_run:
+        reach = run(campaigns().reach(spec))
+        if as_json:
+            typer.echo(json.dumps(reach, ensure_ascii=False))
+            return
+        typer.echo(f"'{name}' would reach {reach['people']:,} people in {reach['committees']:,} committees; "
+                   f"{reach['held_back']:,} held back by the calling rules")
+        for r in reach["reasons"]:
+            typer.echo(f"  {r['count']:>7,} {r['rule']}: {r['reason']}")
+        if reach["calls_from"]:
+            typer.echo(f"calls begin at {reach['calls_from'][:16].replace('T', ' ')}")
+        return
     out = run(campaigns().create(spec, Actor.cli()))
     if as_json:
         typer.echo(json.dumps(out))
@@ -95,6 +109,15 @@ def show(campaign: str, as_json: JsonOpt = False) -> None:
     typer.echo("dispositions: " + (", ".join(f"{k} {v}" for k, v in p["dispositions"].items()) or "none yet"))
     if p["blocked"]:
         typer.echo("held back: " + ", ".join(f"{k} {v}" for k, v in p["blocked"].items()))
+
+
+@campaign_app.command("clone")
+def clone(campaign: str, name: Annotated[str, typer.Argument(help="the new campaign's name")],
+          as_json: JsonOpt = False) -> None:
+    """A new draft campaign with the settings of CAMPAIGN, its targets chosen from the directory as it is now."""
+    out = run(campaigns().clone(campaign, name, Actor.cli()))
+    typer.echo(json.dumps(out) if as_json else
+               f"campaign {out['id']} '{out['name']}' created (draft) with {out['progress']['targets']} targets")
 
 
 def _state_command(action: str) -> None:

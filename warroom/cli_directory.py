@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Iterator
@@ -14,20 +13,15 @@ from tqdm import tqdm
 
 from audit.log import Actor
 from directory.exporter import write_csv, write_xlsx
-from directory.importer import ImportOptions, ImportSummary, Rejection
-from directory.rows import COLUMNS
+from directory.files import RejectsFile, count_rows
+from directory.importer import ImportOptions, ImportSummary
 from directory.service import DirectoryService
-from directory.status import StatusRules
 from warroom.cli_db import open_database
 from warroom.cli_errors import fail, run
-from warroom.settings import Settings, load_settings
+from warroom.compose import status_rules
+from warroom.settings import load_settings
 
 directory_app = typer.Typer(help="The committee directory: import, export, coverage.", no_args_is_help=True)
-
-
-def status_rules(settings: Settings) -> StatusRules:
-    d = settings.directory
-    return StatusRules(d.party, d.strong_margin, d.weak_margin, d.status_elections)
 
 
 def directory() -> DirectoryService:
@@ -35,41 +29,6 @@ def directory() -> DirectoryService:
     settings = load_settings()
     return DirectoryService(open_database(), rules=status_rules(settings),
                             verify_days=settings.directory.verify_days)
-
-
-def _count_rows(path: Path) -> int | None:
-    """Data rows in a file, cheaply, for the progress bar (None if unknown)."""
-    try:
-        if path.suffix.lower() in {".xlsx", ".xlsm"}:
-            from openpyxl import load_workbook
-
-            wb = load_workbook(path, read_only=True)
-            rows = wb.worksheets[0].max_row
-            wb.close()
-            return max(0, (rows or 1) - 1)
-        with open(path, "rb") as fh:
-            head = fh.read(4)
-            fh.seek(0)
-            newline = b"\n\x00" if head[:2] in (b"\xff\xfe",) or (len(head) > 1 and head[1] == 0) else b"\n"
-            return max(0, sum(chunk.count(newline) for chunk in iter(lambda: fh.read(1 << 20), b"")) - 1)
-    except OSError:
-        return None
-
-
-class _RejectsFile:
-    """Rejected rows as CSV, for correction and re-import: the import's columns plus line and reason."""
-
-    def __init__(self, path: Path) -> None:
-        self.fh = open(path, "w", newline="", encoding="utf-8-sig")  # closed by close()
-        self.writer = csv.writer(self.fh)
-        self.writer.writerow([*COLUMNS, "line", "column", "reason"])
-
-    def __call__(self, rejection: Rejection) -> None:
-        self.writer.writerow([rejection.raw.get(c, "") for c in COLUMNS]
-                             + [rejection.line, rejection.column, rejection.reason])
-
-    def close(self) -> None:
-        self.fh.close()
 
 
 @directory_app.command("import")
@@ -81,9 +40,9 @@ def import_(
     state: Annotated[str, typer.Option(help="state name for rows without a state column")] = "State",
 ) -> None:
     """Import committee members. Each row ends created, updated, unchanged, merged or rejected (with why)."""
-    total = _count_rows(file) if file.exists() else None
+    total = count_rows(file) if file.exists() else None
     bar = tqdm(total=total, unit=" rows", file=sys.stderr, disable=as_json, desc="importing")
-    writer = _RejectsFile(rejects) if rejects else None
+    writer = RejectsFile(rejects) if rejects else None
     try:
         summary = run(directory().import_members(file, ImportOptions(dry_run=dry_run, default_state=state),
                                                  progress=bar.update, on_reject=writer, actor=Actor.cli()))

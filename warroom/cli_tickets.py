@@ -84,7 +84,8 @@ def add(
     by: Annotated[str | None, typer.Option(help="who gave it")] = None,
 ) -> None:
     """Add an instruction; the hotline reads each booth the newest that covers it."""
-    row = run(InstructionService(open_database()).add(text, unit=unit, language=lang, by=by))
+    row = run(InstructionService(open_database()).add(text, unit=unit, language=lang, by=by,
+                                                              actor=Actor.cli()))
     typer.echo(f"instruction {row['id']} added for {unit or 'all booths'}")
 
 
@@ -96,4 +97,12 @@ def list_instructions(as_json: JsonOpt = False) -> None:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
     for r in rows:
-        typer.echo(f"{r['id']:>4} {r['at'][:16]} {r['unit'] or 'all':<16} {r['language']}  {r['text']}")
+        retired = f" (retired {r['retired_at'][:10]})" if r.get("retired_at") else ""
+        typer.echo(f"{r['id']:>4} {r['at'][:16]} {r['unit'] or 'all':<16} {r['language']}  {r['text']}{retired}")
+
+
+@instructions_app.command("retire")
+def retire(instruction: Annotated[int, typer.Argument(help="the instruction's number (see `list`)")]) -> None:
+    """Stop reading an instruction on the hotline (it is kept; the next newest is read instead)."""
+    row = run(InstructionService(open_database()).retire(instruction, Actor.cli()))
+    typer.echo(f"instruction {row['id']} retired")

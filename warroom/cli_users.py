@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Annotated
 
 import typer
 
-from accounts.service import UserService
+from accounts.service import UserService, new_password
 from audit.log import Actor
 from warroom.cli_db import open_database
 from warroom.cli_errors import run
@@ -24,7 +23,7 @@ def users() -> UserService:
 
 def _password(generate: bool) -> str:
     if generate:
-        return secrets.token_urlsafe(12)
+        return new_password()
     return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
 
 

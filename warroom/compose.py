@@ -35,6 +35,7 @@ from dialer.controller import Dialer, DialerConfig
 from dialer.lines import Trunk
 from dialer.rules import CallingRules
 from dialer.sync import DirectorySync
+from directory.status import StatusRules
 from events.bus import EventBus
 from hotline.agi import AgiLimits, IdentifyServer
 from hotline.lookup import identify
@@ -54,7 +55,7 @@ from warroom.service import Service
 from warroom.settings import REPO_ROOT, AsteriskSettings, Settings
 from web.app import create_app
 from web.auth import Auth, AuthConfig
-from web.services import WebServices, web_services
+from web.services import PagesConfig, WebServices, web_services
 
 TEMPLATE_DIR = REPO_ROOT / "config" / "asterisk"
 
@@ -255,5 +256,15 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
         registered=SoftphonePresence(service.db, ast.node, None if service.web_only else service.softphones.registered,
                                      lease=settings.cluster.lease_seconds).registered,
         listen=service.listen.start, recordings_dir=service.ivr.recordings_dir,
-        node_lease=settings.cluster.lease_seconds, users=users, privacy=service.privacy)
+        node_lease=settings.cluster.lease_seconds, users=users, privacy=service.privacy,
+        pages=PagesConfig(status_rules=status_rules(settings), verify_days=settings.directory.verify_days,
+                          work_dir=settings.state_dir / "imports", library=service.ivr.library,
+                          make_prompt=service.ivr.prompts.made, party=settings.directory.party,
+                          hotline=settings.ivr.hotline_script, clock=service.dialer.clock))
     return web, create_app(web, health=service.health, auth=auth)
+
+
+def status_rules(settings: Settings) -> StatusRules:
+    """How a booth's status follows from its past results."""
+    d = settings.directory
+    return StatusRules(d.party, d.strong_margin, d.weak_margin, d.status_elections)

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
-from web import admin, api_campaigns, console, dashboard, docs, metrics, pages, reports
+from web import (
+    admin,
+    api_campaigns,
+    console,
+    dashboard,
+    docs,
+    metrics,
+    pages,
+    pages_campaigns,
+    pages_directory,
+    pages_hotline,
+    pages_imports,
+    pages_scripts,
+    pages_users,
+    reports,
+)
 from web.auth import Auth
 from web.errors import install as install_error_handlers
 from web.fonts import router as fonts_router
@@ -17,7 +34,9 @@ from web.security import SecurityHeaders
 from web.services import WebServices
 
 ROUTERS = (pages.router, console.router, api_campaigns.router, dashboard.router, metrics.router, reports.router,
-           admin.router, docs.router)
+           admin.router, docs.router, pages_campaigns.router, pages_directory.router, pages_imports.router,
+           pages_users.router, pages_hotline.router, pages_scripts.router)
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 class ComponentHealth(BaseModel):
@@ -54,6 +73,7 @@ def create_app(services: WebServices | None = None, *, health: HealthSource, aut
     if services is not None:
         for router in ROUTERS:
             app.include_router(router)
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")  # the pages' CSS and script
     app.add_middleware(SecurityHeaders)  # outermost: refusals and redirects carry the headers too
 
     @app.get("/favicon.ico", include_in_schema=False)

@@ -6,18 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from accounts.service import UserService
+from ari_handlers.ivr_store import inbound_info
 from audit.log import Actor
 from audit.service import AuditService
 from dashboard.feed import DashboardFeed
 from dashboard.service import DashboardService
 from db.engine import Database
+from db.models import utcnow
 from dialer.rules import CallingRules
 from dialer.service import CampaignService, ScriptCheck, no_script_problems
+from directory.service import DirectoryService
+from directory.status import StatusRules
 from events.bus import EventBus
+from hotline.service import InstructionService
+from ivr_scripts.library import ScriptLibrary
+from ivr_scripts.service import MakePrompt, ScriptService
 from operators.listen import AuditedListen, Listen, SpyMode
 from operators.service import OperatorService, Registered, never_registered
 from privacy.service import PrivacyService
@@ -50,6 +58,9 @@ class WebServices:
     users: UserService
     audit: AuditService
     privacy: PrivacyService
+    directory: DirectoryService
+    instructions: InstructionService
+    scripts: ScriptService
     listen: ListenAs | None = None
 
     def start(self) -> None:
@@ -58,9 +69,27 @@ class WebServices:
         self.console_feed.start()
 
     def close(self) -> None:
-        """The pages' feeds stop hearing the bus."""
+        """The pages' feeds stop hearing the bus; no new directory import starts."""
         self.dashboard_feed.close()
         self.console_feed.close()
+        self.directory.close()
+
+
+@dataclass(frozen=True)
+class PagesConfig:
+    """What the supervisors' and admins' pages need beyond the database: the booths' status rules,
+    ``verify_days`` of coverage, ``work_dir`` for directory imports' files, the script ``library`` (the one
+    the IVR plays) and ``make_prompt`` (its prompts' sound files), the ``party``, the ``hotline`` script's
+    name, and the ``clock`` the dialer keeps."""
+
+    status_rules: StatusRules = StatusRules("PARTY")
+    verify_days: int = 30
+    work_dir: Path | None = None
+    library: ScriptLibrary | None = None
+    make_prompt: MakePrompt | None = None
+    party: str = "PARTY"
+    hotline: str = "hotline"
+    clock: Callable[[], datetime] = utcnow
 
 
 def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, timezone: str, target_minutes: int,
@@ -69,22 +98,29 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
                  registered: Registered = never_registered, sip_server: tuple[str, int] = ("127.0.0.1", 5060),
                  listen: Listen | None = None, recordings_dir: Path | None = None,
                  feed_every: float = 1.0, node_lease: float = 30.0, users: UserService | None = None,
-                 privacy: PrivacyService | None = None) -> WebServices:
+                 privacy: PrivacyService | None = None, pages: PagesConfig | None = None) -> WebServices:
     """Build the web side's services over ``db``, publishing on ``bus``: ``timezone`` is the war room's day,
     ``target_minutes`` a ticket's time before it is overdue, ``shifts`` the operators' shifts, ``defaults``
     the calling rules, ``check_scripts`` the IVR scripts' check, ``wake`` the dialer's wake-up,
     ``registered`` the softphones' check, ``users`` the sign-in's user service, ``privacy`` erasure and
-    retention (default: over ``db`` and ``recordings_dir`` only). Call :meth:`WebServices.start` before
-    serving."""
+    retention (default: over ``db`` and ``recordings_dir`` only), ``pages`` the rest of what the pages
+    need. Call :meth:`WebServices.start` before serving."""
+    pages = pages or PagesConfig()
     tickets = TicketService(db, bus.publish, recordings_dir=recordings_dir)
     dashboard = DashboardService(db, timezone=timezone, target_minutes=target_minutes, node_lease=node_lease)
     feed = DashboardFeed(bus, live_figures, board=dashboard.stored_figures, tickets=dashboard.tickets_board,
                          ticket=dashboard.ticket_row, every=feed_every)
+    library = pages.library or ScriptLibrary()
     return WebServices(
-        campaigns=CampaignService(db, bus.publish, defaults=defaults, check_scripts=check_scripts, wake=wake),
+        campaigns=CampaignService(db, bus.publish, defaults=defaults, check_scripts=check_scripts, wake=wake,
+                                  clock=pages.clock),
         tickets=tickets, operators=OperatorService(db, tickets, bus.publish, registered=registered),
         dashboard=dashboard, reports=ReportService(db, timezone=timezone, shifts=shifts), dashboard_feed=feed,
         console_feed=ConsoleFeed(bus), live_figures=live_figures, sip_server=sip_server,
         users=users or UserService(db), audit=AuditService(db),
         privacy=privacy or PrivacyService(db, recordings_dir=recordings_dir),
-        listen=AuditedListen(db, listen) if listen is not None else None)
+        listen=AuditedListen(db, listen) if listen is not None else None, instructions=InstructionService(db),
+        directory=DirectoryService(db, rules=pages.status_rules, verify_days=pages.verify_days,
+                                   work_dir=pages.work_dir),
+        scripts=ScriptService(db, library, inbound_info=inbound_info, party=pages.party,
+                              make_prompt=pages.make_prompt, hotline=pages.hotline))

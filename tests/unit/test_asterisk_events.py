@@ -16,6 +16,7 @@ from events.asterisk import (
     HangupCause,
     HungUp,
     PlaybackFinished,
+    PlaybackStarted,
     RecordingFinished,
     ShutdownHangup,
     SpyStarted,
@@ -77,6 +78,10 @@ def test_ari_stasis_events() -> None:
     played = ari_events.parse_event(_ari("PlaybackFinished", playback={"id": "wr-9-p1",
                                                                        "target_uri": "channel:wr-9"}))
     assert played is not None and played == PlaybackFinished("wr-9", playback_id="wr-9-p1", at=played.at)
+    began = ari_events.parse_event(_ari("PlaybackStarted", playback={"id": "wr-9-p1", "target_uri": "channel:wr-9",
+                                                                     "media_uri": "sound:/w/ab/abc"}))
+    assert began is not None and began == PlaybackStarted("wr-9", playback_id="wr-9-p1", media_uri="sound:/w/ab/abc",
+                                                           at=began.at)
     rec = ari_events.parse_event(_ari("RecordingFinished", recording={
         "name": "warroom/1-q", "target_uri": "channel:wr-9", "duration": 4, "talking_duration": 3}))
     assert isinstance(rec, RecordingFinished) and (rec.name, rec.duration, rec.talking) == ("warroom/1-q", 4.0, 3.0)

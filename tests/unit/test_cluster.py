@@ -190,6 +190,15 @@ def test_figures_of_several_nodes_add_up() -> None:
     assert got["progressive"] == {"answered": 4, "connected": 3, "abandoned": 1, "abandon_rate": 0.25}
 
 
+def test_each_schema_of_a_database_has_its_own_relay_channel() -> None:
+    from cluster.relay import CHANNEL, channel_for
+
+    assert channel_for("postgresql://h/db") == CHANNEL
+    one, two = (channel_for(f"postgresql://h/db?options=-csearch_path%3D{s}&application_name=x")
+                for s in ("A_1", "b_2"))
+    assert (one, two) == (f"{CHANNEL}_a_1", f"{CHANNEL}_b_2")
+
+
 async def test_the_relay_carries_events_between_processes_through_postgresql() -> None:
     from cluster.relay import EventRelay
     from events.bus import EventBus
@@ -198,7 +207,8 @@ async def test_the_relay_carries_events_between_processes_through_postgresql() -
 
     url = PG_URL.replace("postgresql+psycopg://", "postgresql://")
     bus_a, bus_b = EventBus(), EventBus()
-    a, b = EventRelay(url, "node-a", bus_a), EventRelay(url, "node-b", bus_b)
+    channel = f"warroom_test_{uuid.uuid4().hex[:12]}"  # other test runs may share the database
+    a, b = EventRelay(url, "node-a", bus_a, channel=channel), EventRelay(url, "node-b", bus_b, channel=channel)
     got_a: list[object] = []
     got_b: list[object] = []
     bus_a.subscribe(TicketChanged, got_a.append)

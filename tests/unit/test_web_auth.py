@@ -108,10 +108,29 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/reports/{kind}"): STAFF, ("POST", "/session/active"): ALL,
     ("GET", "/admin/audit"): ADMIN, ("GET", "/api/audit"): ADMIN, ("GET", "/admin/erase"): ADMIN,
     ("POST", "/admin/erase"): ADMIN, ("POST", "/api/users/{username}/sip-secret"): ADMIN,
+    # the supervisors' pages (HTML forms are routes of the API description too)
+    ("GET", "/campaigns"): STAFF, ("GET", "/campaigns/new"): STAFF, ("POST", "/campaigns/new"): STAFF,
+    ("GET", "/campaigns/new/summary"): STAFF, ("GET", "/campaigns/{campaign_id}"): STAFF,
+    ("POST", "/campaigns/{campaign_id}/action"): STAFF, ("POST", "/campaigns/{campaign_id}/clone"): STAFF,
+    ("GET", "/campaigns/{campaign_id}/targets/{target_id}"): STAFF, ("GET", "/campaigns/{campaign_id}/export"): STAFF,
+    ("GET", "/directory"): STAFF, ("GET", "/directory/units"): STAFF, ("GET", "/directory/people"): STAFF,
+    ("GET", "/directory/people/{person_id}"): STAFF, ("POST", "/directory/people/{person_id}"): STAFF,
+    ("POST", "/directory/units/{unit_id}/status"): STAFF, ("GET", "/directory/imports"): STAFF,
+    ("POST", "/directory/imports"): STAFF, ("GET", "/directory/imports/{job_id}"): STAFF,
+    ("GET", "/directory/imports/{job_id}/status"): STAFF, ("POST", "/directory/imports/{job_id}/confirm"): STAFF,
+    ("GET", "/directory/imports/{job_id}/rejects"): STAFF, ("POST", "/directory/results"): STAFF,
+    ("GET", "/instructions"): STAFF, ("POST", "/instructions"): STAFF,
+    ("POST", "/instructions/{instruction_id}/retire"): STAFF, ("GET", "/instructions/hear"): STAFF,
+    ("GET", "/scripts"): STAFF, ("POST", "/scripts"): STAFF, ("GET", "/scripts/{name}"): STAFF,
+    ("GET", "/scripts/{name}/audio"): STAFF,
+    # the users page: admins only
+    ("GET", "/users"): ADMIN, ("POST", "/users"): ADMIN, ("POST", "/users/{username}/{action}"): ADMIN,
 }
 STREAMS = {"/console/events", "/dashboard/events"}
 PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/signin"), ("POST", "/signin")}
-SAMPLE = {"ref": "1", "action": "pause", "ticket_id": "1", "kind": "day", "username": "op"}
+SAMPLE = {"ref": "1", "action": "pause", "ticket_id": "1", "kind": "day", "campaign_id": "1", "target_id": "1",
+          "person_id": "1", "unit_id": "1", "job_id": "1", "instruction_id": "1", "username": "op",
+          "name": "strong"}
 
 
 def test_every_route_with_every_role_and_without_a_session(app_parts: tuple[Any, Auth]) -> None:
@@ -124,7 +143,7 @@ def test_every_route_with_every_role_and_without_a_session(app_parts: tuple[Any,
     for user in ("adm", "sup", "op"):
         clients[user] = TestClient(app)
         sign_in(clients[user], user)
-    for (method, path), allowed in sorted(ACCESS.items()):
+    for (method, path), allowed in sorted(ACCESS.items(), key=lambda item: (item[0] == ("POST", "/signout"), item[0])):
         url = path.format(**SAMPLE)
         for who, client in clients.items():
             headers = {"X-CSRF-Token": csrf_of(client)} if who != "none" and method != "GET" else {}
