@@ -82,7 +82,7 @@ async def test_full_survey_for_each_booth_status_with_its_script(
         assert set(results.values()) == {"completed"}
         # the campaign completes on our records; the phones' log of each call's end may come a moment later
         await until(lambda: len(farm.calls()) == 3 and all(c.hung_up_by != "none" for c in farm.calls()),
-                       10, "the phones to log the calls' ends")
+                       30, "the phones to log the calls' ends")
         seen = {c.number: c for c in farm.calls()}
         assert seen[phone("Bina")].spoke and seen[phone("Chetan")].spoke
         assert all(c.answered and c.hung_up_by == "far end" for c in seen.values())  # we ended each call
