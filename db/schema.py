@@ -1,8 +1,8 @@
 """Every table of the schema, for migrations and tests: importing this registers all models."""
 
-from db import audit, campaigns, ivr, operators, tickets, users
+from db import audit, campaigns, ivr, operators, sip_bans, tickets, users
 from db.models import Base
 
 metadata = Base.metadata
 
-__all__ = ["audit", "campaigns", "ivr", "metadata", "operators", "tickets", "users"]
+__all__ = ["audit", "campaigns", "ivr", "metadata", "operators", "sip_bans", "tickets", "users"]

@@ -40,7 +40,7 @@ class CallBook:
     """Lines, phones in call and attempts in flight, for every trunk."""
 
     def __init__(self, trunks: list[Trunk]) -> None:
-        self.lines = LineBook([Trunk(t.name, t.lines, t.inbound_reserved) for t in trunks])
+        self.lines = LineBook([Trunk(t.name, t.lines, t.inbound_reserved, t.ports) for t in trunks])
         self.calls: dict[str, Call] = {}
         self._phones: dict[str, str] = {}   # channel id -> the phone it holds
         self._freed: dict[str, deque[float]] = {t.name: deque() for t in trunks}

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.tasks import Tasks
+from db.campaigns import Disposition
 from db.engine import Database
 from db.models import utcnow
 from dialer import store
 from dialer.attempt import AttemptTracker
 from dialer.callbook import Call, CallBook
 from dialer.stats import DialerStats
+from dialer.trunk_choice import AllUp, TrunkGate
 from events.asterisk import ChannelCreated, ChannelState, ChannelStateChanged, HungUp, OriginateResult
 from events.bus import EventBus
 from events.types import AttemptChanged, CallHandled
@@ -39,9 +41,11 @@ class Settler:
     """Feeds events to our calls' trackers and writes each ended attempt exactly once."""
 
     def __init__(self, book: CallBook, db: Database, bus: EventBus, stats: DialerStats, tasks: Tasks, *,
-                 clock: Callable[[], datetime], timings: SettleTimings, wake: Callable[[], None]) -> None:
+                 clock: Callable[[], datetime], timings: SettleTimings, wake: Callable[[], None],
+                 trunks: TrunkGate | None = None) -> None:
         self.book, self.db, self.bus, self.stats, self.tasks = book, db, bus, stats, tasks
         self.clock, self.timings, self.wake = clock, timings, wake
+        self.trunks = trunks or AllUp()
 
     def our_time(self, real: datetime) -> datetime:
         """An Asterisk (wall-clock) time on the dialer's clock, so every time of an attempt is comparable."""
@@ -107,17 +111,31 @@ class Settler:
             call.settling = True
             self.tasks.spawn(self.settle(call), f"settle {call.channel_id}")
 
+    def trunk_fault(self, call: Call) -> str | None:
+        """Why an unanswered call failed through its trunk rather than the person (the trunk was down at
+        some moment of the call), or None."""
+        if call.tracker.disposition in (Disposition.answered, Disposition.cancelled, None):
+            return None
+        started = utcnow() - (self.clock() - call.tracker.started_at)  # the health's times are real ones
+        return self.trunks.fault(call.trunk, started)
+
     async def settle(self, call: Call) -> None:
-        """Write the ended attempt; the call leaves the book once it is written."""
+        """Write the ended attempt; the call leaves the book once it is written. An unanswered call whose
+        trunk was down ends ``congestion`` (not ``no_answer``) with the trunk's reason, and its target waits
+        for the trunk without using up a try."""
         t = call.tracker
         assert t.disposition is not None and t.ended_at is not None
         call.settling = True
         self.book.channel_gone(call.channel_id)
+        fault = self.trunk_fault(call)
+        disposition = Disposition.congestion if fault and t.disposition is Disposition.no_answer else t.disposition
+        t.disposition = disposition
+        detail = f"{_detail(t)}; {fault}" if fault else _detail(t)
         try:
-            await self.db.run(store.finish_attempt, call.launch.attempt_id, disposition=t.disposition,
+            await self.db.run(store.finish_attempt, call.launch.attempt_id, disposition=disposition,
                               cause=t.cause, sip_status=t.sip_status, answered_at=t.answered_at, ended_at=t.ended_at,
-                              talk_seconds=t.talk_seconds, detail=_detail(t),
-                              handled=t.handled, now=self.clock())
+                              talk_seconds=t.talk_seconds, detail=detail,
+                              handled=t.handled, now=self.clock(), trunk_fault=fault is not None)
         except Exception:
             log.exception("attempt %s (%s) ended %s but could not be written; trying again in %.0fs",
                           call.launch.attempt_id, call.channel_id, t.disposition, self.timings.retry_write)

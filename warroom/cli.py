@@ -18,14 +18,16 @@ from warroom.cli_booths import booths_app, demo_data
 from warroom.cli_campaign import campaign_app
 from warroom.cli_db import db_app
 from warroom.cli_directory import directory_app
+from warroom.cli_doctor import doctor
 from warroom.cli_errors import fail
 from warroom.cli_ivr import ivr_app
+from warroom.cli_lines import bans_app, trunks_app
 from warroom.cli_phones import phones_app
 from warroom.cli_report import report_app
 from warroom.cli_tickets import instructions_app, tickets_app
 from warroom.cli_users import users_app
 from warroom.compose import TEMPLATE_DIR, build_sandbox, template_context
-from warroom.settings import load_settings
+from warroom.settings import SettingsProblem, load_settings
 
 app = typer.Typer(
     help="Election war-room call center on Asterisk. Settings come from WARROOM_* environment variables "
@@ -46,6 +48,9 @@ app.add_typer(tickets_app, name="tickets")
 app.add_typer(instructions_app, name="instructions")
 app.add_typer(users_app, name="users")
 app.add_typer(report_app, name="report")
+app.add_typer(trunks_app, name="trunks")
+app.add_typer(bans_app, name="bans")
+app.command("doctor")(doctor)
 
 
 def _echo(message: str) -> None:
@@ -142,4 +147,8 @@ def serve() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except SettingsProblem as exc:  # settings that cannot work stop every command, naming the setting
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)

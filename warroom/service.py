@@ -26,6 +26,9 @@ from events.bus import EventBus
 from hotline.agi import IdentifyServer
 from operators.listen import ListenIn
 from operators.softphones import Softphones
+from sipguard.service import SipGuard
+from trunks.health import TrunkHealth
+from trunks.monitor import TrunkMonitor
 from warroom.settings import Settings
 from web.app import ComponentHealth
 from web.services import WebServices
@@ -52,6 +55,9 @@ class Service:
     listen: ListenIn
     stasis: StasisApp
     agi: IdentifyServer
+    trunk_health: TrunkHealth | None = None   # each trunk's health (the dialer asks it too)
+    trunks: TrunkMonitor | None = None        # keeps the trunks' health true from Asterisk's reports
+    guard: SipGuard | None = None             # bans addresses that keep failing SIP authentication
     web: WebServices | None = None     # the HTTP side's services and pages' feeds (built with ``app``)
     app: FastAPI = field(default_factory=FastAPI)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -71,9 +77,12 @@ class Service:
 
     def live_figures(self) -> dict[str, Any]:
         """The live figures: lines and calls (dialer), callers waiting for operators, progressive calls."""
-        return live_figures(self.dialer.snapshot(), self.ivr.queue.snapshot(), self.ivr.stats.live,
-                            len(self.dispatcher.connected_calls()), {"ami": self.ami.up, "ari": self.ari.up},
-                            self.progressive)
+        figures = live_figures(self.dialer.snapshot(), self.ivr.queue.snapshot(), self.ivr.stats.live,
+                               len(self.dispatcher.connected_calls()), {"ami": self.ami.up, "ari": self.ari.up},
+                               self.progressive)
+        figures["trunks"] = self.trunk_health.snapshot() if self.trunk_health else {}
+        figures["banned"] = list(self.guard.banned) if self.guard else []
+        return figures
 
     async def start(self) -> None:
         """Bring the schema up to date, then start the links (they reconnect by themselves), the caller
@@ -89,6 +98,10 @@ class Service:
         if self.web is not None:
             self.web.start()
         await self.agi.start()
+        if self.trunks is not None:
+            await self.trunks.start()
+        if self.guard is not None:
+            await self.guard.start()
         await self.ami.start()
         await self.ari.start()
         await self.sync.start()
@@ -115,6 +128,10 @@ class Service:
             self.web.close()
         await self.dispatcher.stop()
         await self.dialer.stop()
+        if self.guard is not None:
+            await self.guard.stop()
+        if self.trunks is not None:
+            await self.trunks.stop()
         await self.sync.stop()
         self.stasis.stop()
         await self.agi.close()

@@ -33,7 +33,8 @@ def test_every_template_renders_and_listens_on_loopback(tmp_path: Path) -> None:
     manager = (out / "manager.conf").read_text()
     general = _section(manager, "general")
     assert "bindaddr = 127.0.0.1" in general and "port = 25038" in general
-    user = _section(manager, "warroom")
+    assert "#include warroom_manager.conf" in manager
+    user = _section((out / "warroom_manager.conf").read_text(), "warroom")
     assert settings.asterisk.ami_secret is not None
     assert f"secret = {settings.asterisk.ami_secret.get_secret_value()}" in user
     assert "permit = 127.0.0.1/255.255.255.255" in user
@@ -48,7 +49,8 @@ def test_trunks_carry_their_line_count(tmp_path: Path) -> None:
     trunks = [TrunkSettings(name="lines", lines=30, inbound_reserved=4),
               TrunkSettings(name="bsnl", lines=10, host="127.0.0.2", port=5080)]
     out, _ = _render(tmp_path, trunks=trunks)
-    pjsip = (out / "pjsip.conf").read_text()
+    pjsip = (out / "warroom_pjsip.conf").read_text()
+    assert "#include warroom_pjsip.conf" in (out / "pjsip.conf").read_text()
     assert "device_state_busy_at = 30" in pjsip and "device_state_busy_at = 10" in pjsip
     assert "contact = sip:127.0.0.2:5080" in pjsip
     assert "30 lines, 4 kept for inbound" in pjsip
@@ -60,7 +62,7 @@ def test_standard_layout_for_a_real_deployment(tmp_path: Path) -> None:
     render_all(TEMPLATE_DIR, tmp_path / "etc", ctx)
     conf = (tmp_path / "etc" / "asterisk.conf").read_text()
     assert "astetcdir => /etc/asterisk" in conf
-    assert "[farm]" not in (tmp_path / "etc" / "pjsip.conf").read_text()
+    assert "[farm]" not in (tmp_path / "etc" / "warroom_pjsip.conf").read_text()
 
 
 def test_no_secret_in_the_repository(tmp_path: Path) -> None:

@@ -23,8 +23,8 @@ from dialer.campaigns import CampaignConflict, CampaignInvalid, CampaignNotFound
 from dialer.service import CampaignService, CampaignSpec
 from directory.service import DirectoryService
 from directory.status import StatusRules
-from events.bus import EventBus
 from events.asterisk import ChannelCreated
+from events.bus import EventBus
 from events.types import CampaignChanged, OperatorStateChanged, ScreenPop, TicketChanged
 from hotline.service import InstructionService
 from ivr_scripts.library import ScriptLibrary
