@@ -274,28 +274,37 @@ def _database(url: str) -> Check:
 
 
 def _directories(target: Target) -> list[Check]:
+    """Prompts are written by the service and read by Asterisk; recordings are written by Asterisk and read
+    (and erased when their time is up) by the service: each directory is checked for what each side does."""
     out = []
     for what, path in target.directories.items():
         name = f"{what} directory"
+        asterisk_writes = what == "recordings"
         if not path.is_dir():
-            out.append(Check(name, False, f"{path} does not exist", f"mkdir -p {path}, writable by Asterisk "
-                                                                     "and the service"))
+            out.append(Check(name, False, f"{path} does not exist",
+                             f"mkdir -p {path}; writable by {'Asterisk' if asterisk_writes else 'the service'}"))
             continue
         problems = []
         if not _service_can_write(path):
             problems.append("the service cannot write it")
-        if target.asterisk_ids is not None and not writable_by(path, *target.asterisk_ids):
-            problems.append(f"Asterisk (uid {target.asterisk_ids[0]}) cannot write it")
+        if target.asterisk_ids is not None:
+            uid, gid = target.asterisk_ids
+            if asterisk_writes and not allowed(path, uid, gid, write=True):
+                problems.append(f"Asterisk (uid {uid}) cannot write it")
+            if not asterisk_writes and not allowed(path, uid, gid, write=False):
+                problems.append(f"Asterisk (uid {uid}) cannot read it")
         usage = shutil.disk_usage(path)
         if usage.free < MIN_FREE or usage.free < usage.total * 0.05:
             problems.append(f"only {usage.free // (1 << 20)} MiB free")
         if problems:
-            owner = f"{target.asterisk_ids[0]}:{target.asterisk_ids[1]}" if target.asterisk_ids else "asterisk"
+            owner = f"{target.asterisk_ids[0]}:{target.asterisk_ids[1]}" if target.asterisk_ids else "asterisk:asterisk"
             out.append(Check(name, False, f"{path}: {'; '.join(problems)}",
-                             f"chown {owner} {path} && chmod 2775 {path} (the service's user in that group); "
-                             "free disk space"))
+                             f"chown {owner} {path} && chmod 2775 {path}, with the service's user in that group; "
+                             "free disk space if it is short"))
         else:
-            out.append(Check(name, True, f"{path}: writable by both, {usage.free // (1 << 30)} GiB free"))
+            who = "written by Asterisk and the service" if asterisk_writes else "written by the service, read by " \
+                                                                                "Asterisk"
+            out.append(Check(name, True, f"{path}: {who}; {usage.free // (1 << 30)} GiB free"))
     return out
 
 
@@ -309,17 +318,18 @@ def _service_can_write(path: Path) -> bool:
     return True
 
 
-def writable_by(path: Path, uid: int, gid: int) -> bool:
-    """Whether a process of ``uid``/``gid`` may create files in ``path`` (by its mode bits: the owner's,
-    the group's or everyone's write and search permission)."""
+def allowed(path: Path, uid: int, gid: int, *, write: bool) -> bool:
+    """Whether a process of ``uid``/``gid`` may create files in ``path`` (``write``) or read them, by the
+    directory's mode bits: the owner's, the group's or everyone's (with search permission)."""
     st = path.stat()
     if uid == 0:
         return True
+    need = (stat.S_IWUSR if write else stat.S_IRUSR) | stat.S_IXUSR  # owner bits; shifted for group and others
     if st.st_uid == uid:
-        return bool(st.st_mode & stat.S_IWUSR and st.st_mode & stat.S_IXUSR)
+        return st.st_mode & need == need
     if st.st_gid == gid:
-        return bool(st.st_mode & stat.S_IWGRP and st.st_mode & stat.S_IXGRP)
-    return bool(st.st_mode & stat.S_IWOTH and st.st_mode & stat.S_IXOTH)
+        return st.st_mode & (need >> 3) == need >> 3
+    return st.st_mode & (need >> 6) == need >> 6
 
 
 class _Timex(ctypes.Structure):
