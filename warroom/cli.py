@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from core.logs import configure as configure_logs
+from db import migrate
 from sandbox.asterisk import SandboxError
 from sandbox.render import AsteriskDirs, render_all
 from warroom.cli_booths import booths_app, demo_data
@@ -134,8 +136,7 @@ def serve() -> None:
     from warroom.compose import build_service
 
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logs(settings.log_level, settings.log_format)
     service = build_service(settings)
     typer.echo(f"serving on http://{settings.http.host}:{settings.http.port} (healthz at /healthz)", err=True)
     started = time.monotonic()
@@ -143,6 +144,8 @@ def serve() -> None:
         asyncio.run(service.run())
     except KeyboardInterrupt:
         pass
+    except migrate.NewerDatabase as exc:
+        fail(str(exc))
     logging.getLogger(__name__).info("stopped after %.0fs", time.monotonic() - started)
 
 

@@ -4,8 +4,12 @@ stopped in order, and HTTP served until stopped."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -22,6 +26,7 @@ from db import migrate
 from db.engine import Database
 from dialer.controller import Dialer
 from dialer.sync import DirectorySync
+from events.asterisk import StasisEnded
 from events.bus import EventBus
 from hotline.agi import IdentifyServer
 from operators.listen import ListenIn
@@ -139,13 +144,69 @@ class Service:
         await self.ami.close()
         self.db.close()
 
+    async def wind_down(self) -> None:
+        """Stopping gracefully: no new calls; the calls in flight (and the callers in our Stasis app) may
+        finish for ``stop_seconds``, then what is left is hung up and settled."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.stop_seconds
+        log.info("stopping: no new calls; %d calls in flight, %d in the IVR (waiting up to %.0fs)",
+                 len(self.dialer.active), self.ivr.stats.live, self.settings.stop_seconds)
+        hung_up = await self.dialer.wind_down(self.settings.stop_seconds)
+        left = asyncio.Event()  # a call left our Stasis app
+
+        def on_end(_event: StasisEnded) -> None:
+            left.set()
+
+        self.bus.subscribe(StasisEnded, on_end)
+        try:
+            while self.ivr.stats.live and loop.time() < deadline:
+                left.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(left.wait(), max(0.0, deadline - loop.time()))
+        finally:
+            self.bus.unsubscribe(StasisEnded, on_end)
+        log.info("stopping: calls settled (%d hung up at the deadline)", hung_up)
+
     async def run(self) -> None:
-        """Start everything and serve HTTP until stopped."""
+        """Start everything and serve HTTP until stopped: the first SIGTERM (or Ctrl-C) winds the calls
+        down while HTTP still answers, then stops; a second one stops at once."""
         await self.start()
         http = self.settings.http
-        server = uvicorn.Server(uvicorn.Config(self.app, host=http.host, port=http.port,
-                                               log_level=self.settings.log_level.lower(), lifespan="off"))
+        server = GracefulServer(uvicorn.Config(self.app, host=http.host, port=http.port, log_config=None,
+                                               log_level=self.settings.log_level.lower(), lifespan="off"),
+                                self.wind_down)
         try:
             await server.serve()
         finally:
             await self.stop()
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, stopping gracefully: the first signal runs ``wind_down`` (HTTP goes on answering:
+    the dashboard shows the calls ending), then the server stops; a second signal stops it at once."""
+
+    def __init__(self, config: uvicorn.Config, wind_down: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(config)
+        self.wind_down = wind_down
+        self.winding: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.winding is not None or self._loop is None:
+            self.should_exit = True  # asked again: stop now
+            return
+        self._loop.call_soon_threadsafe(self._begin)
+
+    def _begin(self) -> None:
+        if self.winding is None:
+            self.winding = asyncio.ensure_future(self.wind_down())
+            self.winding.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("winding the calls down failed", exc_info=task.exception())
+        self.should_exit = True
