@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from ops.asterisk_check import Layout
 from sandbox.render import AsteriskDirs, render_all
 from warroom.settings import REPO_ROOT, AsteriskSettings, SettingsProblem
 from warroom.trunk_settings import TrunkSettings
@@ -76,3 +77,10 @@ def render_own(ast: AsteriskSettings, dest: Path, *, modules_dir: str, owner: tu
     else there is touched (the PBX's own ``pjsip.conf``, ``extensions.conf``... stay byte for byte)."""
     context = {**template_context(ast, with_farm=False), "dirs": AsteriskDirs.standard(modules_dir)}
     return render_all(template_dir, dest, context, owner=owner, only=f"{OWN_PREFIX}*.j2")
+
+
+def asterisk_layout(template_dir: Path = TEMPLATE_DIR) -> Layout:
+    """What ``warroom asterisk check`` looks for in an existing Asterisk's configuration directory."""
+    own = tuple(sorted(t.name[: -len(".j2")] for t in template_dir.glob(f"{OWN_PREFIX}*.j2")))
+    return Layout(own_files=own, includes=dict(INCLUDES), freepbx=dict(FREEPBX_INCLUDES),
+                  service_files=SERVICE_FILES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,13 +15,16 @@ import typer
 
 from core.logs import configure as configure_logs
 from db import migrate
+from ops.asterisk_check import check as asterisk_check
+from ops.doctor import report
 from sandbox.asterisk import SandboxError
-from sandbox.render import AsteriskDirs, render_all
+from sandbox.render import RenderError
+from warroom.asterisk_config import FREEPBX_INCLUDES, INCLUDES, asterisk_layout, render_own
 from warroom.cli_booths import booths_app, demo_data
 from warroom.cli_campaign import campaign_app
 from warroom.cli_db import db_app
 from warroom.cli_directory import directory_app
-from warroom.cli_doctor import doctor
+from warroom.cli_doctor import asterisk_ids, doctor, table
 from warroom.cli_errors import fail
 from warroom.cli_ivr import ivr_app
 from warroom.cli_lines import bans_app, trunks_app
@@ -28,7 +32,7 @@ from warroom.cli_phones import phones_app
 from warroom.cli_report import report_app
 from warroom.cli_tickets import instructions_app, tickets_app
 from warroom.cli_users import users_app
-from warroom.compose import TEMPLATE_DIR, build_sandbox, template_context
+from warroom.compose import build_sandbox
 from warroom.settings import SettingsProblem, load_settings
 
 app = typer.Typer(
@@ -118,16 +122,43 @@ def asterisk_cli(command: Annotated[list[str], typer.Argument(help="an Asterisk 
 
 @asterisk_app.command("render")
 def asterisk_render(
-    dest: Annotated[Path, typer.Option(help="directory to write the .conf files into")],
+    dest: Annotated[Path, typer.Option(help="the existing Asterisk's configuration directory (or a directory to "
+                                            "review the files in first)")],
     modules_dir: Annotated[str, typer.Option(help="Asterisk's module directory")] =
         "/usr/lib/x86_64-linux-gnu/asterisk/modules",
 ) -> None:
-    """Render the config templates for an existing Asterisk with the standard Debian directories."""
+    """Write the war room's own files (warroom_*.conf: trunks, dialplan, AMI and ARI users) for an existing
+    Asterisk. Nothing else in DEST is touched: the PBX's own pjsip.conf, extensions.conf... stay as they are;
+    it prints the lines to add to them once (then `warroom asterisk check`)."""
     settings = load_settings()
-    context = {**template_context(settings.asterisk, with_farm=False),
-               "dirs": AsteriskDirs.standard(modules_dir)}
-    for path in render_all(TEMPLATE_DIR, dest, context):
+    owner = asterisk_ids(settings) if os.geteuid() == 0 else None  # Asterisk must read them; nobody else
+    try:
+        written = render_own(settings.asterisk, dest, modules_dir=modules_dir, owner=owner)
+    except (RenderError, OSError) as exc:
+        fail(str(exc))
+    for path in written:
         typer.echo(str(path))
+    typer.echo("\nadd once, if not there yet (`warroom asterisk check --dest DIR` says which are missing):", err=True)
+    for pbx_file, line in INCLUDES.items():
+        freepbx = FREEPBX_INCLUDES.get(pbx_file)
+        typer.echo(f"  {pbx_file}: {line}" + (f"   (FreePBX: in {freepbx})" if freepbx else ""), err=True)
+    typer.echo("then reload: `asterisk -rx 'core reload'` (or `core restart gracefully` for new modules)", err=True)
+
+
+@asterisk_app.command("check")
+def asterisk_check_command(
+    dest: Annotated[Path, typer.Option(help="the existing Asterisk's configuration directory")],
+    modules_dir: Annotated[Path | None, typer.Option(help="Asterisk's module directory (to see what is "
+                                                          "installed)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
+) -> None:
+    """Say what an existing Asterisk lacks for the war room: our files, the include lines, ARI and HTTP
+    enabled, the modules loaded, permissions (exit 1 if anything is missing)."""
+    settings = load_settings()
+    checks = asterisk_check(dest, asterisk_layout(), asterisk_ids=asterisk_ids(settings), modules_dir=modules_dir)
+    typer.echo(json.dumps(report(checks)) if as_json else table(checks))
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
 
 
 @app.command("serve")

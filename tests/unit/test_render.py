@@ -75,3 +75,59 @@ def test_no_secret_in_the_repository(tmp_path: Path) -> None:
         if path.suffix in {".conf", ".j2", ".env", ".json", ".cfg"} and path.is_file():
             text = path.read_text(errors="replace")
             assert not re.search(r"^\s*(secret|password)\s*=\s*(?!\{\{)\S", text, re.M), name
+
+
+def _existing_asterisk(tmp_path: Path) -> Path:
+    """An existing PBX's configuration directory, FreePBX-like: its own files include *_custom.conf."""
+    etc = tmp_path / "asterisk"
+    etc.mkdir()
+    (etc / "pjsip.conf").write_bytes(b"; the PBX's own\r\n[transport-udp]\r\ntype=transport\r\n"
+                                     b"#include pjsip_custom.conf\r\n")
+    (etc / "extensions.conf").write_bytes(b"[from-internal]\nexten => 100,1,Dial(PJSIP/100)\n")
+    (etc / "manager.conf").write_text("[general]\nenabled = yes\n#tryinclude manager_custom.conf\n")
+    (etc / "ari.conf").write_text("[general]\nenabled = no\n")
+    (etc / "http.conf").write_text("[general]\nenabled=yes\n")
+    (etc / "modules.conf").write_text("[modules]\nautoload=yes\nnoload => res_pjsip_acl.so\n")
+    (etc / "pjsip_custom.conf").write_text("")
+    return etc
+
+
+def test_rendering_for_an_existing_asterisk_leaves_its_own_files_byte_identical(tmp_path: Path) -> None:
+    from warroom.asterisk_config import render_own
+
+    etc = _existing_asterisk(tmp_path)
+    before = {p.name: p.read_bytes() for p in etc.iterdir()}
+    settings = with_secrets(Settings(state_dir=tmp_path / "state"))
+    written = render_own(settings.asterisk, etc, modules_dir="/mods")
+    assert sorted(p.name for p in written) == ["warroom_ari.conf", "warroom_extensions.conf", "warroom_manager.conf",
+                                              "warroom_pjsip.conf"]
+    assert {p.name: p.read_bytes() for p in etc.iterdir() if p.name in before} == before
+    assert "[farm]" not in (etc / "warroom_pjsip.conf").read_text()  # the sandbox's test trunk stays out
+    assert "[transport-udp]" not in (etc / "warroom_pjsip.conf").read_text()  # transports are the PBX's
+
+
+def test_check_says_which_includes_modules_and_settings_are_missing(tmp_path: Path) -> None:
+    from ops.asterisk_check import check
+    from warroom.asterisk_config import asterisk_layout, render_own
+
+    etc = _existing_asterisk(tmp_path)
+    settings = with_secrets(Settings(state_dir=tmp_path / "state"))
+    layout = asterisk_layout()
+    first = {c.check: c for c in check(etc, layout, asterisk_ids=None)}
+    assert not first["war room files"].ok and "warroom asterisk render" in first["war room files"].fix
+    render_own(settings.asterisk, etc, modules_dir="/mods")
+    (etc / "pjsip_custom.conf").write_text("#include warroom_pjsip.conf\n")  # FreePBX's way: through *_custom
+    (etc / "manager_custom.conf").write_text("#include warroom_manager.conf\n")
+    found = {c.check: c for c in check(etc, layout, asterisk_ids=None)}
+    assert found["war room files"].ok
+    assert found["pjsip.conf includes warroom_pjsip.conf"].ok and found["manager.conf includes warroom_manager.conf"].ok
+    missing = found["extensions.conf includes warroom_extensions.conf"]
+    assert not missing.ok and missing.fix == ("add the line `#include warroom_extensions.conf` to extensions.conf "
+                                              "(FreePBX: extensions_custom.conf, which extensions.conf includes)")
+    assert not found["ari.conf [general] enabled"].ok and found["http.conf [general] enabled"].ok
+    assert not found["modules"].ok and "res_pjsip_acl.so" in found["modules"].detail
+    assert "chan_pjsip.so" not in found["modules"].detail  # autoload loads the rest
+    (etc / "warroom_ari.conf").chmod(0o644)
+    perms = {c.check: c for c in check(etc, layout, asterisk_ids=(4242, 4242))}
+    assert "readable by everyone" in perms["warroom_ari.conf permissions"].detail
+    assert "Asterisk (uid 4242) cannot read it" in perms["warroom_ari.conf permissions"].detail
