@@ -20,6 +20,7 @@ from ops.doctor import report
 from sandbox.asterisk import SandboxError
 from sandbox.render import RenderError
 from warroom.asterisk_config import FREEPBX_INCLUDES, INCLUDES, asterisk_layout, render_own
+from warroom.cli_backup import backup_command, restore_command
 from warroom.cli_booths import booths_app, demo_data
 from warroom.cli_campaign import campaign_app
 from warroom.cli_db import db_app
@@ -57,6 +58,8 @@ app.add_typer(report_app, name="report")
 app.add_typer(trunks_app, name="trunks")
 app.add_typer(bans_app, name="bans")
 app.command("doctor")(doctor)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 def _echo(message: str) -> None:
