@@ -31,6 +31,7 @@ from warroom.cli_ivr import ivr_app
 from warroom.cli_lines import bans_app, trunks_app
 from warroom.cli_phones import phones_app
 from warroom.cli_report import report_app
+from warroom.cli_service import install_service
 from warroom.cli_tickets import instructions_app, tickets_app
 from warroom.cli_users import users_app
 from warroom.compose import build_sandbox
@@ -60,6 +61,7 @@ app.add_typer(bans_app, name="bans")
 app.command("doctor")(doctor)
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
+app.command("install-service")(install_service)
 
 
 def _echo(message: str) -> None:
