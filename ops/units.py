@@ -29,8 +29,9 @@ def render_units(template_dir: Path, spec: UnitSpec) -> dict[str, str]:
     """Unit name -> its text."""
     env = Environment(loader=FileSystemLoader(str(template_dir)), undefined=StrictUndefined,
                       keep_trailing_newline=True, autoescape=False)
+    writable = " ".join([str(spec.state_dir), *(f"-{p}" for p in spec.writable)])  # "-": may not exist yet
     context = {"warroom": spec.warroom, "user": spec.user, "group": spec.group, "state_dir": spec.state_dir,
-               "env_file": spec.env_file, "writable": " ".join([str(spec.state_dir), *(f"-{p}" for p in spec.writable)]),  # "-": may not exist
+               "env_file": spec.env_file, "writable": writable,
                "stop_seconds": int(spec.stop_seconds), "stop_timeout": int(spec.stop_seconds) + 45,
                "supplementary": spec.supplementary, "sandbox": spec.sandbox, "node": spec.node,
                # the sandbox lives in root's cache (and the service gives its files to Asterisk's user)
