@@ -193,4 +193,4 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
         defaults=calling_rules(settings), check_scripts=service.ivr.library.campaign_problems,
         wake=service.dialer.wake, registered=service.softphones.registered, sip_server=(ast.host, ast.sip_port),
         listen=service.listen.start, recordings_dir=service.ivr.recordings_dir)
-    return web, create_app(web, health=service.health, auth=auth)
+    return web, create_app(web, health=service.health, auth=auth, trusted_proxies=tuple(http.trusted_proxies))

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from web import api_campaigns, console, dashboard, metrics, pages, reports
 from web.auth import Auth
 from web.errors import install as install_error_handlers
+from web.proxy import forwarded
 from web.services import WebServices
 
 ROUTERS = (pages.router, console.router, api_campaigns.router, dashboard.router, metrics.router, reports.router)
@@ -30,7 +31,8 @@ class Health(BaseModel):
 HealthSource = Callable[[], Awaitable[dict[str, ComponentHealth]]]
 
 
-def create_app(services: WebServices | None = None, *, health: HealthSource, auth: Auth | None = None) -> FastAPI:
+def create_app(services: WebServices | None = None, *, health: HealthSource, auth: Auth | None = None,
+               trusted_proxies: tuple[str, ...] = ()) -> FastAPI:
     """Build the app; ``health`` reports each component's real state when asked. With ``services`` it has
     every page and API route, which need ``auth``: then every path but ``/healthz`` and sign-in needs a
     session (deny by default), and each route names the roles it allows (:mod:`web.deps`)."""
@@ -45,6 +47,7 @@ def create_app(services: WebServices | None = None, *, health: HealthSource, aut
     if services is not None:
         for router in ROUTERS:
             app.include_router(router)
+    forwarded(app, trusted_proxies)  # added last: the outermost, so sign-in sees the real scheme and client
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:

@@ -131,3 +131,16 @@ def test_check_says_which_includes_modules_and_settings_are_missing(tmp_path: Pa
     perms = {c.check: c for c in check(etc, layout, asterisk_ids=(4242, 4242))}
     assert "readable by everyone" in perms["warroom_ari.conf permissions"].detail
     assert "Asterisk (uid 4242) cannot read it" in perms["warroom_ari.conf permissions"].detail
+
+
+def test_sip_over_tls_for_softphones_when_a_certificate_is_given(tmp_path: Path) -> None:
+    from warroom.compose_lines import softphone_access
+
+    out, settings = _render(tmp_path, tls_cert="/etc/warroom/tls/fullchain.pem", tls_key="/etc/warroom/tls/key.pem",
+                            sip_bind="0.0.0.0")
+    tls = _section((out / "warroom_pjsip.conf").read_text(), "warroom-tls")
+    assert "protocol = tls" in tls and "bind = 0.0.0.0:5061" in tls
+    assert "cert_file = /etc/warroom/tls/fullchain.pem" in tls and "priv_key_file = /etc/warroom/tls/key.pem" in tls
+    assert softphone_access(settings).transport == ""  # softphones answer on the transport they registered on
+    plain, _ = _render(tmp_path / "plain")
+    assert "[warroom-tls]" not in (plain / "warroom_pjsip.conf").read_text()
