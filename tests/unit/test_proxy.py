@@ -12,11 +12,12 @@ from tests.web_app import PASSWORDS, build_web_app
 from web.proxy import TrustedProxy
 
 
-async def _signin_cookies(app: object, client: tuple[str, int], proto: str | None) -> list[str]:
+async def _signin_cookies(app: object, client: tuple[str, int], proto: str | None, browser: str = "http") -> list[str]:
     headers = {"X-Forwarded-Proto": proto, "X-Forwarded-For": "198.51.100.20"} if proto else {}
     transport = httpx.ASGITransport(app=app, client=client)  # type: ignore[arg-type]
-    # the browser speaks HTTPS to the proxy (a Secure cookie is only ever sent back over HTTPS)
-    async with httpx.AsyncClient(transport=transport, base_url=f"{proto or 'http'}://warroom.example") as c:
+    # ``browser``: the scheme the browser sees (HTTPS to the proxy sends a Secure cookie back; the app itself
+    # is reached over plain HTTP from the proxy)
+    async with httpx.AsyncClient(transport=_plain(transport), base_url=f"{browser}://warroom.example") as c:
         page = await c.get("/signin", headers=headers)
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert csrf
@@ -30,7 +31,7 @@ async def _signin_cookies(app: object, client: tuple[str, int], proto: str | Non
 async def test_secure_cookies_behind_a_trusted_https_proxy_only(tmp_path: Path) -> None:
     web = build_web_app(tmp_path)
     app = TrustedProxy(web.app, ["127.0.0.1/32"])
-    behind = await _signin_cookies(app, ("127.0.0.1", 40000), "https")
+    behind = await _signin_cookies(app, ("127.0.0.1", 40000), "https", browser="https")
     assert any(c.startswith("warroom_session=") for c in behind)
     assert all("secure" in c.lower() for c in behind), behind
     spoofed = await _signin_cookies(app, ("203.0.113.9", 40000), "https")
@@ -38,3 +39,14 @@ async def test_secure_cookies_behind_a_trusted_https_proxy_only(tmp_path: Path) 
     plain = await _signin_cookies(app, ("127.0.0.1", 40000), None)
     assert plain and not any("secure" in c.lower() for c in plain)
     web.engine.dispose()
+
+
+def _plain(transport: httpx.ASGITransport) -> httpx.AsyncBaseTransport:
+    """The app always sees plain HTTP (the proxy's leg), whatever scheme the client used."""
+
+    class Plain(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            request.url = request.url.copy_with(scheme="http")
+            return await transport.handle_async_request(request)
+
+    return Plain()
