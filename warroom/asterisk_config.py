@@ -49,7 +49,7 @@ def trunk_view(t: TrunkSettings) -> dict[str, Any]:
     qualify = t.qualify
     return {
         "name": t.name, "kind": t.kind, "lines": t.lines, "inbound_reserved": t.inbound_reserved,
-        "uri_host": host, "port": t.port, "codecs": ",".join(t.codecs),
+        "host": t.host, "uri_host": host, "port": t.port, "codecs": ",".join(t.codecs),
         "context": f"warroom-in-{t.name}" if t.dids else "warroom-inbound",
         "username": t.username or "", "password": t.password.get_secret_value() if t.password else "",
         "from_user": t.from_user or t.username or "", "from_domain": t.from_domain or "",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from adapters import ami_events
 from audit.log import Actor
@@ -141,3 +142,41 @@ def migrate_engine(path: Path) -> Engine:
     from db.engine import make_engine
 
     return make_engine(f"sqlite:///{path}")
+
+
+def test_a_missed_call_queues_the_caller_for_a_call_back(session_factory: sessionmaker[Session]) -> None:
+    from db.campaigns import Target, TargetState
+    from db.models import Person
+    from dialer.callbacks import call_back
+    from dialer.campaigns import Selection, create_campaign
+    from tests.unit.test_dialer_unit import _people
+
+    with session_factory.begin() as s:
+        ids = _people(s, ["+919826055501", "+919826055502"])
+        create_campaign(s, name="callbacks", mode="ivr", selection=Selection())
+        s.execute(Target.__table__.update().values(state=TargetState.done))
+        stranger = Person(name="not in the campaign", phone="+919826055503")
+        s.add(stranger)
+    with session_factory.begin() as s:
+        assert "queued in campaign" in call_back(s, "callbacks", "09826055501")  # as the network sends it
+        assert "added to campaign" in call_back(s, "callbacks", "+919826055503")
+        assert call_back(s, "callbacks", "+919826099999") == "caller not in the directory"
+        assert call_back(s, "nope", "+919826055501") == "no campaign 'nope'"
+    with session_factory() as s:
+        queued = {t.person_id for t in s.query(Target).filter(Target.state == TargetState.queued)}
+    assert ids["+919826055501"] in queued and ids["+919826055502"] not in queued and len(queued) == 2
+
+
+def test_trunks_list_never_shows_a_password(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from warroom.cli import app
+
+    env = {"WARROOM_STATE_DIR": str(tmp_path), "WARROOM_TRUNK_PROV_PASSWORD": "very-secret-1",
+           "WARROOM_ASTERISK__TRUNKS": '[{"name": "prov", "kind": "register", "username": "wr", "host": "10.0.0.2"},'
+                                       ' {"name": "gw", "kind": "register", "username": "x", "host": "10.0.0.3"}]'}
+    res = CliRunner().invoke(app, ["trunks", "list"], env=env)
+    assert res.exit_code == 0 and "very-secret-1" not in res.output
+    assert "user wr, password set" in res.output and "user x, password MISSING" in res.output
+    bad = CliRunner().invoke(app, ["trunks", "list"], env={**env, "WARROOM_ASTERISK__TRUNKS": '[{"lines": 0}]'})
+    assert bad.exit_code != 0
