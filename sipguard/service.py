@@ -64,8 +64,7 @@ class SipGuard:
             self.tasks.spawn(self.ban(event.address, kinds), f"ban {event.address}")
 
     def _on_link(self, state: LinkState) -> None:
-        if state.link == "ami" and state.up:
-            self._applied = None  # Asterisk may have restarted: apply the list again
+        if state.link == "ami" and state.up and self._applied is None:  # a change Asterisk has not heard of
             self.tasks.spawn(self.sync(), "apply bans after reconnect")
 
     async def ban(self, address: str, kinds: list[str]) -> None:
@@ -98,6 +97,9 @@ class SipGuard:
             text = acl_text(self.banned)
             if text == self._applied:
                 return False
+            if self._applied is None and _read(self.path) == text:
+                self._applied = text  # as Asterisk read it when it (re)started, or as told before we started
+                return False
             write_private(self.path, text, 0o640, self.owner)
             try:
                 await self.reload()
@@ -109,6 +111,13 @@ class SipGuard:
 
     def snapshot(self) -> dict[str, Any]:
         return {"banned": list(self.banned), "watched": self.counter.watched}
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
 
 
 class BanService:
