@@ -43,7 +43,8 @@ app = typer.Typer(
     "(default ./warroom.env).",
     no_args_is_help=True, add_completion=False,
 )
-asterisk_app = typer.Typer(help="The sandbox Asterisk (Asterisk 22 in a cached chroot).", no_args_is_help=True)
+asterisk_app = typer.Typer(help="The sandbox Asterisk (Asterisk 22 in a cached chroot), and the war room's files "
+                                "for an existing Asterisk (render, check).", no_args_is_help=True)
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(db_app, name="db")
 app.add_typer(directory_app, name="directory")
@@ -168,7 +169,8 @@ def asterisk_check_command(
 
 @app.command("serve")
 def serve() -> None:
-    """Run the service: AMI and ARI links (reconnecting by themselves) and HTTP with /healthz."""
+    """Run the service: AMI and ARI links (reconnecting by themselves) and HTTP with /healthz. A first
+    SIGTERM or Ctrl-C starts no new call and lets live calls finish (WARROOM_STOP_SECONDS), then exits."""
     from warroom.compose import build_service
 
     settings = load_settings()
