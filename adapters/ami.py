@@ -245,6 +245,23 @@ class AmiClient:
     async def reload_module(self, module: str, timeout: float = 10.0) -> None:
         await self.action({"Action": "Reload", "Module": module}, timeout=timeout)
 
+    async def outbound_registrations(self, timeout: float = 10.0) -> dict[str, str]:
+        """Each outbound registration (by its name, the trunk's) and its status now: ``Registered``,
+        ``Unregistered`` or ``Rejected``. (The reply's auth details are dropped unread: they hold passwords.)"""
+        reply = await self.action({"Action": "PJSIPShowRegistrationsOutbound"}, timeout=timeout)
+        return {str(m.get("ObjectName")): str(m.get("Status") or "Unregistered") for m in _messages(reply)
+                if m.get("Event") == "OutboundRegistrationDetail" and m.get("ObjectName")}
+
+    async def register(self, registration: str) -> None:
+        """Ask Asterisk to register this outbound registration now (``PJSIPRegister``)."""
+        await self.action({"Action": "PJSIPRegister", "Registration": registration})
+
+    async def commands(self) -> set[str]:
+        """The AMI actions this user may run (``ListCommands``: filtered by its write permissions)."""
+        reply = await self.action({"Action": "ListCommands"})
+        first = _messages(reply)[0]
+        return {str(k) for k in first.keys() if k not in ("Response", "ActionID", "Message")}
+
 
     # -- the link -----------------------------------------------------------------------------------------
     async def _ping_loop(self) -> None:

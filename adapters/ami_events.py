@@ -6,17 +6,23 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from events.asterisk import (
+    AUTH_FAILURES,
     SOFTHANGUP_SHUTDOWN,
     AsteriskEvent,
     ChannelCreated,
     ChannelState,
     ChannelStateChanged,
+    ContactChanged,
     HungUp,
+    PbxEvent,
+    RegistrationChanged,
+    SecurityFailure,
     ShutdownHangup,
     SpyStarted,
 )
 
 Headers = dict[str, str]
+AmiEvent = AsteriskEvent | PbxEvent
 
 
 def event_time(headers: Headers) -> datetime:
@@ -71,16 +77,50 @@ def _spy_start(h: Headers) -> AsteriskEvent:
                       spyee_channel=h.get("SpyeeChannel", ""), at=event_time(h))
 
 
-PARSERS: dict[str, Callable[[Headers], AsteriskEvent | None]] = {
+def _registry(h: Headers) -> AmiEvent | None:
+    if h.get("ChannelType", "PJSIP") != "PJSIP":
+        return None
+    return RegistrationChanged(client_uri=h.get("Username", ""), server_uri=h.get("Domain", ""),
+                               status=h.get("Status", ""), cause=h.get("Cause", ""), at=event_time(h))
+
+
+def _contact_status(h: Headers) -> AmiEvent:
+    return ContactChanged(aor=h.get("AOR", ""), endpoint=h.get("EndpointName", ""), uri=h.get("URI", ""),
+                          status=h.get("ContactStatus", ""), rtt_usec=_int(h.get("RoundtripUsec")),
+                          at=event_time(h))
+
+
+def remote_address(value: str) -> tuple[str, int | None]:
+    """``IPV4/UDP/203.0.113.7/5060`` (a security event's RemoteAddress) -> ("203.0.113.7", 5060)."""
+    parts = value.split("/")
+    if len(parts) >= 3 and parts[0].upper() in ("IPV4", "IPV6"):
+        return parts[2], _int(parts[3]) if len(parts) > 3 else None
+    return "", None
+
+
+def _security(kind: str) -> Callable[[Headers], AmiEvent | None]:
+    def parse(h: Headers) -> AmiEvent | None:
+        address, port = remote_address(h.get("RemoteAddress", ""))
+        if not address:
+            return None
+        return SecurityFailure(kind=kind, service=h.get("Service", ""), address=address, port=port,
+                               account=h.get("AccountID", "")[:80], at=event_time(h))
+    return parse
+
+
+PARSERS: dict[str, Callable[[Headers], AmiEvent | None]] = {
     "Newchannel": _newchannel,
     "Newstate": _newstate,
     "Hangup": _hangup,
     "SoftHangupRequest": _soft_hangup,
     "ChanSpyStart": _spy_start,
+    "Registry": _registry,
+    "ContactStatus": _contact_status,
+    **{kind: _security(kind) for kind in sorted(AUTH_FAILURES)},
 }
 
 
-def parse_event(name: str, headers: Headers) -> AsteriskEvent | None:
+def parse_event(name: str, headers: Headers) -> AmiEvent | None:
     """The typed event for an AMI event, or None for events the service does not use."""
     parser = PARSERS.get(name)
     return parser(headers) if parser is not None else None

@@ -32,16 +32,17 @@ def endpoint_of(node: str) -> str:
     return f"peer-{node}"
 
 
-def render(me: str, peers: Sequence[Peer], secret: str) -> str:
-    """The inter-node trunks of node ``me`` (stable order: an unchanged cluster gives an unchanged file)."""
+def render(me: str, peers: Sequence[Peer], secret: str, transport: str = "transport-udp") -> str:
+    """The inter-node trunks of node ``me`` (stable order: an unchanged cluster gives an unchanged file), on
+    the PJSIP ``transport`` the trunks use (empty: Asterisk chooses)."""
+    transport_line = f"transport = {transport}\n" if transport else ""
     out = ["; Rendered by warroom: a trunk to each other node of the war room. Do not edit.\n"]
     for p in sorted(peers, key=lambda p: p.name):
         ep, mine = endpoint_of(p.name), endpoint_of(me)
         out.append(f"""
 [{ep}]
 type = endpoint
-transport = transport-udp
-context = warroom-peer
+{transport_line}context = warroom-peer
 disallow = all
 allow = ulaw,alaw
 direct_media = no
@@ -77,8 +78,9 @@ class PeerTrunks:
     """Keeps this node's trunks to the other live nodes in step with the nodes table."""
 
     def __init__(self, ami: AmiClient, db: Database, conf_dir: Path, me: str, *, lease: float,
-                 owner: tuple[int, int] | None = None) -> None:
+                 owner: tuple[int, int] | None = None, transport: str = "transport-udp") -> None:
         self.ami, self.db, self.me, self.lease, self.owner = ami, db, me, lease, owner
+        self.transport = transport
         self.path = conf_dir / FILENAME
         self.peers: list[Peer] = []
         self._lock = asyncio.Lock()
@@ -88,7 +90,7 @@ class PeerTrunks:
         async with self._lock:
             peers = await self.db.run(nodes.peers, self.me, utcnow(), self.lease)
             secret = await self.db.run(nodes.shared_key, SECRET, lambda: secrets.token_urlsafe(24))
-            text = render(self.me, peers, secret)
+            text = render(self.me, peers, secret, self.transport)
             try:
                 if self.path.read_text() == text:
                     return False

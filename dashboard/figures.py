@@ -46,7 +46,7 @@ def campaign_progress(session: Session) -> list[dict[str, Any]]:
                     "due": figures["due"] - blocked, "blocked": blocked,
                     "blocked_why": [{"rule": rule, "count": n, "example": why.get(rule)}
                                     for rule, n in sorted(figures["blocked"].items())],
-                    "answered": figures["dispositions"].get("answered", 0)})
+                    "answered": figures["dispositions"].get("answered", 0), "waiting": c.waiting})
     return out
 
 

@@ -44,6 +44,13 @@ class DashboardCollector(Collector):
         for disposition, n in live["dispositions"].items():
             ended.add_metric([disposition], n)
         yield ended
+        trunk_up = GaugeMetricFamily("warroom_trunk_up", "Trunks that can take calls (1 up, 0 down)",
+                                     labels=["trunk", "state"])
+        for trunk, health in live.get("trunks", {}).items():
+            trunk_up.add_metric([trunk, health["state"]], 1 if health["state"] == "up" else 0)
+        yield trunk_up
+        yield GaugeMetricFamily("warroom_sip_banned", "Addresses banned from SIP now",
+                                value=len(live.get("banned", [])))
         up = GaugeMetricFamily("warroom_link_up", "Links to Asterisk (1 up, 0 down)", labels=["link"])
         for link, state in live.get("links", {}).items():
             up.add_metric([link], 1 if state else 0)

@@ -65,7 +65,8 @@ class Campaign(Base):
     priority: Mapped[int] = mapped_column(Integer, default=5)
     starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    trunk: Mapped[str] = mapped_column(String(60), default="lines")
+    trunk: Mapped[str] = mapped_column(String(200), default="lines")  # a trunk, or several: "lines,gsm"
+    waiting: Mapped[str | None] = mapped_column(Text)  # why it cannot dial now (its trunks are down), or None
     # who to call: {"units": [ids], "levels": [...], "posts": [...], "statuses": [...]}
     selection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # the calling rules that may differ per campaign (window, time zone...), merged over the defaults

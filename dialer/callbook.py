@@ -41,7 +41,7 @@ class CallBook:
     """Lines, phones in call and attempts in flight, for every trunk."""
 
     def __init__(self, trunks: list[Trunk]) -> None:
-        self.lines = LineBook([Trunk(t.name, t.lines, t.inbound_reserved) for t in trunks])
+        self.lines = LineBook([Trunk(t.name, t.lines, t.inbound_reserved, t.ports) for t in trunks])
         self.calls: dict[str, Call] = {}
         self._phones: dict[str, str] = {}   # channel id -> the phone it holds
         self._freed: dict[str, deque[float]] = {t.name: deque() for t in trunks}
@@ -78,8 +78,8 @@ class CallBook:
 
     def begin_reserved(self, token: str, call: Call) -> float | None:
         """A claimed call takes the line held by ``token`` (and its phone); see :meth:`begin`."""
-        self.lines.release(token)
-        self.lines.take(call.trunk, call.channel_id, over_cap=True)
+        if not self.lines.transfer(token, call.channel_id):
+            self.lines.take(call.trunk, call.channel_id, over_cap=True)
         self._phones[call.channel_id] = call.launch.phone
         return self.begin(call)
 

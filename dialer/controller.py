@@ -29,6 +29,7 @@ from dialer.reconcile import Reconciler
 from dialer.scheduler import DialerConfig, OperatorRoom, Scheduler
 from dialer.settling import Settler, SettleTimings
 from dialer.stats import DialerStats
+from dialer.trunk_choice import TrunkGate
 from events.asterisk import ChannelCreated, ChannelStateChanged, HungUp, LinkState, ShutdownHangup
 from events.bus import EventBus
 from events.types import CallHandled
@@ -44,7 +45,8 @@ class Dialer:
     """Build with the AMI client, the bus, the database and :class:`DialerConfig`; then ``start()``."""
 
     def __init__(self, ami: AmiPort, bus: EventBus, db: Database, config: DialerConfig,
-                 clock: Callable[[], datetime] = utcnow, operator_room: OperatorRoom | None = None) -> None:
+                 clock: Callable[[], datetime] = utcnow, operator_room: OperatorRoom | None = None,
+                 trunks: TrunkGate | None = None) -> None:
         self.ami, self.bus, self.db, self.config, self.clock = ami, bus, db, config, clock
         self.book = CallBook(config.trunks)
         self.stats = DialerStats()
@@ -52,15 +54,18 @@ class Dialer:
         self.tasks = Tasks("dialer")
         self.records = AsteriskRecords(ami)
         self.settler = Settler(self.book, db, bus, self.stats, self.tasks, clock=clock, wake=self.wake,
-                               timings=SettleTimings(settle_seconds=config.settle_seconds))
+                               timings=SettleTimings(settle_seconds=config.settle_seconds), trunks=trunks)
         self.scheduler = Scheduler(self.book, db, ami, bus, self.settler, self.stats, self.tasks, config=config,
-                                   clock=clock, acs=self.acs, operator_room=operator_room, wake=self.wake)
+                                   clock=clock, acs=self.acs, operator_room=operator_room, wake=self.wake,
+                                   trunks=trunks)
         self.reconciler = Reconciler(ami, self.book, db, self.settler, self.records, clock=clock,
                                      channel_prefix=config.channel_prefix, node=config.node)
         self._ami_down_since: float | None = time.monotonic()
         self._wake = asyncio.Event()
+        self._changed = asyncio.Event()   # a call settled (or anything else woke the dialer)
         self._ready = False               # reconciled with Asterisk since the last (re)connect
         self._reconciling = False
+        self._holding = False             # stopping: no new calls (live calls go on)
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -105,6 +110,39 @@ class Dialer:
     def wake(self) -> None:
         """Run a scheduling pass now (a line freed, a campaign resumed, the directory changed)."""
         self._wake.set()
+        self._changed.set()
+
+    async def _until_idle(self, deadline: float) -> None:
+        """Wait until no call is in flight, or the loop's clock reaches ``deadline``."""
+        loop = asyncio.get_running_loop()
+        while self.book.calls and loop.time() < deadline:
+            self._changed.clear()
+            try:  # every settlement wakes the dialer (and this wait)
+                await asyncio.wait_for(self._changed.wait(), min(1.0, max(0.0, deadline - loop.time())))
+            except TimeoutError:
+                pass
+
+    def hold_new_calls(self) -> None:
+        """Start no more calls (the service is stopping); calls in flight go on and are settled."""
+        self._holding = True
+
+    async def wind_down(self, timeout: float) -> int:
+        """Stopping: no new calls; wait up to ``timeout`` seconds for the calls in flight to end and be
+        settled, then hang up those still going and wait a moment for their settlement. Returns how many
+        were hung up."""
+        self.hold_new_calls()
+        loop = asyncio.get_running_loop()
+        await self._until_idle(loop.time() + timeout)
+        left = list(self.book.calls)
+        for channel_id in left:
+            try:
+                await self.ami.hangup(channel_id)
+            except AmiError as exc:
+                log.info("stopping: hang up %s: %s", channel_id, exc)
+        await self._until_idle(loop.time() + self.config.settle_seconds + 5)
+        if self.book.calls:
+            log.warning("stopping with %d calls unsettled: reconciled at the next start", len(self.book.calls))
+        return len(left)
 
     # -- the loop ---------------------------------------------------------------------------------------
     async def _loop(self) -> None:
@@ -116,6 +154,8 @@ class Dialer:
             self._wake.clear()
             if not (self.ami.up and self._ready):
                 await self._release_if_asterisk_gone()
+                continue
+            if self._holding:
                 continue
             try:
                 await self.scheduler.run_pass()

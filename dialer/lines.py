@@ -9,15 +9,35 @@ Originates can never overshoot.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
 class Trunk:
+    """A trunk's lines. With ``ports`` (a GSM gateway: one SIM per line) every outbound call also holds one
+    port, the next free one round robin, so a port never carries two calls."""
+
     name: str
     lines: int
     inbound_reserved: int = 0
+    ports: int = 0
     outbound: set[str] = field(default_factory=set)   # our channel ids holding a line
     inbound: set[str] = field(default_factory=set)    # Asterisk uniqueids of inbound calls
+    port_of: dict[str, int] = field(default_factory=dict)  # channel id -> the gateway port it holds
+    next_port: int = 0
+
+    def take_port(self, channel_id: str) -> bool:
+        """Give the call the next free port (round robin); False when every port is busy."""
+        if not self.ports:
+            return True
+        busy = set(self.port_of.values())
+        for step in range(self.ports):
+            port = (self.next_port + step) % self.ports
+            if port not in busy:
+                self.port_of[channel_id] = port
+                self.next_port = (port + 1) % self.ports
+                return True
+        return False
 
     @property
     def in_use(self) -> int:
@@ -46,14 +66,35 @@ class LineBook:
             return False
         if t.free_for_outbound <= 0 and not over_cap:
             return False
+        if not t.take_port(channel_id) and not over_cap:
+            return False
         t.outbound.add(channel_id)
         return True
+
+    def transfer(self, holder: str, channel_id: str) -> bool:
+        """The line (and gateway port) held by ``holder`` passes to ``channel_id``; False if it held none."""
+        for t in self.trunks.values():
+            if holder in t.outbound:
+                t.outbound.discard(holder)
+                t.outbound.add(channel_id)
+                if holder in t.port_of:
+                    t.port_of[channel_id] = t.port_of.pop(holder)
+                return True
+        return False
+
+    def port(self, channel_id: str) -> int | None:
+        """The gateway port a call holds (None: its trunk has no ports)."""
+        for t in self.trunks.values():
+            if channel_id in t.port_of:
+                return t.port_of[channel_id]
+        return None
 
     def release(self, channel_id: str) -> str | None:
         """Free whatever line ``channel_id`` held (outbound or inbound); returns the trunk name."""
         for t in self.trunks.values():
             if channel_id in t.outbound:
                 t.outbound.discard(channel_id)
+                t.port_of.pop(channel_id, None)
                 return t.name
             if channel_id in t.inbound:
                 t.inbound.discard(channel_id)
@@ -76,9 +117,10 @@ class LineBook:
         for uniqueid, name in live.items():
             self.inbound_started(name, uniqueid)
 
-    def snapshot(self) -> dict[str, dict[str, int]]:
+    def snapshot(self) -> dict[str, dict[str, Any]]:
         return {name: {"lines": t.lines, "in_use": t.in_use, "outbound": len(t.outbound),
-                       "inbound": len(t.inbound), "reserved_inbound": t.inbound_reserved}
+                       "inbound": len(t.inbound), "reserved_inbound": t.inbound_reserved,
+                       **({"ports_in_use": sorted(t.port_of.values())} if t.ports else {})}
                 for name, t in self.trunks.items()}
 
 

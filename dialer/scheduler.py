@@ -22,11 +22,13 @@ from dialer import claims, store
 from dialer.attempt import AttemptTracker
 from dialer.callbook import Call, CallBook
 from dialer.campaigns import rules_for
+from dialer.dialplans import DialPlan, plain
 from dialer.endings import HANGUP_HANDLER, AmiPort
 from dialer.lines import Trunk
 from dialer.rules import CallingRules
 from dialer.settling import Settler
 from dialer.stats import DialerStats
+from dialer.trunk_choice import AllUp, CampaignWaits, TrunkGate, choose, trunk_names
 from events.bus import EventBus
 from events.types import AttemptChanged
 
@@ -48,6 +50,7 @@ class DialerConfig:
     node: str = "node1"                 # this node's name: its attempts carry it
     lease: float = 30.0                 # a node silent this long is dead: its attempts are taken over
     max_call_seconds: int = 900         # Asterisk hangs up any call of ours after this (absolute timeout)
+    plans: dict[str, DialPlan] = field(default_factory=dict)  # how each trunk dials (default: E.164, plain)
 
 
 OperatorRoom = Callable[[], Awaitable[int]]
@@ -58,18 +61,25 @@ class Scheduler:
 
     def __init__(self, book: CallBook, db: Database, ami: AmiPort, bus: EventBus, settler: Settler,
                  stats: DialerStats, tasks: Tasks, *, config: DialerConfig, clock: Callable[[], datetime],
-                 acs: store.AcIndex, operator_room: OperatorRoom | None, wake: Callable[[], None]) -> None:
+                 acs: store.AcIndex, operator_room: OperatorRoom | None, wake: Callable[[], None],
+                 trunks: TrunkGate | None = None) -> None:
         self.book, self.db, self.ami, self.bus, self.settler = book, db, ami, bus, settler
         self.stats, self.tasks, self.config, self.clock, self.acs = stats, tasks, config, clock, acs
         self.operator_room, self.wake = operator_room, wake
+        self.trunks = trunks or AllUp()
+        self.waits = CampaignWaits(db)
 
     async def run_pass(self) -> None:
         for campaign in await self.db.run(store.running_campaigns):
-            free = self.book.free(campaign.trunk)
+            trunk, free, why = choose(trunk_names(campaign.trunk), self.book.free, self.trunks,
+                                      known=lambda name: name in self.book.lines.trunks)
+            await self.waits.note(campaign, why)
+            if trunk is None:
+                continue
             if campaign.mode is CampaignMode.operator:
                 free = min(free, await self._operator_room())
             if free > 0:
-                await self._fill(campaign, free)
+                await self._fill(campaign, trunk, free)
 
     async def _operator_room(self) -> int:
         """Operator-mode calls we may start: what the operators allow, less those ringing out now."""
@@ -81,26 +91,26 @@ class Scheduler:
         token = uuid.uuid4().hex
         return f"{self.config.channel_prefix}{token}", f"{self.config.channel_prefix}a-{token}"
 
-    async def _fill(self, campaign: Campaign, free: int) -> None:
+    async def _fill(self, campaign: Campaign, trunk: str, free: int) -> None:
         rules = rules_for(campaign, self.config.rules)
         now = self.clock()
-        tokens = self.book.reserve(campaign.trunk, free)  # the lines are ours while the claim is written
+        tokens = self.book.reserve(trunk, free)  # the lines are ours while the claim is written
         try:
             got = await self.db.run(claims.claim, campaign.id, now, len(tokens), rules, self.acs, self.config.node,
-                                    campaign.trunk, self.book.phones, self._ids)
+                                    trunk, self.book.phones, self._ids)
         except BaseException:
             self.book.unreserve(tokens)
             raise
         self.book.unreserve(tokens[len(got.launches):])
         if not got.looked_at:
-            self.book.no_line_waiting(campaign.trunk)
+            self.book.no_line_waiting(trunk)
         if got.held_back:
             self.wake()  # look further down the queue at once
         for token, launch in zip(tokens, got.launches, strict=False):
-            self._launch(campaign, token, launch, now)
+            self._launch(campaign, trunk, token, launch, now)
 
-    def _launch(self, campaign: Campaign, token: str, launch: store.Launch, now: datetime) -> None:
-        call = Call(launch, campaign.trunk, AttemptTracker(launch.channel_id, now),
+    def _launch(self, campaign: Campaign, trunk: str, token: str, launch: store.Launch, now: datetime) -> None:
+        call = Call(launch, trunk, AttemptTracker(launch.channel_id, now),
                     operator=campaign.mode is CampaignMode.operator)
         delay = self.book.begin_reserved(token, call)
         if delay is not None:
@@ -111,9 +121,11 @@ class Scheduler:
 
     async def _originate(self, call: Call, campaign: Campaign) -> None:
         launch = call.launch
+        plan = self.config.plans.get(call.trunk) or plain(call.trunk)
         request = Originate(
-            channel=f"PJSIP/{launch.phone}@{call.trunk}", channel_id=launch.channel_id, action_id=launch.action_id,
-            timeout=self.config.ring_timeout, caller_id=self.config.caller_id, context=self.config.context,
+            channel=plan.channel(launch.phone, self.book.lines.port(launch.channel_id)),
+            channel_id=launch.channel_id, action_id=launch.action_id, timeout=self.config.ring_timeout,
+            caller_id=plan.caller_id or self.config.caller_id, context=self.config.context,
             exten=campaign.mode.value,
             variables=(f"WARROOM_CAMPAIGN={campaign.id}", f"WARROOM_ATTEMPT={launch.attempt_id}", HANGUP_HANDLER,
                        f"TIMEOUT(absolute)={self.config.max_call_seconds}"))

@@ -14,15 +14,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from core.tasks import Tasks
-from db.campaigns import AttemptState
+from db.campaigns import AttemptState, Disposition
 from db.engine import Database
 from db.models import utcnow
 from dialer import store
 from dialer.attempt import AttemptTracker
 from dialer.callbook import Call, CallBook
 from dialer.stats import DialerStats
+from dialer.trunk_choice import AllUp, TrunkGate
 from events.asterisk import ChannelCreated, ChannelState, ChannelStateChanged, HungUp, OriginateResult
 from events.bus import EventBus
 from events.types import AttemptChanged, CallHandled
@@ -41,13 +43,15 @@ class Settler:
     """Feeds events to our calls' trackers and writes each ended attempt exactly once."""
 
     def __init__(self, book: CallBook, db: Database, bus: EventBus, stats: DialerStats, tasks: Tasks, *,
-                 clock: Callable[[], datetime], timings: SettleTimings, wake: Callable[[], None]) -> None:
+                 clock: Callable[[], datetime], timings: SettleTimings, wake: Callable[[], None],
+                 trunks: TrunkGate | None = None) -> None:
         self.book, self.db, self.bus, self.stats, self.tasks = book, db, bus, stats, tasks
         self.clock, self.timings, self.wake = clock, timings, wake
         self._settles: list[Call] = []
         self._settles_due: asyncio.TimerHandle | None = None
         self._marks: dict[int, tuple[AttemptState, datetime | None]] = {}
         self._mark_timer: asyncio.TimerHandle | None = None
+        self.trunks = trunks or AllUp()
 
     def our_time(self, real: datetime) -> datetime:
         """An Asterisk (wall-clock) time on the dialer's clock, so every time of an attempt is comparable."""
@@ -119,16 +123,21 @@ class Settler:
             self._settles_due = asyncio.get_running_loop().call_later(
                 self.timings.batch_window, lambda: self.tasks.spawn(self._write_settles(), "write settlements"))
 
+    def trunk_fault(self, call: Call) -> str | None:
+        """Why an unanswered call failed through its trunk rather than the person (the trunk was down at
+        some moment of the call), or None."""
+        if call.tracker.disposition in (Disposition.answered, Disposition.cancelled, None):
+            return None
+        started = utcnow() - (self.clock() - call.tracker.started_at)  # the health's times are real ones
+        return self.trunks.fault(call.trunk, started)
+
     async def _write_settles(self) -> None:
         self._settles_due = None
         batch, self._settles = self._settles, []
         if not batch:
             return
         now = self.clock()
-        endings = [{"attempt_id": c.launch.attempt_id, "disposition": c.tracker.disposition, "cause": c.tracker.cause,
-                    "sip_status": c.tracker.sip_status, "answered_at": c.tracker.answered_at,
-                    "ended_at": c.tracker.ended_at, "talk_seconds": c.tracker.talk_seconds,
-                    "detail": _detail(c.tracker), "handled": c.tracker.handled, "now": now} for c in batch]
+        endings = [self._ending(c, now) for c in batch]
         try:
             await self.db.run(store.finish_attempts, endings)
         except Exception:
@@ -148,6 +157,20 @@ class Settler:
                                             t.disposition.value))
             log.info("attempt %s (%s) ended: %s", call.launch.attempt_id, call.channel_id, t.disposition)
         self.wake()
+
+    def _ending(self, call: Call, now: datetime) -> dict[str, Any]:
+        """What :func:`store.finish_attempt` writes for ``call``. An unanswered call whose trunk was down
+        ends ``congestion`` (not ``no_answer``) with the trunk's reason, and its target waits for the trunk
+        without using up a try."""
+        t = call.tracker
+        assert t.disposition is not None and t.ended_at is not None
+        fault = self.trunk_fault(call)
+        if fault and t.disposition is Disposition.no_answer:
+            t.disposition = Disposition.congestion
+        return {"attempt_id": call.launch.attempt_id, "disposition": t.disposition, "cause": t.cause,
+                "sip_status": t.sip_status, "answered_at": t.answered_at, "ended_at": t.ended_at,
+                "talk_seconds": t.talk_seconds, "detail": f"{_detail(t)}; {fault}" if fault else _detail(t),
+                "handled": t.handled, "now": now, "trunk_fault": fault is not None}
 
     def _mark(self, call: Call) -> None:
         """Note a call's new state (ringing, answered) for the database; marks are written together."""

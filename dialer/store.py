@@ -183,9 +183,11 @@ def finish_attempts(session: Session, endings: list[dict[str, Any]]) -> list[boo
 def finish_attempt(session: Session, attempt_id: int, *, disposition: Disposition, cause: int | None,
                    sip_status: int | None = None,
                    answered_at: datetime | None, ended_at: datetime, talk_seconds: int | None,
-                   detail: str, now: datetime, handled: bool = True) -> bool:
+                   detail: str, now: datetime, handled: bool = True, trunk_fault: bool = False) -> bool:
     """Settle one attempt exactly once; returns False if it was already ended (nothing changed).
-    ``handled``: the answered call reached its handler (else the database is asked whether it did)."""
+    ``handled``: the answered call reached its handler (else the database is asked whether it did).
+    ``trunk_fault``: it failed because its trunk was down; the target is dialed again (once a trunk is up)
+    without using up a try."""
     attempt = session.get(Attempt, attempt_id, with_for_update=True)
     if attempt is None or attempt.state == AttemptState.ended:
         return False
@@ -211,7 +213,7 @@ def finish_attempt(session: Session, attempt_id: int, *, disposition: Dispositio
         if attempt.person_id:
             apply_outcome(session, attempt.person_id, Outcome.completed, source="dialer", at=ended_at)
         return True
-    if disposition is Disposition.cancelled:
+    if disposition is Disposition.cancelled or trunk_fault:
         target.state, target.next_at = TargetState.queued, None
         return True
     if disposition is Disposition.invalid_number:

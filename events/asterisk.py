@@ -246,3 +246,51 @@ class ChannelDestroyed(StasisEvent):
 
     cause: int | None = None
     cause_text: str = ""
+
+
+# -- AMI: the PBX as a whole (trunks, security) --------------------------------------------------------------
+@dataclass(frozen=True)
+class PbxEvent:
+    """Base of the events about the PBX rather than one channel."""
+
+    at: datetime = field(default_factory=_now, kw_only=True)
+
+
+@dataclass(frozen=True)
+class RegistrationChanged(PbxEvent):
+    """An outbound registration (a trunk registering with its provider) changed (``Registry``): ``status``
+    is ``Registered``, ``Unregistered`` or ``Rejected`` (refused, or no answer, then retried)."""
+
+    client_uri: str = ""
+    server_uri: str = ""
+    status: str = ""
+    cause: str = ""
+
+
+@dataclass(frozen=True)
+class ContactChanged(PbxEvent):
+    """A contact's reachability changed (``ContactStatus``): ``Reachable``, ``Unreachable`` (no answer to
+    SIP OPTIONS), ``Created``, ``Removed``, ``Updated``, ``Unknown``..."""
+
+    aor: str = ""
+    endpoint: str = ""
+    uri: str = ""
+    status: str = ""
+    rtt_usec: int | None = None
+
+
+# security events that count as a failed attempt to get in (InvalidAccountID: no such user; ...)
+AUTH_FAILURES = frozenset({"InvalidAccountID", "ChallengeResponseFailed", "InvalidPassword",
+                           "RequestNotAllowed", "AuthMethodNotAllowed", "InvalidTransport"})
+
+
+@dataclass(frozen=True)
+class SecurityFailure(PbxEvent):
+    """Someone failed to get in (AMI ``security`` class): ``kind`` is the event (``InvalidPassword``,
+    ``ChallengeResponseFailed``, ``InvalidAccountID``...), ``address`` where it came from."""
+
+    kind: str = ""
+    service: str = ""
+    address: str = ""
+    port: int | None = None
+    account: str = ""

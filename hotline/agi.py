@@ -137,6 +137,9 @@ class IdentifyServer:
                 if not agi.env:
                     return  # connected and closed (or timed out) without asking anything
                 script = agi.env.get("agi_network_script", "")
+                if script == "ping":  # `warroom doctor`: Asterisk reached us
+                    agi.set_variable("WARROOM_PONG", "1")
+                    return
                 if script != "identify":
                     log.warning("FastAGI: unknown script %r", script)
                     agi.set_variable("WARROOM_LOOKUP", "UNKNOWN_SCRIPT")

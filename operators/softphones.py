@@ -32,16 +32,27 @@ class Phone:
     secret: str
 
 
-def render(phones: Sequence[Phone], context: str = "warroom-operators") -> str:
+@dataclass(frozen=True)
+class Access:
+    """Where softphones connect: the transport they use (empty: the one they registered on, e.g. TLS),
+    and the networks they may register and call from (anything else is refused with 403)."""
+
+    transport: str = "transport-udp"
+    networks: tuple[str, ...] = ()
+
+
+def render(phones: Sequence[Phone], context: str = "warroom-operators", access: Access = Access()) -> str:
     """The endpoints' configuration text (stable order, so an unchanged table gives an unchanged file)."""
     out = ["; Rendered by warroom from the users table: one softphone per enabled user. Do not edit.\n"]
+    acl = "".join(["deny = 0.0.0.0/0.0.0.0\ndeny = ::/0\n", *(f"permit = {n}\n" for n in access.networks)]) \
+        if access.networks else ""
+    transport = f"transport = {access.transport}\n" if access.transport else ""
     for p in sorted(phones, key=lambda p: p.endpoint):
         name = " ".join("".join(c if c.isprintable() and c not in ';"' else " " for c in p.display_name).split())
         out.append(f"""
 [{p.endpoint}]
 type = endpoint
-transport = transport-udp
-context = {context}
+{transport}context = {context}
 disallow = all
 allow = ulaw,alaw
 auth = {p.endpoint}
@@ -52,7 +63,7 @@ rtp_symmetric = yes
 force_rport = yes
 rewrite_contact = yes
 callerid = "{name}" <{p.endpoint}>
-
+{acl}
 [{p.endpoint}]
 type = auth
 auth_type = digest
@@ -83,8 +94,8 @@ class Softphones:
 
     def __init__(self, ami: AmiClient, ari: AriClient, db: Database, conf_dir: Path,
                  owner: tuple[int, int] | None = None, log: Callable[[str], None] | None = None,
-                 node: str | None = None) -> None:
-        self.ami, self.ari, self.db, self.node = ami, ari, db, node
+                 node: str | None = None, access: Access = Access()) -> None:
+        self.ami, self.ari, self.db, self.node, self.access = ami, ari, db, node, access
         self.path = conf_dir / FILENAME
         self.owner = owner
         self._log = log or logging.getLogger(__name__).info
@@ -94,7 +105,7 @@ class Softphones:
         """Write the endpoints if they changed and reload res_pjsip; True when Asterisk was told."""
         async with self._lock:
             phones = await self.db.run(enabled_phones, self.node)
-            text = render(phones)
+            text = render(phones, access=self.access)
             try:
                 if self.path.read_text() == text:
                     return False

@@ -60,8 +60,9 @@ UNSAFE = frozenset(";\r\n\x00") | frozenset(chr(c) for c in range(32) if chr(c) 
 
 
 def render_all(template_dir: Path, dest: Path, context: dict[str, Any], *,
-               owner: tuple[int, int] | None = None) -> list[Path]:
-    """Render every ``*.j2`` in ``template_dir`` into ``dest`` (mode 0640, optionally chowned).
+               owner: tuple[int, int] | None = None, only: str = "*.j2") -> list[Path]:
+    """Render every ``*.j2`` in ``template_dir`` (or those matching ``only``) into ``dest`` (mode 0640,
+    optionally chowned).
 
     Files are written atomically, so a running Asterisk never reads half a file on reload; only the files of
     these templates are written, nothing else in ``dest`` is touched. A value that cannot go into a config
@@ -70,7 +71,7 @@ def render_all(template_dir: Path, dest: Path, context: dict[str, Any], *,
     env = Environment(loader=FileSystemLoader(str(template_dir)), undefined=StrictUndefined,
                       keep_trailing_newline=True, autoescape=False, finalize=config_value)
     texts = {tpl.name[: -len(".j2")]: env.get_template(tpl.name).render(**context)
-             for tpl in sorted(template_dir.glob("*.j2"))}
+             for tpl in sorted(template_dir.glob(only))}
     dest.mkdir(mode=0o750, parents=True, exist_ok=True)
     written = []
     for name, text in texts.items():
@@ -78,5 +79,5 @@ def render_all(template_dir: Path, dest: Path, context: dict[str, Any], *,
         write_private(target, text, 0o640, owner)
         written.append(target)
     if not written:
-        raise FileNotFoundError(f"no *.j2 templates in {template_dir}")
+        raise FileNotFoundError(f"no {only} templates in {template_dir}")
     return written

@@ -45,7 +45,8 @@ def create(
     priority: Annotated[int, typer.Option(help="higher first when lines are short")] = 5,
     retry: Annotated[list[str] | None, typer.Option(help="OUTCOME=TRIES/AFTER, e.g. no_answer=3/30m")] = None,
     no_alternate: Annotated[bool, typer.Option("--no-alternate", help="never try alternate phones")] = False,
-    trunk: Annotated[str, typer.Option(help="the trunk to dial out on")] = "lines",
+    trunk: Annotated[str, typer.Option(help="the trunk to dial out on, or several in order of preference "
+                                            "(lines,gsm): a trunk that is down is passed over")] = "lines",
     script: Annotated[list[str] | None, typer.Option(help="STATUS=SCRIPT for IVR campaigns")] = None,
     field: Annotated[list[str] | None, typer.Option(help="KEY=VALUE template field (date, place...)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="count who it would reach and who the calling rules "
@@ -109,6 +110,8 @@ def show(campaign: str, as_json: JsonOpt = False) -> None:
     typer.echo("dispositions: " + (", ".join(f"{k} {v}" for k, v in p["dispositions"].items()) or "none yet"))
     if p["blocked"]:
         typer.echo("held back: " + ", ".join(f"{k} {v}" for k, v in p["blocked"].items()))
+    if out.get("waiting"):
+        typer.echo(f"waiting: {out['waiting']}")
 
 
 @campaign_app.command("clone")

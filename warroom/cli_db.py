@@ -7,6 +7,7 @@ import typer
 
 from db import migrate
 from db.engine import Database
+from warroom.cli_errors import fail
 from warroom.settings import load_settings
 
 db_app = typer.Typer(help="The database (SQLite by default; WARROOM_DATABASE_URL for PostgreSQL).",
@@ -14,9 +15,14 @@ db_app = typer.Typer(help="The database (SQLite by default; WARROOM_DATABASE_URL
 
 
 def open_database() -> Database:
-    """The configured database, its schema brought up to date first; closed when the command ends."""
+    """The configured database, its schema brought up to date first (refused when the database is newer
+    than this code); closed when the command ends."""
     db = Database.connect(load_settings().resolved_database_url())
-    migrate.upgrade(db.engine)
+    try:
+        migrate.upgrade(db.engine)
+    except migrate.NewerDatabase as exc:
+        db.close()
+        fail(str(exc))
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.call_on_close(db.close)
@@ -25,10 +31,15 @@ def open_database() -> Database:
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="target revision")) -> None:
-    """Apply the migrations (creates the database if it does not exist)."""
+    """Apply the migrations (creates the database if it does not exist). Refused, changing nothing, when the
+    database was upgraded by a newer warroom than this one."""
     db = Database.connect(load_settings().resolved_database_url())
     before = migrate.current(db.engine)
-    migrate.upgrade(db.engine, revision)
+    try:
+        migrate.upgrade(db.engine, revision)
+    except migrate.NewerDatabase as exc:
+        db.close()
+        fail(str(exc))
     after = migrate.current(db.engine)
     where = db.engine.url.render_as_string(hide_password=True)
     db.close()

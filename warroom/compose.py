@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -21,6 +20,7 @@ from ari_handlers.app import HandlerFactory, StasisApp
 from ari_handlers.dispatch import AgentLeg, Dispatcher
 from ari_handlers.factories import ivr_factories
 from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.missed_call import missed_call_factory
 from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
 from ari_handlers.queue import OperatorQueue
 from cluster.figures import FiguresPublisher, RemoteFigures
@@ -51,30 +51,22 @@ from sandbox.render import AsteriskDirs
 from speech.prompts import PromptStore
 from speech.synth import EspeakSynthesizer
 from tickets.service import TicketService
+from warroom.asterisk_config import TEMPLATE_DIR, template_context
+from warroom.asterisk_config import secret as _secret
+from warroom.compose_lines import (
+    asterisk_conf_dir,
+    build_sip_guard,
+    build_trunk_monitor,
+    dial_plans,
+    missed_call_numbers,
+    softphone_access,
+    trunk_health,
+)
 from warroom.service import Service
-from warroom.settings import REPO_ROOT, AsteriskSettings, Settings
+from warroom.settings import AsteriskSettings, Settings
 from web.app import create_app
 from web.auth import Auth, AuthConfig
 from web.services import PagesConfig, WebServices, web_services
-
-TEMPLATE_DIR = REPO_ROOT / "config" / "asterisk"
-
-
-def _secret(value: Any) -> str:
-    if value is None:
-        raise RuntimeError("secrets not loaded: use warroom.settings.load_settings()")
-    return str(value.get_secret_value())
-
-
-def template_context(ast: AsteriskSettings, *, with_farm: bool = True) -> dict[str, Any]:
-    """What the config templates see."""
-    return {
-        "node": ast.node, "ami_port": ast.ami_port, "ami_user": ast.ami_user,
-        "ami_secret": _secret(ast.ami_secret), "http_port": ast.http_port, "ari_user": ast.ari_user,
-        "ari_password": _secret(ast.ari_password), "ari_app": ast.ari_app, "sip_port": ast.sip_port,
-        "rtp_start": ast.rtp_start, "rtp_end": ast.rtp_end, "trunks": ast.trunks,
-        "farm_port": ast.farm_port if with_farm else 0, "agi_host": ast.agi_host, "agi_port": ast.agi_port,
-    }
 
 
 def build_sandbox(ast: AsteriskSettings, echo: Callable[[str], None] = lambda _m: None,
@@ -119,13 +111,9 @@ def build_privacy(settings: Settings, db: Database) -> PrivacyService:
 def build_softphones(settings: Settings, ami: AmiClient, ari: AriClient, db: Database) -> Softphones:
     """Operators' endpoints, written into Asterisk's configuration directory (the sandbox node's by
     default, owned by its asterisk user)."""
-    ast = settings.asterisk
-    if ast.config_dir is not None:
-        return Softphones(ami, ari, db, ast.config_dir, node=ast.node)
-    box = build_sandbox(ast)
-    conf_dir = box.host_path(AsteriskDirs.for_node(ast.node, "").etc)
-    owner = box.asterisk_ids() if (box.root / "etc/passwd").exists() else None
-    return Softphones(ami, ari, db, conf_dir, owner=owner, node=ast.node)
+    conf_dir, owner = asterisk_conf_dir(settings, build_sandbox(settings.asterisk))
+    return Softphones(ami, ari, db, conf_dir, owner=owner, node=settings.asterisk.node,
+                      access=softphone_access(settings))
 
 
 def script_library(settings: Settings) -> ScriptLibrary:
@@ -169,12 +157,13 @@ def calling_rules(settings: Settings) -> CallingRules:
 def dialer_config(settings: Settings) -> DialerConfig:
     """The configured trunks only: the sandbox's test trunk (``farm``) is not a phone line the dialer
     counts, dials on or shows."""
-    trunks = [Trunk(t.name, t.lines, t.inbound_reserved) for t in settings.asterisk.trunks]
+    trunks = [Trunk(t.name, t.lines, t.inbound_reserved, len(t.ports)) for t in settings.asterisk.trunks]
     d, c = settings.dialer, settings.cluster
     return DialerConfig(trunks=trunks, rules=calling_rules(settings), ring_timeout=d.ring_timeout,
                         caller_id=d.caller_id, settle_seconds=d.settle_seconds, poll_interval=d.poll_interval,
                         reconcile_grace=d.reconcile_grace, sweep_after=d.sweep_after_seconds,
-                        node=settings.asterisk.node, lease=c.lease_seconds, max_call_seconds=c.max_call_seconds)
+                        node=settings.asterisk.node, lease=c.lease_seconds, max_call_seconds=c.max_call_seconds,
+                        plans=dial_plans(settings))
 
 
 def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
@@ -189,7 +178,8 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     d, http = settings.dialer, settings.http
     ast, cluster = settings.asterisk, settings.cluster
     pacing = Pacing(db, ivr.queue, d.operator_ratio, node=ast.node)
-    dialer = Dialer(ami, bus, db, dialer_config(settings), clock=clock, operator_room=pacing.room)
+    health = trunk_health(settings)
+    dialer = Dialer(ami, bus, db, dialer_config(settings), clock=clock, operator_room=pacing.room, trunks=health)
     softphones = build_softphones(settings, ami, ari, db)
     dispatcher = Dispatcher(ari, bus, db, ivr.queue, softphones, ring_seconds=http.operator_ring_seconds,
                             wrap_seconds=http.wrap_up_seconds, clock=clock, library=ivr.library,
@@ -200,6 +190,8 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         return ProgressiveCall(client, channel_id, args, ivr, progressive, abandon_seconds=d.abandon_seconds)
 
     handlers: dict[str, HandlerFactory] = {**ivr_factories(ivr), "agent": AgentLeg, "operator": progressive_call,
+                                           "missed": missed_call_factory(db, missed_call_numbers(settings),
+                                                                         dialer.wake),
                                            **(stasis or {})}
     default_language = settings.ivr.default_language
     relay = EventRelay(libpq_url(db), ast.node, bus) if db.backend == "postgresql" else None
@@ -217,9 +209,11 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
                            AgiLimits(max_connections=ast.agi_max_connections, allow=tuple(ast.agi_allow))),
         registry=registry, remote=RemoteFigures(bus, ast.node), relay=relay,
         peers=PeerTrunks(ami, db, softphones.path.parent, ast.node, lease=cluster.lease_seconds,
-                         owner=softphones.owner),
+                         owner=softphones.owner, transport=ast.transport),
         publisher=FiguresPublisher(bus, ast.node, lambda: service.node_figures()) if relay else None,
-        privacy=privacy, retention=RetentionJob(privacy))
+        privacy=privacy, retention=RetentionJob(privacy),
+        trunk_health=health, trunks=build_trunk_monitor(settings, ami, ari, bus, health),
+        guard=build_sip_guard(settings, db, bus, ami, build_sandbox(ast)))
     service.web, service.app = build_web(service)
     return service
 
@@ -261,7 +255,7 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
                           work_dir=settings.state_dir / "imports", library=service.ivr.library,
                           make_prompt=service.ivr.prompts.made, party=settings.directory.party,
                           hotline=settings.ivr.hotline_script, clock=service.dialer.clock))
-    return web, create_app(web, health=service.health, auth=auth)
+    return web, create_app(web, health=service.health, auth=auth, trusted_proxies=tuple(http.trusted_proxies))
 
 
 def status_rules(settings: Settings) -> StatusRules:

@@ -4,8 +4,12 @@ stopped in order, and HTTP served until stopped."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -26,12 +30,16 @@ from db import migrate
 from db.engine import Database
 from dialer.controller import Dialer
 from dialer.sync import DirectorySync
+from events.asterisk import StasisEnded
 from events.bus import EventBus
 from hotline.agi import IdentifyServer
 from operators.listen import ListenIn
 from operators.softphones import Softphones
 from privacy.job import RetentionJob
 from privacy.service import PrivacyService
+from sipguard.service import SipGuard
+from trunks.health import TrunkHealth
+from trunks.monitor import TrunkMonitor
 from warroom.settings import Settings
 from web.app import ComponentHealth
 from web.services import WebServices
@@ -65,6 +73,9 @@ class Service:
     retention: RetentionJob | None = None  # the daily retention pass (None: not run by this service)
     relay: EventRelay | None = None    # with PostgreSQL: events to and from the other processes
     publisher: FiguresPublisher | None = None
+    trunk_health: TrunkHealth | None = None   # each trunk's health (the dialer asks it too)
+    trunks: TrunkMonitor | None = None        # keeps the trunks' health true from Asterisk's reports
+    guard: SipGuard | None = None             # bans addresses that keep failing SIP authentication
     web: WebServices | None = None     # the HTTP side's services and pages' feeds (built with ``app``)
     app: FastAPI = field(default_factory=FastAPI)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -90,10 +101,14 @@ class Service:
         return self.settings.cluster.web_only
 
     def node_figures(self) -> dict[str, Any]:
-        """This node's live figures: lines and calls (dialer), callers waiting for operators, progressive calls."""
-        return live_figures(self.dialer.snapshot(), self.ivr.queue.snapshot(), self.ivr.stats.live,
-                            len(self.dispatcher.connected_calls()), {"ami": self.ami.up, "ari": self.ari.up},
-                            self.progressive)
+        """This node's live figures: lines and calls (dialer), callers waiting for operators, progressive
+        calls, the trunks' health and the banned addresses."""
+        figures = live_figures(self.dialer.snapshot(), self.ivr.queue.snapshot(), self.ivr.stats.live,
+                               len(self.dispatcher.connected_calls()), {"ami": self.ami.up, "ari": self.ari.up},
+                               self.progressive)
+        figures["trunks"] = self.trunk_health.snapshot() if self.trunk_health else {}
+        figures["banned"] = list(self.guard.banned) if self.guard else []
+        return figures
 
     def live_figures(self) -> dict[str, Any]:
         """The war room's live figures: this node's with every other node's (only this node's when alone; a
@@ -131,6 +146,10 @@ class Service:
         if self.web is not None:
             self.web.start()
         await self.agi.start()
+        if self.trunks is not None:
+            await self.trunks.start()
+        if self.guard is not None:
+            await self.guard.start()
         await self.ami.start()
         await self.ari.start()
         await self.sync.start()
@@ -170,6 +189,10 @@ class Service:
         if not self.web_only:
             await self.dispatcher.stop()
             await self.dialer.stop()
+            if self.guard is not None:
+                await self.guard.stop()
+            if self.trunks is not None:
+                await self.trunks.stop()
             await self.sync.stop()
             self.stasis.stop()
             await self.agi.close()
@@ -181,13 +204,71 @@ class Service:
         await self.registry.stop()
         self.db.close()
 
+    async def wind_down(self) -> None:
+        """Stopping gracefully: no new calls; the calls in flight (and the callers in our Stasis app) may
+        finish for ``stop_seconds``, then what is left is hung up and settled."""
+        if self.web_only:
+            return  # no calls of its own
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.stop_seconds
+        log.info("stopping: no new calls; %d calls in flight, %d in the IVR (waiting up to %.0fs)",
+                 len(self.dialer.active), self.ivr.stats.live, self.settings.stop_seconds)
+        hung_up = await self.dialer.wind_down(self.settings.stop_seconds)
+        left = asyncio.Event()  # a call left our Stasis app
+
+        def on_end(_event: StasisEnded) -> None:
+            left.set()
+
+        self.bus.subscribe(StasisEnded, on_end)
+        try:
+            while self.ivr.stats.live and loop.time() < deadline:
+                left.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(left.wait(), max(0.0, deadline - loop.time()))
+        finally:
+            self.bus.unsubscribe(StasisEnded, on_end)
+        log.info("stopping: calls settled (%d hung up at the deadline)", hung_up)
+
     async def run(self) -> None:
-        """Start everything and serve HTTP until stopped."""
+        """Start everything and serve HTTP until stopped: the first SIGTERM (or Ctrl-C) winds the calls
+        down while HTTP still answers, then stops; a second one stops at once."""
         await self.start()
         http = self.settings.http
-        server = uvicorn.Server(uvicorn.Config(self.app, host=http.host, port=http.port,
-                                               log_level=self.settings.log_level.lower(), lifespan="off"))
+        server = GracefulServer(uvicorn.Config(self.app, host=http.host, port=http.port, log_config=None,
+                                               log_level=self.settings.log_level.lower(), lifespan="off"),
+                                self.wind_down)
         try:
             await server.serve()
         finally:
             await self.stop()
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, stopping gracefully: the first signal runs ``wind_down`` (HTTP goes on answering:
+    the dashboard shows the calls ending), then the server stops; a second signal stops it at once."""
+
+    def __init__(self, config: uvicorn.Config, wind_down: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(config)
+        self.wind_down = wind_down
+        self.winding: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.winding is not None or self._loop is None:
+            self.should_exit = True  # asked again: stop now
+            return
+        self._loop.call_soon_threadsafe(self._begin)
+
+    def _begin(self) -> None:
+        if self.winding is None:
+            self.winding = asyncio.ensure_future(self.wind_down())
+            self.winding.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("winding the calls down failed", exc_info=task.exception())
+        self.should_exit = True

@@ -12,30 +12,20 @@ import os
 import secrets
 from datetime import date
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.files import private_dir, write_private
 from reports.shifts import DEFAULT_SHIFTS, parse_shifts
+from warroom.trunk_settings import TrunkSettings, unique_names
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _xdg(var: str, default: str) -> Path:
     return Path(os.environ.get(var) or Path.home() / default)
-
-
-class TrunkSettings(BaseModel):
-    """A SIP trunk: the war room's phone lines at a provider (or, in the sandbox, the phone farm)."""
-
-    name: str = Field("lines", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,39}$",
-                      description="letters, digits, - and _ (it names the PJSIP endpoint)")
-    lines: int = Field(10, ge=1, le=1000, description="simultaneous calls the trunk carries")
-    inbound_reserved: int = Field(0, ge=0, description="lines kept free for inbound calls")
-    host: str = Field("127.0.0.1", pattern=r"^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252})$",
-                      description="the provider's host name or address")
-    port: int = Field(5070, ge=1, le=65535)
 
 
 class AsteriskSettings(BaseModel):
@@ -74,6 +64,41 @@ class AsteriskSettings(BaseModel):
     agi_max_connections: int = Field(32, ge=1, le=1000, description="FastAGI lookups served at once; more are "
                                                                     "closed at once")
     sandbox_cache: Path = Field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "warroom")
+    transport: str = Field("transport-udp", pattern=r"^[A-Za-z0-9._-]{0,60}$",
+                           description="the PJSIP transport trunks and softphones use (the sandbox's: "
+                                       "transport-udp; FreePBX: 0.0.0.0-udp; empty: Asterisk chooses)")
+    ami_permit: str = Field("127.0.0.1/255.255.255.255", pattern=r"^[0-9A-Fa-f.:/]{2,80}$",
+                            description="where the AMI user may log in from (the service's address)")
+    sip_bind: str = Field("127.0.0.1", description="the address SIP listens on (0.0.0.0 for softphones on the LAN)")
+    operator_networks: list[str] = Field(default_factory=lambda: ["127.0.0.0/8"],
+                                         description="networks operators' softphones may register from")
+    tls_cert: Path | None = Field(None, description="a certificate (PEM, with its chain) for SIP over TLS; "
+                                                    "with tls_key, softphones may use TLS")
+    tls_key: Path | None = Field(None, description="the certificate's private key (PEM)")
+    tls_port: int = Field(5061, ge=1, le=65535, description="the SIP over TLS port")
+    user: str = Field("asterisk", pattern=r"^[a-z_][a-z0-9_-]{0,31}$",
+                      description="the user Asterisk runs as (directories it must write are checked for it)")
+
+    @field_validator("trunks")
+    @classmethod
+    def _trunks(cls, v: list[TrunkSettings]) -> list[TrunkSettings]:
+        return unique_names(v)
+
+    @field_validator("operator_networks")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"'{item}' is not an address or network (e.g. 192.168.1.0/24)") from None
+        return v
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> AsteriskSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: set both or neither")
+        return self
 
     @field_validator("agi_allow")
     @classmethod
@@ -158,6 +183,21 @@ class HttpSettings(BaseModel):
     idle_minutes: int = Field(30, ge=0, le=24 * 60, description="a session with no request of its user's own "
                                                                 "for this long ends (shared desks); 0: never")
 
+    trusted_proxies: list[str] = Field(default_factory=list,
+                                       description="reverse proxies whose X-Forwarded-Proto/-For are believed "
+                                                   "(addresses or networks); cookies are Secure behind HTTPS")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: list[str]) -> list[str]:
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"'{item}' is not an address or network (e.g. 127.0.0.1)") from None
+        return v
+
+
 
 class PrivacySettings(BaseModel):
     """How long personal data is kept (applied daily by the service and by ``warroom retention apply``)."""
@@ -167,6 +207,27 @@ class PrivacySettings(BaseModel):
     recordings_days: int = Field(90, ge=1, le=3650, description="voice notes and recordings are kept this long")
     phones_days: int = Field(180, ge=0, le=3650, description="days after the election that phones in call "
                                                              "records and Asterisk's CDR are kept")
+
+
+class SipGuardSettings(BaseModel):
+    """Banning addresses that keep failing SIP authentication (Asterisk's security events)."""
+
+    max_failures: int = Field(5, ge=1, le=1000, description="failures from one address within window_seconds "
+                                                           "that get it banned")
+    window_seconds: float = Field(600.0, gt=0, description="how far back failures are counted")
+    ban_seconds: float = Field(3600.0, gt=0, description="how long a ban lasts")
+    never_ban: list[str] = Field(default_factory=lambda: ["127.0.0.1/32"],
+                                 description="addresses or networks never banned (the trunks' always are)")
+
+    @field_validator("never_ban")
+    @classmethod
+    def _never(cls, v: list[str]) -> list[str]:
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"'{item}' is not an address or network") from None
+        return v
 
 
 class ReportSettings(BaseModel):
@@ -226,7 +287,11 @@ class Settings(BaseSettings):
     reports: ReportSettings = Field(default_factory=ReportSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    sip_guard: SipGuardSettings = Field(default_factory=SipGuardSettings)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per line (the journal)")
+    stop_seconds: float = Field(120.0, ge=0, le=3600, description="on stop: how long live calls may go on before "
+                                                                 "they are hung up and settled")
 
     def resolved_database_url(self) -> str:
         """The configured database, or the embedded SQLite file in the state directory."""
@@ -234,13 +299,33 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    """Read settings, then fill in generated secrets (created once, kept in the state directory)."""
-    return with_secrets(Settings())
+    """Read settings, then fill in generated secrets (created once, kept in the state directory). Settings
+    that cannot work raise :class:`SettingsProblem`, naming each bad setting."""
+    try:
+        return with_secrets(Settings())
+    except ValidationError as exc:
+        raise SettingsProblem(describe(exc)) from None
+
+
+class SettingsProblem(ValueError):
+    """The settings cannot work; the message names each bad setting and why."""
+
+
+def describe(exc: ValidationError) -> str:
+    """One line per bad setting: its path as an environment variable would name it, and why."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"] if not str(part).startswith("function-"))
+        message = str(err["msg"]).removeprefix("Value error, ")
+        env = "WARROOM_" + "__".join(str(p).upper() for p in err["loc"][:2] if not str(p).isdigit())
+        lines.append(f"setting {loc or '(settings)'}: {message} (from {env} or the env file)")
+    return "bad settings:\n  " + "\n  ".join(lines)
 
 
 def with_secrets(settings: Settings) -> Settings:
     """Fill the AMI secret and ARI password from ``secrets.json`` where settings leave them unset (the state
-    directory is made private, 0700, on the way)."""
+    directory is made private, 0700, on the way); each trunk with a user name and no password gets it from
+    ``WARROOM_TRUNK_<NAME>_PASSWORD`` or the secrets file's ``trunks`` (``warroom trunks set-password``)."""
     private_dir(settings.state_dir)
     ast = settings.asterisk
     if ast.ami_secret is None or ast.ari_password is None:
@@ -249,18 +334,44 @@ def with_secrets(settings: Settings) -> Settings:
             ast.ami_secret = SecretStr(stored["ami_secret"])
         if ast.ari_password is None:
             ast.ari_password = SecretStr(stored["ari_password"])
+    missing = [t for t in ast.trunks if t.username and t.password is None]
+    if missing:
+        stored_trunks = read_secrets(settings.state_dir).get("trunks") or {}
+        for trunk in missing:
+            value = os.environ.get(trunk.env_password) or stored_trunks.get(trunk.name)
+            if value:
+                trunk.password = SecretStr(str(value))
     return settings
+
+
+def read_secrets(state_dir: Path) -> dict[str, Any]:
+    """``secrets.json`` as it is (empty when there is none)."""
+    path = state_dir / "secrets.json"
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise RuntimeError(f"{path}: unreadable secrets file ({exc}); fix or delete it") from exc
+    return data if isinstance(data, dict) else {}
+
+
+def store_trunk_password(state_dir: Path, trunk: str, password: str) -> Path:
+    """Keep a trunk's password in ``secrets.json`` (0600); returns the file."""
+    private_dir(state_dir)
+    data = read_secrets(state_dir)
+    trunks = dict(data.get("trunks") or {})
+    trunks[trunk] = password
+    data["trunks"] = trunks
+    path = state_dir / "secrets.json"
+    write_private(path, json.dumps(data), 0o600)
+    return path
 
 
 def ensure_secrets(state_dir: Path) -> dict[str, str]:
     """Load ``secrets.json`` from ``state_dir``, generating any missing secret (file mode 0600)."""
     path = state_dir / "secrets.json"
-    data: dict[str, str] = {}
-    if path.exists():
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise RuntimeError(f"{path}: unreadable secrets file ({exc}); fix or delete it") from exc
+    data: dict[str, Any] = read_secrets(state_dir)
     changed = False
     for key in ("ami_secret", "ari_password"):
         if not data.get(key):

@@ -12,6 +12,9 @@ from web.inputs import Moment, Text
 router = APIRouter(prefix="/api", tags=["campaigns"])
 
 
+TRUNKS = r"^[A-Za-z][A-Za-z0-9_-]{0,39}(,[A-Za-z][A-Za-z0-9_-]{0,39})*$"
+
+
 class CampaignIn(BaseModel):
     name: Text = Field(min_length=1, max_length=120)
     mode: Literal["ivr", "operator"] = "ivr"
@@ -27,7 +30,8 @@ class CampaignIn(BaseModel):
     priority: int = Field(5, ge=0, le=100)
     retry: list[Text] = Field(default_factory=list, description="OUTCOME=TRIES/AFTER, e.g. no_answer=3/30m")
     use_alternate: bool = True
-    trunk: Text = Field("lines", min_length=1, max_length=60)
+    trunk: Text = Field("lines", min_length=1, max_length=200, pattern=TRUNKS,
+                        description="a trunk, or several in order of preference (lines,gsm)")
     scripts: dict[Text, Text] = Field(default_factory=dict)
     fields: dict[Text, Text] = Field(default_factory=dict)
 

@@ -30,6 +30,7 @@ from web import (
 from web.auth import Auth
 from web.errors import install as install_error_handlers
 from web.fonts import router as fonts_router
+from web.proxy import forwarded
 from web.security import SecurityHeaders
 from web.services import WebServices
 
@@ -56,7 +57,8 @@ class Health(BaseModel):
 HealthSource = Callable[[], Awaitable[dict[str, ComponentHealth]]]
 
 
-def create_app(services: WebServices | None = None, *, health: HealthSource, auth: Auth | None = None) -> FastAPI:
+def create_app(services: WebServices | None = None, *, health: HealthSource, auth: Auth | None = None,
+               trusted_proxies: tuple[str, ...] = ()) -> FastAPI:
     """Build the app; ``health`` reports each component's real state when asked. With ``services`` it has
     every page and API route, which need ``auth``: then every path but ``/healthz`` and sign-in needs a
     session (deny by default), and each route names the roles it allows (:mod:`web.deps`)."""
@@ -74,7 +76,8 @@ def create_app(services: WebServices | None = None, *, health: HealthSource, aut
         for router in ROUTERS:
             app.include_router(router)
         app.mount("/static", StaticFiles(directory=STATIC), name="static")  # the pages' CSS and script
-    app.add_middleware(SecurityHeaders)  # outermost: refusals and redirects carry the headers too
+    app.add_middleware(SecurityHeaders)  # refusals and redirects carry the headers too
+    forwarded(app, trusted_proxies)  # added last: the outermost, so sign-in sees the real scheme and client
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:

@@ -147,6 +147,11 @@ class Auth:
                 return True
         return False
 
+    def secure(self, request: Request) -> bool:
+        """Cookies are Secure when configured so, or by themselves when the request came over HTTPS (behind
+        a trusted proxy: :mod:`web.proxy`)."""
+        return self.config.secure_cookie or request.url.scheme == "https"
+
     # -- deny by default --------------------------------------------------------------------------
     def middleware(self) -> type[BaseHTTPMiddleware]:
         auth = self
@@ -176,7 +181,7 @@ class Auth:
             lang = request.query_params.get("lang") or request.cookies.get("warroom_lang") or "en"
             resp = self.templates.TemplateResponse(request, "signin.html", {
                 "csrf": token, "error": error, "next": next_, "t": texts(lang), "lang": lang}, status_code=status)
-            resp.set_cookie(SIGNIN_CSRF, token, httponly=True, samesite="strict", secure=cfg.secure_cookie)
+            resp.set_cookie(SIGNIN_CSRF, token, httponly=True, samesite="strict", secure=self.secure(request))
             return resp
 
         @router.get("/signin", response_class=HTMLResponse)
@@ -202,7 +207,7 @@ class Auth:
                 return page(request, "Wrong user name or password.", 401, _local(next))
             resp = RedirectResponse(_local(next), status_code=303)
             resp.set_cookie(cfg.cookie, result.token, httponly=True, samesite=cfg.same_site,
-                            secure=cfg.secure_cookie, max_age=int(cfg.ttl.total_seconds()))
+                            secure=self.secure(request), max_age=int(cfg.ttl.total_seconds()))
             resp.delete_cookie(SIGNIN_CSRF)
             return resp
 

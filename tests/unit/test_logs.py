@@ -11,10 +11,10 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import logging, sys
 import httpx
-from warroom.logs import configure_logging
+from core.logs import configure
 
 if sys.argv[1] == "quiet":
-    configure_logging("info")
+    configure("info")
 else:
     logging.basicConfig(level="INFO")
 client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=[])))

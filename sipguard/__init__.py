@@ -1,0 +1,1 @@
+"""SIP exposed to a network: addresses that keep failing to authenticate are banned (a PJSIP ACL)."""
