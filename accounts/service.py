@@ -176,6 +176,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def session_id(token: str) -> str:
+    """The stored id of the session this cookie token opens (what other tables refer to)."""
+    return _digest(token)
+
+
 def open_session(session: Session, user: User, ip: str | None, ttl: timedelta,
                  now: datetime | None = None) -> str:
     """A new signed-in session; returns the token for the cookie."""

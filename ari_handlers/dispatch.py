@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,10 +23,11 @@ from ari_handlers.ivr_store import outbound_info
 from ari_handlers.queue import OperatorQueue
 from cluster import nodes
 from cluster.peers import endpoint_of
+from core.errors import Conflict
 from db.engine import Database
 from db.models import utcnow
 from db.operators import OperatorState as S
-from db.users import User
+from db.users import Role, User
 from events.asterisk import ChannelDestroyed, StasisEvent, StasisStarted
 from events.bus import EventBus
 from events.types import OperatorCall, OperatorStateChanged, ScreenPop
@@ -34,6 +36,7 @@ from ivr_scripts.library import ScriptLibrary
 from operators.screen import mask, screen_pop
 from operators.softphones import Softphones
 from operators.states import OperatorError, change, longest_ready, wrap_ups_over
+from operators.webphones import endpoints
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,22 @@ class Offer:
     connected: bool = False
     caller_left: bool = False
     bridge_id: str | None = None
+    transferred_to: str | None = None  # the supervisor's leg that took the call over
+
+
+@dataclass
+class Transfer:
+    """A caller handed by an operator to a supervisor: the supervisor's leg rings, then joins the call."""
+
+    leg: str            # the supervisor's channel
+    agent: str          # the operator's channel (hung up once the supervisor answers)
+    caller: str
+    bridge_id: str
+    joined: bool = False
+
+
+class TransferError(Conflict, ValueError):
+    """A call cannot be handed over now; the message says why (fit to show on the console)."""
 
 
 class Dispatcher:
@@ -61,7 +80,8 @@ class Dispatcher:
         self.library, self.party = library, party  # a progressive call's screen shows its campaign's script
         self.node, self.lease = node, lease  # an operator homed on another node is rung over its trunk
         self.offers: dict[str, Offer] = {}    # operator's channel -> offer
-        self.by_caller: dict[str, str] = {}   # caller's channel -> operator's channel
+        self.by_caller: dict[str, str] = {}   # caller's channel -> operator's channel (or supervisor's leg)
+        self.transfers: dict[str, Transfer] = {}  # supervisor's leg -> transfer
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
@@ -116,17 +136,20 @@ class Dispatcher:
                         break
 
     async def _route(self, user_id: int) -> str | None:
-        """How to ring the operator's softphone from this node (None: it is not registered anywhere we know):
-        directly when it is registered here, over the trunk to its home node otherwise."""
+        """How to ring the operator from this node (None: no phone of theirs is registered anywhere we know):
+        their browser phone if it is registered, else their softphone; directly when it is registered here,
+        over the trunk to its home node otherwise."""
         found = await self.db.run(_endpoint_of, user_id)
         if found is None:
             return None
-        endpoint, home = found
-        if home is None or home == self.node:
-            return f"PJSIP/{endpoint}" if await self.softphones.registered(endpoint) else None
-        if not await self.db.run(nodes.registered_on, home, endpoint, self.clock(), self.lease):
-            return None
-        return f"PJSIP/{endpoint}@{endpoint_of(home)}"
+        username, home = found
+        for endpoint in endpoints(username):
+            if home is None or home == self.node:
+                if await self.softphones.registered(endpoint):
+                    return f"PJSIP/{endpoint}"
+            elif await self.db.run(nodes.registered_on, home, endpoint, self.clock(), self.lease):
+                return f"PJSIP/{endpoint}@{endpoint_of(home)}"
+        return None
 
     async def _offer(self, caller: str, row_id: int, user_id: int) -> bool:
         dial = await self._route(user_id)
@@ -159,8 +182,61 @@ class Dispatcher:
         log.info("dispatch: ringing %s for %s", dial, caller)
         return True
 
+    async def transfer(self, user_id: int, to_user_id: int) -> str:
+        """Hand this operator's connected caller to a supervisor: the supervisor's phone (browser phone first)
+        rings; once answered it joins the call and the operator's leg is hung up (they go to wrap-up). Returns
+        the supervisor's leg; raises :class:`TransferError` when it cannot start."""
+        found = [(agent, o) for agent, o in self.offers.items() if o.user_id == user_id and o.connected]
+        if not found:
+            raise TransferError("you are not on a connected call")
+        agent, offer = found[0]
+        if offer.transferred_to or any(t.agent == agent for t in self.transfers.values()):
+            raise TransferError("this call is already being handed over")
+        who = await self.db.run(_supervisor, to_user_id)
+        dial = await self._route(to_user_id)
+        if dial is None:
+            raise TransferError(f"{who} has no registered phone")
+        leg = f"xfer-{uuid.uuid4().hex}"
+        assert offer.bridge_id is not None
+        self.transfers[leg] = Transfer(leg, agent, offer.caller, offer.bridge_id)
+        name = await self.db.run(_display_name, user_id)
+        try:
+            await self.ari.request("POST", f"/channels/{leg}", endpoint=dial, app=self.ari.config.app,
+                                   appArgs=f"transfer,{offer.caller}", timeout=self.ring_seconds,
+                                   callerId=f"Transfer: {name} <transfer>")
+        except AriError as exc:
+            self.transfers.pop(leg, None)
+            raise TransferError(f"cannot ring {who}: {exc}") from exc
+        log.info("dispatch: operator %d hands %s to %s (%s)", user_id, offer.caller, dial, leg)
+        return leg
+
+    async def _on_transfer(self, event: StasisEvent) -> None:
+        t = self.transfers[event.channel_id]
+        if isinstance(event, StasisStarted):  # the supervisor answered: in they go, out goes the operator
+            offer = self.offers.get(t.agent)
+            try:
+                await self.ari.request("POST", f"/bridges/{t.bridge_id}/addChannel", channel=t.leg)
+            except AriError as exc:
+                log.warning("dispatch: transfer %s could not join (%s)", t.leg, exc)
+                await self._hangup(t.leg)
+                return
+            t.joined = True
+            self.by_caller[t.caller] = t.leg
+            if offer is not None:
+                offer.transferred_to = t.leg
+            await self._hangup(t.agent)
+        elif isinstance(event, ChannelDestroyed):
+            self.transfers.pop(t.leg, None)
+            if t.joined:  # the supervisor hung up: the call is over
+                self.by_caller.pop(t.caller, None)
+                await self._hangup(t.caller)
+                await self._quietly("DELETE", f"/bridges/{t.bridge_id}")
+
     async def _on_ari(self, event: StasisEvent) -> None:
         channel = event.channel_id
+        if channel in self.transfers:
+            await self._on_transfer(event)
+            return
         if channel not in self.offers:
             return
         if isinstance(event, StasisStarted):
@@ -192,9 +268,10 @@ class Dispatcher:
         self.by_caller.pop(offer.caller, None)
         now = self.clock()
         if offer.connected:
-            await self._hangup(offer.caller)
-            if offer.bridge_id:
-                await self._quietly("DELETE", f"/bridges/{offer.bridge_id}")
+            if offer.transferred_to is None:  # else the caller stays, with the supervisor
+                await self._hangup(offer.caller)
+                if offer.bridge_id:
+                    await self._quietly("DELETE", f"/bridges/{offer.bridge_id}")
             await self._set(offer.user_id, S.wrap_up, by_system=True,
                             wrap_seconds=self.wrap_seconds, at=now)
             self.bus.publish(OperatorCall(offer.user_id, offer.caller, "ended"))
@@ -210,6 +287,9 @@ class Dispatcher:
     async def _caller_gone(self, caller: str) -> None:
         agent = self.by_caller.get(caller)
         if agent is None:
+            return
+        if agent in self.transfers:  # handed to a supervisor: their leg ends too
+            await self._hangup(agent)
             return
         self.offers[agent].caller_left = True
         await self._hangup(agent)
@@ -230,9 +310,22 @@ class Dispatcher:
 
 
 def _endpoint_of(session: Session, user_id: int) -> tuple[str, str | None] | None:
-    """The user's softphone endpoint and home node."""
+    """The user's name (their phones' endpoints are named after it) and home node."""
     user = session.get(User, user_id)
-    return (user.sip_username, user.home_node) if user is not None else None
+    return (user.username, user.home_node) if user is not None else None
+
+
+def _supervisor(session: Session, user_id: int) -> str:
+    """The display name of a supervisor (or admin) calls may be handed to; refused for anyone else."""
+    user = session.get(User, user_id)
+    if user is None or user.disabled or user.role not in (Role.supervisor, Role.admin):
+        raise TransferError("calls are handed to supervisors only")
+    return user.display_name
+
+
+def _display_name(session: Session, user_id: int) -> str:
+    user = session.get(User, user_id)
+    return " ".join(re.sub(r'["<>\\;]', "", user.display_name).split())[:60] if user else "operator"
 
 
 def _script_texts(session: Session, library: ScriptLibrary, attempt_id: int, party: str) -> list[str]:

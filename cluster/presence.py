@@ -1,5 +1,5 @@
-"""Is an operator's softphone registered? Asked of this node's Asterisk when the softphone's home is here,
-else read from the heartbeat of its home node (or of any node, for a web-only process)."""
+"""Is an operator's softphone (or browser phone) registered? Asked of this node's Asterisk when the softphone's
+home is here, else read from the heartbeat of its home node (or of any node, for a web-only process)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,18 @@ from db.engine import Database
 from db.models import utcnow
 from db.nodes import Node
 from db.users import User
+from operators.webphones import SUFFIX
 
 Registered = Callable[[str], Awaitable[bool]]
 
 
 def _home_of(session: Session, endpoint: str) -> str | None:
+    """The home node of the endpoint's user (``op-<user>``, or ``op-<user>-web``: their browser phone)."""
     username = endpoint.removeprefix("op-")
-    return session.scalar(select(User.home_node).where(User.username == username))
+    found = session.execute(select(User.home_node).where(User.username == username)).first()
+    if found is None and username.endswith(SUFFIX):
+        found = session.execute(select(User.home_node).where(User.username == username[: -len(SUFFIX)])).first()
+    return found[0] if found else None
 
 
 def _registered_anywhere(session: Session, endpoint: str, home: str | None, now: datetime, lease: float) -> bool:

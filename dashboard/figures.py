@@ -17,6 +17,7 @@ from db.ivr import QueueCall
 from db.models import utcnow
 from db.tickets import Ticket, TicketStatus
 from dialer.campaigns import progress
+from operators.quality import last_calls
 from operators.states import operators_board
 
 SHOWN = (CampaignState.running, CampaignState.paused, CampaignState.draft)
@@ -79,6 +80,8 @@ def stored_figures(session: Session, tz: str, now: datetime | None = None, lease
     now = now or utcnow()
     open_tickets = session.scalar(select(func.count()).select_from(Ticket)
                                   .where(Ticket.status != TicketStatus.resolved)) or 0
-    return {"campaigns": campaign_progress(session), "operators": operators_board(session, now),
+    calls = last_calls(session, now)  # browser phones' call quality
+    operators = [{**o, "quality": calls.get(o["id"])} for o in operators_board(session, now)]  # type: ignore[call-overload]
+    return {"campaigns": campaign_progress(session), "operators": operators,
             "today": today(session, tz, now), "open_tickets": open_tickets, "nodes": nodes(session, now, lease),
             "at": now.isoformat()}

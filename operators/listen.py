@@ -1,7 +1,8 @@
 """Listen in: a supervisor listens to, whispers to, or barges into an operator's live call.
 
-Asterisk's ChanSpy does the audio. We originate a call to the supervisor's own softphone and, once it is
-answered, it runs ``ChanSpy(<the operator's channel>,<options>)``:
+Asterisk's ChanSpy does the audio. We originate a call to the supervisor's own phone (their browser phone when
+it is registered, else their SIP softphone) and, once it is answered, it runs
+``ChanSpy(<the operator's channel>,<options>)``:
 
 - ``u``: the first argument is a full channel name, matched exactly (a bare prefix such as
   ``PJSIP/op-al`` would also match ``PJSIP/op-alice-...``); it also turns off building another channel
@@ -34,6 +35,7 @@ from db.engine import Database
 from db.users import Role, User
 from events.asterisk import OriginateReason
 from operators.softphones import Softphones
+from operators.webphones import endpoints
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +130,10 @@ class ListenIn:
         agent = self.calls().get(operator_user_id)
         if agent is None:
             raise ListenError(f"{operator.display_name} is not on a connected call")
-        endpoint = supervisor.sip_username
-        if not await self.softphones.registered(endpoint):
-            raise ListenError(f"{supervisor.display_name} has no registered softphone ({endpoint}): "
-                              "register it to listen in")
+        endpoint = await self._phone_of(supervisor.username)
+        if endpoint is None:
+            raise ListenError(f"{supervisor.display_name} has no registered softphone ({supervisor.sip_username}) "
+                              "or browser phone: register one to listen in")
         if not self.ami.up:
             raise ListenError(f"cannot listen in: the AMI link to Asterisk is down ({self.ami.detail})")
         target = await self._channel_name(agent, operator.display_name)
@@ -151,6 +153,13 @@ class ListenIn:
             raise ListenError(f"{supervisor.display_name}'s softphone did not answer: {why}")
         log.info("listen-in %s: %s answered, %s %s", channel_id, endpoint, mode, target)
         return channel_id
+
+    async def _phone_of(self, username: str) -> str | None:
+        """The supervisor's phone to ring: their browser phone if registered, else their softphone."""
+        for endpoint in endpoints(username):
+            if await self.softphones.registered(endpoint):
+                return endpoint
+        return None
 
     async def stop(self, spy_channel_id: str) -> bool:
         """Hang up a spy leg this service started; False when it was already gone. Asterisk takes the

@@ -1,5 +1,6 @@
-"""The operators' console's use cases: an operator's state (ready only with a registered softphone), the
-outcome of each of their calls, and tickets from their calls; each change is published on the bus."""
+"""The operators' console's use cases: an operator's state (ready only with a registered softphone or
+browser phone), the outcome of each of their calls, tickets from their calls, the browser phone's
+credentials for a signed-in page and the call quality it measures; each change is published on the bus."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from db.engine import Database
 from db.ivr import IvrCall, QueueCall
 from db.nodes import Node
 from db.operators import OperatorState
-from db.users import User
+from db.users import Role, User
 from events.types import OperatorStateChanged
+from operators import quality
 from operators.dispositions import DispositionError, record_disposition
 from operators.states import change, status_of
+from operators.webphones import endpoints, issue
 from tickets.service import TicketService, open_ticket
 
 Registered = Callable[[str], Awaitable[bool]]
@@ -33,11 +36,21 @@ def _no_one(_event: object) -> None:
 
 
 class OperatorService:
-    """One operator's console: ``registered(endpoint)`` says whether their softphone is registered now."""
+    """One operator's console: ``registered(endpoint)`` says whether a softphone is registered now;
+    ``phones_changed`` tells the service's softphone keeper that a browser phone got a new secret."""
 
     def __init__(self, db: Database, tickets: TicketService, publish: Callable[[object], None] = _no_one, *,
-                 registered: Registered = never_registered) -> None:
+                 registered: Registered = never_registered,
+                 phones_changed: Callable[[], None] = lambda: None) -> None:
         self.db, self.tickets, self.publish, self.registered = db, tickets, publish, registered
+        self.phones_changed = phones_changed
+
+    async def phone_in_use(self, username: str) -> str | None:
+        """Which of the user's phones is registered: ``browser``, ``softphone`` or None."""
+        web, sip = endpoints(username)
+        if await self.registered(web):
+            return "browser"
+        return "softphone" if await self.registered(sip) else None
 
     async def state(self, user_id: int) -> dict[str, Any]:
         """The operator's state now: state, reason, since, channel_id."""
@@ -51,18 +64,46 @@ class OperatorService:
                 raise NotFound(f"no user {user_id}")
             home = session.get(Node, user.home_node) if user.home_node else None
             return {"state": _state(session, user_id), "sip_username": user.sip_username,
-                    "sip_password": user.sip_secret, "home_node": user.home_node,
+                    "sip_password": user.sip_secret, "home_node": user.home_node, "username": user.username,
                     "home_sip": (home.sip_host, home.sip_port) if home and home.sip_host and home.sip_port else None}
 
         out = await self.db.run(work)
-        out["registered"] = await self.registered(out["sip_username"])
+        out["phone"] = await self.phone_in_use(out["username"])
+        out["registered"] = out["phone"] is not None
+        out["softphone_registered"] = out["phone"] == "softphone" or await self.registered(out["sip_username"])
         return out
+
+    async def phone_credentials(self, user_id: int, session_id: str) -> dict[str, Any]:
+        """The browser phone's endpoint and secret for this signed-in session (the page registers with them;
+        the secret is made for this session and goes with it). A new secret is applied at once."""
+        creds = await self.db.run(issue, user_id, session_id)
+        if creds.fresh:
+            self.phones_changed()
+        return {"endpoint": creds.endpoint, "secret": creds.secret, "fresh": creds.fresh}
+
+    async def supervisors(self) -> list[dict[str, Any]]:
+        """Who an operator may hand a call to: enabled supervisors and admins, by name."""
+        def work(session: Session) -> list[dict[str, Any]]:
+            users = session.scalars(select(User).where(User.disabled.is_(False),
+                                                       User.role.in_((Role.supervisor, Role.admin)))
+                                    .order_by(User.display_name))
+            return [{"id": u.id, "username": u.username, "name": u.display_name} for u in users]
+
+        return await self.db.run(work)
+
+    async def record_quality(self, user_id: int, channel_id: str, sample: quality.Sample,
+                             ended: bool = False) -> dict[str, Any]:
+        """Keep what the browser phone measured of this operator's call (during it and at its end)."""
+        def work(session: Session) -> dict[str, Any]:
+            return quality.as_row(quality.record(session, user_id, channel_id, sample, ended=ended))
+
+        return await self.db.run(work)
 
     async def set_state(self, user_id: int, to: OperatorState, reason: str | None = None) -> dict[str, Any]:
         """Go ready, pause (saying why) or sign out of duty. Ready needs a registered softphone."""
         is_registered = True
         if to is OperatorState.ready:
-            is_registered = await self.registered(await self.db.run(_endpoint, user_id))
+            is_registered = await self.phone_in_use(await self.db.run(_username, user_id)) is not None
 
         def work(session: Session) -> dict[str, Any]:
             change(session, user_id, to, registered=is_registered, reason=reason)
@@ -109,11 +150,11 @@ def _state(session: Session, user_id: int) -> dict[str, Any]:
             "channel_id": row.channel_id}
 
 
-def _endpoint(session: Session, user_id: int) -> str:
+def _username(session: Session, user_id: int) -> str:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")
-    return user.sip_username
+    return user.username
 
 
 def _own_call(session: Session, user_id: int, channel_id: str, refusal: str) -> None:

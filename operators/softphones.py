@@ -21,6 +21,7 @@ from core.files import write_private
 from core.sip import REALM, md5_cred
 from db.engine import Database
 from db.users import User
+from operators.webphones import all_usernames, live_web_phones, render_web, sip_endpoint
 
 FILENAME = "pjsip_operators.conf"
 
@@ -89,23 +90,44 @@ def enabled_phones(session: Session, node: str | None = None) -> list[Phone]:
     return [Phone(u.sip_username, u.display_name, u.sip_secret) for u in session.scalars(query)]
 
 
+@dataclass(frozen=True)
+class BrowserPhones:
+    """Browser phones are rendered too (issue 19); ``media_address``: the one address their media uses."""
+
+    media_address: str | None = None
+
+
+def _web_phones(session: Session, node: str | None, browser: BrowserPhones) -> str:
+    taken = [sip_endpoint(name) for name in all_usernames(session)]
+    return render_web(live_web_phones(session, node), media_address=browser.media_address, taken=taken)
+
+
 class Softphones:
-    """Keeps Asterisk's operator endpoints equal to the users table (``sync``), and says who is registered."""
+    """Keeps Asterisk's operator endpoints equal to the users table (``sync``), and says who is registered.
+    With ``browser``, each signed-in page's browser phone is rendered too (:mod:`operators.webphones`);
+    :meth:`poke` asks for a sync at once (a new browser phone's secret)."""
 
     def __init__(self, ami: AmiClient, ari: AriClient, db: Database, conf_dir: Path,
                  owner: tuple[int, int] | None = None, log: Callable[[str], None] | None = None,
-                 node: str | None = None, access: Access = Access()) -> None:
-        self.ami, self.ari, self.db, self.node, self.access = ami, ari, db, node, access
+                 node: str | None = None, access: Access = Access(), browser: BrowserPhones | None = None) -> None:
+        self.ami, self.ari, self.db, self.node, self.access, self.browser = ami, ari, db, node, access, browser
         self.path = conf_dir / FILENAME
         self.owner = owner
         self._log = log or logging.getLogger(__name__).info
         self._lock = asyncio.Lock()
+        self.changed = asyncio.Event()
+
+    def poke(self) -> None:
+        """Something changed that Asterisk must learn now (the keeper syncs at once, not in 5 s)."""
+        self.changed.set()
 
     async def sync(self) -> bool:
         """Write the endpoints if they changed and reload res_pjsip; True when Asterisk was told."""
         async with self._lock:
             phones = await self.db.run(enabled_phones, self.node)
             text = render(phones, access=self.access)
+            if self.browser is not None:
+                text += await self.db.run(_web_phones, self.node, self.browser)
             try:
                 if self.path.read_text() == text:
                     return False

@@ -28,6 +28,7 @@ from sandbox.render import AsteriskDirs, render_all
 log = logging.getLogger(__name__)
 
 PACKAGES = "asterisk,asterisk-core-sounds-en-gsm"
+SANDBOX_CERT = "warroom-sandbox"  # <etc>/keys/<this>.crt and .key: the HTTPS server's own certificate
 HOST_USER = "warroom-asterisk"
 SUITE = "sid"
 
@@ -149,6 +150,31 @@ class Sandbox:
             os.chown(path, uid, gid)
         render_all(self.template_dir, self.host_path(dirs.etc), {**self.context, "dirs": dirs}, owner=(uid, gid))
         os.chown(self.host_path(dirs.etc), uid, gid)
+        webrtc = self.context.get("webrtc") or {}
+        if webrtc.get("enabled") and not webrtc.get("cert"):
+            self.certificate(self.host_path(f"{dirs.etc}/keys"), (uid, gid))
+
+    def certificate(self, keys: Path, owner: tuple[int, int]) -> Path:
+        """The sandbox's own certificate for Asterisk's HTTPS server (browser phones' secure WebSocket):
+        self-signed for localhost and 127.0.0.1, made with openssl when missing or about to expire."""
+        crt, key = keys / f"{SANDBOX_CERT}.crt", keys / f"{SANDBOX_CERT}.key"
+        if crt.exists() and key.exists() and subprocess.run(
+                ["openssl", "x509", "-checkend", "86400", "-noout", "-in", str(crt)],
+                capture_output=True, check=False).returncode == 0:
+            return crt
+        keys.mkdir(mode=0o750, parents=True, exist_ok=True)
+        os.chown(keys, *owner)
+        proc = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-days", "825", "-subj", f"/CN=warroom sandbox {self.node}",
+             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(crt)],
+            capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise SandboxError(f"cannot make the sandbox's certificate with openssl: {proc.stderr.strip()[-300:]}")
+        for path, mode in ((crt, 0o644), (key, 0o640)):
+            os.chmod(path, mode)
+            os.chown(path, *owner)
+        return crt
 
     # -- the process ------------------------------------------------------------------------------
     @property

@@ -126,9 +126,11 @@ class CallerResult:
 
 def call_in(number: str, *, service: str, sip_port: int, workdir: Path, digits: str = "", delay_ms: int = 1000,
             gap_ms: int = 1500, voice_ms: int = 0, hold_ms: int = 60_000, local_port: int = 15090,
-            media_port: int = 16500, timeout: float = 180.0, host: str = "127.0.0.1") -> CallerResult:
+            media_port: int = 16500, timeout: float = 180.0, host: str = "127.0.0.1",
+            rtp_echo: bool = False) -> CallerResult:
     """Call ``service`` on the sandbox, or on ``host`` (a provider's Asterisk), blocking: run it in a thread
-    from async code."""
+    from async code. ``rtp_echo``: send back every RTP packet received (SIPp's ``-rtp_echo``), so whoever
+    talks to the caller hears themselves: the far end then knows the caller received its audio."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "caller.xml").write_text(render_caller(number, digits, delay_ms=delay_ms, gap_ms=gap_ms,
                                                       voice_ms=voice_ms, hold_ms=hold_ms))
@@ -140,7 +142,7 @@ def call_in(number: str, *, service: str, sip_port: int, workdir: Path, digits: 
     proc = subprocess.run(
         ["sipp", f"{host}:{sip_port}", "-sf", "caller.xml", "-s", service, "-m", "1", "-i", "127.0.0.1",
          "-p", str(local_port), "-mi", "127.0.0.1", "-mp", str(media_port), "-trace_logs", "-log_file", str(log),
-         "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin"],
+         "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin", *(["-rtp_echo"] if rtp_echo else [])],
         cwd=workdir, capture_output=True, text=True, timeout=timeout + 15, check=False)
     events = [ln.split(" ", 1)[1] for ln in log.read_text(errors="replace").splitlines() if ln.startswith("caller ")]
     return CallerResult(proc.returncode, events)

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install what warroom needs on a Debian machine: apt packages, a virtualenv with the package,
-# (with --postgres) a PostgreSQL server on 127.0.0.1:5432 when none is running, and (with --browser)
-# Debian's Chromium for the browser tests.
+# (with --postgres) a PostgreSQL server on 127.0.0.1:5432 when none is running, (with --browser)
+# Debian's Chromium for the browser tests, and the pages' browser libraries from the npm registry
+# (package-lock.json: SIP.js for the phone in the browser) into node_modules/, served under /static.
 # Idempotent: a second run installs nothing new. Sourced by scripts/test.sh and scripts/demo.sh.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 VENV=${WARROOM_VENV:-.venv}
-APT_PACKAGES=(debootstrap sip-tester espeak-ng sox ca-certificates)
+APT_PACKAGES=(debootstrap sip-tester espeak-ng sox ca-certificates openssl)
 want_pg=no
 for arg in "$@"; do
   case "$arg" in
@@ -23,6 +24,7 @@ missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+command -v npm >/dev/null || missing+=(npm)
 if ! command -v python3 >/dev/null || ! python3 -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
   missing+=(python3 python3-venv python3-dev)
 elif ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
@@ -59,4 +61,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
   "$VENV/bin/python" -m pip install -q -e '.[test]'
   echo "$digest" > "$stamp"
+fi
+
+# the pages' browser libraries, exactly as locked (nothing is fetched by a page from a third-party site)
+npm_stamp="node_modules/.warroom-installed"
+npm_digest=$(sha256sum package-lock.json | cut -c1-16)
+if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_digest" ]; then
+  echo "bootstrap: installing the pages' browser libraries (npm ci)" >&2
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$npm_digest" > "$npm_stamp"
 fi

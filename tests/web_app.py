@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.ratelimit import SignInLimiter
 from accounts.service import UserService, add_user
+from ari_handlers.dispatch import TransferError
 from dashboard.feed import DashboardFeed
 from db import migrate
 from db.engine import Database, make_engine
@@ -27,7 +28,7 @@ from speech.prompts import PromptStore
 from speech.synth import EspeakSynthesizer
 from web.app import ComponentHealth, create_app
 from web.auth import Auth, AuthConfig
-from web.services import PagesConfig, WebServices, web_services
+from web.services import PagesConfig, PhoneServer, WebServices, web_services
 
 PASSWORDS = {"adm": "Admin-pass-01", "sup": "Super-pass-02", "op": "Operator-pass-03"}
 TZ = "Asia/Kolkata"
@@ -58,6 +59,7 @@ class WebApp:
     feed: DashboardFeed
     services: WebServices
     listened: list[tuple[int, int, str]] = field(default_factory=list)
+    phones_changed: list[int] = field(default_factory=list)  # one entry per new browser phone secret
 
 
 def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live, target_minutes: int = 60,
@@ -74,9 +76,13 @@ def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live
                                   idle=idle))
     bus = EventBus()
     listened: list[tuple[int, int, str]] = []
+    changed: list[int] = []
 
     async def registered(endpoint: str) -> bool:
         return endpoint == "op-op"
+
+    async def transfer(operator: int, supervisor: int) -> str:
+        raise TransferError("you are not on a connected call")
 
     async def listen(supervisor: int, operator: int, mode: SpyMode) -> str:
         if operator != 3:
@@ -89,8 +95,9 @@ def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live
     pages = PagesConfig(work_dir=tmp_path / "imports", library=library, make_prompt=prompts.made)
     services = web_services(db, bus, live_figures=live, timezone=TZ, target_minutes=target_minutes,
                             shifts=parse_shifts(DEFAULT_SHIFTS), defaults=CallingRules(), registered=registered,
-                            sip_server=("127.0.0.1", 5060), listen=listen, feed_every=0.2, users=users,
-                            pages=pages, check_scripts=library.campaign_problems)
+                            sip_server=("127.0.0.1", 5060), listen=listen, transfer=transfer, feed_every=0.2,
+                            users=users, pages=pages, check_scripts=library.campaign_problems,
+                            phone_server=PhoneServer(8089), phones_changed=lambda: changed.append(1))
     services.start()
     app = create_app(services, health=_health, auth=auth)
-    return WebApp(app, auth, db.sessions, engine, bus, services.dashboard_feed, services, listened)
+    return WebApp(app, auth, db.sessions, engine, bus, services.dashboard_feed, services, listened, changed)

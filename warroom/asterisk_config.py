@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from ops.asterisk_check import Layout
+from sandbox.asterisk import SANDBOX_CERT
 from sandbox.render import AsteriskDirs, render_all
 from warroom.settings import REPO_ROOT, AsteriskSettings, SettingsProblem
 from warroom.trunk_settings import TrunkSettings
@@ -68,7 +69,16 @@ def template_context(ast: AsteriskSettings, *, with_farm: bool = True) -> dict[s
         "sip_port": ast.sip_port, "sip_bind": ast.sip_bind, "transport": ast.transport, "tls": tls,
         "rtp_start": ast.rtp_start, "rtp_end": ast.rtp_end, "trunks": [trunk_view(t) for t in ast.trunks],
         "farm_port": ast.farm_port if with_farm else 0, "agi_host": ast.agi_host, "agi_port": ast.agi_port,
+        "webrtc": webrtc_context(ast), "sandbox_cert": SANDBOX_CERT,
     }
+
+
+def webrtc_context(ast: AsteriskSettings) -> dict[str, Any]:
+    """The browser phones' HTTPS server: where it listens and its certificate (None: the sandbox's own)."""
+    w = ast.webrtc
+    host = f"[{w.bind}]" if ":" in w.bind else w.bind
+    return {"enabled": w.enabled, "port": ast.https_port, "bind_address": f"{host}:{ast.https_port}",
+            "cert": w.cert_file, "key": w.key_file}
 
 
 def render_own(ast: AsteriskSettings, dest: Path, *, modules_dir: str, owner: tuple[int, int] | None = None,

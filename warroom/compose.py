@@ -41,7 +41,7 @@ from hotline.agi import AgiLimits, IdentifyServer
 from hotline.lookup import identify
 from ivr_scripts.library import ScriptLibrary
 from operators.listen import ListenIn
-from operators.softphones import Softphones
+from operators.softphones import BrowserPhones, Softphones
 from privacy.job import RetentionJob
 from privacy.retention import RetentionPolicy
 from privacy.service import PrivacyService
@@ -66,7 +66,7 @@ from warroom.service import Service
 from warroom.settings import AsteriskSettings, Settings
 from web.app import create_app
 from web.auth import Auth, AuthConfig
-from web.services import PagesConfig, WebServices, web_services
+from web.services import PagesConfig, PhoneServer, WebServices, web_services
 
 
 def build_sandbox(ast: AsteriskSettings, echo: Callable[[str], None] = lambda _m: None,
@@ -113,7 +113,16 @@ def build_softphones(settings: Settings, ami: AmiClient, ari: AriClient, db: Dat
     default, owned by its asterisk user)."""
     conf_dir, owner = asterisk_conf_dir(settings, build_sandbox(settings.asterisk))
     return Softphones(ami, ari, db, conf_dir, owner=owner, node=settings.asterisk.node,
-                      access=softphone_access(settings))
+                      access=softphone_access(settings), browser=browser_phones(settings.asterisk))
+
+def browser_phones(ast: AsteriskSettings) -> BrowserPhones | None:
+    """Browser phones' media: on the HTTPS server's one address when it listens on one (the sandbox's
+    loopback), else on every interface."""
+    w = ast.webrtc
+    if not w.enabled:
+        return None
+    wildcard = w.bind in ("0.0.0.0", "::", "[::]")
+    return BrowserPhones(media_address=None if wildcard else w.bind)
 
 
 def script_library(settings: Settings) -> ScriptLibrary:
@@ -189,7 +198,8 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     def progressive_call(client: AriClient, channel_id: str, args: list[str]) -> ProgressiveCall:
         return ProgressiveCall(client, channel_id, args, ivr, progressive, abandon_seconds=d.abandon_seconds)
 
-    handlers: dict[str, HandlerFactory] = {**ivr_factories(ivr), "agent": AgentLeg, "operator": progressive_call,
+    handlers: dict[str, HandlerFactory] = {**ivr_factories(ivr), "agent": AgentLeg, "transfer": AgentLeg,
+                                           "operator": progressive_call,
                                            "missed": missed_call_factory(db, missed_call_numbers(settings),
                                                                          dialer.wake),
                                            **(stasis or {})}
@@ -249,8 +259,10 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
         wake=service.dialer.wake, sip_server=(ast.host, ast.sip_port),
         registered=SoftphonePresence(service.db, ast.node, None if service.web_only else service.softphones.registered,
                                      lease=settings.cluster.lease_seconds).registered,
-        listen=service.listen.start, recordings_dir=service.ivr.recordings_dir,
+        listen=service.listen.start, transfer=service.dispatcher.transfer, recordings_dir=service.ivr.recordings_dir,
         node_lease=settings.cluster.lease_seconds, users=users, privacy=service.privacy,
+        phones_changed=service.softphones.poke,
+        phone_server=PhoneServer(ast.https_port, ast.webrtc.ws_url, enabled=ast.webrtc.enabled),
         pages=PagesConfig(status_rules=status_rules(settings), verify_days=settings.directory.verify_days,
                           work_dir=settings.state_dir / "imports", library=service.ivr.library,
                           make_prompt=service.ivr.prompts.made, party=settings.directory.party,

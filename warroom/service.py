@@ -167,6 +167,7 @@ class Service:
         equal to the nodes table; note which softphones are registered here (the heartbeat tells the
         others)."""
         while True:
+            self.softphones.changed.clear()
             if self.ami.up:
                 try:
                     await self.softphones.sync()
@@ -174,7 +175,10 @@ class Service:
                     self._online = await self.softphones.online()
                 except Exception:
                     log.exception("softphones: sync failed; retrying")
-            await asyncio.sleep(every)
+            try:  # a browser phone's new secret wakes it at once
+                await asyncio.wait_for(self.softphones.changed.wait(), every)
+            except TimeoutError:
+                pass
 
     async def stop(self) -> None:
         if self.retention is not None:

@@ -28,6 +28,29 @@ def _xdg(var: str, default: str) -> Path:
     return Path(os.environ.get(var) or Path.home() / default)
 
 
+class WebRtcSettings(BaseModel):
+    """The phone in the browser (issue 19): SIP over a secure WebSocket on Asterisk's HTTPS server, media
+    with DTLS-SRTP. ``cert_file``/``key_file`` are paths as Asterisk sees them; unset, the sandbox makes a
+    self-signed certificate for itself (browsers must be told to trust it: see the README)."""
+
+    enabled: bool = Field(True, description="render the browser phones' endpoints and offer the phone in the pages")
+    port: int | None = Field(None, ge=1, le=65535, description="Asterisk's HTTPS port (the secure WebSocket, "
+                                                               "/ws); unset: the node's http_port + 1")
+    bind: str = Field("127.0.0.1", pattern=r"^[0-9A-Fa-f.:]{2,45}$",
+                      description="the address Asterisk's HTTPS server listens on (0.0.0.0: every desk)")
+    cert_file: str | None = Field(None, pattern=r"^/[^;\s]{1,250}$", description="PEM certificate (with its chain)")
+    key_file: str | None = Field(None, pattern=r"^/[^;\s]{1,250}$", description="its PEM private key")
+    ws_url: str | None = Field(None, pattern=r"^wss?://[^\s;\"'<>]{3,250}$",
+                               description="the WebSocket URL browsers connect to; unset: "
+                                           "wss://<the page's host name>:<port>/ws")
+
+    @model_validator(mode="after")
+    def _both_files(self) -> WebRtcSettings:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("webrtc: give cert_file and key_file together (or neither: the sandbox's own)")
+        return self
+
+
 class AsteriskSettings(BaseModel):
     """How to reach Asterisk (the sandbox or an existing one) and how the sandbox is laid out."""
 
@@ -76,6 +99,7 @@ class AsteriskSettings(BaseModel):
                                                     "with tls_key, softphones may use TLS")
     tls_key: Path | None = Field(None, description="the certificate's private key (PEM)")
     tls_port: int = Field(5061, ge=1, le=65535, description="the SIP over TLS port")
+    webrtc: WebRtcSettings = Field(default_factory=WebRtcSettings)
     user: str = Field("asterisk", pattern=r"^[a-z_][a-z0-9_-]{0,31}$",
                       description="the user Asterisk runs as (directories it must write are checked for it)")
 
@@ -99,6 +123,11 @@ class AsteriskSettings(BaseModel):
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key go together: set both or neither")
         return self
+
+    @property
+    def https_port(self) -> int:
+        """Asterisk's HTTPS port: where browsers' phones connect (``/ws``)."""
+        return self.webrtc.port or self.http_port + 1
 
     @field_validator("agi_allow")
     @classmethod

@@ -25,6 +25,7 @@ from web import (
     pages_imports,
     pages_scripts,
     pages_users,
+    phone,
     reports,
 )
 from web.auth import Auth
@@ -33,10 +34,11 @@ from web.fonts import router as fonts_router
 from web.proxy import forwarded
 from web.security import SecurityHeaders
 from web.services import WebServices
+from web.vendor import SIP_JS, sip_js_dir
 
 ROUTERS = (pages.router, console.router, api_campaigns.router, dashboard.router, metrics.router, reports.router,
            admin.router, docs.router, pages_campaigns.router, pages_directory.router, pages_imports.router,
-           pages_users.router, pages_hotline.router, pages_scripts.router)
+           pages_users.router, pages_hotline.router, pages_scripts.router, phone.router)
 STATIC = Path(__file__).resolve().parent / "static"
 
 
@@ -75,8 +77,12 @@ def create_app(services: WebServices | None = None, *, health: HealthSource, aut
     if services is not None:
         for router in ROUTERS:
             app.include_router(router)
+        # the browser phone's SIP library, installed from the npm registry (scripts/bootstrap.sh)
+        app.mount(SIP_JS, StaticFiles(directory=sip_js_dir(), check_dir=False), name="sip.js")
         app.mount("/static", StaticFiles(directory=STATIC), name="static")  # the pages' CSS and script
-    app.add_middleware(SecurityHeaders)  # refusals and redirects carry the headers too
+    phone_server = services.phone_server if services is not None else None
+    app.add_middleware(SecurityHeaders, phone=lambda host: phone_server.origin(host)
+                       if phone_server is not None and phone_server.enabled else None)
     forwarded(app, trusted_proxies)  # added last: the outermost, so sign-in sees the real scheme and client
 
     @app.get("/favicon.ico", include_in_schema=False)

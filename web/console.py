@@ -1,5 +1,6 @@
-"""The operator console: state buttons, the softphone's settings, the call on screen (pushed live), and the
-disposition of each call. Keyboard: r ready, p pause, s sign out of duty, d disposition."""
+"""The operator console: state buttons, the phone in the page (or a SIP softphone's settings), the call on
+screen (pushed live), and the disposition of each call. Keyboard: r ready, p pause, s sign out of duty,
+d disposition; on a call a answer, h hang up, m mute, o hold, digits DTMF (``web/static/console.js``)."""
 
 from typing import Any
 
@@ -7,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from core.errors import Unavailable
 from db.operators import OperatorState
 from web.deps import OPERATOR_ROLES, Operator, Services, SignIn
 from web.i18n import texts
@@ -28,6 +30,10 @@ class DispositionIn(BaseModel):
     callback_at: Moment | None = Field(None, description="when to call back (UTC if no zone)")
 
 
+class TransferIn(BaseModel):
+    to: int = Field(ge=1, le=2_147_483_647, description="the supervisor's user id (GET /console/supervisors)")
+
+
 class TicketIn(BaseModel):
     channel_id: Text = Field(min_length=1, max_length=64)
     category: Text
@@ -43,7 +49,8 @@ async def page(request: Request, who: Operator, svc: Services) -> Any:
     context = {"who": who, "t": texts(lang), "lang": lang, "state": console["state"],
                "sip": {"server": server, "port": port, "username": console["sip_username"],
                        "password": console["sip_password"], "node": console["home_node"]},
-               "registered": console["registered"]}
+               "registered": console["registered"], "softphone_registered": console["softphone_registered"],
+               "phone": {"enabled": svc.phone_server.enabled, "kind": console["phone"]}}
     return templates.TemplateResponse(request, "console.html", context, headers={"Cache-Control": "no-store"})
 
 
@@ -81,3 +88,18 @@ async def ticket(body: TicketIn, who: Operator, svc: Services) -> dict[str, Any]
     """Open a ticket for the caller's booth from this operator's call."""
     return await svc.operators.open_ticket(who.user_id, who.username, body.channel_id, body.category,
                                            body.description)
+
+
+@router.get("/supervisors")
+async def supervisors(_who: Operator, svc: Services) -> list[dict[str, Any]]:
+    """Who a call may be handed to."""
+    return await svc.operators.supervisors()
+
+
+@router.post("/transfer", status_code=201)
+async def transfer(body: TransferIn, who: Operator, svc: Services) -> dict[str, Any]:
+    """Hand this operator's caller to a supervisor: their phone rings; once they answer, the operator's leg
+    ends (wrap-up) and the caller stays with the supervisor."""
+    if svc.transfer is None:
+        raise Unavailable("handing calls over is not available in this service")
+    return {"leg": await svc.transfer(who.user_id, body.to)}

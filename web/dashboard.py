@@ -52,7 +52,7 @@ def page(request: Request, who: Staff, svc: Services) -> Response:
     lang = request.cookies.get("warroom_lang") or who.language
     return templates.TemplateResponse(request, "dashboard.html", {
         "who": who, "t": texts(lang), "lang": lang, "categories": CATEGORIES,
-        "target_minutes": svc.dashboard.target_minutes})
+        "target_minutes": svc.dashboard.target_minutes, "phone_enabled": svc.phone_server.enabled})
 
 
 @router.get("/dashboard/events")

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from accounts.service import Principal
+from accounts.service import session_id as stored_session_id
 from audit.log import Actor
 from db.users import Role
 from web.auth import Auth
@@ -54,6 +55,14 @@ async def staff_or_machine(request: Request) -> Principal | None:
     return await _auth(request).check(request, (Role.supervisor, Role.admin))
 
 
+def session_id(request: Request) -> str:
+    """The id of the request's signed-in session (call after a guard: the session is valid)."""
+    token = request.cookies.get(_auth(request).config.cookie)
+    if not token:
+        raise HTTPException(401, "sign in first")
+    return stored_session_id(token)
+
+
 def services(request: Request) -> WebServices:
     """The services the routes call."""
     found = getattr(request.app.state, "services", None)
@@ -72,3 +81,4 @@ StaffOrMachine = Annotated[Principal | None, Depends(staff_or_machine)]
 Services = Annotated[WebServices, Depends(services)]
 Acting = Annotated[Actor, Depends(acting)]
 SignIn = Annotated[Auth, Depends(auth)]
+SessionId = Annotated[str, Depends(session_id)]

@@ -25,7 +25,26 @@ TEXTS: dict[str, dict[str, str]] = {
            "abandon_rate": "Abandon rate", "campaigns": "Campaigns", "operators": "Operators", "charts": "Charts",
            "areas": "Areas", "tickets": "Tickets", "reports": "Reports", "resume": "Resume",
            "listen": "Listen", "whisper": "Whisper", "barge": "Barge", "assign": "Assign", "resolve": "Resolve",
-           "all": "All", "connection": "Live", "today": "today"},
+           "all": "All", "connection": "Live", "today": "today",
+           "phone": "Phone", "phone_browser": "In this page", "phone_softphone": "My SIP softphone",
+           "phone_off": "off", "phone_registering": "connecting…", "phone_registered": "ready to ring",
+           "phone_error": "not connected", "mic_level": "Microphone",
+           "phone_mic_denied": "The browser refused the microphone: allow it for this site (the icon left of the "
+                               "address), then press Ready again.",
+           "phone_mic_missing": "No microphone found: plug in the headset, then press Ready again.",
+           "phone_no_media": "This browser cannot use a microphone here: open the console over HTTPS in a "
+                             "current Chrome, Edge or Firefox.",
+           "phone_second_tab": "The phone is open in another tab of this browser: use that tab, or close it and "
+                               "reload this one.",
+           "phone_lost": "Lost the connection to the phone server; trying again…",
+           "phone_certificate": "If this goes on, open {url} once and accept its certificate.",
+           "phone_refused": "The phone server refused this phone: reload the page (or sign in again).",
+           "phone_autoplay": "The browser held the call's sound back: click anywhere on the page.",
+           "answer": "Answer", "hang_up": "Hang up", "mute": "Mute", "unmute": "Unmute", "hold": "Hold",
+           "resume_call": "Resume", "keypad": "Keys", "call_idle": "", "call_ringing": "Ringing",
+           "call_connecting": "Connecting…", "call_connected": "On the call", "call_ended": "Call ended",
+           "quality": "Call quality", "transfer": "Hand over", "transfer_to": "to",
+           "transfer_ringing": "Ringing the supervisor…"},
     "hi": {"title": "वार रूम", "sign_in": "साइन इन करें", "username": "उपयोगकर्ता नाम", "password": "पासवर्ड",
            "sign_out": "साइन आउट", "language": "English", "other_lang": "en", "console": "ऑपरेटर कंसोल",
            "ready": "तैयार", "pause": "विराम", "pause_reason": "कारण (चाय, बैठक...)", "off_duty": "ड्यूटी समाप्त",
@@ -46,7 +65,26 @@ TEXTS: dict[str, dict[str, str]] = {
            "abandon_rate": "छोड़ी गई कॉल", "campaigns": "अभियान", "operators": "ऑपरेटर", "charts": "चार्ट",
            "areas": "क्षेत्र", "tickets": "शिकायतें", "reports": "रिपोर्ट", "resume": "फिर शुरू करें",
            "listen": "सुनें", "whisper": "फुसफुसाएँ", "barge": "बातचीत में जुड़ें", "assign": "सौंपें", "resolve": "हल करें",
-           "all": "सभी", "connection": "लाइव", "today": "आज"},
+           "all": "सभी", "connection": "लाइव", "today": "आज",
+           "phone": "फ़ोन", "phone_browser": "इसी पेज में", "phone_softphone": "मेरा SIP सॉफ्टफोन",
+           "phone_off": "बंद", "phone_registering": "जुड़ रहा है…", "phone_registered": "घंटी के लिए तैयार",
+           "phone_error": "जुड़ा नहीं", "mic_level": "माइक्रोफ़ोन",
+           "phone_mic_denied": "ब्राउज़र ने माइक्रोफ़ोन की अनुमति नहीं दी: इस साइट के लिए अनुमति दें (पते के बाईं ओर "
+                               "का चिह्न), फिर दोबारा तैयार दबाएँ।",
+           "phone_mic_missing": "माइक्रोफ़ोन नहीं मिला: हेडसेट लगाएँ, फिर दोबारा तैयार दबाएँ।",
+           "phone_no_media": "यह ब्राउज़र यहाँ माइक्रोफ़ोन नहीं चला सकता: कंसोल HTTPS पर नए Chrome, Edge या "
+                             "Firefox में खोलें।",
+           "phone_second_tab": "फ़ोन इस ब्राउज़र के दूसरे टैब में खुला है: वही टैब इस्तेमाल करें, या उसे बंद करके यह "
+                               "पेज दोबारा खोलें।",
+           "phone_lost": "फ़ोन सर्वर से संपर्क टूट गया; फिर से कोशिश हो रही है…",
+           "phone_certificate": "अगर ऐसा ही रहे, तो {url} एक बार खोलकर उसका प्रमाणपत्र स्वीकार करें।",
+           "phone_refused": "फ़ोन सर्वर ने यह फ़ोन नहीं माना: पेज दोबारा खोलें (या फिर से साइन इन करें)।",
+           "phone_autoplay": "ब्राउज़र ने कॉल की आवाज़ रोकी है: पेज पर कहीं भी क्लिक करें।",
+           "answer": "उठाएँ", "hang_up": "काटें", "mute": "म्यूट", "unmute": "आवाज़ चालू", "hold": "होल्ड",
+           "resume_call": "फिर जोड़ें", "keypad": "बटन", "call_idle": "", "call_ringing": "घंटी बज रही है",
+           "call_connecting": "जुड़ रहा है…", "call_connected": "कॉल पर", "call_ended": "कॉल समाप्त",
+           "quality": "कॉल की गुणवत्ता", "transfer": "कॉल सौंपें", "transfer_to": "किसे",
+           "transfer_ringing": "सुपरवाइज़र को घंटी जा रही है…"},
 }
 
 

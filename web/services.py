@@ -35,7 +35,27 @@ from tickets.service import TicketService
 from web.console_feed import ConsoleFeed
 
 ListenAs = Callable[[int, int, SpyMode, Actor], Awaitable[str]]
+Transfer = Callable[[int, int], Awaitable[str]]
 LiveFigures = Callable[[], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PhoneServer:
+    """Where browser phones connect: Asterisk's secure WebSocket (``url``, or ``wss://<the page's host>:
+    <port>/ws``). ``enabled`` False: the pages offer no phone."""
+
+    port: int = 8089
+    url: str | None = None
+    enabled: bool = True
+
+    def ws_url(self, host: str) -> str:
+        host = f"[{host}]" if ":" in host else host
+        return self.url or f"wss://{host}:{self.port}/ws"
+
+    def origin(self, host: str) -> str:
+        """The WebSocket's origin, for a Content-Security-Policy's ``connect-src`` (the page's host given)."""
+        scheme, rest = self.ws_url(host).split("://", 1)
+        return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
 @dataclass
@@ -62,6 +82,8 @@ class WebServices:
     instructions: InstructionService
     scripts: ScriptService
     listen: ListenAs | None = None
+    phone_server: PhoneServer = PhoneServer(enabled=False)
+    transfer: Transfer | None = None  # an operator hands their caller to a supervisor
 
     def start(self) -> None:
         """The pages' feeds start hearing the bus."""
@@ -96,15 +118,18 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
                  shifts: tuple[Shift, ...], defaults: CallingRules | None = None,
                  check_scripts: ScriptCheck = no_script_problems, wake: Callable[[], None] = lambda: None,
                  registered: Registered = never_registered, sip_server: tuple[str, int] = ("127.0.0.1", 5060),
-                 listen: Listen | None = None, recordings_dir: Path | None = None,
+                 listen: Listen | None = None, transfer: Transfer | None = None, recordings_dir: Path | None = None,
                  feed_every: float = 1.0, node_lease: float = 30.0, users: UserService | None = None,
-                 privacy: PrivacyService | None = None, pages: PagesConfig | None = None) -> WebServices:
+                 privacy: PrivacyService | None = None, pages: PagesConfig | None = None,
+                 phone_server: PhoneServer | None = None,
+                 phones_changed: Callable[[], None] = lambda: None) -> WebServices:
     """Build the web side's services over ``db``, publishing on ``bus``: ``timezone`` is the war room's day,
     ``target_minutes`` a ticket's time before it is overdue, ``shifts`` the operators' shifts, ``defaults``
     the calling rules, ``check_scripts`` the IVR scripts' check, ``wake`` the dialer's wake-up,
     ``registered`` the softphones' check, ``users`` the sign-in's user service, ``privacy`` erasure and
     retention (default: over ``db`` and ``recordings_dir`` only), ``pages`` the rest of what the pages
-    need. Call :meth:`WebServices.start` before serving."""
+    need, ``phone_server`` where browser phones connect (None: no browser phone), ``phones_changed`` the
+    softphone keeper's wake-up. Call :meth:`WebServices.start` before serving."""
     pages = pages or PagesConfig()
     tickets = TicketService(db, bus.publish, recordings_dir=recordings_dir)
     dashboard = DashboardService(db, timezone=timezone, target_minutes=target_minutes, node_lease=node_lease)
@@ -114,7 +139,8 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
     return WebServices(
         campaigns=CampaignService(db, bus.publish, defaults=defaults, check_scripts=check_scripts, wake=wake,
                                   clock=pages.clock),
-        tickets=tickets, operators=OperatorService(db, tickets, bus.publish, registered=registered),
+        tickets=tickets, operators=OperatorService(db, tickets, bus.publish, registered=registered,
+                                                   phones_changed=phones_changed),
         dashboard=dashboard, reports=ReportService(db, timezone=timezone, shifts=shifts), dashboard_feed=feed,
         console_feed=ConsoleFeed(bus), live_figures=live_figures, sip_server=sip_server,
         users=users or UserService(db), audit=AuditService(db),
@@ -123,4 +149,5 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
         directory=DirectoryService(db, rules=pages.status_rules, verify_days=pages.verify_days,
                                    work_dir=pages.work_dir),
         scripts=ScriptService(db, library, inbound_info=inbound_info, party=pages.party,
-                              make_prompt=pages.make_prompt, hotline=pages.hotline))
+                              make_prompt=pages.make_prompt, hotline=pages.hotline),
+        phone_server=phone_server or PhoneServer(enabled=False), transfer=transfer)

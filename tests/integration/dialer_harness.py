@@ -152,7 +152,8 @@ def make_directory(sessions: sessionmaker[Session], numbers: dict[str, str],
 
 
 def harness_settings(settings: Settings, tmp: Path, *, lines: int = 10, ring_timeout: float = 4.0,
-                     ari_port: int | None = None, database_url: str | None = None) -> Settings:
+                     ari_port: int | None = None, database_url: str | None = None,
+                     abandon_seconds: float = 3) -> Settings:
     """The test node's settings for one test: its own database, quick timings, lenient per-person rules
     (``ari_port``: reach ARI there, e.g. through a proxy the test controls)."""
     ast = settings.asterisk.model_copy(update={"trunks": [
@@ -160,7 +161,8 @@ def harness_settings(settings: Settings, tmp: Path, *, lines: int = 10, ring_tim
         "http_port": ari_port or settings.asterisk.http_port})
     dialer = settings.dialer.model_copy(update={
         "ring_timeout": ring_timeout, "min_gap_minutes": 0, "max_per_day": 20, "settle_seconds": 1.0,
-        "poll_interval": 0.5, "reconcile_grace": 0.5, "abandon_seconds": 3, "sweep_after_seconds": 10})
+        "poll_interval": 0.5, "reconcile_grace": 0.5, "abandon_seconds": abandon_seconds,
+        "sweep_after_seconds": 10})
     http = settings.http.model_copy(update={"wrap_up_seconds": 3, "operator_ring_seconds": 8})
     return settings.model_copy(update={"asterisk": ast, "dialer": dialer, "http": http,
                                        "database_url": database_url or f"sqlite:///{tmp / 'dialer.db'}"})
@@ -170,12 +172,14 @@ async def start_harness(settings: Settings, tmp: Path, numbers: dict[str, str], 
                         ring_timeout: float = 4.0, poll_end_at: datetime | None = None,
                         clock: Callable[[], datetime] | None = None, ivr: bool = False, operators: bool = False,
                         directory: Callable[[sessionmaker[Session]], dict[str, int]] | None = None,
-                        ari_port: int | None = None, database_url: str | None = None) -> Harness:
+                        ari_port: int | None = None, database_url: str | None = None,
+                        abandon_seconds: float = 3) -> Harness:
     """The service on the test node, built as ``warroom serve`` builds it. With ``ivr`` the answered calls
     run our IVR scripts; without it they are held silently until the phone hangs up. (``operators``: the
     operators' side is always there; the argument says the test uses it.)"""
     service = build_service(harness_settings(settings, tmp, lines=lines, ring_timeout=ring_timeout,
-                                             ari_port=ari_port, database_url=database_url),
+                                             ari_port=ari_port, database_url=database_url,
+                                             abandon_seconds=abandon_seconds),
                             clock=clock or daytime_clock(), stasis=None if ivr else HOLD)
     migrate.upgrade(service.db.engine)
     people = directory(service.db.sessions) if directory else make_directory(service.db.sessions, numbers,

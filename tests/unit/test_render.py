@@ -40,7 +40,9 @@ def test_every_template_renders_and_listens_on_loopback(tmp_path: Path) -> None:
     assert "permit = 127.0.0.1/255.255.255.255" in user
     assert "bindaddr = 127.0.0.1" in (out / "http.conf").read_text()
     assert "bind = 127.0.0.1:25060" in (out / "pjsip.conf").read_text()
-    assert "icesupport = no" in (out / "rtp.conf").read_text()
+    assert "icesupport = yes" in (out / "rtp.conf").read_text()  # for browser phones only, no STUN/TURN
+    assert "stunaddr" not in (out / "rtp.conf").read_text() and "turnaddr" not in (out / "rtp.conf").read_text()
+    assert "tlsbindaddr = 127.0.0.1:28089" in (out / "http.conf").read_text()
     assert "autoload = no" in (out / "modules.conf").read_text()
     assert "astrundir => /run/warroom/node1" in (out / "asterisk.conf").read_text()
 

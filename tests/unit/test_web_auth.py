@@ -101,6 +101,8 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/live"): STAFF,
     ("GET", "/console"): {"op"}, ("GET", "/console/state"): {"op"}, ("POST", "/console/state"): {"op"},
     ("GET", "/console/events"): {"op"}, ("POST", "/console/disposition"): {"op"}, ("POST", "/console/ticket"): {"op"},
+    ("GET", "/console/supervisors"): {"op"}, ("POST", "/console/transfer"): {"op"},
+    ("POST", "/phone/credentials"): {"adm", "sup", "op"}, ("POST", "/phone/quality"): {"op"},
     ("GET", "/dashboard"): STAFF, ("GET", "/dashboard/events"): STAFF, ("GET", "/api/dashboard"): STAFF,
     ("GET", "/api/charts"): STAFF, ("GET", "/api/drill"): STAFF, ("GET", "/api/tickets"): STAFF,
     ("GET", "/api/tickets/choices"): STAFF, ("POST", "/api/tickets/{ticket_id}/assign"): STAFF,
