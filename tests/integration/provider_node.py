@@ -42,5 +42,6 @@ def provider_node(cache: Path, workdir: Path, *, account: str, password: str, di
                "ami_user": "provider", "ami_secret": "not-used-by-the-tests", "ami_permit": "127.0.0.1/32",
                "http_port": ports.http, "ari_user": "provider", "ari_password": "not-used-by-the-tests",
                "rtp_start": ports.rtp_start, "rtp_end": ports.rtp_start + 499, "farm_port": ports.farm,
-               "account": account, "password": password, "dids": dids}
+               "account": account, "password": password, "dids": dids,
+               "webrtc": {"enabled": False}}  # the base templates' browser-phone parts: none at a provider
     return Sandbox(node, cache, templates, context)
