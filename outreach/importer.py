@@ -1,0 +1,221 @@
+"""Import an outreach list: rows streamed in batches (never the whole file in memory), one contact per
+number across every list, a committee member's number linked to the directory rather than copied.
+
+Every row ends as exactly one of: created (a new contact), updated (a known contact changed or added to
+this list), unchanged, merged (the same number earlier in the file: which line is kept) or rejected
+(column and reason). A dry run keeps one transaction and rolls it back.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import Person, utcnow
+from db.outreach import Contact, ListEntry, OutreachList
+from directory.importer import KEEP, ImportSummary, Rejection
+from directory.rows import RowError
+from outreach.rows import ContactRow, clean_contact
+
+
+@dataclass(frozen=True)
+class ListImportOptions:
+    list_name: str
+    dry_run: bool = False
+    batch_size: int = 5000
+    default_consent: str = ""
+
+
+@dataclass
+class ListImportSummary(ImportSummary):
+    """The directory import's accounting, plus how many rows were linked to committee members."""
+
+    linked: int = 0
+    list_name: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "linked": self.linked, "list": self.list_name}
+
+
+def _table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+class _FirstLine:
+    """Contact id -> the file line that first touched it in this run (0: not yet), 4 bytes per id."""
+
+    def __init__(self) -> None:
+        self.lines = array("i")
+
+    def get(self, cid: int) -> int:
+        return self.lines[cid] if cid < len(self.lines) else 0
+
+    def set(self, cid: int, line: int) -> None:
+        if cid >= len(self.lines):
+            self.lines.extend([0] * (cid + 1 - len(self.lines) + 65536))
+        self.lines[cid] = line
+
+
+def _list_id(session: Session, name: str) -> int:
+    found = session.scalar(select(OutreachList.id).where(OutreachList.name == name))
+    if found is not None:
+        return found
+    created = OutreachList(name=name)
+    session.add(created)
+    session.flush()
+    return created.id
+
+
+def import_contacts(sessions: sessionmaker[Session], rows: Iterable[tuple[int, dict[str, str]]],
+                    options: ListImportOptions, *, progress: Callable[[int], None] | None = None,
+                    on_reject: Callable[[Rejection], None] | None = None,
+                    on_done: Callable[[Session, ListImportSummary], None] | None = None) -> ListImportSummary:
+    """Import ``(file line, canonical row)`` pairs into the list ``options.list_name`` (created if new)."""
+    summary = ListImportSummary(dry_run=options.dry_run, list_name=options.list_name)
+    started = time.monotonic()
+    first = _FirstLine()
+    session = sessions()
+    try:
+        list_id = _list_id(session, options.list_name)
+        iterator = iter(rows)
+        batch = list(islice(iterator, options.batch_size))
+        while True:
+            if batch:
+                _batch(session, list_id, batch, options, summary, first, on_reject)
+            following = list(islice(iterator, options.batch_size))
+            if not following and on_done is not None and not options.dry_run:
+                summary.seconds = time.monotonic() - started
+                on_done(session, summary)
+            if not options.dry_run:
+                session.commit()
+            if progress and batch:
+                progress(len(batch))
+            if not following:
+                break
+            batch = following
+        if options.dry_run:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    summary.seconds = time.monotonic() - started
+    assert summary.created + summary.updated + summary.unchanged + summary.merged + summary.rejected == summary.rows
+    return summary
+
+
+def _clean(batch: list[tuple[int, dict[str, str]]], options: ListImportOptions, summary: ListImportSummary,
+           on_reject: Callable[[Rejection], None] | None) -> list[ContactRow]:
+    clean: list[ContactRow] = []
+    for line, raw in batch:
+        summary.rows += 1
+        try:
+            row = clean_contact(line, raw, options.default_consent)
+        except RowError as exc:
+            rejection = Rejection(line, exc.column, str(exc), raw)
+            summary.count("rejected")
+            if len(summary.rejections) < KEEP:
+                summary.rejections.append(rejection)
+            if on_reject:
+                on_reject(rejection)
+            continue
+        clean.append(row)
+        for column, warning in row.warnings:
+            summary.warned += 1
+            if len(summary.warnings) < KEEP:
+                summary.warnings.append((line, column, warning))
+    return clean
+
+
+_FIELDS = ("alt_phone", "name", "language", "ac_no", "booth", "consent_source", "fields")
+
+
+def _merged(old: dict[str, Any], row: ContactRow, linked: bool) -> dict[str, Any]:
+    """The contact's values after the row: given values replace, missing ones keep what was stored."""
+    new = dict(old)
+    for key, value in row.values().items():
+        if linked and key in ("alt_phone", "name", "language"):
+            continue  # a committee member's name and language stay in the directory
+        if key == "fields":
+            new["fields"] = {**(old.get("fields") or {}), **value}
+        elif value not in (None, ""):
+            new[key] = value
+    return new
+
+
+def _batch(session: Session, list_id: int, batch: list[tuple[int, dict[str, str]]], options: ListImportOptions,
+           summary: ListImportSummary, first: _FirstLine, on_reject: Callable[[Rejection], None] | None) -> None:
+    clean = _clean(batch, options, summary, on_reject)
+    if not clean:
+        return
+    phones = list({r.phone for r in clean})
+    known: dict[str, tuple[int, bool, dict[str, Any]]] = {}
+    for cid, phone, person_id, *values in session.execute(
+            select(Contact.id, Contact.phone, Contact.person_id, *(getattr(Contact, f) for f in _FIELDS))
+            .where(Contact.phone.in_(phones))):
+        known[phone] = (cid, person_id is not None, dict(zip(_FIELDS, values, strict=True)))
+    listed = set(session.scalars(select(ListEntry.contact_id).where(
+        ListEntry.list_id == list_id, ListEntry.contact_id.in_([c for c, _, _ in known.values()])))) if known else set()
+    fresh = [p for p in phones if p not in known]
+    members: dict[str, int] = {}
+    if fresh:
+        for pid, phone, alt in session.execute(select(Person.id, Person.phone, Person.alt_phone).where(
+                or_(Person.phone.in_(fresh), Person.alt_phone.in_(fresh)))):
+            members.setdefault(phone, pid)
+            if alt:
+                members.setdefault(alt, pid)
+    now = utcnow()
+    new_rows: dict[str, dict[str, Any]] = {}
+    new_lines: dict[str, int] = {}
+    changes: dict[int, dict[str, Any]] = {}
+    entries: list[dict[str, int]] = []
+    for row in clean:
+        existing = known.get(row.phone)
+        earlier = new_lines.get(row.phone) or (first.get(existing[0]) if existing else 0)
+        if earlier:
+            summary.count("merged")
+            if len(summary.merges) < KEEP:
+                summary.merges.append((row.line, earlier))
+            continue
+        if existing is None:
+            person_id = members.get(row.phone)
+            values = _merged({f: None for f in _FIELDS} | {"fields": {}}, row, person_id is not None)
+            new_rows[row.phone] = {"phone": row.phone, "person_id": person_id, **values, "created_at": now,
+                                   "updated_at": now}
+            new_lines[row.phone] = row.line
+            summary.count("created")
+            summary.linked += person_id is not None
+            continue
+        cid, linked, old = existing
+        first.set(cid, row.line)
+        values = _merged(old, row, linked)
+        outcome = "unchanged"
+        if values != old:
+            changes[cid] = {"id": cid, **values, "updated_at": now}
+            known[row.phone] = (cid, linked, values)
+            outcome = "updated"
+        if cid not in listed:
+            entries.append({"list_id": list_id, "contact_id": cid})
+            listed.add(cid)
+            outcome = "updated"
+        summary.count(outcome)
+    if new_rows:
+        contacts_t = _table(Contact)
+        for cid, phone in session.execute(insert(contacts_t).returning(contacts_t.c.id, contacts_t.c.phone),
+                                          list(new_rows.values())):
+            first.set(cid, new_lines[phone])
+            entries.append({"list_id": list_id, "contact_id": cid})
+    if changes:
+        session.execute(update(Contact), list(changes.values()))
+    if entries:
+        session.execute(insert(_table(ListEntry)), entries)
