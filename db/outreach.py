@@ -117,3 +117,4 @@ class MissedCall(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     outcome: Mapped[str] = mapped_column(String(30))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("outreach_contacts.id", ondelete="SET NULL"))
+    callback_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the call back, within the rules

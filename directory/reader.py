@@ -33,7 +33,7 @@ class NoSavedValue(str):
         cell.formula = formula
         return cell
 
-    def strip(self, chars: str | None = None) -> NoSavedValue:  # type: ignore[override]
+    def strip(self, chars: str | None = None) -> NoSavedValue:
         return self
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from core.errors import Invalid
 
@@ -70,10 +71,10 @@ class LoadSummary:
                 "seconds": round(self.seconds, 2)}
 
 
-def _read_offsets(source: Path, progress: Callable[[int], None] | None) -> tuple[list[object], int, int]:
+def _read_offsets(source: Path, progress: Callable[[int], None] | None) -> tuple[list[Any], int, int]:
     import numpy as np
 
-    parts: list[object] = []
+    parts: list[Any] = []
     lines = skipped = 0
     carry = b""
     with open(source, "rb") as fh:
@@ -114,7 +115,7 @@ def build(source: Path, dest: Path, progress: Callable[[int], None] | None = Non
         raise Invalid(f"{source}: no such file")
     started = time.monotonic()
     parts, lines, skipped = _read_offsets(source, progress)
-    data = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.uint32)  # type: ignore[call-overload]
+    data = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.uint32)
     del parts
     starts = np.searchsorted(data, np.arange(BUCKETS + 1, dtype=np.uint64) << SHIFT).astype(np.uint32)
     dest.parent.mkdir(parents=True, exist_ok=True)

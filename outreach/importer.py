@@ -160,10 +160,10 @@ def _batch(session: Session, list_id: int, batch: list[tuple[int, dict[str, str]
         return
     phones = list({r.phone for r in clean})
     known: dict[str, tuple[int, bool, dict[str, Any]]] = {}
-    for cid, phone, person_id, *values in session.execute(
+    for cid, phone, person_id, *stored in session.execute(
             select(Contact.id, Contact.phone, Contact.person_id, *(getattr(Contact, f) for f in _FIELDS))
             .where(Contact.phone.in_(phones))):
-        known[phone] = (cid, person_id is not None, dict(zip(_FIELDS, values, strict=True)))
+        known[phone] = (cid, person_id is not None, dict(zip(_FIELDS, stored, strict=True)))
     listed = set(session.scalars(select(ListEntry.contact_id).where(
         ListEntry.list_id == list_id, ListEntry.contact_id.in_([c for c, _, _ in known.values()])))) if known else set()
     fresh = [p for p in phones if p not in known]

@@ -77,6 +77,7 @@ def upgrade() -> None:
     sa.Column('at', UtcDateTime(), nullable=False),
     sa.Column('outcome', sa.String(length=30), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=True),
+    sa.Column('callback_at', UtcDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['contact_id'], ['outreach_contacts.id'], name=op.f('fk_missed_calls_contact_id_outreach_contacts'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_missed_calls'))
     )
