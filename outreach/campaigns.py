@@ -201,9 +201,9 @@ def figures(session: Session, name: str) -> dict[str, Any]:
     size = session.scalar(select(func.count()).select_from(ListEntry).where(ListEntry.list_id == campaign.list_id))
     done = session.scalar(select(func.count()).select_from(ListEntry).where(
         ListEntry.list_id == campaign.list_id, ListEntry.contact_id <= campaign.cursor))
-    outcomes = dict(session.execute(select(OutreachAttempt.outcome, func.count())
-                                    .where(OutreachAttempt.campaign_id == campaign.id)
-                                    .group_by(OutreachAttempt.outcome)))
+    outcomes = {outcome: n for outcome, n in session.execute(
+        select(OutreachAttempt.outcome, func.count()).where(OutreachAttempt.campaign_id == campaign.id)
+        .group_by(OutreachAttempt.outcome))}
     return {"name": campaign.name, "state": campaign.state, "mcmc_ref": campaign.mcmc_ref, "list_size": size or 0,
             "planned": done or 0, "scrubbed": campaign.scrubbed, "attempts": {str(k): v for k, v in outcomes.items()},
             "caller_id": campaign.caller_id, "trunk_category": campaign.trunk_category}

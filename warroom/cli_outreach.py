@@ -1,0 +1,171 @@
+"""``warroom outreach ...``: voter outreach lists, do-not-call, outreach campaigns, missed calls."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from audit.log import Actor
+from directory.files import RejectsFile, count_rows
+from outreach.campaigns import REPORT_COLUMNS
+from outreach.importer import ListImportOptions, ListImportSummary
+from outreach.rows import COLUMNS
+from outreach.service import OutreachService
+from warroom.cli_db import open_database
+from warroom.cli_errors import reported, run
+from warroom.compose_outreach import build_outreach
+from warroom.settings import load_settings
+
+outreach_app = typer.Typer(help="Voter outreach: lists, do-not-call, outreach campaigns (within the law).",
+                           no_args_is_help=True)
+dnd_app = typer.Typer(help="The do-not-call registry file (DND/NCPR extract or your own).", no_args_is_help=True)
+campaign_app = typer.Typer(help="Outreach campaigns to a list.", no_args_is_help=True)
+outreach_app.add_typer(dnd_app, name="dnd")
+outreach_app.add_typer(campaign_app, name="campaign")
+
+
+def service() -> OutreachService:
+    return build_outreach(load_settings(), open_database())
+
+
+@outreach_app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or UTF-16) or XLSX: phone, name, language, AC, booth "
+                                              "or village, consent; other columns kept for templates")],
+    list_name: Annotated[str, typer.Option("--list", help="the list to import into (created if new)")],
+    consent: Annotated[str, typer.Option(help="consent source for rows without one (form, event, missed call, "
+                                              "member referral...)")] = "",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check everything, write nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable summary")] = False,
+    rejects: Annotated[Path | None, typer.Option(help="write rejected rows here, to correct and re-import")] = None,
+) -> None:
+    """Import an outreach list. Each row ends created, updated, unchanged, merged or rejected (with why)."""
+    total = count_rows(file) if file.exists() else None
+    bar = tqdm(total=total, unit=" rows", file=sys.stderr, disable=as_json, desc="importing")
+    writer = RejectsFile(rejects, COLUMNS) if rejects else None
+    try:
+        summary = run(service().import_list(file, ListImportOptions(list_name, dry_run=dry_run,
+                                                                    default_consent=consent),
+                                            progress=bar.update, on_reject=writer, actor=Actor.cli()))
+    finally:
+        bar.close()
+        if writer:
+            writer.close()
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+        return
+    _print_summary(summary, file, rejects)
+
+
+def _print_summary(s: ListImportSummary, file: Path, rejects: Path | None) -> None:
+    typer.echo(f"{file.name} -> list '{s.list_name}': {s.rows:,} rows in {s.seconds:.1f}s"
+               f"{' (dry run: nothing written)' if s.dry_run else ''}")
+    for label in ("created", "updated", "unchanged", "merged", "rejected"):
+        typer.echo(f"  {label:<10} {getattr(s, label):>9,}")
+    typer.echo(f"  ({s.linked:,} created rows are committee members: linked to the directory, not copied)")
+    for line, first in s.merges[:10]:
+        typer.echo(f"  line {line}: merged, the same number as line {first}")
+    for r in s.rejections[:20]:
+        typer.secho(f"  line {r.line}, column {r.column}: {r.reason}", fg=typer.colors.YELLOW)
+    for line, column, warning in s.warnings[:10]:
+        typer.echo(f"  line {line}, column {column}: warning: {warning}")
+    if s.rejected > 20:
+        typer.echo(f"  ... and {s.rejected - 20:,} more rejected rows"
+                   + (f" (all in {rejects})" if rejects else " (use --rejects FILE to get them all)"))
+
+
+@outreach_app.command("opt-out")
+def opt_out(phone: str, source: Annotated[str, typer.Option(help="keypad, operator or request")] = "request") -> None:
+    """A number that must never be called again, by any list or campaign."""
+    new = run(service().opt_out(phone, source, Actor.cli()))
+    typer.echo("opted out" if new else "already opted out")
+
+
+@outreach_app.command("missed")
+def missed(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Today's missed calls by outcome (queued, capped, flood, withheld...)."""
+    figures = run(service().missed_figures())
+    typer.echo(json.dumps(figures) if as_json else "\n".join(f"{k:<12} {v:>9,}" for k, v in sorted(figures.items()))
+               or "no missed calls today")
+
+
+@dnd_app.command("load")
+def dnd_load(file: Annotated[Path, typer.Argument(help="numbers, one a line (any usual way of writing them)")],
+             as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Replace the do-not-call store with this file's numbers (crores of rows: a minute or less)."""
+    size = file.stat().st_size if file.exists() else None
+    bar = tqdm(total=size, unit="B", unit_scale=True, file=sys.stderr, disable=as_json, desc="loading")
+    try:
+        summary = run(service().load_dnd(file, progress=bar.update, actor=Actor.cli()))
+    finally:
+        bar.close()
+    typer.echo(json.dumps(summary.as_dict()) if as_json else
+               f"{summary.numbers:,} numbers stored from {summary.lines:,} lines ({summary.skipped:,} not a "
+               f"10-digit mobile, skipped) in {summary.seconds:.1f}s")
+
+
+@dnd_app.command("check")
+def dnd_check(phone: str) -> None:
+    """Whether a number is on the do-not-call file (exit 3 when it is)."""
+    if phone in service().dnd:
+        typer.echo("on the do-not-call file")
+        raise typer.Exit(3)
+    typer.echo("not on the do-not-call file")
+
+
+@campaign_app.command("create")
+def campaign_create(
+    name: str,
+    list_name: Annotated[str, typer.Option("--list", help="the outreach list to call")],
+    mcmc: Annotated[str | None, typer.Option(help="the MCMC certificate reference of the message")] = None,
+    caller_id: Annotated[str | None, typer.Option(help="the caller ID the calls show")] = None,
+    trunk: Annotated[str, typer.Option(help="the trunk to dial on")] = "lines",
+    trunk_category: Annotated[str | None, typer.Option(help="the trunk's registration category")] = None,
+) -> None:
+    """A draft outreach campaign (it starts only with its MCMC reference, caller ID and trunk category)."""
+    cid = run(service().create_campaign(name, list_name, mcmc_ref=mcmc, caller_id=caller_id, trunk=trunk,
+                                        trunk_category=trunk_category, actor=Actor.cli()))
+    typer.echo(f"outreach campaign {cid} '{name}' created (draft)")
+
+
+@campaign_app.command("mcmc")
+def campaign_mcmc(name: str, reference: str) -> None:
+    """Record the MCMC certificate reference of the campaign's message."""
+    run(service().set_mcmc(name, reference, Actor.cli()))
+    typer.echo(f"'{name}': MCMC reference recorded")
+
+
+@campaign_app.command("start")
+def campaign_start(name: str) -> None:
+    """Start: refused without the MCMC reference; says how many numbers were scrubbed and why."""
+    scrubbed = run(service().start_campaign(name, Actor.cli()))
+    typer.echo(f"'{name}' started; scrubbed: " + (", ".join(f"{v:,} {k.replace('_', ' ')}"
+                                                            for k, v in sorted(scrubbed.items())) or "none"))
+
+
+@campaign_app.command("show")
+def campaign_show(name: str) -> None:
+    """A campaign's figures (JSON)."""
+    typer.echo(json.dumps(run(service().figures(name)), ensure_ascii=False, indent=1))
+
+
+@campaign_app.command("report")
+def campaign_report(name: str, output: Annotated[Path | None, typer.Option(help="CSV file (default: "
+                                                                                   "standard output)")] = None) -> None:
+    """Who was called when, from which caller ID and trunk category (for an inquiry), as CSV."""
+    fh = open(output, "w", newline="", encoding="utf-8-sig") if output else sys.stdout
+    try:
+        writer = csv.writer(fh)
+        writer.writerow(REPORT_COLUMNS)
+        with reported():
+            for row in service().report(name):
+                writer.writerow(row)
+    finally:
+        if output:
+            fh.close()
