@@ -19,6 +19,7 @@ from outreach.rows import COLUMNS
 from outreach.service import OutreachService
 from warroom.cli_db import open_database
 from warroom.cli_errors import reported, run
+from warroom.compose import calling_rules
 from warroom.compose_outreach import build_outreach
 from warroom.settings import load_settings
 
@@ -31,7 +32,8 @@ outreach_app.add_typer(campaign_app, name="campaign")
 
 
 def service() -> OutreachService:
-    return build_outreach(load_settings(), open_database())
+    settings = load_settings()
+    return build_outreach(settings, open_database(), calling_rules(settings))
 
 
 @outreach_app.command("import")
