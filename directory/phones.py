@@ -24,6 +24,8 @@ _SEPARATORS = re.compile(r"\s*(?:/|,|;|\||&|\bor\b|\band\b|\bya\b|या|और)
 def split_phones(raw: str) -> list[str]:
     """The numbers written in one cell: ``"98260-11125 / 94250-11126"`` -> two texts. One number (however
     written) gives a list of one; separators are / , ; | & and "or" (English or Hindi)."""
+    if len(raw or "") < 20:  # the shortest two numbers ("9826011125/9425011126") take 21 characters
+        return [raw]
     parts = [part for part in _SEPARATORS.split((raw or "").strip()) if part and part.strip()]
     if len(parts) <= 1:
         # "98260 11125 94250 11126": two 10-digit mobiles written one after the other
