@@ -34,7 +34,12 @@ def opt_out(session: Session, phone: str, source: str, at: datetime | None = Non
 
 
 def opted_out(session: Session, phones: list[str]) -> set[str]:
-    """Which of ``phones`` (E.164) opted out."""
+    """Which of ``phones`` (E.164) opted out: here, or as a committee member marked DND in the directory
+    (keypad 9 in a directory campaign's call, an operator's disposition)."""
     if not phones:
         return set()
-    return set(session.scalars(select(OptOut.phone).where(OptOut.phone.in_(phones))))
+    found = set(session.scalars(select(OptOut.phone).where(OptOut.phone.in_(phones))))
+    for phone, alt in session.execute(select(Person.phone, Person.alt_phone).where(
+            Person.dnd.is_(True), or_(Person.phone.in_(phones), Person.alt_phone.in_(phones)))):
+        found |= {phone, alt} & set(phones)
+    return found

@@ -118,9 +118,11 @@ async def test_campaign_law_scrub_plan_report(outreach: OutreachService, databas
     for d in due:
         await outreach.record_attempt("leader", d, trunk="lines", outcome="listened")
     await outreach.opt_out("+919826000028", "operator")  # honoured from the next attempt
+    with database.sessions.begin() as s:  # a member who pressed 9 in a directory campaign's call
+        s.add(Person(name="Member", phone="+919826000030", dnd=True))
     due2, passed2 = await outreach.plan_due("leader", 100)
-    assert "+919826000028" not in {d.phone for d in due2} and passed2 == {"opted_out": 1}
-    assert len(due2) == 11
+    assert "+919826000028" not in {d.phone for d in due2} and passed2 == {"opted_out": 2}
+    assert len(due2) == 10
     report = list(outreach.report("leader"))
     assert len(report) == 5 and report[0][4:7] == ["07554000000", "lines", "140-series"]
     # an AC inside its silence: its people are passed over; no AC follows the earliest poll
@@ -130,7 +132,7 @@ async def test_campaign_law_scrub_plan_report(outreach: OutreachService, databas
     await outreach.create_campaign("second", "voters", mcmc_ref="M/1", caller_id="07554000000", trunk_category="x")
     await outreach.start_campaign("second")
     due3, passed3 = await outreach.plan_due("second", 100)
-    assert due3 == [] and passed3 == {"silence": 16, "dnd": 2, "opted_out": 2}
+    assert due3 == [] and passed3 == {"silence": 15, "dnd": 2, "opted_out": 3}
 
 
 async def test_missed_calls(outreach: OutreachService, database: Database) -> None:
