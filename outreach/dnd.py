@@ -30,7 +30,7 @@ SHIFT = 12                    # 4,096 numbers per bucket
 BUCKETS = (SPAN >> SHIFT) + 1
 MAGIC = b"WRDND01\n"
 HEADER = struct.Struct("<8sQ")  # magic, count
-CHUNK = 16 << 20
+CHUNK = 4 << 20
 _KEEP = bytes(range(48, 58)) + b"\n"
 _DELETE = bytes(b for b in range(256) if b not in _KEEP)
 
