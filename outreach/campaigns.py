@@ -207,3 +207,13 @@ def figures(session: Session, name: str) -> dict[str, Any]:
     return {"name": campaign.name, "state": campaign.state, "mcmc_ref": campaign.mcmc_ref, "list_size": size or 0,
             "planned": done or 0, "scrubbed": campaign.scrubbed, "attempts": {str(k): v for k, v in outcomes.items()},
             "caller_id": campaign.caller_id, "trunk_category": campaign.trunk_category}
+
+
+def overview(session: Session) -> dict[str, Any]:
+    """Every list with its size, and every campaign with its figures (for the outreach page)."""
+    lists = [{"name": name, "size": size} for name, size in session.execute(
+        select(OutreachList.name, func.count(ListEntry.contact_id))
+        .outerjoin(ListEntry, ListEntry.list_id == OutreachList.id).group_by(OutreachList.id, OutreachList.name)
+        .order_by(OutreachList.name))]
+    names = list(session.scalars(select(OutreachCampaign.name).order_by(OutreachCampaign.id.desc())))
+    return {"lists": lists, "campaigns": [figures(session, name) for name in names]}

@@ -38,8 +38,9 @@ def opted_out(session: Session, phones: list[str]) -> set[str]:
     (keypad 9 in a directory campaign's call, an operator's disposition)."""
     if not phones:
         return set()
+    wanted = set(phones)
     found = set(session.scalars(select(OptOut.phone).where(OptOut.phone.in_(phones))))
     for phone, alt in session.execute(select(Person.phone, Person.alt_phone).where(
             Person.dnd.is_(True), or_(Person.phone.in_(phones), Person.alt_phone.in_(phones)))):
-        found |= {phone, alt} & set(phones)
+        found |= {p for p in (phone, alt) if p is not None and p in wanted}
     return found

@@ -143,6 +143,11 @@ class OutreachService:
     async def figures(self, name: str) -> dict[str, Any]:
         return await self.db.run(campaigns.figures, name)
 
+    async def overview(self) -> dict[str, Any]:
+        """Lists, campaigns with their figures, today's missed calls and the do-not-call file's size."""
+        found = await self.db.run(campaigns.overview)
+        return {**found, "missed": await self.missed_figures(), "dnd": len(self.dnd)}
+
     def report(self, name: str) -> Iterator[list[Any]]:
         """Every attempt of the campaign, in time order (blocking: run it in a thread from async code)."""
         with self.db.sessions() as session:

@@ -274,6 +274,7 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
                           work_dir=settings.state_dir / "imports", library=service.ivr.library,
                           make_prompt=service.ivr.prompts.made, party=settings.directory.party,
                           hotline=settings.ivr.hotline_script, clock=service.dialer.clock))
+    web.outreach = service.outreach
     return web, create_app(web, health=service.health, auth=auth, trusted_proxies=tuple(http.trusted_proxies))
 
 
