@@ -8,11 +8,13 @@ this list), unchanged, merged (the same number earlier in the file: which line i
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
@@ -75,16 +77,36 @@ def _among(session: Session, column: Any, values: list[Any]) -> ColumnElement[bo
     return column.in_(values)
 
 
+@functools.lru_cache(maxsize=16)
+def _sqlite_time(value: datetime) -> str:
+    return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_value(value: Any, is_json: bool) -> Any:
+    """A value as SQLAlchemy stores it in SQLite (JSON text; UTC timestamps as naive text)."""
+    if is_json:
+        return json.dumps(value, ensure_ascii=False) if value else "{}"
+    if isinstance(value, datetime):
+        return _sqlite_time(value)  # a batch's rows share one time
+    return value
+
+
 def _bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     """Insert many rows: PostgreSQL's COPY (several times faster than one INSERT per row), else executemany."""
     if not rows:
         return
     table = _table(model)
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(table), rows)
-        return
     columns = list(rows[0])
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":  # the driver's own executemany: SQLAlchemy's per-row processing is most of the time
+        session.connection().exec_driver_sql(
+            f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({", ".join("?" for _ in columns)})',
+            [tuple(_sqlite_value(row[c], c in json_columns) for c in columns) for row in rows])
+        return
+    if dialect != "postgresql":
+        session.execute(insert(table), rows)
+        return
     raw = session.connection().connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor, cursor.copy(
