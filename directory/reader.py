@@ -120,7 +120,7 @@ def open_table(path: Path, aliases: Mapping[str, set[str]], required: Collection
 
     def canonical_rows() -> Iterator[tuple[int, dict[str, str]]]:
         for line, values in rows:
-            if not any(v.strip() or isinstance(v, NoSavedValue) for v in values):
+            if not "".join(values).strip() and not any(isinstance(v, NoSavedValue) for v in values):
                 continue  # blank lines are not rows
             yield line, {canon: (values[i].strip() if i < len(values) else "")
                          for i, canon in index if canon is not None}

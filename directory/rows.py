@@ -105,7 +105,7 @@ def text(value: str | None) -> str:
     value = value.strip()
     if value.startswith("'"):
         value = value[1:].strip()
-    if not unicodedata.is_normalized("NFC", value):
+    if not value.isascii() and not unicodedata.is_normalized("NFC", value):
         value = unicodedata.normalize("NFC", value)
     if "  " in value or "\t" in value or "\n" in value:
         value = " ".join(value.split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,9 +45,15 @@ class ContactRow:
                 "fields": self.fields}
 
 
+@functools.lru_cache(maxsize=256)
 def consent_of(value: str) -> str:
     """A consent source as stored: lower case, single spaces ("Missed Call" -> "missed call")."""
     return " ".join(fold(value).replace("_", " ").split())
+
+
+@functools.lru_cache(maxsize=256)
+def _language(value: str) -> str | None:
+    return LANGUAGES.get(fold(value))
 
 
 def clean_contact(line: int, raw: dict[str, str], default_consent: str = "") -> ContactRow:
@@ -62,7 +69,7 @@ def clean_contact(line: int, raw: dict[str, str], default_consent: str = "") -> 
             raise RowError("ac_no", f"AC '{ac_text}' is not an AC number")
         ac_no = int(digits)
     language_text = text(raw.get("language"))
-    language = LANGUAGES.get(fold(language_text)) if language_text else None
+    language = _language(language_text) if language_text else None
     if language_text and language is None:
         raise RowError("language", f"unknown language '{language_text}' (use hi or en)")
     consent = consent_of(text(raw.get("consent")) or default_consent)
@@ -71,7 +78,7 @@ def clean_contact(line: int, raw: dict[str, str], default_consent: str = "") -> 
                                   "give a consent column or a default for the import")
     if len(consent) > 100:
         raise RowError("consent", "consent source longer than 100 characters")
-    extra = {k: text(v)[:MAX_FIELD] for k, v in raw.items() if k not in ALIASES and text(v)}
+    extra = {k: v[:MAX_FIELD] for k, v in ((k, text(v)) for k, v in raw.items() if k not in ALIASES) if v}
     booth = text(raw.get("booth"))
     name = text(raw.get("name"))
     if len(name) > 200 or len(booth) > 200:
