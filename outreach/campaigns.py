@@ -22,6 +22,7 @@ from outreach.optouts import opted_out
 from outreach.rules import INDIA, Person, PollCalendar, check_person, may_start
 
 PAGE = 2000
+ANSWERED = ("answered", "listened", "replied", "opted_out", "operator")  # outcomes of an answered call
 STATES = ("draft", "running", "paused", "stopped")
 HOLDS_ALL = {"ban", "window", "schedule"}  # rules that hold every contact alike: planning stops there
 
@@ -201,12 +202,15 @@ def figures(session: Session, name: str) -> dict[str, Any]:
     size = session.scalar(select(func.count()).select_from(ListEntry).where(ListEntry.list_id == campaign.list_id))
     done = session.scalar(select(func.count()).select_from(ListEntry).where(
         ListEntry.list_id == campaign.list_id, ListEntry.contact_id <= campaign.cursor))
+    listened = session.execute(select(func.count(OutreachAttempt.id), func.avg(OutreachAttempt.listened_s)).where(
+        OutreachAttempt.campaign_id == campaign.id, OutreachAttempt.outcome.in_(ANSWERED))).one()
     outcomes = {outcome: n for outcome, n in session.execute(
         select(OutreachAttempt.outcome, func.count()).where(OutreachAttempt.campaign_id == campaign.id)
         .group_by(OutreachAttempt.outcome))}
     return {"name": campaign.name, "state": campaign.state, "mcmc_ref": campaign.mcmc_ref, "list_size": size or 0,
             "planned": done or 0, "scrubbed": campaign.scrubbed, "attempts": {str(k): v for k, v in outcomes.items()},
-            "caller_id": campaign.caller_id, "trunk_category": campaign.trunk_category}
+            "caller_id": campaign.caller_id, "trunk_category": campaign.trunk_category,
+            "answered": listened[0] or 0, "mean_listen_s": float(listened[1]) if listened[1] is not None else None}
 
 
 def overview(session: Session) -> dict[str, Any]:

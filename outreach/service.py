@@ -22,6 +22,7 @@ from directory.importer import Rejection
 from directory.reader import FileFormatError, open_table
 from outreach import campaigns
 from outreach.dnd import DndList, LoadSummary, build
+from outreach.eta import Pace, finish_at, lines_needed
 from outreach.importer import ListImportOptions, ListImportSummary, import_contacts
 from outreach.missed import MissedCallPolicy, Taken, take
 from outreach.missed import figures as missed_figures
@@ -142,6 +143,22 @@ class OutreachService:
 
     async def figures(self, name: str) -> dict[str, Any]:
         return await self.db.run(campaigns.figures, name)
+
+    async def eta(self, name: str, lines: int, by: datetime | None = None) -> dict[str, Any]:
+        """The campaign's figures with, from its live pace, when it will finish on ``lines`` lines and how many
+        lines would finish it by ``by``."""
+        found = await self.figures(name)
+        made = sum(found["attempts"].values())
+        pace = Pace(answer_rate=found["answered"] / made if made else Pace.answer_rate,
+                    listen_seconds=found["mean_listen_s"] or Pace.listen_seconds)
+        remaining = max(0, found["list_size"] - found["planned"])
+        now = self.clock()
+        done = finish_at(now, remaining, lines, pace, self.config.rules)
+        found.update(remaining=remaining, lines=lines, per_line_hour=round(pace.per_line_hour(), 1),
+                     finishes_at=done.isoformat() if done else None)
+        if by is not None:
+            found.update(by=by.isoformat(), lines_needed=lines_needed(now, by, remaining, pace, self.config.rules))
+        return found
 
     async def overview(self) -> dict[str, Any]:
         """Lists, campaigns with their figures, today's missed calls and the do-not-call file's size."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from outreach.importer import ListImportOptions, ListImportSummary
 from outreach.rows import COLUMNS
 from outreach.service import OutreachService
 from warroom.cli_db import open_database
-from warroom.cli_errors import reported, run
+from warroom.cli_errors import fail, reported, run
 from warroom.compose import calling_rules
 from warroom.compose_outreach import build_outreach
 from warroom.settings import load_settings
@@ -152,9 +153,22 @@ def campaign_start(name: str) -> None:
 
 
 @campaign_app.command("show")
-def campaign_show(name: str) -> None:
-    """A campaign's figures (JSON)."""
-    typer.echo(json.dumps(run(service().figures(name)), ensure_ascii=False, indent=1))
+def campaign_show(
+    name: str,
+    lines: Annotated[int, typer.Option(help="lines it dials on (for the ETA)")] = 10,
+    by: Annotated[str | None, typer.Option(help="a finish time (ISO, e.g. 2026-11-05T18:00+05:30): the lines "
+                                                "it would need")] = None,
+) -> None:
+    """A campaign's figures (JSON): progress, scrubbed, attempts, ETA at the live pace, lines needed by a time."""
+    deadline = None
+    if by:
+        try:
+            deadline = datetime.fromisoformat(by)
+        except ValueError:
+            fail(f"--by {by}: an ISO time such as 2026-11-05T18:00+05:30")
+        if deadline.tzinfo is None:
+            fail(f"--by {by}: give the time zone (+05:30)")
+    typer.echo(json.dumps(run(service().eta(name, lines, deadline)), ensure_ascii=False, indent=1))
 
 
 @campaign_app.command("report")

@@ -123,6 +123,9 @@ async def test_campaign_law_scrub_plan_report(outreach: OutreachService, databas
     due2, passed2 = await outreach.plan_due("leader", 100)
     assert "+919826000028" not in {d.phone for d in due2} and passed2 == {"opted_out": 2}
     assert len(due2) == 10
+    eta = await outreach.eta("leader", lines=2, by=NOON_IST + timedelta(hours=1))
+    assert (eta["answered"], eta["remaining"], eta["list_size"]) == (5, 0, 20)
+    assert eta["finishes_at"] == NOON_IST.isoformat() and eta["lines_needed"] == 0
     report = list(outreach.report("leader"))
     assert len(report) == 5 and report[0][4:7] == ["07554000000", "lines", "140-series"]
     # an AC inside its silence: its people are passed over; no AC follows the earliest poll
