@@ -25,6 +25,7 @@ PAGE = 2000
 ANSWERED = ("answered", "listened", "replied", "opted_out", "operator")  # outcomes of an answered call
 STATES = ("draft", "running", "paused", "stopped")
 HOLDS_ALL = {"ban", "window", "schedule"}  # rules that hold every contact alike: planning stops there
+SCRUBBED = {"opted_out", "dnd", "silence"}  # numbers passed over for good, counted on the campaign
 
 
 @dataclass(frozen=True)
@@ -76,16 +77,18 @@ def _pages(session: Session, list_id: int, after: int, page: int = PAGE) -> Iter
         rows = list(session.execute(
             select(Contact.id, Contact.phone, Contact.name, Contact.ac_no)
             .join(ListEntry, ListEntry.contact_id == Contact.id)
-            .where(ListEntry.list_id == list_id, Contact.id > after).order_by(Contact.id).limit(page)))
+            .where(ListEntry.list_id == list_id, ListEntry.contact_id > after)  # along the entries' primary key
+            .order_by(ListEntry.contact_id).limit(page)))
         if not rows:
             return
         yield rows
         after = rows[-1][0]
 
 
-def start(session: Session, name: str, on_dnd: Callable[[str], bool]) -> dict[str, int]:
-    """Start (or resume) a campaign: refused without its MCMC reference, caller ID and trunk category.
-    Scrubs the list against opt-outs and the do-not-call file; returns (and keeps) why -> how many."""
+def start(session: Session, name: str) -> None:
+    """Start (or resume) a campaign: refused without its MCMC reference, caller ID and trunk category. Numbers
+    are scrubbed as the campaign reaches them (its ``scrubbed`` figures grow: why -> how many); ``scrub``
+    counts the whole list beforehand."""
     campaign = get_campaign(session, name)
     verdict = may_start(campaign.mcmc_ref)
     if not verdict.allowed:
@@ -95,6 +98,12 @@ def start(session: Session, name: str, on_dnd: Callable[[str], bool]) -> dict[st
                        "category must be recorded (they go on every attempt)")
     if campaign.state == "running":
         raise Conflict(f"outreach campaign '{name}' is running already")
+    campaign.state, campaign.started_at = "running", campaign.started_at or utcnow()
+
+
+def scrub(session: Session, name: str, on_dnd: Callable[[str], bool]) -> dict[str, int]:
+    """How many numbers of the campaign's list are opted out or on the do-not-call file (read only)."""
+    campaign = get_campaign(session, name)
     scrubbed: Counter[str] = Counter()
     for rows in _pages(session, campaign.list_id, 0):
         stopped = opted_out(session, [phone for _, phone, _, _ in rows])
@@ -103,8 +112,6 @@ def start(session: Session, name: str, on_dnd: Callable[[str], bool]) -> dict[st
                 scrubbed["opted_out"] += 1
             elif on_dnd(phone):
                 scrubbed["dnd"] += 1
-    campaign.scrubbed = dict(scrubbed)
-    campaign.state, campaign.started_at = "running", campaign.started_at or utcnow()
     return dict(scrubbed)
 
 
@@ -131,6 +138,17 @@ def plan_due(session: Session, name: str, now: datetime, rules: CallingRules, on
     calendar = poll_calendar(session)
     due: list[Due] = []
     passed: Counter[str] = Counter()
+    try:
+        return _plan(session, campaign, now, rules, on_dnd, limit, ban_zone, calendar, due, passed)
+    finally:
+        kept = {k: v for k, v in passed.items() if k in SCRUBBED}
+        if kept:
+            campaign.scrubbed = dict(Counter(campaign.scrubbed or {}) + Counter(kept))
+
+
+def _plan(session: Session, campaign: OutreachCampaign, now: datetime, rules: CallingRules,
+          on_dnd: Callable[[str], bool], limit: int, ban_zone: str, calendar: PollCalendar, due: list[Due],
+          passed: Counter[str]) -> tuple[list[Due], dict[str, int]]:
     cursor = campaign.cursor
     today = day_start(now, rules)
     for rows in _pages(session, campaign.list_id, cursor, page=max(limit * 2, 200)):

@@ -119,13 +119,16 @@ class OutreachService:
                    detail={"mcmc_ref": reference[:120]})
         await self.db.run(run)
 
-    async def start_campaign(self, name: str, actor: Actor = SYSTEM) -> dict[str, int]:
-        """Start: refused without the MCMC reference; returns how many were scrubbed and why."""
-        def run(session: Session) -> dict[str, int]:
-            scrubbed = campaigns.start(session, name, self.on_dnd)
-            record(session, actor, "outreach.campaign_start", f"outreach:{name}"[:120], detail=scrubbed)
-            return scrubbed
-        return await self.db.run(run)
+    async def start_campaign(self, name: str, actor: Actor = SYSTEM) -> None:
+        """Start: refused without the MCMC reference, caller ID and trunk category."""
+        def run(session: Session) -> None:
+            campaigns.start(session, name)
+            record(session, actor, "outreach.campaign_start", f"outreach:{name}"[:120])
+        await self.db.run(run)
+
+    async def scrub(self, name: str) -> dict[str, int]:
+        """How many of the campaign's numbers are opted out or on the do-not-call file, and why (read only)."""
+        return await self.db.run(campaigns.scrub, name, self.on_dnd)
 
     async def set_state(self, name: str, state: str, actor: Actor = SYSTEM) -> None:
         def run(session: Session) -> None:

@@ -137,12 +137,12 @@ def child_plan(backend: str, where: str, dnd_file: str) -> dict[str, float]:
         await service.create_campaign(name, "bench", mcmc_ref="MCMC/BENCH/1", caller_id="07554000000",
                                       trunk_category="140-series")
         started = time.monotonic()
-        scrubbed = await service.start_campaign(name)
-        start_seconds = time.monotonic() - started
-        started = time.monotonic()
+        await service.start_campaign(name)
         due, _ = await service.plan_due(name, 100)
         first = time.monotonic() - started
-        return {"start_scrub_seconds": start_seconds, "first_plan_seconds": first, "due": len(due),
+        started = time.monotonic()
+        scrubbed = await service.scrub(name)
+        return {"scrub_seconds": time.monotonic() - started, "first_plan_seconds": first, "due": len(due),
                 "scrubbed_dnd": scrubbed.get("dnd", 0), "rss_mb": rss_mb()}
 
     return asyncio.run(run())
@@ -218,9 +218,10 @@ def main() -> None:
                 print(f"{backend:<10} import peak RSS {r['rss_mb']:.0f} MB (both runs)")
                 if "plan" in parts:
                     p = in_child("plan", backend, where, str(dnd_bin))
-                    print(f"{backend:<10} campaign over the list: start with scrub {p['start_scrub_seconds']:.1f} s "
-                          f"({int(p['scrubbed_dnd']):,} on the DND file); first {int(p['due'])} due planned in "
-                          f"{p['first_plan_seconds']:.3f} s, peak RSS {p['rss_mb']:.0f} MB")
+                    print(f"{backend:<10} campaign over the list: started and first {int(p['due'])} due planned in "
+                          f"{p['first_plan_seconds']:.3f} s; the whole list scrubbed (read only) in "
+                          f"{p['scrub_seconds']:.1f} s ({int(p['scrubbed_dnd']):,} on the DND file); peak RSS "
+                          f"{p['rss_mb']:.0f} MB")
             finally:
                 if backend == "postgresql":
                     pg_schema(drop=where)

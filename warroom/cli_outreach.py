@@ -144,12 +144,23 @@ def campaign_mcmc(name: str, reference: str) -> None:
     typer.echo(f"'{name}': MCMC reference recorded")
 
 
+def _scrubbed(counts: dict[str, int]) -> str:
+    return ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in sorted(counts.items())) or "none"
+
+
 @campaign_app.command("start")
 def campaign_start(name: str) -> None:
-    """Start: refused without the MCMC reference; says how many numbers were scrubbed and why."""
-    scrubbed = run(service().start_campaign(name, Actor.cli()))
-    typer.echo(f"'{name}' started; scrubbed: " + (", ".join(f"{v:,} {k.replace('_', ' ')}"
-                                                            for k, v in sorted(scrubbed.items())) or "none"))
+    """Start: refused without the MCMC reference, caller ID and trunk category. Numbers are scrubbed as the
+    campaign reaches them (`campaign show` says how many and why)."""
+    run(service().start_campaign(name, Actor.cli()))
+    typer.echo(f"'{name}' started (opted-out, DND and silent-AC numbers are scrubbed as it goes; "
+               f"`warroom outreach campaign scrub {name}` counts them now)")
+
+
+@campaign_app.command("scrub")
+def campaign_scrub(name: str) -> None:
+    """How many of the campaign's numbers are opted out or on the do-not-call file (changes nothing)."""
+    typer.echo(f"'{name}' would scrub: {_scrubbed(run(service().scrub(name)))}")
 
 
 @campaign_app.command("show")

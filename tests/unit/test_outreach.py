@@ -109,12 +109,13 @@ async def test_campaign_law_scrub_plan_report(outreach: OutreachService, databas
     with pytest.raises(Conflict, match="MCMC"):
         await outreach.start_campaign("leader")
     await outreach.set_mcmc("leader", "MCMC/BPL/2026/114")
-    scrubbed = await outreach.start_campaign("leader")
-    assert scrubbed == {"dnd": 2, "opted_out": 1}
+    assert await outreach.scrub("leader") == {"dnd": 2, "opted_out": 1}
+    await outreach.start_campaign("leader")
     due, passed = await outreach.plan_due("leader", 5)
     assert [d.phone for d in due] == ["+919826000020", "+919826000024", "+919826000025", "+919826000026",
                                       "+919826000027"]
     assert passed == {"dnd": 2, "opted_out": 1}
+    assert (await outreach.figures("leader"))["scrubbed"] == {"dnd": 2, "opted_out": 1}
     for d in due:
         await outreach.record_attempt("leader", d, trunk="lines", outcome="listened")
     await outreach.opt_out("+919826000028", "operator")  # honoured from the next attempt
@@ -136,6 +137,7 @@ async def test_campaign_law_scrub_plan_report(outreach: OutreachService, databas
     await outreach.start_campaign("second")
     due3, passed3 = await outreach.plan_due("second", 100)
     assert due3 == [] and passed3 == {"silence": 15, "dnd": 2, "opted_out": 3}
+    assert (await outreach.figures("second"))["scrubbed"] == passed3
 
 
 async def test_missed_calls(outreach: OutreachService, database: Database) -> None:

@@ -45,7 +45,7 @@ def test_the_outreach_page_shows_lists_campaigns_and_takes_an_opt_out(web: WebAp
     assert bad.status_code == 422 and "not a valid Indian number" in (field_error(bad.text, "phone") or "")
     done = sup.post("/outreach/opt-out", data={"phone": "98260 11112", "csrf_token": csrf})
     assert done.status_code == 200 and "no list or campaign calls it again" in done.text
-    assert asyncio.run(outreach.start_campaign("leader")) == {"opted_out": 1}
+    assert asyncio.run(outreach.scrub("leader")) == {"opted_out": 1}
     op = TestClient(web.app)
     sign_in(op, "op")
     assert op.get("/outreach").status_code == 403
