@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict, Invalid, NotFound
+from db.models import Person as Member
 from db.models import Unit, UnitKind, utcnow
 from db.outreach import Contact, ListEntry, OutreachAttempt, OutreachCampaign, OutreachList
 from dialer.rules import CallingRules, day_start
@@ -239,3 +240,15 @@ def overview(session: Session) -> dict[str, Any]:
         .order_by(OutreachList.name))]
     names = list(session.scalars(select(OutreachCampaign.name).order_by(OutreachCampaign.id.desc())))
     return {"lists": lists, "campaigns": [figures(session, name) for name in names]}
+
+
+def who(session: Session, phone: str) -> tuple[str, str]:
+    """The name and language a contact's message uses (a linked committee member's from the directory)."""
+    contact = session.scalar(select(Contact).where(Contact.phone == phone))
+    if contact is None:
+        raise NotFound(f"no outreach contact with the number {phone}")
+    if contact.person_id is not None:
+        person = session.get(Member, contact.person_id)
+        if person is not None:
+            return person.name, person.language or "hi"
+    return contact.name or "", contact.language or "hi"

@@ -15,10 +15,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from audit.log import Actor, record
+from core.errors import Invalid
 from db.engine import Database
 from db.models import utcnow
 from dialer.rules import CallingRules, day_start
 from directory.importer import Rejection
+from directory.phones import PhoneError, normalise_phone
 from directory.reader import FileFormatError, open_table
 from outreach import campaigns
 from outreach.dnd import DndList, LoadSummary, build
@@ -162,6 +164,14 @@ class OutreachService:
         if by is not None:
             found.update(by=by.isoformat(), lines_needed=lines_needed(now, by, remaining, pace, self.config.rules))
         return found
+
+    async def who(self, phone: str) -> tuple[str, str]:
+        """(name, language) of the contact at ``phone`` (E.164 or as written), for their message's preview."""
+        try:
+            e164 = normalise_phone(phone)
+        except PhoneError as exc:
+            raise Invalid(str(exc), field="phone") from None
+        return await self.db.run(campaigns.who, e164)
 
     async def overview(self) -> dict[str, Any]:
         """Lists, campaigns with their figures, today's missed calls and the do-not-call file's size."""

@@ -21,7 +21,7 @@ from outreach.service import OutreachService
 from warroom.cli_db import open_database
 from warroom.cli_errors import fail, reported, run
 from warroom.compose import calling_rules
-from warroom.compose_outreach import build_outreach
+from warroom.compose_outreach import build_messages, build_outreach
 from warroom.settings import load_settings
 
 outreach_app = typer.Typer(help="Voter outreach: lists, do-not-call, outreach campaigns (within the law).",
@@ -30,6 +30,8 @@ dnd_app = typer.Typer(help="The do-not-call registry file (DND/NCPR extract or y
 campaign_app = typer.Typer(help="Outreach campaigns to a list.", no_args_is_help=True)
 outreach_app.add_typer(dnd_app, name="dnd")
 outreach_app.add_typer(campaign_app, name="campaign")
+recording_app = typer.Typer(help="Broadcast recordings and the recorded-names library.", no_args_is_help=True)
+outreach_app.add_typer(recording_app, name="recording")
 
 
 def service() -> OutreachService:
@@ -196,3 +198,33 @@ def campaign_report(name: str, output: Annotated[Path | None, typer.Option(help=
     finally:
         if output:
             fh.close()
+
+
+@recording_app.command("add")
+def recording_add(file: Annotated[Path, typer.Argument(help="WAV, MP3 or OGG")],
+                  name: Annotated[str, typer.Option(help="the recording's name (letters, digits, - and _)")]) -> None:
+    """Store the leader's recording: converted to 8 kHz, normalised; its length shown."""
+    seconds = run(build_messages(load_settings()).add_recording(file, name))
+    typer.echo(f"recording '{name}': {seconds:.1f} s")
+
+
+@recording_app.command("name")
+def recording_name(file: Annotated[Path, typer.Argument(help="WAV, MP3 or OGG: one name, spoken")],
+                   person: Annotated[str, typer.Option(help="the name as written in the lists")],
+                   lang: Annotated[str, typer.Option(help="hi or en")] = "hi") -> None:
+    """A recorded name: everyone so named hears it instead of synthesis."""
+    seconds = run(build_messages(load_settings()).add_name(file, person, lang))
+    typer.echo(f"name '{person}' ({lang}) recorded: {seconds:.1f} s")
+
+
+@recording_app.command("preview")
+def recording_preview(phone: Annotated[str, typer.Argument(help="a contact's number")],
+                      recording: Annotated[str, typer.Option(help="the recording's name")],
+                      output: Annotated[Path, typer.Option(help="the WAV to write")] = Path("preview.wav")) -> None:
+    """The message one person would hear (their name, recorded or synthesised, then the recording)."""
+    async def render() -> dict[str, object]:
+        name, language = await service().who(phone)
+        return await build_messages(load_settings()).render(recording, name, language, output)
+
+    found = run(render())
+    typer.echo(f"{output}: {found['seconds']} s (the name {found['name']}, then '{recording}')")

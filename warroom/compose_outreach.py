@@ -9,7 +9,9 @@ from db.engine import Database
 from db.models import utcnow
 from dialer.rules import CallingRules
 from outreach.missed import MissedCallPolicy
+from outreach.recordings import Messages
 from outreach.service import OutreachConfig, OutreachService
+from speech.synth import EspeakSynthesizer
 from warroom.settings import Settings
 
 
@@ -20,6 +22,14 @@ def outreach_config(settings: Settings, rules: CallingRules) -> OutreachConfig:
         missed=MissedCallPolicy(callbacks_per_day=o.callbacks_per_day, flood_calls=o.flood_calls,
                                 flood_minutes=o.flood_minutes),
         purposes=dict(o.missed_call_purposes))
+
+
+def build_messages(settings: Settings) -> Messages:
+    """Recordings, the recorded-names library and synthesised names, under the state directory."""
+    root = settings.state_dir / "outreach"
+    ivr = settings.ivr
+    return Messages(root / "recordings", root / "names", root / "name_cache",
+                    EspeakSynthesizer(ivr.voices, rate=ivr.speech_rate))
 
 
 def build_outreach(settings: Settings, db: Database, rules: CallingRules,
