@@ -42,6 +42,7 @@ class OutreachConfig:
     ban_zone: str = INDIA
     missed: MissedCallPolicy = MissedCallPolicy()
     purposes: dict[str, str] | None = None   # DID -> join / call_back / hear_message
+    lines: int = 10                          # lines outreach dials on (for the ETA shown on the page)
 
 
 class OutreachService:
@@ -176,7 +177,8 @@ class OutreachService:
     async def overview(self) -> dict[str, Any]:
         """Lists, campaigns with their figures, today's missed calls and the do-not-call file's size."""
         found = await self.db.run(campaigns.overview)
-        return {**found, "missed": await self.missed_figures(), "dnd": len(self.dnd)}
+        found["campaigns"] = [await self.eta(c["name"], self.config.lines) for c in found["campaigns"]]
+        return {**found, "missed": await self.missed_figures(), "dnd": len(self.dnd), "lines": self.config.lines}
 
     def report(self, name: str) -> Iterator[list[Any]]:
         """Every attempt of the campaign, in time order (blocking: run it in a thread from async code)."""

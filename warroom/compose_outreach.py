@@ -21,7 +21,7 @@ def outreach_config(settings: Settings, rules: CallingRules) -> OutreachConfig:
         dnd_file=o.dnd_file or settings.state_dir / "dnd.bin", rules=rules, ban_zone=o.ban_timezone,
         missed=MissedCallPolicy(callbacks_per_day=o.callbacks_per_day, flood_calls=o.flood_calls,
                                 flood_minutes=o.flood_minutes),
-        purposes=dict(o.missed_call_purposes))
+        purposes=dict(o.missed_call_purposes), lines=sum(t.lines for t in settings.asterisk.trunks) or 10)
 
 
 def build_messages(settings: Settings) -> Messages:

@@ -112,7 +112,8 @@ EN: dict[str, str] = {
     "outreach_opt_out_button": "Never call again", "outreach_opted_out": "Done: no list or campaign calls it again.",
     "outreach_campaigns": "Outreach campaigns", "outreach_scrubbed": "Scrubbed",
     "outreach_no_campaigns": "No outreach campaigns yet.", "outreach_missed_today": "Missed calls today",
-    "outreach_no_missed": "No missed calls today.",
+    "outreach_no_missed": "No missed calls today.", "outreach_eta": "Finishes (lines)",
+    "outreach_line_hour": "line-hour",
 }
 
 HI: dict[str, str] = {
@@ -214,7 +215,8 @@ HI: dict[str, str] = {
     "outreach_opted_out": "हो गया: कोई सूची या अभियान इसे फिर कॉल नहीं करेगा।",
     "outreach_campaigns": "जनसंपर्क अभियान", "outreach_scrubbed": "हटाए गए",
     "outreach_no_campaigns": "अभी कोई जनसंपर्क अभियान नहीं।", "outreach_missed_today": "आज की मिस्ड कॉल",
-    "outreach_no_missed": "आज कोई मिस्ड कॉल नहीं।",
+    "outreach_no_missed": "आज कोई मिस्ड कॉल नहीं।", "outreach_eta": "पूरा होगा (लाइनें)",
+    "outreach_line_hour": "लाइन-घंटा",
 }
 
 PAGE_TEXTS = {"en": EN, "hi": HI}

@@ -41,6 +41,7 @@ def test_the_outreach_page_shows_lists_campaigns_and_takes_an_opt_out(web: WebAp
     page = sup.get("/outreach")
     assert page.status_code == 200
     assert "rally" in page.text and "leader" in page.text and "MCMC/1" in page.text and "withheld" in page.text
+    assert "/line-hour" in page.text  # the campaign's ETA at its pace
     bad = sup.post("/outreach/opt-out", data={"phone": "12345", "csrf_token": csrf})
     assert bad.status_code == 422 and "not a valid Indian number" in (field_error(bad.text, "phone") or "")
     done = sup.post("/outreach/opt-out", data={"phone": "98260 11112", "csrf_token": csrf})
