@@ -21,6 +21,7 @@ from db.outreach import Contact, ListEntry, OutreachAttempt, OutreachCampaign, O
 from dialer.rules import CallingRules, day_start
 from outreach.optouts import opted_out
 from outreach.rules import INDIA, Person, PollCalendar, check_person, may_start
+from outreach.sql import among
 
 PAGE = 2000
 ANSWERED = ("answered", "listened", "replied", "opted_out", "operator")  # outcomes of an answered call
@@ -159,7 +160,7 @@ def _plan(session: Session, campaign: OutreachCampaign, now: datetime, rules: Ca
             phone: (last, count) for phone, last, count in session.execute(
                 select(OutreachAttempt.phone, func.max(OutreachAttempt.at),
                        func.count().filter(OutreachAttempt.at >= today))
-                .where(OutreachAttempt.phone.in_(phones), OutreachAttempt.at >= now - timedelta(days=1))
+                .where(among(session, OutreachAttempt.phone, phones), OutreachAttempt.at >= now - timedelta(days=1))
                 .group_by(OutreachAttempt.phone))}
         for cid, phone, contact_name, ac_no in rows:
             last, count = calls.get(phone, (None, 0))

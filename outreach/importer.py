@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import ARRAY, JSON, ColumnElement, String, Table, any_, bindparam, insert, or_, select, update
+from sqlalchemy import JSON, Table, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Person, utcnow
@@ -26,6 +26,7 @@ from db.outreach import Contact, ListEntry, OutreachList
 from directory.importer import KEEP, ImportSummary, Rejection
 from directory.rows import RowError
 from outreach.rows import ContactRow, clean_contact
+from outreach.sql import among as _among
 
 
 @dataclass(frozen=True)
@@ -66,15 +67,6 @@ class _FirstLine:
         if cid >= len(self.lines):
             self.lines.extend([0] * (cid + 1 - len(self.lines) + 65536))
         self.lines[cid] = line
-
-
-def _among(session: Session, column: Any, values: list[Any]) -> ColumnElement[bool]:
-    """``column IN values``; on PostgreSQL as ``= ANY(array)``: one short statement whatever the batch's size
-    (a long IN list is parsed again by the driver for every batch)."""
-    if session.get_bind().dialect.name == "postgresql":
-        kind = String() if values and isinstance(values[0], str) else column.type
-        return column == any_(bindparam(None, values, type_=ARRAY(kind)))
-    return column.in_(values)
 
 
 @functools.lru_cache(maxsize=16)

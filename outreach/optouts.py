@@ -13,6 +13,7 @@ from db.models import Person, utcnow
 from db.outreach import OptOut
 from directory.outcomes import Outcome, apply_outcome
 from directory.phones import PhoneError, normalise_phone
+from outreach.sql import among
 
 SOURCES = {"keypad", "operator", "request", "missed_call"}
 
@@ -39,8 +40,8 @@ def opted_out(session: Session, phones: list[str]) -> set[str]:
     if not phones:
         return set()
     wanted = set(phones)
-    found = set(session.scalars(select(OptOut.phone).where(OptOut.phone.in_(phones))))
+    found = set(session.scalars(select(OptOut.phone).where(among(session, OptOut.phone, phones))))
     for phone, alt in session.execute(select(Person.phone, Person.alt_phone).where(
-            Person.dnd.is_(True), or_(Person.phone.in_(phones), Person.alt_phone.in_(phones)))):
+            Person.dnd.is_(True), or_(among(session, Person.phone, phones), among(session, Person.alt_phone, phones)))):
         found |= {p for p in (phone, alt) if p is not None and p in wanted}
     return found
