@@ -33,18 +33,26 @@ def count_rows(path: Path) -> int | None:
         return None
 
 
+def _written(value: str) -> str:
+    """A cell as the file had it: a formula with no saved value is written back as its formula, quoted so
+    that a spreadsheet shows it rather than runs it."""
+    formula = getattr(value, "formula", None)
+    return f"'{formula}" if formula else value
+
+
 class RejectsFile:
     """Rejected rows as CSV (UTF-8 with a BOM, so spreadsheets read Hindi right); call it with each
     :class:`Rejection`, then :meth:`close` it (or use it in a ``with`` block)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, columns: list[str] | None = None) -> None:
+        self.columns = columns or COLUMNS
         self.fh = open(path, "w", newline="", encoding="utf-8-sig")  # closed by close()
         self.writer = csv.writer(self.fh)
-        self.writer.writerow(REJECT_COLUMNS)
+        self.writer.writerow([*self.columns, "line", "column", "reason"])
         self.rows = 0
 
     def __call__(self, rejection: Rejection) -> None:
-        self.writer.writerow([rejection.raw.get(c, "") for c in COLUMNS]
+        self.writer.writerow([_written(rejection.raw.get(c, "")) for c in self.columns]
                              + [rejection.line, rejection.column, rejection.reason])
         self.rows += 1
 

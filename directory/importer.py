@@ -62,6 +62,8 @@ class ImportSummary:
     rejected: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     merges: list[tuple[int, int]] = field(default_factory=list)   # (line, duplicate of line)
+    warnings: list[tuple[int, str, str]] = field(default_factory=list)  # (line, column, what was done)
+    warned: int = 0
     seconds: float = 0.0
     dry_run: bool = False
 
@@ -73,7 +75,9 @@ class ImportSummary:
                 "merged": self.merged, "rejected": self.rejected, "dry_run": self.dry_run,
                 "seconds": round(self.seconds, 3),
                 "rejections": [{"line": r.line, "column": r.column, "reason": r.reason} for r in self.rejections],
-                "merges": [{"line": a, "duplicate_of": b} for a, b in self.merges]}
+                "merges": [{"line": a, "duplicate_of": b} for a, b in self.merges],
+                "warned": self.warned,
+                "warnings": [{"line": a, "column": c, "warning": w} for a, c, w in self.warnings]}
 
 
 class _Units:
@@ -278,7 +282,12 @@ def _import_batch(session: Session, units: _Units, batch: list[tuple[int, dict[s
     for line, raw in batch:
         summary.rows += 1
         try:
-            clean.append(clean_row(line, raw, opts.default_state))
+            row = clean_row(line, raw, opts.default_state)
+            clean.append(row)
+            for column, warning in row.warnings:
+                summary.warned += 1
+                if len(summary.warnings) < KEEP:
+                    summary.warnings.append((line, column, warning))
         except RowError as exc:
             rejection = Rejection(line, exc.column, str(exc), raw)
             summary.count("rejected")

@@ -18,6 +18,24 @@ class PhoneError(ValueError):
     """The text is not a valid Indian phone number; ``str()`` says why."""
 
 
+_SEPARATORS = re.compile(r"\s*(?:/|,|;|\||&|\bor\b|\band\b|\bya\b|या|और)\s*", re.IGNORECASE)
+
+
+def split_phones(raw: str) -> list[str]:
+    """The numbers written in one cell: ``"98260-11125 / 94250-11126"`` -> two texts. One number (however
+    written) gives a list of one; separators are / , ; | & and "or" (English or Hindi)."""
+    if len(raw or "") < 20:  # the shortest two numbers ("9826011125/9425011126") take 21 characters
+        return [raw]
+    parts = [part for part in _SEPARATORS.split((raw or "").strip()) if part and part.strip()]
+    if len(parts) <= 1:
+        # "98260 11125 94250 11126": two 10-digit mobiles written one after the other
+        digits = re.sub(r"[\s\-().]", "", raw or "")
+        if len(digits) == 20 and digits.isdigit() and digits[0] in "6789" and digits[10] in "6789":
+            return [digits[:10], digits[10:]]
+        return [raw]
+    return parts
+
+
 def normalise_phone(raw: str, *, mobile_only: bool = False) -> str:
     """Return ``raw`` as E.164 (``+919826012345``) or raise :class:`PhoneError` with the reason.
 

@@ -22,6 +22,30 @@ class FileFormatError(Invalid):
     """The file cannot be read as a table; the message names the file and the problem."""
 
 
+class NoSavedValue(str):
+    """An XLSX cell holding a formula whose value was never saved (the file was written by a program, not
+    opened and saved in a spreadsheet): its text is empty, ``formula`` says what it held."""
+
+    formula: str
+
+    def __new__(cls, formula: str) -> NoSavedValue:
+        cell = super().__new__(cls, "")
+        cell.formula = formula
+        return cell
+
+    def strip(self, chars: str | None = None) -> NoSavedValue:
+        return self
+
+
+def formula_problem(raw: Mapping[str, str]) -> tuple[str, str] | None:
+    """(column, reason) for the first cell of ``raw`` that is a formula with no saved value, else None."""
+    for column, value in raw.items():
+        if isinstance(value, NoSavedValue):
+            shown = value.formula if len(value.formula) <= 60 else value.formula[:57] + "..."
+            return column, f"{column.replace('_', ' ')} is a formula with no saved value: {shown}"
+    return None
+
+
 def normalise_header(text: str) -> str:
     """Lower-case, NFC, collapse spaces/underscores/dots, drop nuktas' variants (ज़ -> ज)."""
     text = unicodedata.normalize("NFC", text or "").replace("\u093c", "")  # nukta
@@ -96,7 +120,7 @@ def open_table(path: Path, aliases: Mapping[str, set[str]], required: Collection
 
     def canonical_rows() -> Iterator[tuple[int, dict[str, str]]]:
         for line, values in rows:
-            if not any(v.strip() for v in values):
+            if not "".join(values).strip() and not any(isinstance(v, NoSavedValue) for v in values):
                 continue  # blank lines are not rows
             yield line, {canon: (values[i].strip() if i < len(values) else "")
                          for i, canon in index if canon is not None}
@@ -149,26 +173,37 @@ def _cell(value: object) -> str:
 
 
 def _open_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The saved values, row by row; a second read-only pass over the same sheet, in step, gives the
+    formula of a cell that has no saved value (so it can be reported as such, not as an empty cell)."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
+        formulas_wb = load_workbook(path, read_only=True, data_only=False)
     except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as exc:
         raise FileFormatError(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
+    it = wb.worksheets[0].iter_rows(values_only=True)
+    formulas = formulas_wb.worksheets[0].iter_rows(values_only=True)
     try:
         headers = [_cell(v) for v in next(it)]
+        next(formulas, None)
     except StopIteration:
         wb.close()
+        formulas_wb.close()
         raise FileFormatError(f"{path.name}: the first sheet is empty (no header row)") from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for line, values in enumerate(it, start=2):
-                yield line, [_cell(v) for v in values]
+                written = next(formulas, ())
+                cells = [_cell(v) for v in values]
+                for i, cell in enumerate(cells):
+                    if not cell and i < len(written) and isinstance(written[i], str) and written[i].startswith("="):
+                        cells[i] = NoSavedValue(written[i])
+                yield line, cells
         finally:
             wb.close()
+            formulas_wb.close()
 
     return headers, rows()

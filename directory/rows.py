@@ -10,7 +10,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from db.models import UnitKind
-from directory.phones import PhoneError, normalise_phone
+from directory.phones import PhoneError, normalise_phone, split_phones
+from directory.reader import formula_problem
 
 # canonical column -> header aliases (English and Hindi); matching ignores case, spaces and nuktas
 ALIASES: dict[str, set[str]] = {
@@ -94,6 +95,7 @@ class Row:
     phone: str
     alt_phone: str | None
     language: str | None  # None: not given (a new person gets hi; a known one keeps theirs)
+    warnings: tuple[tuple[str, str], ...] = ()  # (column, what was done) for a row imported with a change
 
 
 def text(value: str | None) -> str:
@@ -103,7 +105,7 @@ def text(value: str | None) -> str:
     value = value.strip()
     if value.startswith("'"):
         value = value[1:].strip()
-    if not unicodedata.is_normalized("NFC", value):
+    if not value.isascii() and not unicodedata.is_normalized("NFC", value):
         value = unicodedata.normalize("NFC", value)
     if "  " in value or "\t" in value or "\n" in value:
         value = " ".join(value.split())
@@ -130,8 +132,47 @@ def _number(raw: dict[str, str], column: str, what: str) -> int | None:
     return int(value)
 
 
+def check_formulas(raw: dict[str, str]) -> None:
+    """Raise :class:`RowError` for a cell that is an XLSX formula with no saved value."""
+    problem = formula_problem(raw)
+    if problem is not None:
+        raise RowError(*problem)
+
+
+def phones_of(raw: dict[str, str]) -> tuple[str, str | None, tuple[tuple[str, str], ...]]:
+    """(phone, alternate phone, warnings) of a row, E.164. Two numbers in the phone cell become the phone
+    and the alternate phone (with a warning) when the alternate cell is empty."""
+    written = text(raw.get("phone"))
+    alt_raw = text(raw.get("alt_phone"))
+    parts = split_phones(written) if written else [written]
+    warnings: tuple[tuple[str, str], ...] = ()
+    if len(parts) > 2:
+        raise RowError("phone", f"'{written}' holds {len(parts)} numbers (at most two: phone and alternate)")
+    if len(parts) == 2:
+        if alt_raw:
+            raise RowError("phone", f"'{written}' holds two numbers and the alternate phone is given too")
+        written, alt_raw = parts
+    try:
+        phone = normalise_phone(written)
+    except PhoneError as exc:
+        raise RowError("phone", str(exc)) from None
+    alt_phone = None
+    if alt_raw:
+        try:
+            alt_phone = normalise_phone(alt_raw)
+        except PhoneError as exc:
+            raise RowError("phone" if len(parts) == 2 else "alt_phone", str(exc)) from None
+        if alt_phone == phone:
+            alt_phone = None
+    if len(parts) == 2:
+        warnings = (("phone", f"two numbers in the phone cell: {phone} kept as the phone, "
+                              f"{alt_phone or 'the same number'} as the alternate phone"),)
+    return phone, alt_phone, warnings
+
+
 def clean_row(line: int, raw: dict[str, str], default_state: str = "State") -> Row:
     """Check and normalise one row, or raise :class:`RowError` naming the column and the problem."""
+    check_formulas(raw)
     level_text = text(raw.get("level"))
     if not level_text:
         raise RowError("level", "missing level (district / mandal / sector / booth)")
@@ -141,19 +182,7 @@ def clean_row(line: int, raw: dict[str, str], default_state: str = "State") -> R
     name = text(raw.get("name"))
     if not name:
         raise RowError("name", "missing name")
-    try:
-        phone = normalise_phone(text(raw.get("phone")))
-    except PhoneError as exc:
-        raise RowError("phone", str(exc)) from None
-    alt_raw = text(raw.get("alt_phone"))
-    alt_phone = None
-    if alt_raw:
-        try:
-            alt_phone = normalise_phone(alt_raw)
-        except PhoneError as exc:
-            raise RowError("alt_phone", str(exc)) from None
-        if alt_phone == phone:
-            alt_phone = None
+    phone, alt_phone, warnings = phones_of(raw)
     ac_no = _number(raw, "ac_no", "AC number")
     booth_no = _number(raw, "booth_no", "booth number")
     voters = _number(raw, "voters", "voter count")
@@ -174,4 +203,4 @@ def clean_row(line: int, raw: dict[str, str], default_state: str = "State") -> R
     return Row(line, level, text(raw.get("state")) or default_state, district, ac_no,
                text(raw.get("ac_name")), mandal, sector, booth_no, text(raw.get("booth_name")),
                text(raw.get("area")), voters, text(raw.get("post")) or "member",
-               name, text(raw.get("name_alt")), phone, alt_phone, language)
+               name, text(raw.get("name_alt")), phone, alt_phone, language, warnings)

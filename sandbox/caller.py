@@ -93,7 +93,7 @@ ENDING = """  <label id="our_bye"/>
 
 def render_caller(number: str, digits: str, *, delay_ms: int, gap_ms: int, voice_ms: int, hold_ms: int) -> str:
     """The scenario of one inbound call from ``number``."""
-    if not re.fullmatch(r"\+?[0-9]{1,20}", number):
+    if number != "anonymous" and not re.fullmatch(r"\+?[0-9]{1,20}", number):  # anonymous: a withheld number
         raise ValueError(f"'{number}' is not a dialable number")
     bad = [d for d in digits if d not in KEYS]
     if bad:

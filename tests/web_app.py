@@ -23,6 +23,7 @@ from dialer.rules import CallingRules
 from events.bus import EventBus
 from ivr_scripts.library import ScriptLibrary
 from operators.listen import ListenError, SpyMode
+from outreach.service import OutreachConfig, OutreachService
 from reports.shifts import DEFAULT_SHIFTS, parse_shifts
 from speech.prompts import PromptStore
 from speech.synth import EspeakSynthesizer
@@ -98,6 +99,7 @@ def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live
                             sip_server=("127.0.0.1", 5060), listen=listen, transfer=transfer, feed_every=0.2,
                             users=users, pages=pages, check_scripts=library.campaign_problems,
                             phone_server=PhoneServer(8089), phones_changed=lambda: changed.append(1))
+    services.outreach = OutreachService(db, OutreachConfig(tmp_path / "dnd.bin", CallingRules()))
     services.start()
     app = create_app(services, health=_health, auth=auth)
     return WebApp(app, auth, db.sessions, engine, bus, services.dashboard_feed, services, listened, changed)

@@ -30,6 +30,7 @@ from warroom.cli_doctor import asterisk_ids, doctor, table
 from warroom.cli_errors import fail
 from warroom.cli_ivr import ivr_app
 from warroom.cli_lines import bans_app, trunks_app
+from warroom.cli_outreach import outreach_app
 from warroom.cli_phones import phones_app
 from warroom.cli_privacy import audit, people_app, retention_app
 from warroom.cli_report import report_app
@@ -50,6 +51,7 @@ asterisk_app = typer.Typer(help="The sandbox Asterisk (Asterisk 22 in a cached c
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(db_app, name="db")
 app.add_typer(directory_app, name="directory")
+app.add_typer(outreach_app, name="outreach")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(booths_app, name="booths")
 app.command("demo-data")(demo_data)

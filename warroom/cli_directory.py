@@ -65,6 +65,8 @@ def _print_summary(s: ImportSummary, file: Path, rejects: Path | None) -> None:
         typer.echo(f"  line {line}: merged, a duplicate of line {first} (same phone, same committee)")
     for r in s.rejections[:20]:
         typer.secho(f"  line {r.line}, column {r.column}: {r.reason}", fg=typer.colors.YELLOW)
+    for line, column, warning in s.warnings[:10]:
+        typer.echo(f"  line {line}, column {column}: warning: {warning}")
     if s.rejected > 20:
         typer.echo(f"  ... and {s.rejected - 20:,} more rejected rows"
                    + (f" (all in {rejects})" if rejects else " (use --rejects FILE to get them all)"))

@@ -62,6 +62,7 @@ from warroom.compose_lines import (
     softphone_access,
     trunk_health,
 )
+from warroom.compose_outreach import build_outreach
 from warroom.service import Service
 from warroom.settings import AsteriskSettings, Settings
 from web.app import create_app
@@ -198,10 +199,16 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     def progressive_call(client: AriClient, channel_id: str, args: list[str]) -> ProgressiveCall:
         return ProgressiveCall(client, channel_id, args, ivr, progressive, abandon_seconds=d.abandon_seconds)
 
+    outreach = build_outreach(settings, db, calling_rules(settings), clock)
+
+    async def take_missed_call(did: str, caller: str | None) -> str:
+        return (await outreach.missed_call(did, caller)).outcome
+
     handlers: dict[str, HandlerFactory] = {**ivr_factories(ivr), "agent": AgentLeg, "transfer": AgentLeg,
                                            "operator": progressive_call,
                                            "missed": missed_call_factory(db, missed_call_numbers(settings),
-                                                                         dialer.wake),
+                                                                         dialer.wake, take_missed_call,
+                                                                         settings.outreach.missed_call_refuse),
                                            **(stasis or {})}
     default_language = settings.ivr.default_language
     relay = EventRelay(libpq_url(db), ast.node, bus) if db.backend == "postgresql" else None
@@ -223,7 +230,7 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         publisher=FiguresPublisher(bus, ast.node, lambda: service.node_figures()) if relay else None,
         privacy=privacy, retention=RetentionJob(privacy),
         trunk_health=health, trunks=build_trunk_monitor(settings, ami, ari, bus, health),
-        guard=build_sip_guard(settings, db, bus, ami, build_sandbox(ast)))
+        guard=build_sip_guard(settings, db, bus, ami, build_sandbox(ast)), outreach=outreach)
     service.web, service.app = build_web(service)
     return service
 
@@ -267,6 +274,7 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
                           work_dir=settings.state_dir / "imports", library=service.ivr.library,
                           make_prompt=service.ivr.prompts.made, party=settings.directory.party,
                           hotline=settings.ivr.hotline_script, clock=service.dialer.clock))
+    web.outreach = service.outreach
     return web, create_app(web, health=service.health, auth=auth, trusted_proxies=tuple(http.trusted_proxies))
 
 

@@ -35,6 +35,7 @@ from events.bus import EventBus
 from hotline.agi import IdentifyServer
 from operators.listen import ListenIn
 from operators.softphones import Softphones
+from outreach.service import OutreachService
 from privacy.job import RetentionJob
 from privacy.service import PrivacyService
 from sipguard.service import SipGuard
@@ -76,6 +77,7 @@ class Service:
     trunk_health: TrunkHealth | None = None   # each trunk's health (the dialer asks it too)
     trunks: TrunkMonitor | None = None        # keeps the trunks' health true from Asterisk's reports
     guard: SipGuard | None = None             # bans addresses that keep failing SIP authentication
+    outreach: OutreachService | None = None   # voter outreach: lists, do-not-call, missed calls
     web: WebServices | None = None     # the HTTP side's services and pages' feeds (built with ``app``)
     app: FastAPI = field(default_factory=FastAPI)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)

@@ -296,6 +296,20 @@ class ClusterSettings(BaseModel):
         return self
 
 
+class OutreachSettings(BaseModel):
+    """Voter outreach: the do-not-call file, the law's ban zone, missed-call numbers."""
+
+    dnd_file: Path | None = Field(None, description="the do-not-call store (default: <state_dir>/dnd.bin)")
+    ban_timezone: str = Field("Asia/Kolkata", description="where the 22:00-06:00 ban on campaign calls is kept")
+    callbacks_per_day: int = Field(2, ge=1, le=20, description="missed calls: call backs per number per day")
+    flood_calls: int = Field(5, ge=2, le=1000, description="missed calls from one number within flood_minutes "
+                                                          "beyond which they are ignored (and counted)")
+    flood_minutes: float = Field(10.0, gt=0, le=1440)
+    missed_call_refuse: Literal["busy", "rejected"] = Field("busy", description="how a missed call is refused")
+    missed_call_purposes: dict[str, Literal["join", "call_back", "hear_message"]] = Field(
+        default_factory=dict, description="DID -> what a missed call on it asks for (default call_back)")
+
+
 class Settings(BaseSettings):
     """All of the service's settings. ``warroom --help`` names the env file option."""
 
@@ -317,6 +331,7 @@ class Settings(BaseSettings):
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     sip_guard: SipGuardSettings = Field(default_factory=SipGuardSettings)
+    outreach: OutreachSettings = Field(default_factory=OutreachSettings)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per line (the journal)")
     stop_seconds: float = Field(120.0, ge=0, le=3600, description="on stop: how long live calls may go on before "

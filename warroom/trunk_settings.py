@@ -21,7 +21,7 @@ DID = re.compile(r"^\+?[0-9]{2,20}$")
 CALLER_ID = re.compile(r"^(?:[^;<>\"\r\n]{0,40} ?<\+?[0-9]{3,20}>|\+?[0-9]{3,20})$")
 CODECS = ("ulaw", "alaw", "gsm", "g722", "g729", "opus")
 NUMBER_FORMATS = ("e164", "international", "national", "ten")
-DID_TARGETS = "hotline, or missed_call:<campaign name>"
+DID_TARGETS = "hotline, missed_call (outreach lists only) or missed_call:<campaign name>"
 
 
 class GsmPort(BaseModel):
@@ -126,7 +126,7 @@ class TrunkSettings(BaseModel):
             if not DID.match(did):
                 raise ValueError(f"DID '{did[:30]}': digits, optionally a leading +")
             kind, _, campaign = target.partition(":")
-            if not (target == "hotline" or (kind == "missed_call" and campaign.strip())):
+            if not (target in ("hotline", "missed_call") or (kind == "missed_call" and campaign.strip())):
                 raise ValueError(f"DID {did} -> '{target[:60]}': use {DID_TARGETS}")
         return v
 

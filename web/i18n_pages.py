@@ -105,6 +105,15 @@ EN: dict[str, str] = {
     "nothing_saved": "Nothing was saved.", "edit_script": "Edit", "new_calls_only":
     "Saving changes calls that start afterwards; calls in progress keep the version they started with.",
     "member_id": "Member id",
+    # voter outreach
+    "outreach": "Outreach", "outreach_lists": "Outreach lists", "outreach_numbers": "Numbers",
+    "outreach_no_lists": "No lists yet (warroom outreach import FILE --list NAME).",
+    "outreach_dnd_size": "Numbers on the do-not-call file", "outreach_opt_out": "Do not call this number",
+    "outreach_opt_out_button": "Never call again", "outreach_opted_out": "Done: no list or campaign calls it again.",
+    "outreach_campaigns": "Outreach campaigns", "outreach_scrubbed": "Scrubbed",
+    "outreach_no_campaigns": "No outreach campaigns yet.", "outreach_missed_today": "Missed calls today",
+    "outreach_no_missed": "No missed calls today.", "outreach_eta": "Finishes (lines)",
+    "outreach_line_hour": "line-hour",
 }
 
 HI: dict[str, str] = {
@@ -198,6 +207,16 @@ HI: dict[str, str] = {
     "nothing_saved": "कुछ नहीं सहेजा गया।", "edit_script": "बदलें",
     "new_calls_only": "सहेजने से बाद में शुरू होने वाली कॉल बदलती हैं; चल रही कॉल अपना संस्करण रखती हैं।",
     "member_id": "सदस्य आईडी",
+    # voter outreach
+    "outreach": "जनसंपर्क", "outreach_lists": "जनसंपर्क सूचियाँ", "outreach_numbers": "नंबर",
+    "outreach_no_lists": "अभी कोई सूची नहीं (warroom outreach import FILE --list NAME)।",
+    "outreach_dnd_size": "कॉल न करें सूची के नंबर", "outreach_opt_out": "इस नंबर पर कॉल न करें",
+    "outreach_opt_out_button": "फिर कभी कॉल न करें",
+    "outreach_opted_out": "हो गया: कोई सूची या अभियान इसे फिर कॉल नहीं करेगा।",
+    "outreach_campaigns": "जनसंपर्क अभियान", "outreach_scrubbed": "हटाए गए",
+    "outreach_no_campaigns": "अभी कोई जनसंपर्क अभियान नहीं।", "outreach_missed_today": "आज की मिस्ड कॉल",
+    "outreach_no_missed": "आज कोई मिस्ड कॉल नहीं।", "outreach_eta": "पूरा होगा (लाइनें)",
+    "outreach_line_hour": "लाइन-घंटा",
 }
 
 PAGE_TEXTS = {"en": EN, "hi": HI}

@@ -28,6 +28,7 @@ from ivr_scripts.library import ScriptLibrary
 from ivr_scripts.service import MakePrompt, ScriptService
 from operators.listen import AuditedListen, Listen, SpyMode
 from operators.service import OperatorService, Registered, never_registered
+from outreach.service import OutreachService
 from privacy.service import PrivacyService
 from reports.service import ReportService
 from reports.shifts import Shift
@@ -84,6 +85,7 @@ class WebServices:
     listen: ListenAs | None = None
     phone_server: PhoneServer = PhoneServer(enabled=False)
     transfer: Transfer | None = None  # an operator hands their caller to a supervisor
+    outreach: OutreachService | None = None  # voter outreach (None: not in this service)
 
     def start(self) -> None:
         """The pages' feeds start hearing the bus."""

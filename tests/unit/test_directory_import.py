@@ -195,3 +195,31 @@ def test_export_round_trip_and_formula_escaping(tmp_path: Path, session_factory:
     for path in (tmp_path / "out.csv", tmp_path / "out.xlsx"):
         again = import_file(session_factory, path)
         assert (again.rows, again.unchanged) == (4, 4), path.name
+
+
+def test_formula_without_saved_value_and_two_phones_in_one_cell(tmp_path: Path,
+                                                                session_factory: sessionmaker[Session]) -> None:
+    """An XLSX formula cell never calculated is rejected as such (not as a missing name); two numbers in
+    the phone cell become phone and alternate phone, with a warning."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(HINDI)
+    ws.append(["भोपाल", 152, "भोपाल उत्तर", "मंडल 1", "", "", "", "मंडल", "अध्यक्ष",
+               '=HYPERLINK("http://x/1","राम")', "9826012345", "", ""])
+    ws.append(["भोपाल", 152, "भोपाल उत्तर", "मंडल 1", "", "", "", "मंडल", "सदस्य", "श्याम",
+               "98260-11125 / 94250-11126", "", ""])
+    ws.append(["भोपाल", 152, "भोपाल उत्तर", "मंडल 1", "", "", "", "मंडल", "सदस्य", "मोहन",
+               "98260-11127 / 94250-11128", "9425011129", ""])
+    path = tmp_path / "f.xlsx"
+    wb.save(path)
+    s = import_file(session_factory, path)
+    assert (s.created, s.rejected, s.warned) == (1, 2, 1)
+    first, third = s.rejections
+    assert (first.line, first.column) == (2, "name")
+    assert first.reason == 'name is a formula with no saved value: =HYPERLINK("http://x/1","राम")'
+    assert (third.line, third.column) == (4, "phone") and "alternate phone is given too" in third.reason
+    assert s.warnings[0][:2] == (3, "phone") and "+919826011125" in s.warnings[0][2]
+    with session_factory() as session:
+        person = session.scalars(select(Person)).one()
+        assert (person.phone, person.alt_phone) == ("+919826011125", "+919425011126")

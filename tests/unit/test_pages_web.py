@@ -324,7 +324,7 @@ def test_an_invalid_script_shows_its_problem_at_its_line_and_changes_nothing(web
 
 
 PAGES = ["/campaigns", "/campaigns/new", "/directory", "/directory/people?q=b1", "/directory/imports",
-         "/instructions?booth=booth:112:1", "/scripts", "/scripts/strong", "/users"]
+         "/instructions?booth=booth:112:1", "/scripts", "/scripts/strong", "/users", "/outreach"]
 
 
 def test_every_page_in_hindi_and_english_with_nothing_inline(web: WebApp) -> None:

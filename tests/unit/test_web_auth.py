@@ -122,6 +122,7 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/directory/imports/{job_id}/status"): STAFF, ("POST", "/directory/imports/{job_id}/confirm"): STAFF,
     ("GET", "/directory/imports/{job_id}/rejects"): STAFF, ("POST", "/directory/results"): STAFF,
     ("GET", "/instructions"): STAFF, ("POST", "/instructions"): STAFF,
+    ("GET", "/outreach"): STAFF, ("POST", "/outreach/opt-out"): STAFF,
     ("POST", "/instructions/{instruction_id}/retire"): STAFF, ("GET", "/instructions/hear"): STAFF,
     ("GET", "/scripts"): STAFF, ("POST", "/scripts"): STAFF, ("GET", "/scripts/{name}"): STAFF,
     ("GET", "/scripts/{name}/audio"): STAFF,

@@ -1,0 +1,206 @@
+"""Voter outreach's use cases, for the command line, the pages and the missed-call handler: import a list,
+load the do-not-call file, opt numbers out, create / start / plan / report outreach campaigns, take missed
+calls. Each runs in one transaction off the event loop, audited where a person acts."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from audit.log import Actor, record
+from core.errors import Invalid
+from db.engine import Database
+from db.models import utcnow
+from dialer.rules import CallingRules, day_start
+from directory.importer import Rejection
+from directory.phones import PhoneError, normalise_phone
+from directory.reader import FileFormatError, open_table
+from outreach import campaigns
+from outreach.dnd import DndList, LoadSummary, build
+from outreach.eta import Pace, finish_at, lines_needed
+from outreach.importer import ListImportOptions, ListImportSummary, import_contacts
+from outreach.missed import MissedCallPolicy, Taken, take
+from outreach.missed import figures as missed_figures
+from outreach.optouts import opt_out
+from outreach.rows import ALIASES, REQUIRED
+from outreach.rules import INDIA
+
+SYSTEM = Actor.system()
+
+
+@dataclass(frozen=True)
+class OutreachConfig:
+    dnd_file: Path
+    rules: CallingRules
+    ban_zone: str = INDIA
+    missed: MissedCallPolicy = MissedCallPolicy()
+    purposes: dict[str, str] | None = None   # DID -> join / call_back / hear_message
+    lines: int = 10                          # lines outreach dials on (for the ETA shown on the page)
+
+
+class OutreachService:
+    def __init__(self, db: Database, config: OutreachConfig, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db, self.config, self.clock = db, config, clock
+        self._dnd: DndList | None = None
+        self._lock = threading.Lock()
+
+    # -- the do-not-call file ------------------------------------------------------------------------
+    @property
+    def dnd(self) -> DndList:
+        """The do-not-call store, mapped once (and again after each load)."""
+        with self._lock:
+            if self._dnd is None:
+                self._dnd = DndList(self.config.dnd_file)
+            return self._dnd
+
+    def on_dnd(self, phone: str) -> bool:
+        return phone in self.dnd
+
+    async def load_dnd(self, source: Path, *, progress: Callable[[int], None] | None = None,
+                       actor: Actor = SYSTEM) -> LoadSummary:
+        """Replace the do-not-call store with the numbers of ``source`` (one a line)."""
+        summary = await asyncio.to_thread(build, source, self.config.dnd_file, progress)
+        with self._lock:
+            old, self._dnd = self._dnd, None
+        if old is not None:
+            old.close()
+        await self.db.run(lambda s: record(s, actor, "outreach.dnd_load", detail=summary.as_dict()))
+        return summary
+
+    # -- lists -----------------------------------------------------------------------------------------
+    def _import(self, path: Path, options: ListImportOptions, progress: Callable[[int], None] | None,
+                on_reject: Callable[[Rejection], None] | None, actor: Actor) -> ListImportSummary:
+        def audit(session: Session, summary: ListImportSummary) -> None:
+            counts = {k: v for k, v in summary.as_dict().items() if isinstance(v, int) and not isinstance(v, bool)}
+            record(session, actor, "outreach.import", f"list:{options.list_name}"[:120],
+                   detail={"file": path.name[:80], **counts})
+
+        try:
+            table = open_table(path, ALIASES, REQUIRED, keep_other=True)
+        except FileFormatError as exc:
+            raise FileFormatError(f"{exc} (nothing was imported)") from exc
+        return import_contacts(self.db.sessions, table.rows, options, progress=progress, on_reject=on_reject,
+                               on_done=audit)
+
+    async def import_list(self, path: Path, options: ListImportOptions, *,
+                          progress: Callable[[int], None] | None = None,
+                          on_reject: Callable[[Rejection], None] | None = None,
+                          actor: Actor = SYSTEM) -> ListImportSummary:
+        """Import a CSV/XLSX file into a list; every row ends created, updated, unchanged, merged or rejected."""
+        return await asyncio.to_thread(self._import, path, options, progress, on_reject, actor)
+
+    async def opt_out(self, phone: str, source: str, actor: Actor = SYSTEM) -> bool:
+        """``phone`` is never called again by any list or campaign (from the next attempt)."""
+        def run(session: Session) -> bool:
+            new = opt_out(session, phone, source, self.clock())
+            record(session, actor, "outreach.opt_out", detail={"source": source, "new": new})
+            return new
+        return await self.db.run(run)
+
+    # -- campaigns -------------------------------------------------------------------------------------
+    async def create_campaign(self, name: str, list_name: str, *, mcmc_ref: str | None = None,
+                              caller_id: str | None = None, trunk: str = "lines", trunk_category: str | None = None,
+                              actor: Actor = SYSTEM) -> int:
+        def run(session: Session) -> int:
+            c = campaigns.create(session, name, list_name, mcmc_ref=mcmc_ref, caller_id=caller_id, trunk=trunk,
+                                 trunk_category=trunk_category)
+            record(session, actor, "outreach.campaign_create", f"outreach:{c.id}", detail={"mcmc": bool(mcmc_ref)})
+            return c.id
+        return await self.db.run(run)
+
+    async def set_mcmc(self, name: str, reference: str, actor: Actor = SYSTEM) -> None:
+        def run(session: Session) -> None:
+            campaigns.set_mcmc(session, name, reference)
+            record(session, actor, "outreach.campaign_mcmc", f"outreach:{name}"[:120],
+                   detail={"mcmc_ref": reference[:120]})
+        await self.db.run(run)
+
+    async def start_campaign(self, name: str, actor: Actor = SYSTEM) -> None:
+        """Start: refused without the MCMC reference, caller ID and trunk category."""
+        def run(session: Session) -> None:
+            campaigns.start(session, name)
+            record(session, actor, "outreach.campaign_start", f"outreach:{name}"[:120])
+        await self.db.run(run)
+
+    async def scrub(self, name: str) -> dict[str, int]:
+        """How many of the campaign's numbers are opted out or on the do-not-call file, and why (read only)."""
+        return await self.db.run(campaigns.scrub, name, self.on_dnd)
+
+    async def set_state(self, name: str, state: str, actor: Actor = SYSTEM) -> None:
+        def run(session: Session) -> None:
+            campaigns.set_state(session, name, state)
+            record(session, actor, f"outreach.campaign_{state}", f"outreach:{name}"[:120])
+        await self.db.run(run)
+
+    async def plan_due(self, name: str, limit: int) -> tuple[list[campaigns.Due], dict[str, int]]:
+        """The next contacts due now (the campaign's cursor moves past them)."""
+        return await self.db.run(campaigns.plan_due, name, self.clock(), self.config.rules, self.on_dnd, limit,
+                                 self.config.ban_zone)
+
+    async def record_attempt(self, name: str, due: campaigns.Due, trunk: str, outcome: str | None = None) -> int:
+        return await self.db.run(campaigns.record_attempt, name, due, trunk=trunk, at=self.clock(), outcome=outcome)
+
+    async def figures(self, name: str) -> dict[str, Any]:
+        return await self.db.run(campaigns.figures, name)
+
+    async def eta(self, name: str, lines: int, by: datetime | None = None) -> dict[str, Any]:
+        """The campaign's figures with, from its live pace, when it will finish on ``lines`` lines and how many
+        lines would finish it by ``by``."""
+        found = await self.figures(name)
+        made = sum(found["attempts"].values())
+        pace = Pace(answer_rate=found["answered"] / made if made else Pace.answer_rate,
+                    listen_seconds=found["mean_listen_s"] or Pace.listen_seconds)
+        remaining = max(0, found["list_size"] - found["planned"])
+        now = self.clock()
+        done = finish_at(now, remaining, lines, pace, self.config.rules)
+        found.update(remaining=remaining, lines=lines, per_line_hour=round(pace.per_line_hour(), 1),
+                     finishes_at=done.isoformat() if done else None)
+        if by is not None:
+            found.update(by=by.isoformat(), lines_needed=lines_needed(now, by, remaining, pace, self.config.rules))
+        return found
+
+    async def who(self, phone: str) -> tuple[str, str]:
+        """(name, language) of the contact at ``phone`` (E.164 or as written), for their message's preview."""
+        try:
+            e164 = normalise_phone(phone)
+        except PhoneError as exc:
+            raise Invalid(str(exc), field="phone") from None
+        return await self.db.run(campaigns.who, e164)
+
+    async def overview(self) -> dict[str, Any]:
+        """Lists, campaigns with their figures, today's missed calls and the do-not-call file's size."""
+        found = await self.db.run(campaigns.overview)
+        found["campaigns"] = [await self.eta(c["name"], self.config.lines) for c in found["campaigns"]]
+        return {**found, "missed": await self.missed_figures(), "dnd": len(self.dnd), "lines": self.config.lines}
+
+    def report(self, name: str) -> Iterator[list[Any]]:
+        """Every attempt of the campaign, in time order (blocking: run it in a thread from async code)."""
+        with self.db.sessions() as session:
+            yield from campaigns.report(session, name)
+
+    # -- missed calls ----------------------------------------------------------------------------------
+    async def missed_call(self, did: str, caller: str | None) -> Taken:
+        """Log a missed call on ``did`` and queue the call back (see :func:`outreach.missed.take`)."""
+        purpose = (self.config.purposes or {}).get(did, "call_back")
+
+        def run(session: Session) -> Taken:
+            return take(session, did, purpose, caller, self.clock(), self.config.missed, self.config.rules,
+                        campaigns.poll_calendar(session), self.config.ban_zone)
+        return await self.db.run(run)
+
+    async def missed_figures(self) -> dict[str, int]:
+        """Today's missed calls by outcome (queued, capped, flood, withheld...)."""
+        return await self.db.run(missed_figures, day_start(self.clock(), self.config.rules))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._dnd is not None:
+                self._dnd.close()
+                self._dnd = None

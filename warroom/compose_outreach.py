@@ -1,0 +1,38 @@
+"""Voter outreach wired from the settings (the command line, the service and the benchmark use it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from db.engine import Database
+from db.models import utcnow
+from dialer.rules import CallingRules
+from outreach.missed import MissedCallPolicy
+from outreach.recordings import Messages
+from outreach.service import OutreachConfig, OutreachService
+from speech.synth import EspeakSynthesizer
+from warroom.settings import Settings
+
+
+def outreach_config(settings: Settings, rules: CallingRules) -> OutreachConfig:
+    o = settings.outreach
+    return OutreachConfig(
+        dnd_file=o.dnd_file or settings.state_dir / "dnd.bin", rules=rules, ban_zone=o.ban_timezone,
+        missed=MissedCallPolicy(callbacks_per_day=o.callbacks_per_day, flood_calls=o.flood_calls,
+                                flood_minutes=o.flood_minutes),
+        purposes=dict(o.missed_call_purposes), lines=sum(t.lines for t in settings.asterisk.trunks) or 10)
+
+
+def build_messages(settings: Settings) -> Messages:
+    """Recordings, the recorded-names library and synthesised names, under the state directory."""
+    root = settings.state_dir / "outreach"
+    ivr = settings.ivr
+    return Messages(root / "recordings", root / "names", root / "name_cache",
+                    EspeakSynthesizer(ivr.voices, rate=ivr.speech_rate))
+
+
+def build_outreach(settings: Settings, db: Database, rules: CallingRules,
+                   clock: Callable[[], datetime] = utcnow) -> OutreachService:
+    """``rules``: the dialer's calling rules (``warroom.compose.calling_rules``)."""
+    return OutreachService(db, outreach_config(settings, rules), clock=clock)
