@@ -38,6 +38,7 @@ from events.asterisk import (
 from hotline.lookup import identify
 from ivr_scripts.engine import (
     Action,
+    CheckPin,
     Engine,
     HangUp,
     JoinQueue,
@@ -226,6 +227,14 @@ class IvrCall(CallHandler):
                 log.exception("call %s: the ticket could not be opened", self.channel_id)
                 number = None
             return engine.ticket_opened(number, action.category)
+        if isinstance(action, CheckPin):
+            info = self.info
+            assert info is not None
+            check, heard = await deps.db.run(store.check_caller_pin, self.call_id, info.person_id, action.digits,
+                                             unit_id=info.instructions_unit, language=engine.language,
+                                             at=deps.clock())
+            log.info("call %s: PIN %s", self.channel_id, "right" if check.ok else check.why)
+            return engine.pin_checked(check.ok, check.why, heard)
         if isinstance(action, JoinQueue):
             info = self.info
             assert info is not None
