@@ -55,6 +55,7 @@ from speech.prompts import PromptStore
 from tickets.service import TicketService
 
 log = logging.getLogger(__name__)
+HOTLINE_ARGS = 6  # <exten>,<person>,<booth>,<status>,<language>,<lookup status>
 
 
 @dataclass
@@ -370,6 +371,11 @@ class IvrCall(CallHandler):
             return await deps.db.run(store.outbound_info, attempt_id, party=deps.party,
                                    default_language=deps.default_language)
         _exten, person, booth, _status, language, looked_up, *_ = [*self.args, "", "", "", "", "", ""]
+        if len(self.args) != HOTLINE_ARGS or looked_up not in ("KNOWN", "UNKNOWN", ""):
+            # the arguments were shifted (a comma in a value the far end chose): trust none of them
+            log.warning("call %s: unexpected hotline arguments (%d): looking the caller up here", self.channel_id,
+                        len(self.args))
+            person = booth = language = looked_up = ""
         raw = event.caller_number
         try:
             phone: str | None = normalise_phone(raw)
