@@ -117,7 +117,9 @@ def set_pin_cmd(
 
 
 @people_app.command("clear-pin")
-def clear_pin_cmd(person: Annotated[str, typer.Argument(help="their phone (any writing) or their directory id")]) -> None:
+def clear_pin_cmd(
+    person: Annotated[str, typer.Argument(help="their phone (any writing) or their directory id")],
+) -> None:
     """Take a member's hotline PIN away (the hotline then reads them no instructions)."""
     out = run(PinService(open_database()).clear(person, Actor.cli()))
     typer.echo(f"{out['name']} (id {out['person_id']}): no hotline PIN")

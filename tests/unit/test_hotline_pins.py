@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from ari_handlers import ivr_store as store
 from audit.log import Actor
-from db.audit import AuditEntry
 from db import migrate
+from db.audit import AuditEntry
 from db.engine import Database, make_engine
 from db.models import utcnow
 from db.security import MemberPin
