@@ -101,6 +101,7 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/live"): STAFF,
     ("GET", "/console"): {"op"}, ("GET", "/console/state"): {"op"}, ("POST", "/console/state"): {"op"},
     ("GET", "/console/events"): {"op"}, ("POST", "/console/disposition"): {"op"}, ("POST", "/console/ticket"): {"op"},
+    ("POST", "/console/pin"): {"op"},
     ("GET", "/console/supervisors"): {"op"}, ("POST", "/console/transfer"): {"op"},
     ("POST", "/phone/credentials"): {"adm", "sup", "op"}, ("POST", "/phone/quality"): {"op"},
     ("GET", "/dashboard"): STAFF, ("GET", "/dashboard/events"): STAFF, ("GET", "/api/dashboard"): STAFF,
