@@ -23,6 +23,7 @@ from db.models import utcnow
 from db.operators import CallDisposition
 from db.security import CallRecording
 from db.users import User
+from operators.screen import mask
 
 NOTICE = {"hi": "यह कॉल रिकॉर्ड की जा सकती है।", "en": "This call may be recorded."}
 
@@ -83,7 +84,7 @@ def _summary(row: CallRecording, operator: str | None, disposition: CallDisposit
             "started_at": row.started_at.isoformat(), "ended_at": row.ended_at.isoformat() if row.ended_at else None,
             "operator": operator, "queue_call_id": row.queue_call_id, "attempt_id": row.attempt_id,
             "campaign_id": row.campaign_id, "person_id": row.person_id, "channel_id": row.channel_id,
-            "phone": f"XXXXXX{row.caller_phone[-4:]}" if row.caller_phone else None,
+            "phone": mask(row.caller_phone) if row.caller_phone else None,
             "disposition": disposition.disposition.value if disposition else None,
             "audio": f"/api/recordings/{row.id}/audio"}
 
