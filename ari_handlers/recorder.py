@@ -64,10 +64,11 @@ class CallRecorder:
 
     async def _begin(self, plan: RecordingPlan, caller: str, bridge_id: str, user_id: int, language: str) -> None:
         prompt = Prompt("recording/notice/text", NOTICE.get(language, NOTICE["en"]), language)
-        media, path = await self.prompts.made(prompt)
         try:
+            media, path = await self.prompts.made(prompt)
             await self.ari.request("POST", f"/bridges/{bridge_id}/play/notice-{uuid.uuid4().hex[:12]}", media=media)
-        except AriError as exc:
+        except Exception as exc:  # no notice, no recording
+            self._pending.discard(caller)
             log.warning("recording: the notice could not be played on %s (%s): not recorded", bridge_id, exc)
             return
         await asyncio.sleep(float(wav_seconds(path) or 3) + 0.3)  # the notice is heard in full first
