@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -189,3 +191,29 @@ def test_no_stasis_argument_carries_the_dialed_number_unfiltered(tmp_path: Path)
             assert "${EXTEN}" not in bare and "${WARROOM_DID}" not in bare, line
             checked += 1
     assert checked >= 5 and "hotline,${FILTER(0-9+,${EXTEN})}," in text
+
+
+@settings(max_examples=150, deadline=None)
+@given(keys=st.lists(st.sampled_from(list("0123456789*#")), max_size=40),
+       events=st.lists(st.sampled_from(["played", "timeout"]), max_size=40))
+def test_no_key_sequence_reaches_the_instructions_without_a_right_pin(keys: list[str], events: list[str]) -> None:
+    """Whatever a caller presses, and whenever prompts end or time out, the instructions are never played
+    while every PIN check says no."""
+    from ivr_scripts.context import sample_context
+
+    ctx = {**sample_context("en"), "instructions": None}
+    ctx["caller"] = {"phone_last4": "1234", "known": True, "has_pin": True, "verified": False}
+    e = Engine(ScriptLibrary().get("hotline"), "en", ctx)
+    actions = list(e.start())
+    seen: list[object] = list(actions)
+    for i, key in enumerate(["2", *keys]):  # 2: the instructions (the PIN is asked)
+        more = e.digit(key)
+        if events:
+            more += e.played() if events[i % len(events)] == "played" else e.timeout()
+        while any(isinstance(a, CheckPin) for a in more):
+            more = [a for a in more if not isinstance(a, CheckPin)] + e.pin_checked(False, "wrong")
+        seen += more
+        if e.phase in ("queued", "closing", "done"):
+            break
+    said = _said(seen)
+    assert "hotline/instructions/text" not in said and "hotline/pin/text" in said
