@@ -21,6 +21,7 @@ from adapters.ari import AriClient, AriError
 from ari_handlers.app import CallHandler
 from ari_handlers.ivr_store import outbound_info
 from ari_handlers.queue import OperatorQueue
+from ari_handlers.recorder import CallRecorder
 from cluster import nodes
 from cluster.peers import endpoint_of
 from core.errors import Conflict
@@ -49,6 +50,8 @@ class AgentLeg(CallHandler):
 class Offer:
     caller: str
     user_id: int
+    row_id: int = 0      # the caller's queue entry
+    language: str = "hi"
     connected: bool = False
     caller_left: bool = False
     bridge_id: str | None = None
@@ -74,11 +77,13 @@ class Dispatcher:
     def __init__(self, ari: AriClient, bus: EventBus, db: Database, queue: OperatorQueue,
                  softphones: Softphones, *, ring_seconds: int = 20, wrap_seconds: float = 30.0,
                  clock: Callable[[], datetime] = utcnow, library: ScriptLibrary | None = None,
-                 party: str = "PARTY", node: str | None = None, lease: float = 30.0) -> None:
+                 party: str = "PARTY", node: str | None = None, lease: float = 30.0,
+                 recorder: CallRecorder | None = None) -> None:
         self.ari, self.bus, self.db, self.queue, self.softphones = ari, bus, db, queue, softphones
         self.ring_seconds, self.wrap_seconds, self.clock = ring_seconds, wrap_seconds, clock
         self.library, self.party = library, party  # a progressive call's screen shows its campaign's script
         self.node, self.lease = node, lease  # an operator homed on another node is rung over its trunk
+        self.recorder = recorder  # operators' calls recorded (after a notice) when their campaign or setting says
         self.offers: dict[str, Offer] = {}    # operator's channel -> offer
         self.by_caller: dict[str, str] = {}   # caller's channel -> operator's channel (or supervisor's leg)
         self.transfers: dict[str, Transfer] = {}  # supervisor's leg -> transfer
@@ -97,6 +102,8 @@ class Dispatcher:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        if self.recorder is not None:
+            await self.recorder.close()
 
     def connected_calls(self) -> dict[int, str]:
         """{operator's user id: their agent channel id} for the calls bridged with a caller now."""
@@ -166,7 +173,9 @@ class Dispatcher:
             details["script"] = await self.db.run(_script_texts, self.library,
                                                 details["attempt_id"], self.party)
         agent = f"agent-{uuid.uuid4().hex}"
-        self.offers[agent], self.by_caller[caller] = Offer(caller, user_id), agent
+        waiting = self.queue.waiting.get(caller)
+        self.offers[agent] = Offer(caller, user_id, row_id, waiting.language if waiting else "hi")
+        self.by_caller[caller] = agent
         self.bus.publish(ScreenPop(user_id, caller, details))  # the console shows it as the phone rings
         self.bus.publish(OperatorCall(user_id, caller, "ringing"))
         try:
@@ -229,11 +238,16 @@ class Dispatcher:
             self.transfers.pop(t.leg, None)
             if t.joined:  # the supervisor hung up: the call is over
                 self.by_caller.pop(t.caller, None)
+                if self.recorder is not None:
+                    await self.recorder.stop(t.caller)
                 await self._hangup(t.caller)
                 await self._quietly("DELETE", f"/bridges/{t.bridge_id}")
 
     async def _on_ari(self, event: StasisEvent) -> None:
         channel = event.channel_id
+        if self.recorder is not None and self.recorder.owns(channel):
+            await self.recorder.on_event(event)
+            return
         if channel in self.transfers:
             await self._on_transfer(event)
             return
@@ -260,6 +274,11 @@ class Dispatcher:
         await self.queue.leave(offer.caller, "answered")
         self.bus.publish(OperatorCall(offer.user_id, offer.caller, "connected"))
         log.info("dispatch: %s connected to operator %d", offer.caller, offer.user_id)
+        if self.recorder is not None:
+            plan = await self.recorder.plan(offer.row_id)
+            if plan is not None:
+                self.recorder.begin(plan, caller=offer.caller, bridge_id=bridge, user_id=offer.user_id,
+                                    language=offer.language)
 
     async def _operator_gone(self, agent: str) -> None:
         offer = self.offers.pop(agent, None)
@@ -269,6 +288,8 @@ class Dispatcher:
         now = self.clock()
         if offer.connected:
             if offer.transferred_to is None:  # else the caller stays, with the supervisor
+                if self.recorder is not None:
+                    await self.recorder.stop(offer.caller)
                 await self._hangup(offer.caller)
                 if offer.bridge_id:
                     await self._quietly("DELETE", f"/bridges/{offer.bridge_id}")
@@ -288,6 +309,8 @@ class Dispatcher:
         agent = self.by_caller.get(caller)
         if agent is None:
             return
+        if self.recorder is not None:
+            await self.recorder.stop(caller)
         if agent in self.transfers:  # handed to a supervisor: their leg ends too
             await self._hangup(agent)
             return

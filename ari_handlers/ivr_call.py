@@ -38,6 +38,7 @@ from events.asterisk import (
 from hotline.lookup import identify
 from ivr_scripts.engine import (
     Action,
+    CheckPin,
     Engine,
     HangUp,
     JoinQueue,
@@ -54,6 +55,7 @@ from speech.prompts import PromptStore
 from tickets.service import TicketService
 
 log = logging.getLogger(__name__)
+HOTLINE_ARGS = 6  # <exten>,<person>,<booth>,<status>,<language>,<lookup status>
 
 
 @dataclass
@@ -226,6 +228,14 @@ class IvrCall(CallHandler):
                 log.exception("call %s: the ticket could not be opened", self.channel_id)
                 number = None
             return engine.ticket_opened(number, action.category)
+        if isinstance(action, CheckPin):
+            info = self.info
+            assert info is not None
+            check, heard = await deps.db.run(store.check_caller_pin, self.call_id, info.person_id, action.digits,
+                                             unit_id=info.instructions_unit, language=engine.language,
+                                             at=deps.clock())
+            log.info("call %s: PIN %s", self.channel_id, "right" if check.ok else check.why)
+            return engine.pin_checked(check.ok, check.why, heard)
         if isinstance(action, JoinQueue):
             info = self.info
             assert info is not None
@@ -361,6 +371,11 @@ class IvrCall(CallHandler):
             return await deps.db.run(store.outbound_info, attempt_id, party=deps.party,
                                    default_language=deps.default_language)
         _exten, person, booth, _status, language, looked_up, *_ = [*self.args, "", "", "", "", "", ""]
+        if len(self.args) != HOTLINE_ARGS or looked_up not in ("KNOWN", "UNKNOWN", ""):
+            # the arguments were shifted (a comma in a value the far end chose): trust none of them
+            log.warning("call %s: unexpected hotline arguments (%d): looking the caller up here", self.channel_id,
+                        len(self.args))
+            person = booth = language = looked_up = ""
         raw = event.caller_number
         try:
             phone: str | None = normalise_phone(raw)

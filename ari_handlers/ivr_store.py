@@ -18,6 +18,7 @@ from db.ivr import CallResult, IvrAnswer, IvrCall, IvrRecording
 from db.models import Candidate, Committee, Membership, Person, Unit, UnitKind
 from directory.outcomes import Outcome, apply_outcome
 from hotline.lookup import ancestors, latest_instruction
+from hotline.pins import PinCheck, check_pin, has_pin
 from ivr_scripts.context import call_context
 from tickets.service import open_ticket
 
@@ -36,6 +37,7 @@ class CallInfo:
     campaign_id: int | None = None
     phone: str | None = None
     scripts: dict[str, str] = field(default_factory=dict)
+    instructions_unit: int | None = None  # hotline: whose instructions a verified caller hears
 
 
 def _unit(u: Unit | None) -> dict[str, Any] | None:
@@ -44,7 +46,7 @@ def _unit(u: Unit | None) -> dict[str, Any] | None:
 
 def _context(session: Session, person: Person | None, committee_unit: Unit | None, *, party: str,
              campaign: Campaign | None = None, phone: str | None = None,
-             instructions: str | None = None) -> dict[str, Any]:
+             instructions: str | None = None, pin: bool = False) -> dict[str, Any]:
     chain = {u.kind: u for u in ancestors(session, committee_unit.id)} if committee_unit else {}
     booth, ac = chain.get(UnitKind.booth), chain.get(UnitKind.ac)
     post = None
@@ -65,7 +67,8 @@ def _context(session: Session, person: Person | None, committee_unit: Unit | Non
         ac=_unit(ac), district={"name": chain[UnitKind.district].name} if UnitKind.district in chain else None,
         candidate={"name": candidate.name, "party": candidate.party} if candidate else None,
         campaign_name=campaign.name if campaign else None, fields=campaign.fields if campaign else None,
-        instructions=instructions, caller={"phone_last4": last4, "known": person is not None})
+        instructions=instructions, caller={"phone_last4": last4, "known": person is not None, "has_pin": pin,
+                                           "verified": False})
 
 
 def outbound_info(session: Session, attempt_id: int, *, party: str, default_language: str = "hi") -> CallInfo:
@@ -92,7 +95,9 @@ def outbound_info(session: Session, attempt_id: int, *, party: str, default_lang
 
 def inbound_info(session: Session, *, phone: str | None, person_id: int | None, booth_id: int | None,
                  language: str | None, party: str, default_language: str = "hi") -> CallInfo:
-    """A hotline call, from what the dialplan's caller lookup (FastAGI) found."""
+    """A hotline call, from what the dialplan's caller lookup (FastAGI) found. The caller ID may be spoofed:
+    the booth's instructions are not in the context until the caller gives the member's PIN
+    (:func:`check_caller_pin`)."""
     person = session.get(Person, person_id) if person_id else None
     booth = session.get(Unit, booth_id) if booth_id else None
     lang = language or (person.language if person else None) or default_language
@@ -101,10 +106,24 @@ def inbound_info(session: Session, *, phone: str | None, person_id: int | None, 
         unit = session.scalars(select(Unit).join(Committee, Committee.unit_id == Unit.id)
                                .join(Membership, Membership.committee_id == Committee.id)
                                .where(Membership.person_id == person.id)).first()
-    text = latest_instruction(session, booth.id if booth else (unit.id if unit else None), lang) if person else None
-    return CallInfo("inbound", lang, _context(session, person, unit, party=party, phone=phone, instructions=text),
+    pin = has_pin(session, person.id if person else None)
+    return CallInfo("inbound", lang, _context(session, person, unit, party=party, phone=phone, pin=pin),
                     person_id=person.id if person else None, booth_id=booth.id if booth else None,
-                    booth_status=booth.status.value if booth else None, phone=phone)
+                    booth_status=booth.status.value if booth else None, phone=phone,
+                    instructions_unit=booth.id if booth else (unit.id if unit else None))
+
+
+def check_caller_pin(session: Session, call_id: int, person_id: int | None, digits: str, *,
+                     unit_id: int | None, language: str, at: datetime) -> tuple[PinCheck, dict[str, Any]]:
+    """Check the PIN a hotline caller typed; a right one marks the call verified (its tickets say so) and
+    returns what the caller may now hear: the booth's latest instructions."""
+    if person_id is None:
+        return PinCheck(False, "no_pin"), {}
+    check = check_pin(session, person_id, digits, at)
+    if not check.ok:
+        return check, {}
+    session.execute(update(IvrCall).where(IvrCall.id == call_id).values(caller_verified=True))
+    return check, {"instructions": latest_instruction(session, unit_id, language)}
 
 
 def open_call(session: Session, channel_id: str, info: CallInfo, script: str, language: str,
@@ -112,7 +131,7 @@ def open_call(session: Session, channel_id: str, info: CallInfo, script: str, la
     call = IvrCall(channel_id=channel_id, direction=info.direction, attempt_id=info.attempt_id,
                    campaign_id=info.campaign_id, person_id=info.person_id, booth_id=info.booth_id,
                    caller_phone=info.phone, script=script, language=language, booth_status=info.booth_status,
-                   state="started", started_at=at)
+                   caller_verified=False if info.direction == "inbound" else None, state="started", started_at=at)
     session.add(call)
     session.flush()
     return call.id
@@ -191,5 +210,6 @@ def ticket_from_call(session: Session, call_id: int, category: str | None, note_
                                       .order_by(IvrRecording.id.desc()))
     ticket = open_ticket(session, category=category or "other", source="hotline", booth_id=call.booth_id,
                          reporter_id=call.person_id, reporter_phone=call.caller_phone, call_id=call_id,
-                         recording_id=recording_id, at=at)
+                         recording_id=recording_id, at=at,
+                         reporter_verified=bool(call.caller_verified))  # caller ID alone can be spoofed
     return ticket.id

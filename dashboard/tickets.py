@@ -38,7 +38,8 @@ def _row(found: Any, target_minutes: int, now: datetime) -> dict[str, Any]:
     end = ticket.resolved_at or now
     age = int((end - ticket.created_at).total_seconds())
     return {"id": ticket.id, "status": ticket.status.value, "category": ticket.category, "source": ticket.source,
-            "description": ticket.description, "reporter": reporter, "assigned_to": ticket.assigned_to,
+            "description": ticket.description, "reporter": reporter, "reporter_verified": ticket.reporter_verified,
+            "assigned_to": ticket.assigned_to,
             "resolution": ticket.resolution, "created_at": ticket.created_at.isoformat(),
             "booth": f"{booth.number} {booth.name}" if booth and booth.number is not None else
             (booth.name if booth else None),

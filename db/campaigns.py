@@ -74,6 +74,7 @@ class Campaign(Base):
     # per outcome: {"no_answer": {"tries": 3, "after": 1800}, "busy": {...}, "congestion": {...}}
     retry: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     use_alternate: Mapped[bool] = mapped_column(default=True)
+    record_calls: Mapped[bool] = mapped_column(default=False)  # operators' calls recorded (after a notice)
     # IVR: script name per booth status; template fields (a programme's date and place...)
     scripts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

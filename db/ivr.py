@@ -33,6 +33,7 @@ class IvrCall(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     booth_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
     caller_phone: Mapped[str | None] = mapped_column(String(20))
+    caller_verified: Mapped[bool | None] = mapped_column()  # hotline: the member gave their PIN in this call
     script: Mapped[str] = mapped_column(String(60))
     language: Mapped[str] = mapped_column(String(5))
     booth_status: Mapped[str | None] = mapped_column(String(10))  # the status that chose the script

@@ -33,6 +33,9 @@ class Ticket(Base):
     source: Mapped[str] = mapped_column(String(20))  # hotline / operator
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     reporter_phone: Mapped[str | None] = mapped_column(String(20))
+    # hotline: whether the caller proved who they are (their PIN); False = only their caller ID, which can be
+    # spoofed; None for tickets not from the hotline
+    reporter_verified: Mapped[bool | None] = mapped_column()
     call_id: Mapped[int | None] = mapped_column(ForeignKey("ivr_calls.id", ondelete="SET NULL"))
     recording_id: Mapped[int | None] = mapped_column(ForeignKey("ivr_recordings.id", ondelete="SET NULL"))
     description: Mapped[str | None] = mapped_column(Text)

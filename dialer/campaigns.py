@@ -180,8 +180,10 @@ def create_campaign(session: Session, *, name: str, mode: str, selection: Select
                     priority: int = 5, starts_at: datetime | None = None, ends_at: datetime | None = None,
                     rules: dict[str, Any] | None = None, retry: dict[str, dict[str, int]] | None = None,
                     use_alternate: bool = True, scripts: dict[str, str] | None = None,
-                    fields: dict[str, str] | None = None, defaults: CallingRules | None = None) -> Campaign:
-    """Create a draft campaign and its targets (in the caller's transaction)."""
+                    fields: dict[str, str] | None = None, defaults: CallingRules | None = None,
+                    record_calls: bool = False) -> Campaign:
+    """Create a draft campaign and its targets (in the caller's transaction); ``record_calls``: operators'
+    calls of the campaign are recorded (after a notice)."""
     if not name.strip():
         raise CampaignInvalid("a campaign needs a name", field="name")
     if session.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
@@ -194,7 +196,8 @@ def create_campaign(session: Session, *, name: str, mode: str, selection: Select
     campaign = Campaign(name=name, mode=campaign_mode, trunk=trunk, priority=priority, starts_at=starts_at,
                         ends_at=ends_at, selection=selection.as_json(), rules=rules or {},
                         retry=retry or {k: dict(v) for k, v in DEFAULT_RETRY.items()},
-                        use_alternate=use_alternate, scripts=scripts or {}, fields=fields or {})
+                        use_alternate=use_alternate, scripts=scripts or {}, fields=fields or {},
+                        record_calls=record_calls)
     session.add(campaign)
     session.flush()
     rules_for(campaign, defaults or CallingRules())  # validates the campaign's rules now, not at dial time
@@ -224,7 +227,8 @@ def campaign_summary(c: Campaign, figures: dict[str, Any] | None = None) -> dict
             "trunk": c.trunk, "starts_at": c.starts_at.isoformat() if c.starts_at else None,
             "ends_at": c.ends_at.isoformat() if c.ends_at else None, "selection": c.selection, "rules": c.rules,
             "retry": c.retry, "use_alternate": c.use_alternate, "scripts": c.scripts, "fields": c.fields,
-            "waiting": c.waiting, **({"progress": figures} if figures is not None else {})}
+            "waiting": c.waiting, "record_calls": c.record_calls,
+            **({"progress": figures} if figures is not None else {})}
 
 
 def get_campaign(session: Session, ref: str) -> Campaign:

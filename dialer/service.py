@@ -69,6 +69,7 @@ class CampaignSpec:
     retry: Sequence[str] = ()
     use_alternate: bool = True
     trunk: str = "lines"
+    record_calls: bool = False  # operators' calls recorded, after a notice
     scripts: Mapping[str, str] = field(default_factory=dict)
     fields: Mapping[str, str] = field(default_factory=dict)
 
@@ -115,7 +116,8 @@ class CampaignService:
         return create_campaign(session, name=spec.name, mode=spec.mode, selection=selection, trunk=spec.trunk,
                                priority=spec.priority, starts_at=_utc(spec.starts_at), ends_at=_utc(spec.ends_at),
                                rules=rules, retry=retry, use_alternate=spec.use_alternate,
-                               scripts=dict(spec.scripts), fields=dict(spec.fields), defaults=self.defaults)
+                               scripts=dict(spec.scripts), fields=dict(spec.fields), defaults=self.defaults,
+                               record_calls=spec.record_calls)
 
     async def create(self, spec: CampaignSpec, actor: Actor = SYSTEM) -> dict[str, Any]:
         """A draft campaign with its targets chosen from the directory; its summary with progress (and an
@@ -247,4 +249,4 @@ def spec_of(session: Session, campaign: Campaign) -> CampaignSpec:
         starts_at=campaign.starts_at, ends_at=campaign.ends_at, priority=campaign.priority,
         retry=[f"{k}={v['tries']}/{_duration(int(v['after']))}" for k, v in sorted((campaign.retry or {}).items())],
         use_alternate=campaign.use_alternate, trunk=campaign.trunk, scripts=dict(campaign.scripts or {}),
-        fields=dict(campaign.fields or {}))
+        fields=dict(campaign.fields or {}), record_calls=campaign.record_calls)

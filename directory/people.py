@@ -16,6 +16,7 @@ from db.campaigns import Attempt, Campaign
 from db.ivr import IvrAnswer, IvrCall
 from db.models import Committee, Membership, MemberStatus, Person, Unit, utcnow
 from db.operators import CallDisposition
+from db.security import MemberPin
 from db.tickets import Ticket
 from directory.browse import label, person_row
 from directory.changes import record_change
@@ -93,7 +94,7 @@ def person_page(session: Session, person_id: int) -> dict[str, Any]:
             "alt_phone_invalid": person.alt_phone_invalid_at is not None,
             "dnd_at": person.dnd_at.isoformat() if person.dnd_at else None, "dnd_source": person.dnd_source,
             "created_at": person.created_at.isoformat(), "posts": posts_of(session, person_id),
-            "calls": history, "tickets": tickets}
+            "calls": history, "tickets": tickets, "has_pin": session.get(MemberPin, person_id) is not None}
 
 
 def _phone(text: str, field_name: str) -> str:

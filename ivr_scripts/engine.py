@@ -8,7 +8,8 @@ carries the actions out and feeds events back, so the whole call logic is unit- 
 
 Phases: ``new`` -> ``playing`` (a prompt nobody may interrupt; keys pressed are kept for the next
 question: type-ahead) / ``asking`` (a question: a key stops it) -> ``waiting`` (for a key, with a
-timeout) / ``recording`` / ``ticketing`` -> ... -> ``queued`` (handed to the operators) / ``closing`` (hanging up) ->
+timeout) / ``recording`` / ``ticketing`` / ``checking`` (a PIN) -> ... -> ``queued`` (handed to the operators) /
+``closing`` (hanging up) ->
 ``done``. The result is ``completed`` (an end was reached), ``opted_out``, ``transferred`` or, when the
 caller hangs up before any of those, ``partial``.
 """
@@ -18,11 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ivr_scripts.model import Ask, Branch, End, OptOut, Record, Say, Script, Step, Ticket, Transfer
+from ivr_scripts.model import Ask, Branch, End, OptOut, Pin, Record, Say, Script, Step, Ticket, Transfer
 from ivr_scripts.render import evaluate, render
 
 MAX_HOPS = 50          # steps taken without the caller doing anything (a guard; validation forbids loops)
 MAX_TYPEAHEAD = 8
+PIN_LENGTH = 8         # a PIN is checked at ``#`` or at this many digits
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,16 @@ class HangUp:
     pass
 
 
-Action = Play | StopPlay | WaitForKey | StartRecording | SaveAnswer | OptOutMember | OpenTicket | JoinQueue | HangUp
+@dataclass(frozen=True)
+class CheckPin:
+    """Check the PIN typed at ``step`` (the handler answers with :meth:`Engine.pin_checked`)."""
+
+    step: str
+    digits: str = field(repr=False)
+
+
+Action = (Play | StopPlay | WaitForKey | StartRecording | SaveAnswer | OptOutMember | OpenTicket | JoinQueue | HangUp
+          | CheckPin)
 
 
 @dataclass
@@ -105,6 +116,7 @@ class Engine:
     typeahead: list[str] = field(default_factory=list)
     _then: str = ""
     _tries: int = 0
+    _pin: str = field(default="", repr=False)  # the PIN digits typed so far
 
     def __post_init__(self) -> None:
         if self.language not in self.script.languages:
@@ -144,7 +156,7 @@ class Engine:
             return []
         step, then = self.step, self._then
         assert step is not None
-        if then == "wait" and isinstance(step, Ask):
+        if then == "wait" and isinstance(step, Ask | Pin):
             self.phase = "waiting"
             return [WaitForKey(step.timeout)]
         if then == "reask":
@@ -160,7 +172,25 @@ class Engine:
         return self._advance(step, 0)
 
     def timeout(self) -> list[Action]:
-        return self._fail("no_input") if self.phase == "waiting" else []
+        if self.phase != "waiting":
+            return []
+        if isinstance(self.step, Pin) and self._pin:  # typed, but no #: check what was typed
+            return self._check_pin()
+        return self._fail("no_input")
+
+    def pin_checked(self, ok: bool, why: str = "", context: dict[str, Any] | None = None) -> list[Action]:
+        """The PIN asked for by :class:`CheckPin` was right (``context``: what the caller may now hear, e.g.
+        the instructions) or not (``why``: ``wrong``, or ``locked`` / ``no_pin``, which end the asking)."""
+        step = self.step
+        if self.phase != "checking" or not isinstance(step, Pin):
+            return []
+        if ok:
+            self.context.update(context or {})
+            self.context["caller"] = {**self.context.get("caller", {}), "verified": True}
+            return self._enter(step.verified, 0)
+        if why in ("locked", "no_pin"):
+            return self._enter(step.on_fail, 0) if step.on_fail else self._advance(step, 0)
+        return self._fail("invalid")
 
     def recorded(self) -> list[Action]:
         if self.phase != "recording":
@@ -207,6 +237,11 @@ class Engine:
             if self.typeahead:
                 return self._key(self.typeahead.pop(0))
             return self._play(step, "text", "wait", barge_in=True)
+        if isinstance(step, Pin):
+            if (self.context.get("caller") or {}).get("verified"):
+                return self._enter(step.verified, hops + 1)
+            self._pin, self.typeahead = "", []  # keys pressed before the question are not a PIN
+            return self._play(step, "text", "wait", barge_in=True)
         if isinstance(step, Record):
             return self._play(step, "text", "record", barge_in=False)
         if isinstance(step, Branch):
@@ -248,6 +283,8 @@ class Engine:
 
     def _key(self, key: str) -> list[Action]:
         step = self.step
+        if isinstance(step, Pin):
+            return self._pin_key(step, key)
         assert isinstance(step, Ask)
         valid = key in step.keys
         saved = SaveAnswer(step.id, step.label, key, step.values.get(key) if valid else None, valid)
@@ -257,9 +294,26 @@ class Engine:
         goto = step.keys[key]
         return [saved, *(self._enter(goto, 0) if goto else self._advance(step, 0))]
 
+    def _pin_key(self, step: Pin, key: str) -> list[Action]:
+        """A key while a PIN is typed: a digit adds to it, ``#`` (or the longest PIN) checks it, ``*`` starts
+        again."""
+        if key == "#":
+            return self._check_pin() if self._pin else self._fail("no_input")
+        self._pin = "" if key == "*" else self._pin + key
+        if len(self._pin) >= PIN_LENGTH:
+            return self._check_pin()
+        self.phase = "waiting"
+        return [WaitForKey(step.timeout)]
+
+    def _check_pin(self) -> list[Action]:
+        assert self.step is not None
+        digits, self._pin = self._pin, ""
+        self.phase = "checking"
+        return [CheckPin(self.step.id, digits)]
+
     def _fail(self, why: str) -> list[Action]:
         step = self.step
-        assert isinstance(step, Ask)
+        assert isinstance(step, Ask | Pin)
         self._tries += 1
         if self._tries > step.retries:
             return self._enter(step.on_fail, 0) if step.on_fail else self._advance(step, 0)

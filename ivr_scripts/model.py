@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 STEP_ID = r"^[a-z][a-z0-9_]{0,39}$"
 KEYS = set("0123456789*#")
-KINDS = ("say", "ask", "record", "branch", "transfer", "optout", "ticket", "end")
+KINDS = ("say", "ask", "pin", "record", "branch", "transfer", "optout", "ticket", "end")
 # after these the call does not fall through to the following step
 FINAL_KINDS = {"transfer", "optout", "end"}
 
@@ -110,6 +110,29 @@ class Ask(_Step):
         return out + ([("on_fail", self.on_fail)] if self.on_fail else [])
 
 
+class Pin(_Step):
+    """The member's PIN, typed then ``#`` (hotline): caller ID can be spoofed, the PIN proves who calls. A right
+    PIN goes to ``verified`` (a caller who gave it earlier in the call goes straight there); a wrong one is
+    asked again (``retries``), then the call goes to ``on_fail`` (also at once when the PIN is locked or the
+    member has none). The digits are never stored nor shown."""
+
+    kind: ClassVar[str] = "pin"
+    text: Text
+    verified: str = Field(description="the step a right PIN leads to")
+    timeout: float = Field(8.0, gt=0, le=60, description="seconds to wait for the next digit")
+    retries: int = Field(2, ge=0, le=5, description="times the PIN is asked again after a wrong one")
+    invalid: Text = Field(default_factory=dict, description="said after a wrong PIN")
+    no_input: Text = Field(default_factory=dict, description="said when no PIN comes in time")
+    on_fail: str | None = Field(None, description="where to go without a right PIN (default: next step)")
+
+    def texts(self) -> dict[str, Text]:
+        return {"text": self.text, "invalid": self.invalid, "no_input": self.no_input}
+
+    def targets(self) -> list[tuple[str, str]]:
+        out = super().targets() + [("verified", self.verified)]
+        return out + ([("on_fail", self.on_fail)] if self.on_fail else [])
+
+
 class Record(_Step):
     """Voice feedback: the text is said, then a beep, then the caller speaks."""
 
@@ -176,11 +199,11 @@ class End(_Step):
         return {"text": self.text}
 
 
-Step = Say | Ask | Record | Branch | Transfer | OptOut | Ticket | End
-STEP_CLASSES: dict[str, type[_Step]] = {"say": Say, "ask": Ask, "record": Record, "branch": Branch,
+Step = Say | Ask | Pin | Record | Branch | Transfer | OptOut | Ticket | End
+STEP_CLASSES: dict[str, type[_Step]] = {"say": Say, "ask": Ask, "pin": Pin, "record": Record, "branch": Branch,
                                         "transfer": Transfer, "optout": OptOut, "ticket": Ticket, "end": End}
 # the YAML key of a step's kind holds this field
-KIND_FIELD = {"say": "text", "ask": "text", "record": "text", "branch": "cases", "transfer": "text",
+KIND_FIELD = {"say": "text", "ask": "text", "pin": "text", "record": "text", "branch": "cases", "transfer": "text",
               "optout": "text", "ticket": None, "end": "text"}
 
 

@@ -27,7 +27,7 @@ VARIABLES: dict[str, frozenset[str] | None] = {
     "campaign": ANY,        # name + the fields the script declares
     "answers": ANY,         # ask step ids
     "instructions": frozenset(),  # a plain string
-    "caller": frozenset({"phone_last4", "known"}),
+    "caller": frozenset({"phone_last4", "known", "has_pin", "verified"}),
     "ticket": frozenset({"number", "category"}),
 }
 

@@ -225,8 +225,9 @@ class ScriptService:
         member = session.scalar(select(Membership.person_id).join(Committee, Committee.id == Membership.committee_id)
                                 .where(Committee.unit_id == unit.id).order_by(Membership.id).limit(1))
         if member is not None:
-            context = self.inbound_info(session, phone=None, person_id=member, booth_id=unit.id, language=language,
-                                        party=self.party).context
+            # as a member who gave their PIN hears it (a call has the instructions only after the PIN)
+            context = {**self.inbound_info(session, phone=None, person_id=member, booth_id=unit.id,
+                                           language=language, party=self.party).context, "instructions": instruction}
         else:
             sample = sample_context(language)
             context = call_context(member=sample["member"], booth={"number": unit.number, "name": unit.name,

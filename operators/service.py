@@ -11,13 +11,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit.log import Actor, record
 from core.errors import Forbidden, NotFound
+from db.campaigns import Attempt
 from db.engine import Database
 from db.ivr import IvrCall, QueueCall
+from db.models import Person, utcnow
 from db.nodes import Node
 from db.operators import OperatorState
 from db.users import Role, User
 from events.types import OperatorStateChanged
+from hotline.pins import generate_pin, set_pin
 from operators import quality
 from operators.dispositions import DispositionError, record_disposition
 from operators.states import change, status_of
@@ -142,6 +146,26 @@ class OperatorService:
 
         ticket_id = await self.tickets.open_with(work)
         return {"id": ticket_id, "status": "open"}
+
+
+    async def give_pin(self, user_id: int, channel_id: str, actor: Actor) -> dict[str, Any]:
+        """A new hotline PIN for the member on this operator's call, to read out to them: only on a call the war
+        room made to the member's own number in the directory (a campaign's), never on an incoming call,
+        whose caller ID may be spoofed. Audited (without the PIN)."""
+        def work(session: Session) -> dict[str, Any]:
+            _own_call(session, user_id, channel_id, "that is not your call")
+            person_id, _phone, attempt_id = caller_of(session, channel_id)
+            attempt = session.get(Attempt, attempt_id) if attempt_id else None
+            person = session.get(Person, person_id) if person_id else None
+            if attempt is None or person is None or attempt.phone not in (person.phone, person.alt_phone):
+                raise Forbidden("a PIN is given only on a call the war room made to the member's own number")
+            pin = generate_pin()
+            set_pin(session, person.id, pin, by=actor.name, at=utcnow())
+            record(session, actor, "person.pin_set", f"person:{person.id}",
+                   detail={"generated": True, "on_call": True, "attempt_id": attempt.id})
+            return {"person_id": person.id, "name": person.name, "pin": pin}
+
+        return await self.db.run(work)
 
 
 def _state(session: Session, user_id: int) -> dict[str, Any]:

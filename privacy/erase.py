@@ -39,6 +39,7 @@ from db.ivr import IvrCall, IvrRecording, QueueCall
 from db.models import Change, Membership, Person
 from db.operators import CallDisposition
 from db.schema import metadata
+from db.security import CallRecording
 from db.tickets import Ticket
 from directory.changes import record_change
 from directory.phones import PhoneError, normalise_phone
@@ -167,6 +168,15 @@ def erase_person(session: Session, ref: str, *, dry_run: bool = False, elsewhere
                                  .where(IvrRecording.call_id.in_(call_ids))).all() if call_ids else []
     out.recordings = [f"{name}.{fmt}" for _id, name, fmt in recordings]
     out.counts["recordings"] = len(recordings)
+    # operators' call recordings: theirs by person, by the number, or by the call's queue entry or attempt
+    queued = select(QueueCall.id).where(by_phone["queue_calls"])
+    attempted = select(Attempt.id).where(by_phone["attempts"])
+    mine = or_(CallRecording.caller_phone.in_(phones), CallRecording.queue_call_id.in_(queued),
+               CallRecording.attempt_id.in_(attempted), *([CallRecording.person_id == pid] if pid else []))
+    calls_recorded = session.execute(select(CallRecording.id, CallRecording.name, CallRecording.format)
+                                     .where(mine)).all()
+    out.recordings += [f"{name}.{fmt}" for _id, name, fmt in calls_recorded]
+    out.counts["call_recordings"] = len(calls_recorded)
     if pid is not None:
         out.counts["posts"] = len(session.scalars(select(Membership.id).where(Membership.person_id == pid)).all())
         out.counts["campaign_targets"] = len(session.scalars(select(Target.id).where(Target.person_id == pid)).all())
@@ -177,7 +187,7 @@ def erase_person(session: Session, ref: str, *, dry_run: bool = False, elsewhere
     out.counts.update(f"masked:{table.name}" for table, *_rest in cells)
     sharing = session.scalars(select(Person.id).where(Person.alt_phone.in_(phones), Person.id != pid)).all()
     out.counts["alternate_phones"] = len(sharing)
-    if not cells and person is None and not recordings and not sharing and not elsewhere:
+    if not cells and person is None and not recordings and not calls_recorded and not sharing and not elsewhere:
         raise NotFound("nothing is held about that number: nobody in the directory, no call records")
     if dry_run:
         return out
@@ -185,6 +195,8 @@ def erase_person(session: Session, ref: str, *, dry_run: bool = False, elsewhere
         ids = [r[0] for r in recordings]
         session.execute(update(Ticket).where(Ticket.recording_id.in_(ids)).values(recording_id=None))
         session.execute(delete(IvrRecording).where(IvrRecording.id.in_(ids)))
+    if calls_recorded:
+        session.execute(delete(CallRecording).where(CallRecording.id.in_([r[0] for r in calls_recorded])))
     if pid is not None:
         assert person is not None
         names = [n for n in (person.name, person.name_alt) if n and len(n.strip()) > 2]

@@ -1,6 +1,7 @@
 """Retention: personal data is kept only as long as the war room needs it.
 
-- voice notes and survey recordings: ``recordings_days`` (90) after they were made;
+- voice notes, survey recordings and operators' call recordings: ``recordings_days`` (90) after they were
+  made;
 - phone numbers in call records (attempts, IVR calls, the operators' queue, tickets' reporter phones) and
   Asterisk's CDR: until ``phones_days`` (180) after the election (``election_date``); after that the call
   records keep the last four digits only and the CDR records of before that day are removed.
@@ -14,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from db.campaigns import Attempt
 from db.ivr import IvrCall, IvrRecording, QueueCall
+from db.security import CallRecording
 from db.tickets import Ticket
 from privacy.phones import MASK_PREFIX, mask
 
@@ -74,6 +76,14 @@ def apply_retention(session: Session, policy: RetentionPolicy, now: datetime, *,
             part = ids[chunk:chunk + 500]
             session.execute(update(Ticket).where(Ticket.recording_id.in_(part)).values(recording_id=None))
             session.query(IvrRecording).filter(IvrRecording.id.in_(part)).delete(synchronize_session=False)
+    calls = session.execute(select(CallRecording.id, CallRecording.name, CallRecording.format)
+                            .where(CallRecording.started_at < policy.recordings_cutoff(now))).all()
+    run.recordings += [f"{name}.{fmt}" for _id, name, fmt in calls]
+    run.counts["call_recordings"] = len(calls)
+    if calls and not dry_run:
+        ids = [r[0] for r in calls]
+        for chunk in range(0, len(ids), 500):
+            session.execute(delete(CallRecording).where(CallRecording.id.in_(ids[chunk:chunk + 500])))
     if run.phones_cutoff is not None:
         for model, phone, at in PHONE_COLUMNS:
             due = (at < run.phones_cutoff, phone.is_not(None), ~phone.startswith(MASK_PREFIX))

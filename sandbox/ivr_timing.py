@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ari_handlers.ivr_store import wav_seconds
-from ivr_scripts.engine import Action, Engine, OpenTicket, Play, StartRecording, WaitForKey
+from ivr_scripts.engine import Action, CheckPin, Engine, OpenTicket, Play, StartRecording, WaitForKey
 from ivr_scripts.model import Script
 from speech.prompts import PromptStore
 
@@ -48,4 +48,6 @@ async def seconds_until(prompts: PromptStore, script: Script, language: str, con
             pending += engine.recorded()
         elif isinstance(action, OpenTicket):
             pending += engine.ticket_opened(1, action.category)
+        elif isinstance(action, CheckPin):  # timed as a right PIN
+            pending += engine.pin_checked(True)
     raise ValueError(f"script {script.name} with keys {keys!r} never gets there")

@@ -51,13 +51,14 @@ class UnknownAssignee(TicketError, Conflict):
 def open_ticket(session: Session, *, category: str, source: str, booth_id: int | None = None,
                 reporter_id: int | None = None, reporter_phone: str | None = None, call_id: int | None = None,
                 recording_id: int | None = None, description: str | None = None,
-                at: datetime | None = None) -> Ticket:
+                at: datetime | None = None, reporter_verified: bool | None = None) -> Ticket:
     if category not in CATEGORIES:
         raise TicketInvalid(f"unknown category '{category}' (one of {', '.join(CATEGORIES)})")
     now = at or utcnow()
     ticket = Ticket(category=category, source=source, booth_id=booth_id, reporter_id=reporter_id,
                     reporter_phone=reporter_phone, call_id=call_id, recording_id=recording_id,
-                    description=description, status=TicketStatus.open, created_at=now, updated_at=now)
+                    description=description, status=TicketStatus.open, created_at=now, updated_at=now,
+                    reporter_verified=reporter_verified)
     session.add(ticket)
     session.flush()
     return ticket
@@ -107,6 +108,7 @@ def summary(ticket: Ticket, booth: Unit | None = None) -> dict[str, Any]:
     return {"id": ticket.id, "status": ticket.status.value, "category": ticket.category, "source": ticket.source,
             "booth_id": ticket.booth_id, "booth": booth.name if booth else None,
             "booth_number": booth.number if booth else None, "reporter_id": ticket.reporter_id,
+            "reporter_verified": ticket.reporter_verified,
             "call_id": ticket.call_id, "recording_id": ticket.recording_id, "description": ticket.description,
             "assigned_to": ticket.assigned_to, "resolution": ticket.resolution,
             "created_at": ticket.created_at.isoformat(),

@@ -49,6 +49,8 @@ def create(
                                             "(lines,gsm): a trunk that is down is passed over")] = "lines",
     script: Annotated[list[str] | None, typer.Option(help="STATUS=SCRIPT for IVR campaigns")] = None,
     field: Annotated[list[str] | None, typer.Option(help="KEY=VALUE template field (date, place...)")] = None,
+    record: Annotated[bool, typer.Option("--record", help="record operators' calls (the person called hears "
+                                                          "that the call may be recorded first)")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="count who it would reach and who the calling rules "
                                                             "hold back, and why; create nothing")] = False,
     as_json: JsonOpt = False,
@@ -59,7 +61,7 @@ def create(
             name=name, mode=mode, units=[*(unit or []), *(f"ac:{n}" for n in ac or [])], levels=level or [],
             posts=post or [], statuses=status or [], window=window, timezone=timezone, starts_at=start, ends_at=end,
             priority=priority, retry=retry or [], use_alternate=not no_alternate, trunk=trunk,
-            scripts=parse_pairs(script or [], "script"), fields=parse_pairs(field or [], "field"))
+            scripts=parse_pairs(script or [], "script"), fields=parse_pairs(field or [], "field"), record_calls=record)
     if dry_run:
         reach = run(campaigns().reach(spec))
         if as_json:

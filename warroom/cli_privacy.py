@@ -13,13 +13,15 @@ import typer
 
 from audit.log import Actor
 from audit.service import AuditFilter, AuditService
+from hotline.service import PinService
 from privacy.service import PrivacyService
 from warroom.cli_db import open_database
 from warroom.cli_errors import fail, run
 from warroom.compose import build_privacy
 from warroom.settings import load_settings
 
-people_app = typer.Typer(help="People in the directory: erasure (the right to erasure).", no_args_is_help=True)
+people_app = typer.Typer(help="People in the directory: erasure (the right to erasure), hotline PINs.",
+                         no_args_is_help=True)
 retention_app = typer.Typer(help="How long personal data is kept (WARROOM_PRIVACY__*).", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="show what would go, change nothing")]
@@ -100,6 +102,27 @@ def erase(
         typer.confirm("erase it all? this cannot be undone", abort=True)
     result = run(service.erase(person, dry_run=dry_run, actor=Actor.cli()))
     _show("would erase (dry run, nothing changed):" if dry_run else "erased:", result, as_json)
+
+
+@people_app.command("set-pin")
+def set_pin_cmd(
+    person: Annotated[str, typer.Argument(help="their phone (any writing) or their directory id")],
+    pin: Annotated[str | None, typer.Option(help="the PIN (4 to 8 digits); default: a random one")] = None,
+) -> None:
+    """Give a member a hotline PIN (printed once: tell it to them; only its hash is kept). Caller ID can be
+    spoofed: the hotline reads a booth's instructions only after the member's PIN, and marks tickets from a
+    caller who did not give it as unverified."""
+    out = run(PinService(open_database()).set(person, Actor.cli(), pin=pin))
+    typer.echo(f"{out['name']} (id {out['person_id']}): hotline PIN {out['pin']}")
+
+
+@people_app.command("clear-pin")
+def clear_pin_cmd(
+    person: Annotated[str, typer.Argument(help="their phone (any writing) or their directory id")],
+) -> None:
+    """Take a member's hotline PIN away (the hotline then reads them no instructions)."""
+    out = run(PinService(open_database()).clear(person, Actor.cli()))
+    typer.echo(f"{out['name']} (id {out['person_id']}): no hotline PIN")
 
 
 @retention_app.command("apply")

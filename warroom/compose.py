@@ -23,6 +23,7 @@ from ari_handlers.ivr_call import IvrDeps
 from ari_handlers.missed_call import missed_call_factory
 from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
 from ari_handlers.queue import OperatorQueue
+from ari_handlers.recorder import CallRecorder
 from cluster.figures import FiguresPublisher, RemoteFigures
 from cluster.nodes import NodeInfo
 from cluster.peers import PeerTrunks
@@ -191,9 +192,12 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     health = trunk_health(settings)
     dialer = Dialer(ami, bus, db, dialer_config(settings), clock=clock, operator_room=pacing.room, trunks=health)
     softphones = build_softphones(settings, ami, ari, db)
+    recorder = CallRecorder(ari, db, ivr.prompts, ivr.recordings_dir, record_hotline=settings.privacy.record_hotline,
+                            clock=clock)
     dispatcher = Dispatcher(ari, bus, db, ivr.queue, softphones, ring_seconds=http.operator_ring_seconds,
                             wrap_seconds=http.wrap_up_seconds, clock=clock, library=ivr.library,
-                            party=settings.directory.party, node=ast.node, lease=cluster.lease_seconds)
+                            party=settings.directory.party, node=ast.node, lease=cluster.lease_seconds,
+                            recorder=recorder)
     progressive = ProgressiveFigures()
 
     def progressive_call(client: AriClient, channel_id: str, args: list[str]) -> ProgressiveCall:
@@ -205,6 +209,7 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         return (await outreach.missed_call(did, caller)).outcome
 
     handlers: dict[str, HandlerFactory] = {**ivr_factories(ivr), "agent": AgentLeg, "transfer": AgentLeg,
+                                           "recorder": AgentLeg,
                                            "operator": progressive_call,
                                            "missed": missed_call_factory(db, missed_call_numbers(settings),
                                                                          dialer.wake, take_missed_call,

@@ -30,6 +30,7 @@ class CampaignIn(BaseModel):
     priority: int = Field(5, ge=0, le=100)
     retry: list[Text] = Field(default_factory=list, description="OUTCOME=TRIES/AFTER, e.g. no_answer=3/30m")
     use_alternate: bool = True
+    record_calls: bool = Field(False, description="record operators' calls (the callers hear a notice first)")
     trunk: Text = Field("lines", min_length=1, max_length=200, pattern=TRUNKS,
                         description="a trunk, or several in order of preference (lines,gsm)")
     scripts: dict[Text, Text] = Field(default_factory=dict)

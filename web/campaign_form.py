@@ -48,6 +48,7 @@ class CampaignForm(BaseModel):
     failed_tries: Text = Field("", max_length=10)
     failed_after: Text = Field("", max_length=20)
     use_alternate: Text = Field("", max_length=10)
+    record_calls: Text = Field("", max_length=10)
     trunk: Text = Field("lines", max_length=60)
     script_strong: Text = Field("", max_length=60)
     script_weak: Text = Field("", max_length=60)
@@ -103,7 +104,8 @@ def form_of(spec: CampaignSpec, timezone: str, window: tuple[str, str]) -> Campa
         "posts": list(spec.posts), "statuses": list(spec.statuses), "priority": str(spec.priority),
         "starts_at": spec.starts_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M") if spec.starts_at else "",
         "ends_at": spec.ends_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M") if spec.ends_at else "",
-        "use_alternate": "on" if spec.use_alternate else "", "trunk": spec.trunk,
+        "use_alternate": "on" if spec.use_alternate else "", "record_calls": "on" if spec.record_calls else "",
+        "trunk": spec.trunk,
         **{f"script_{k}": v for k, v in spec.scripts.items() if k in STATUSES},
         "field_name": list(spec.fields), "field_value": list(spec.fields.values()), **retry})
 
@@ -152,7 +154,7 @@ def spec_of(form: CampaignForm, default_timezone: str) -> tuple[CampaignSpec | N
         timezone=form.timezone.strip() or None, starts_at=moments["starts_at"], ends_at=moments["ends_at"],
         priority=int(priority), retry=retry, use_alternate=bool(form.use_alternate), trunk=form.trunk.strip(),
         scripts={s: getattr(form, f"script_{s}").strip() for s in STATUSES if getattr(form, f"script_{s}").strip()},
-        fields=form.fields()), {}
+        fields=form.fields(), record_calls=bool(form.record_calls)), {}
 
 
 def chosen_scripts(form: CampaignForm, defaults: dict[str, str]) -> dict[str, str]:

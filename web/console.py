@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from core.errors import Unavailable
 from db.operators import OperatorState
-from web.deps import OPERATOR_ROLES, Operator, Services, SignIn
+from web.deps import OPERATOR_ROLES, Acting, Operator, Services, SignIn
 from web.i18n import texts
 from web.inputs import Moment, Text
 from web.rendering import templates
@@ -32,6 +32,10 @@ class DispositionIn(BaseModel):
 
 class TransferIn(BaseModel):
     to: int = Field(ge=1, le=2_147_483_647, description="the supervisor's user id (GET /console/supervisors)")
+
+
+class CallIn(BaseModel):
+    channel_id: Text = Field(min_length=1, max_length=64)
 
 
 class TicketIn(BaseModel):
@@ -88,6 +92,13 @@ async def ticket(body: TicketIn, who: Operator, svc: Services) -> dict[str, Any]
     """Open a ticket for the caller's booth from this operator's call."""
     return await svc.operators.open_ticket(who.user_id, who.username, body.channel_id, body.category,
                                            body.description)
+
+
+@router.post("/pin", status_code=201)
+async def give_pin(body: CallIn, who: Operator, actor: Acting, svc: Services) -> dict[str, Any]:
+    """A new hotline PIN for the member on this call, to read out to them (only on a call the war room made to
+    their own number)."""
+    return await svc.operators.give_pin(who.user_id, body.channel_id, actor)
 
 
 @router.get("/supervisors")

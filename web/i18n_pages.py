@@ -27,6 +27,7 @@ EN: dict[str, str] = {
     "timezone": "Time zone", "starts_at": "Start (not before)", "ends_at": "End (not after)",
     "when_hint": "times are in the campaign's time zone; no calls are ever made between 22:00 and 06:00",
     "retry": "Retry policy", "use_alternate": "Try the alternate phone when the phone fails",
+    "record_calls": "Record operators' calls (the person hears a notice first)",
     "scripts_by_status": "Script per booth status", "default_script": "default",
     "template_fields": "Template fields", "template_fields_hint": "values the scripts' texts use "
     "(campaign.date...)", "reach": "Who it reaches", "check": "Check", "save_draft": "Save as draft",
@@ -114,6 +115,13 @@ EN: dict[str, str] = {
     "outreach_no_campaigns": "No outreach campaigns yet.", "outreach_missed_today": "Missed calls today",
     "outreach_no_missed": "No missed calls today.", "outreach_eta": "Finishes (lines)",
     "outreach_line_hour": "line-hour",
+    "recordings": "Recordings", "recording": "Recording", "operator": "Operator",
+    "recordings_hint": "Operators' calls recorded after the caller heard that the call may be recorded; every play "
+    "is in the audit log.", "no_recordings": "No recorded calls.",
+    "hotline_pin": "Hotline PIN", "pin_set": "Has a PIN", "pin_none": "No PIN: the hotline reads no instructions to "
+    "this number", "new_pin": "New PIN", "new_pin_hint": "A new random PIN replaces any old one. Tell it to the member "
+    "(it is shown only now): the hotline reads their booth's instructions only after it.",
+    "pin_shown_once": "The new PIN (shown only now)",
 }
 
 HI: dict[str, str] = {
@@ -137,6 +145,7 @@ HI: dict[str, str] = {
     "timezone": "समय क्षेत्र", "starts_at": "शुरुआत (इससे पहले नहीं)", "ends_at": "समाप्ति (इसके बाद नहीं)",
     "when_hint": "समय अभियान के समय क्षेत्र में है; रात 22:00 से सुबह 06:00 के बीच कभी कॉल नहीं होती",
     "retry": "दोबारा प्रयास", "use_alternate": "फ़ोन न लगे तो दूसरा फ़ोन आज़माएँ",
+    "record_calls": "ऑपरेटरों की कॉल रिकॉर्ड करें (पहले सूचना सुनाई जाती है)",
     "scripts_by_status": "बूथ स्थिति के अनुसार स्क्रिप्ट", "default_script": "डिफ़ॉल्ट",
     "template_fields": "टेम्पलेट फ़ील्ड", "template_fields_hint": "स्क्रिप्ट के पाठ में प्रयुक्त मान (campaign.date...)",
     "reach": "किन तक पहुँचेगा", "check": "जाँचें", "save_draft": "ड्राफ़्ट सहेजें", "save_start": "सहेजें और शुरू करें",
@@ -217,6 +226,13 @@ HI: dict[str, str] = {
     "outreach_no_campaigns": "अभी कोई जनसंपर्क अभियान नहीं।", "outreach_missed_today": "आज की मिस्ड कॉल",
     "outreach_no_missed": "आज कोई मिस्ड कॉल नहीं।", "outreach_eta": "पूरा होगा (लाइनें)",
     "outreach_line_hour": "लाइन-घंटा",
+    "recordings": "रिकॉर्डिंग", "recording": "रिकॉर्डिंग", "operator": "ऑपरेटर",
+    "recordings_hint": "कॉलर को रिकॉर्डिंग की सूचना देने के बाद रिकॉर्ड की गई ऑपरेटरों की कॉल; हर बार सुनना ऑडिट लॉग में "
+    "दर्ज होता है।", "no_recordings": "कोई रिकॉर्ड की गई कॉल नहीं।",
+    "hotline_pin": "हॉटलाइन पिन", "pin_set": "पिन है", "pin_none": "पिन नहीं: हॉटलाइन इस नंबर को निर्देश नहीं सुनाती",
+    "new_pin": "नया पिन", "new_pin_hint": "नया पिन पुराने की जगह लेता है। सदस्य को बताइए (यह सिर्फ़ अभी दिखता है): "
+    "हॉटलाइन उनके बूथ के निर्देश इसके बाद ही सुनाती है।",
+    "pin_shown_once": "नया पिन (सिर्फ़ अभी दिखता है)",
 }
 
 PAGE_TEXTS = {"en": EN, "hi": HI}

@@ -23,10 +23,11 @@ from dialer.service import CampaignService, ScriptCheck, no_script_problems
 from directory.service import DirectoryService
 from directory.status import StatusRules
 from events.bus import EventBus
-from hotline.service import InstructionService
+from hotline.service import InstructionService, PinService
 from ivr_scripts.library import ScriptLibrary
 from ivr_scripts.service import MakePrompt, ScriptService
 from operators.listen import AuditedListen, Listen, SpyMode
+from operators.recordings import RecordingService
 from operators.service import OperatorService, Registered, never_registered
 from outreach.service import OutreachService
 from privacy.service import PrivacyService
@@ -82,6 +83,8 @@ class WebServices:
     directory: DirectoryService
     instructions: InstructionService
     scripts: ScriptService
+    pins: PinService
+    recordings: RecordingService
     listen: ListenAs | None = None
     phone_server: PhoneServer = PhoneServer(enabled=False)
     transfer: Transfer | None = None  # an operator hands their caller to a supervisor
@@ -152,4 +155,5 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
                                    work_dir=pages.work_dir),
         scripts=ScriptService(db, library, inbound_info=inbound_info, party=pages.party,
                               make_prompt=pages.make_prompt, hotline=pages.hotline),
+        pins=PinService(db, pages.clock), recordings=RecordingService(db, recordings_dir, pages.clock),
         phone_server=phone_server or PhoneServer(enabled=False), transfer=transfer)

@@ -60,7 +60,7 @@ async def test_known_caller_reports_a_problem_and_a_ticket_holds_the_voice_note(
         await stop_harness(h)
 
 
-async def test_known_caller_hears_the_booths_instructions_then_reaches_the_operator_queue(
+async def test_known_caller_without_a_pin_asks_for_instructions_then_reaches_the_operator_queue(
         sandbox: Sandbox, settings: Settings, tmp_path: Path) -> None:
     h = await start_harness(settings, tmp_path, {}, ivr=True, directory=booth_directory)
     try:
@@ -68,7 +68,8 @@ async def test_known_caller_hears_the_booths_instructions_then_reaches_the_opera
         with h.sessions.begin() as s:
             ac = s.scalars(select(Unit).where(Unit.kind == UnitKind.ac)).one()
             add_instruction(s, "सुबह सात बजे तक बूथ पर पहुँचें।", unit_id=ac.id, language="hi", by="hq")
-        # 2 = instructions (the menu comes back after them), then 0 = an operator
+        # 2 = instructions (without a PIN they are not read: the menu comes back), then 0 = an operator
+        # (test_hotline_trust.py: the PIN, then the instructions)
         before_menu_again = await seconds_until(h.ivr, h.sessions, h.people["Farhan"], "hotline", "2",
                                                 until=_asking_menu_again())
         caller = asyncio.create_task(asyncio.to_thread(

@@ -180,3 +180,42 @@ def test_ticket_from_the_console_and_a_call_back_requeues_the_campaign_target(wo
         ticket = s.query(Ticket).one()
         assert ticket.source == "operator" and ticket.reporter_id == world["person"]
         assert ticket.description == "two agents short (by asha)"
+
+
+def test_an_operator_gives_a_pin_only_on_a_call_to_the_members_own_number(world: dict[str, Any]) -> None:
+    """Caller ID can be spoofed: on the hotline call (incoming) no PIN is given; on a campaign call the war room
+    made to the member's number, the operator gets a new PIN to read out (its hash kept, the act audited)."""
+    from db.audit import AuditEntry
+    from db.campaigns import Attempt, AttemptState, Campaign, CampaignMode
+    from db.models import utcnow
+    from hotline.pins import check_pin
+
+    sessions: sessionmaker[Session] = world["sessions"]
+    with sessions.begin() as s:
+        campaign = Campaign(name="p", mode=CampaignMode.operator)
+        s.add(campaign)
+        s.flush()
+        for channel, phone in (("ch-3", "+919826012345"), ("ch-4", "+919000000001")):
+            attempt = Attempt(channel_id=channel, action_id=f"a-{channel}", campaign_id=campaign.id,
+                              person_id=world["person"], phone=phone, trunk="lines", state=AttemptState.ended)
+            s.add(attempt)
+            s.flush()
+            s.add(QueueCall(channel_id=channel, person_id=world["person"], attempt_id=attempt.id, note="campaign"))
+        change(s, world["asha"], OperatorState.ready)
+        change(s, world["asha"], OperatorState.on_call, by_system=True, channel_id="ch-1")
+    client, csrf = signed_in(world["app"], "asha", "Operator-pass-1")
+    h = {"X-CSRF-Token": csrf}
+    refused = client.post("/console/pin", json={"channel_id": "ch-1"}, headers=h)
+    assert refused.status_code == 403 and "own number" in refused.text, "an incoming call proves nothing"
+    assert client.post("/console/pin", json={"channel_id": "ch-3"}, headers=h).status_code == 403, "not my call"
+    for channel, ok in (("ch-4", False), ("ch-3", True)):
+        with sessions.begin() as s:
+            change(s, world["asha"], OperatorState.ready, by_system=True)
+            change(s, world["asha"], OperatorState.on_call, by_system=True, channel_id=channel)
+        resp = client.post("/console/pin", json={"channel_id": channel}, headers=h)
+        assert (resp.status_code == 201) is ok, (channel, resp.text)
+    pin = resp.json()["pin"]
+    with sessions() as s:
+        assert check_pin(s, world["person"], pin, utcnow()).ok
+        [entry] = s.query(AuditEntry).filter(AuditEntry.action == "person.pin_set").all()
+        assert entry.actor == "asha" and pin not in str(entry.detail)

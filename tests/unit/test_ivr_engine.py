@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from ivr_scripts.context import sample_context
 from ivr_scripts.engine import (
     Action,
+    CheckPin,
     Engine,
     HangUp,
     JoinQueue,
@@ -26,6 +27,7 @@ from ivr_scripts.library import ScriptLibrary
 from ivr_scripts.model import Ask
 
 LIB = ScriptLibrary()
+INSTRUCTION = "Bring the voter slips by 8 am"
 
 
 def engine(name: str, lang: str = "hi", **ctx: Any) -> Engine:
@@ -52,6 +54,9 @@ def drive(e: Engine, keys: str, *, record_ok: bool = True) -> list[Action]:
             pending += e.recorded() if record_ok else []
         elif isinstance(action, OpenTicket):
             pending += e.ticket_opened(17, action.category)
+        elif isinstance(action, CheckPin):  # the member's PIN is 4719; a right one lets them hear the instructions
+            right = action.digits == "4719"
+            pending += e.pin_checked(right, "" if right else "wrong", {"instructions": INSTRUCTION} if right else None)
     return out
 
 
@@ -143,12 +148,23 @@ def test_hotline_known_caller_reports_a_problem_with_a_ticket() -> None:
     assert e.hangup() == "completed"
 
 
-def test_hotline_instructions_then_operator() -> None:
-    e = engine("hotline", "en", instructions="Bring the voter slips by 8 am")
-    actions = drive(e, "20")
-    said = [a.prompt.text for a in actions if isinstance(a, Play)]
-    assert any("Bring the voter slips by 8 am" in t for t in said)
+def test_hotline_instructions_after_the_pin_then_operator() -> None:
+    e = engine("hotline", "en", caller={"phone_last4": "1234", "known": True, "has_pin": True, "verified": False})
+    actions = drive(e, "21111#4719#0")
+    said = [a.prompt.key for a in actions if isinstance(a, Play)]
+    assert said.index("hotline/pin/invalid") < said.index("hotline/instructions/text")
+    assert any(INSTRUCTION in a.prompt.text for a in actions if isinstance(a, Play))
     assert isinstance(actions[-1], JoinQueue) and e.hangup() == "transferred"
+
+
+def test_hotline_reads_no_instructions_without_a_pin() -> None:
+    for has_pin, keys in ((False, "20"), (True, "21111#2222#3333#0")):
+        e = engine("hotline", "en", caller={"phone_last4": "1234", "known": True, "has_pin": has_pin,
+                                            "verified": False})
+        actions = drive(e, keys)
+        said = [a.prompt.key for a in actions if isinstance(a, Play)]
+        assert "hotline/instructions/text" not in said and (has_pin or "hotline/no_pin/text" in said)
+        assert isinstance(actions[-1], JoinQueue)
 
 
 def test_hotline_unknown_caller_goes_to_the_operators_with_a_note() -> None:

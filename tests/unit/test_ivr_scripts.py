@@ -72,7 +72,7 @@ def test_a_good_script_parses() -> None:
 def test_unknown_step_kind_and_setting_name_their_lines() -> None:
     text = GOOD.replace("  - id: bye\n    end:", "  - id: bye\n    colour: red\n    endd:")
     assert problems_of(text) == [(9, "step 'bye': unknown step (unknown: colour, endd): a step needs one of "
-                                     "say, ask, record, branch, transfer, optout, ticket, end")]
+                                     "say, ask, pin, record, branch, transfer, optout, ticket, end")]
     text = GOOD.replace('    keys: {"1": bye, "2": null}', '    keys: {"1": bye, "2": null}\n    timout: 5')
     assert problems_of(text) == [(9, "step 'q': unknown setting 'timout'")]
 

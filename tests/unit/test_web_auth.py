@@ -101,6 +101,7 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/live"): STAFF,
     ("GET", "/console"): {"op"}, ("GET", "/console/state"): {"op"}, ("POST", "/console/state"): {"op"},
     ("GET", "/console/events"): {"op"}, ("POST", "/console/disposition"): {"op"}, ("POST", "/console/ticket"): {"op"},
+    ("POST", "/console/pin"): {"op"},
     ("GET", "/console/supervisors"): {"op"}, ("POST", "/console/transfer"): {"op"},
     ("POST", "/phone/credentials"): {"adm", "sup", "op"}, ("POST", "/phone/quality"): {"op"},
     ("GET", "/dashboard"): STAFF, ("GET", "/dashboard/events"): STAFF, ("GET", "/api/dashboard"): STAFF,
@@ -126,6 +127,9 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/instructions/{instruction_id}/retire"): STAFF, ("GET", "/instructions/hear"): STAFF,
     ("GET", "/scripts"): STAFF, ("POST", "/scripts"): STAFF, ("GET", "/scripts/{name}"): STAFF,
     ("GET", "/scripts/{name}/audio"): STAFF,
+    # hotline PINs and operators' call recordings: supervisors and admins, never operators
+    ("POST", "/directory/people/{person_id}/pin"): STAFF, ("GET", "/api/recordings"): STAFF,
+    ("GET", "/recordings"): STAFF, ("GET", "/api/recordings/{recording_id}/audio"): STAFF,
     # the users page: admins only
     ("GET", "/users"): ADMIN, ("POST", "/users"): ADMIN, ("POST", "/users/{username}/{action}"): ADMIN,
 }
@@ -133,7 +137,7 @@ STREAMS = {"/console/events", "/dashboard/events"}
 PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/signin"), ("POST", "/signin")}
 SAMPLE = {"ref": "1", "action": "pause", "ticket_id": "1", "kind": "day", "campaign_id": "1", "target_id": "1",
           "person_id": "1", "unit_id": "1", "job_id": "1", "instruction_id": "1", "username": "op",
-          "name": "strong"}
+          "name": "strong", "recording_id": "1"}
 
 
 def test_every_route_with_every_role_and_without_a_session(app_parts: tuple[Any, Auth]) -> None:

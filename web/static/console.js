@@ -194,6 +194,12 @@ $('ticket').addEventListener('submit', async (e) => {
     $('ticket-result').textContent = T.saved + ' #' + r.id;
   } catch (err) { $('ticket-result').textContent = err.message; }
 });
+$('give-pin').addEventListener('click', async () => {
+  try {
+    const r = await post('/console/pin', { channel_id: channel });
+    $('pin-result').textContent = `${T.pin_for} ${r.name}: ${r.pin}`;
+  } catch (err) { $('pin-result').textContent = err.message; }
+});
 $('dispo').addEventListener('submit', async (e) => {
   e.preventDefault();
   const when = $('dispo-when').value;
