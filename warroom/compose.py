@@ -33,6 +33,7 @@ from db.engine import Database
 from db.models import utcnow
 from dialer.controller import Dialer, DialerConfig
 from dialer.lines import Trunk
+from dialer.predictive import PacerConfig, PredictivePacer
 from dialer.rules import CallingRules
 from dialer.sync import DirectorySync
 from directory.status import StatusRules
@@ -175,6 +176,13 @@ def dialer_config(settings: Settings) -> DialerConfig:
                         plans=dial_plans(settings))
 
 
+def pacer_config(settings: Settings) -> PacerConfig:
+    d = settings.dialer
+    return PacerConfig(ratio=d.operator_ratio, window=timedelta(minutes=d.predictive_window_minutes),
+                       min_answered=d.predictive_min_answered, min_operators=d.predictive_min_operators,
+                       wrap_seconds=settings.http.wrap_up_seconds, timezone=d.timezone, node=settings.asterisk.node)
+
+
 def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
                   stasis: dict[str, HandlerFactory] | None = None) -> Service:
     """The whole service of one node, wired. ``clock`` is the dialer's and the IVR's time (tests run a
@@ -188,7 +196,8 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     ast, cluster = settings.asterisk, settings.cluster
     pacing = Pacing(db, ivr.queue, d.operator_ratio, node=ast.node)
     health = trunk_health(settings)
-    dialer = Dialer(ami, bus, db, dialer_config(settings), clock=clock, operator_room=pacing.room, trunks=health)
+    dialer = Dialer(ami, bus, db, dialer_config(settings), clock=clock, operator_room=pacing.room, trunks=health,
+                    pacer=PredictivePacer(db, ivr.queue.waiting_progressive, pacer_config(settings), clock))
     softphones = build_softphones(settings, ami, ari, db)
     dispatcher = Dispatcher(ari, bus, db, ivr.queue, softphones, ring_seconds=http.operator_ring_seconds,
                             wrap_seconds=http.wrap_up_seconds, clock=clock, library=ivr.library,
@@ -196,7 +205,9 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     progressive = ProgressiveFigures()
 
     def progressive_call(client: AriClient, channel_id: str, args: list[str]) -> ProgressiveCall:
-        return ProgressiveCall(client, channel_id, args, ivr, progressive, abandon_seconds=d.abandon_seconds)
+        return ProgressiveCall(client, channel_id, args, ivr, progressive, abandon_seconds=d.abandon_seconds,
+                               predictive_abandon_seconds=d.predictive_abandon_seconds,
+                               callback_number=d.callback_number)
 
     handlers: dict[str, HandlerFactory] = {**ivr_factories(ivr), "agent": AgentLeg, "transfer": AgentLeg,
                                            "operator": progressive_call,
