@@ -42,6 +42,7 @@ from hotline.agi import AgiLimits, IdentifyServer
 from hotline.lookup import identify
 from ivr_scripts.library import ScriptLibrary
 from operators.listen import ListenIn
+from operators.pacing_service import PacingService
 from operators.softphones import BrowserPhones, Softphones
 from privacy.job import RetentionJob
 from privacy.retention import RetentionPolicy
@@ -277,7 +278,10 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
         pages=PagesConfig(status_rules=status_rules(settings), verify_days=settings.directory.verify_days,
                           work_dir=settings.state_dir / "imports", library=service.ivr.library,
                           make_prompt=service.ivr.prompts.made, party=settings.directory.party,
-                          hotline=settings.ivr.hotline_script, clock=service.dialer.clock))
+                          hotline=settings.ivr.hotline_script, clock=service.dialer.clock),
+        pacing=PacingService(service.db, service.dialer.pacing,
+                             window=timedelta(minutes=settings.dialer.predictive_window_minutes),
+                             timezone=settings.dialer.timezone, clock=service.dialer.clock, wake=service.dialer.wake))
     return web, create_app(web, health=service.health, auth=auth, trusted_proxies=tuple(http.trusted_proxies))
 
 
