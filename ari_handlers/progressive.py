@@ -58,6 +58,7 @@ class ProgressiveFigures:
     max_waiting: int = 0
     apologised: int = 0          # abandoned calls that heard the apology
     callback_tasks: int = 0      # call-back tasks opened for abandoned calls
+    last_apology: str = ""       # the words of the last apology played
 
     @property
     def abandon_rate(self) -> float:
@@ -157,6 +158,7 @@ class ProgressiveCall(CallHandler):
                 media = await self.deps.prompts.media(Prompt("progressive/sorry/text", text, self.language))
                 await self.ari.request("POST", f"/channels/{self.channel_id}/play", media=media)
                 self.figures.apologised += 1
+                self.figures.last_apology = text
                 self.transition("apology", "playing the apology")
                 await asyncio.sleep(6 if not self.predictive else 9)
             except AriError as exc:

@@ -15,7 +15,9 @@ for the feedback, of VICIdial's ``ADAPT_*`` modes) with a safety margin steered 
 2. *Answers by t*: each ringing call is answered by ``t`` with the measured answer rate and ring-to-answer
    times, conditional on how long it has rung; each new call with ``answer rate x P(ring-to-answer <= t)``.
 3. At each decile ``t`` of the ring-to-answer times, the answers expected by ``t`` plus ``z`` standard
-   deviations must not exceed the operators free by ``t + 2 s`` (less the answered calls already waiting):
+   deviations must not exceed the operators free by the previous decile + the grace (an answer may come
+   anywhere between the two; the grace is how long an answered call may wait, less the hand-over to the
+   operator), less the answered calls already waiting:
    the number of new calls is the largest that fits at every ``t`` (a quadratic, solved exactly).
 4. The margin ``z`` is the feedback term: ``z = z_base + z_gain x (window abandon rate / aim - 1)``, the aim
    a share (60%) of the cap; abandons in the sliding window raise the margin and dial less, a clean window
@@ -60,10 +62,12 @@ class PacingPolicy:
     min_answered: int = 30              # answers measured today before predicting
     min_operators: int = 3              # operators working (not paused or signed out) before predicting
     target: float = 0.6                 # aim the window's abandon rate at this share of the cap
-    z_base: float = 2.5                 # feedback: margin z = z_base + z_gain x (window rate / aim - 1)
+    z_base: float = 2.0                 # feedback: margin z = z_base + z_gain x (window rate / aim - 1)
     z_gain: float = 1.0
     z_max: float = 4.0
     min_samples: int = 30               # ring-to-answer and talk time samples needed for the model
+    grace: float = 2.0                  # how late an operator may come to an answered call: the abandon wait
+    #                                     less the hand-over (the operator's phone ringing and answered)
 
     def __post_init__(self) -> None:
         if not 0 < self.cap < 1:
@@ -209,25 +213,26 @@ def most_calls(a: float, room: float, var: float, z: float) -> float:
     return (-qb - math.sqrt(disc)) / (2.0 * qa)
 
 
-def _predictive(m: Measurements, p: PacingPolicy, grace: float = 2.0) -> Decision:
+def _predictive(m: Measurements, p: PacingPolicy) -> Decision:
     delays, talks = sorted(m.answer_delays), sorted(m.talk_times)
     rate = m.answer_rate
     z = margin(m, p)
-    # at each moment t of the ring-to-answer distribution (its deciles): the answers expected by t, from the
-    # calls ringing now and those started now, with z standard deviations to spare, must not outrun the
-    # operators free by t + grace
+    # at each decile t of the ring-to-answer times: the answers expected by t, from the calls ringing now and
+    # those started now, with z standard deviations to spare, must not outrun the operators free by the
+    # previous decile + grace (an answer may come anywhere between the two deciles)
     wanted = float(m.lines_free)
-    limit_at = 0.0
+    limit_at = previous = 0.0
     for q in range(1, 11):
         t = delays[min(len(delays) - 1, len(delays) * q // 10)]
         share = 1.0 - _survival(delays, t)      # a new call answered by t: rate x share
         if share <= 0:
             continue
-        free, free_var = free_within(m, t + grace, talks)
+        free, free_var = free_within(m, previous + p.grace, talks)
         coming, coming_var = answers_by(m, delays, rate, t)
         fits = most_calls(rate * share, free - m.waiting - coming, free_var + coming_var, z)
         if fits < wanted:
             wanted, limit_at = fits, t
+        previous = t
     start = _clamp(math.floor(wanted), m)
     details = {"z": round(z, 2), "limit_at": round(limit_at, 1), "answer_rate": round(rate, 3)}
     return Decision(PacingMode.predictive, start, len(m.ringing) + start,

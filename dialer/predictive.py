@@ -29,6 +29,7 @@ class PacerConfig:
     window: timedelta = timedelta(minutes=30)
     min_answered: int = 30
     min_operators: int = 3
+    grace: float = 0.5                   # the abandon wait less the hand-over to the operator
     wrap_seconds: float = 60.0
     timezone: str = "Asia/Kolkata"       # where "today" begins, for the day's abandon rate
     node: str | None = None
@@ -37,7 +38,8 @@ class PacerConfig:
 def policy_for(campaign: Campaign, config: PacerConfig) -> PacingPolicy:
     mode = PacingMode.predictive if campaign.pacing is CampaignPacing.predictive else PacingMode.progressive
     return PacingPolicy(mode=mode, cap=campaign.abandon_cap, ratio=config.ratio, min_answered=config.min_answered,
-                        min_operators=config.min_operators)
+                        min_operators=config.min_operators,
+                        min_samples=min(PacingPolicy.min_samples, config.min_answered), grace=config.grace)
 
 
 def share(ops: OperatorFigures, campaigns: int, index: int) -> OperatorFigures:
@@ -59,6 +61,7 @@ class PredictivePacer:
                  clock: Callable[[], datetime]) -> None:
         self.db, self.waiting, self.config, self.clock = db, waiting, config, clock
         self.last: dict[int, dict[str, Any]] = {}
+        self.passes: dict[int, dict[str, int]] = {}   # per campaign: predictive passes, passes dialing ahead
 
     def day_start(self, now: datetime) -> datetime:
         local = now.astimezone(ZoneInfo(self.config.timezone))
@@ -82,6 +85,15 @@ class PredictivePacer:
         return decision.start
 
     def _remember(self, campaign: Campaign, m: Measurements, d: Decision, ops: OperatorFigures) -> None:
+        passes = self.passes.setdefault(campaign.id, {"predictive_passes": 0, "dialed_ahead": 0})
+        if d.mode is PacingMode.predictive:
+            passes["predictive_passes"] += 1
+            if d.start and d.in_progress + m.waiting > m.ready:
+                passes["dialed_ahead"] += 1   # more calls out than operators ready now
+        if d.start:
+            log.debug("campaign %s: start %d (%s; ready %d, waiting %d, ringing %d, wrap-up %s, talking %s) %s",
+                      campaign.name, d.start, d.reason, m.ready, m.waiting, len(m.ringing),
+                      [round(x, 1) for x in m.wrapping], [round(x, 1) for x in m.talking], d.details)
         before = self.last.get(campaign.id)
         if before is None or before["running"] != d.mode.value:
             log.info("campaign %s paced %s: %s", campaign.name, d.mode.value, d.reason)
@@ -91,7 +103,7 @@ class PredictivePacer:
             "reason": d.reason, "abandon_window": round(m.abandon_rate, 4), "abandon_day": round(m.abandon_rate_day, 4),
             "answered_window": m.answered, "answered_day": m.answered_day, "abandoned_day": m.abandoned_day,
             "answer_rate": round(m.answer_rate, 3), "operators": m.working, "paused": ops.paused,
-            "at": self.clock().isoformat(), **{f"model_{k}": v for k, v in d.details.items()}}
+            "at": self.clock().isoformat(), **passes, **{f"model_{k}": v for k, v in d.details.items()}}
 
     def figures(self) -> dict[int, dict[str, Any]]:
         """The last decision per campaign (for the dashboard)."""

@@ -181,6 +181,7 @@ def pacer_config(settings: Settings) -> PacerConfig:
     d = settings.dialer
     return PacerConfig(ratio=d.operator_ratio, window=timedelta(minutes=d.predictive_window_minutes),
                        min_answered=d.predictive_min_answered, min_operators=d.predictive_min_operators,
+                       grace=max(0.0, d.predictive_abandon_seconds - d.predictive_handover_seconds),
                        wrap_seconds=settings.http.wrap_up_seconds, timezone=d.timezone, node=settings.asterisk.node)
 
 

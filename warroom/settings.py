@@ -176,6 +176,8 @@ class DialerSettings(BaseModel):
     abandon_seconds: float = Field(5.0, gt=0, le=60, description="progressive: wait for an operator, then abandon")
     predictive_abandon_seconds: float = Field(2.0, gt=0, le=60, description="predictive: an answered call no "
                                               "operator takes this soon is abandoned (apology, call-back task)")
+    predictive_handover_seconds: float = Field(1.5, ge=0, le=60, description="predictive: how long a free "
+                                               "operator takes to be given an answered call and answer it")
     predictive_window_minutes: float = Field(30.0, ge=1, le=24 * 60, description="predictive: the sliding window "
                                              "of the abandon rate and the answer rate")
     predictive_min_answered: int = Field(30, ge=1, description="predictive: answers today before dialing ahead")
