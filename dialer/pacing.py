@@ -32,7 +32,7 @@ arrivals). Tuned with ``scripts/sim_pacing.py`` (35 operators, 30-60% answer: oc
 **Guards** (checked first, in order): never more calls than the free lines; *progressive* while data is thin
 (fewer than ``min_answered`` answers measured today, or fewer than ``min_operators`` operators working), and
 while the cap is at risk (the window's abandon rate at the cap, or today's abandon budget, ``cap x answered -
-abandoned``, under one call). The calling rules are not here: the claim applies them to every call started.
+abandoned``, under two calls: calls already out may still abandon). The calling rules are not here: the claim applies them to every call started.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class PacingMode(enum.StrEnum):
 
 
 DEFAULT_CAP = 0.03
+SPARE = 2.0   # abandons today's cap must still allow before dialing ahead (calls already out may abandon)
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def _why_not_predict(m: Measurements, p: PacingPolicy) -> str | None:
         return "too few ring and talk times measured"
     if m.abandon_rate >= p.cap:
         return f"window abandon rate {m.abandon_rate:.1%} at the cap {p.cap:.1%}"
-    if p.cap * m.answered_day - m.abandoned_day < 1:
+    if p.cap * m.answered_day - m.abandoned_day < SPARE:
         return f"today's abandons {m.abandoned_day} of {m.answered_day} answered: cap {p.cap:.1%} near"
     return None
 
