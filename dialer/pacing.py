@@ -32,7 +32,8 @@ arrivals). Tuned with ``scripts/sim_pacing.py`` (35 operators, 30-60% answer: oc
 **Guards** (checked first, in order): never more calls than the free lines; *progressive* while data is thin
 (fewer than ``min_answered`` answers measured today, or fewer than ``min_operators`` operators working), and
 while the cap is at risk (the window's abandon rate at the cap, or today's abandon budget, ``cap x answered -
-abandoned``, under two calls: calls already out may still abandon). The calling rules are not here: the claim applies them to every call started.
+abandoned``, under two calls: calls already out may still abandon). The calling rules are not here: the
+claim applies them to every call started.
 """
 
 from __future__ import annotations

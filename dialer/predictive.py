@@ -9,6 +9,7 @@ operator campaigns; the measured pool is divided evenly among them (each is pace
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -18,9 +19,10 @@ from zoneinfo import ZoneInfo
 from db.campaigns import Campaign, CampaignPacing
 from db.engine import Database
 from dialer.pacing import Decision, Measurements, PacingMode, PacingPolicy, decide
-from dialer.pacing_inputs import OperatorFigures, campaign_figures, operator_figures
+from dialer.pacing_inputs import CampaignFigures, OperatorFigures, campaign_figures, operator_figures
 
 log = logging.getLogger(__name__)
+FIGURES_EVERY = 2.0   # seconds a campaign's measured figures are reused
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class PredictivePacer:
         self.db, self.waiting, self.config, self.clock = db, waiting, config, clock
         self.last: dict[int, dict[str, Any]] = {}
         self.passes: dict[int, dict[str, int]] = {}   # per campaign: predictive passes, passes dialing ahead
+        self._figures: dict[int, tuple[float, CampaignFigures]] = {}  # read at most every FIGURES_EVERY seconds
 
     def day_start(self, now: datetime) -> datetime:
         local = now.astimezone(ZoneInfo(self.config.timezone))
@@ -73,7 +76,7 @@ class PredictivePacer:
         ``ringing`` seconds each."""
         now = self.clock()
         c = self.config
-        figures = await self.db.run(campaign_figures, campaign.id, now, c.window, self.day_start(now))
+        figures = await self._campaign_figures(campaign.id, now)
         ops = share(await self.db.run(operator_figures, now, c.node), campaigns, index)
         m = Measurements(lines_free=free, ready=ops.ready, waiting=self.waiting(), ringing=ringing,
                          wrapping=ops.wrapping, talking=ops.talking, wrap_seconds=c.wrap_seconds,
@@ -83,6 +86,16 @@ class PredictivePacer:
         decision = decide(m, policy_for(campaign, c))
         self._remember(campaign, m, decision, ops)
         return decision.start
+
+    async def _campaign_figures(self, campaign_id: int, now: datetime) -> CampaignFigures:
+        """The campaign's measured figures, read again once they are ``FIGURES_EVERY`` seconds old (they move
+        with each call's end; the operators' states, which decide the moment, are read at every pass)."""
+        kept = self._figures.get(campaign_id)
+        if kept is not None and time.monotonic() - kept[0] < FIGURES_EVERY:
+            return kept[1]
+        figures = await self.db.run(campaign_figures, campaign_id, now, self.config.window, self.day_start(now))
+        self._figures[campaign_id] = (time.monotonic(), figures)
+        return figures
 
     def _remember(self, campaign: Campaign, m: Measurements, d: Decision, ops: OperatorFigures) -> None:
         passes = self.passes.setdefault(campaign.id, {"predictive_passes": 0, "dialed_ahead": 0})

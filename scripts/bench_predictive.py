@@ -114,9 +114,12 @@ async def run(args: argparse.Namespace, settings: Settings, work: Path, log_dir:
         began = clock()
         service.dialer.wake()
         deadline = time.monotonic() + args.minutes * 60
+        predicting: datetime | None = None   # when predictive pacing first took over (thin data before)
         while time.monotonic() < deadline:
             await asyncio.sleep(5)
             last = service.dialer.pacing().get(cid, {})
+            if predicting is None and last.get("running") == "predictive":
+                predicting = clock()
             print(f"\r  {int(deadline - time.monotonic()):>5} s left: {last.get('running', '?')}, level "
                   f"{last.get('level', '-')}, abandon today {last.get('abandon_day', 0):.1%}   ", end="",
                   file=sys.stderr, flush=True)
@@ -127,6 +130,7 @@ async def run(args: argparse.Namespace, settings: Settings, work: Path, log_dir:
         await asyncio.sleep(2)
         with sessions() as s:
             occ = occupancy(s, began, ended)
+            occ_predicting = occupancy(s, predicting, ended) if predicting else {}
             answered = s.scalar(select(func.count()).where(Attempt.campaign_id == cid,
                                                            Attempt.answered_at.is_not(None))) or 0
             abandoned = s.scalar(select(func.count()).where(Attempt.campaign_id == cid,
@@ -136,12 +140,15 @@ async def run(args: argparse.Namespace, settings: Settings, work: Path, log_dir:
             assert s.get(Campaign, cid) is not None
         records = read_cdr(log_dir)
         campaign_cdr = per_channel([r for r in records if r.uniqueid in channel_ids])
-        agent_talk = sum(r.billsec for r in records if r.channel.startswith("PJSIP/op-"))
+        answered_talk = sum(r.billsec for r in records if r.uniqueid in channel_ids)
         span = (ended - began).total_seconds()
         return {"dialed": dialed, "answered": answered, "abandoned": abandoned,
                 "occupancy": occ["occupancy"] or 0.0, "wait": occ["wait_between_calls"] or 0.0,
+                "predicting_after": (predicting - began).total_seconds() if predicting else -1.0,
+                "occupancy_predicting": occ_predicting.get("occupancy") or 0.0,
+                "wait_predicting": occ_predicting.get("wait_between_calls") or 0.0,
                 "cdr_answered": sum(1 for _s, _e, a in campaign_cdr.values() if a),
-                "cdr_talk_share": agent_talk / (span * args.operators) if span else 0.0, "span": span}
+                "cdr_talk_share": answered_talk / (span * args.operators) if span else 0.0, "span": span}
     finally:
         for phone in phones:
             phone.stop()
@@ -183,9 +190,12 @@ def main() -> None:
     print(f"{args.pacing} (cap {args.cap:.1%}), {args.operators} operators, {args.minutes:g} min, "
           f"{args.answer_rate:.0%} answer")
     print(f"occupancy {r['occupancy']:.3f} (talk + wrap-up of signed-in time), wait between calls {r['wait']:.1f} s")
+    if r["predicting_after"] >= 0:
+        print(f"predictive from {r['predicting_after']:.0f} s (progressive before: too few answers today): "
+              f"occupancy since {r['occupancy_predicting']:.3f}, wait between calls {r['wait_predicting']:.1f} s")
     print(f"abandon rate {rate:.2%} ({r['abandoned']} of {r['answered']} answered, {r['dialed']} dialed)")
-    print(f"Asterisk CDR: {r['cdr_answered']} campaign calls answered; operators' talk share "
-          f"{r['cdr_talk_share']:.3f} of {r['span']:.0f} s")
+    print(f"Asterisk CDR: {r['cdr_answered']} campaign calls answered (calls still up at the end are not in it "
+          f"yet); their answered time over the operators' time {r['cdr_talk_share']:.3f} of {r['span']:.0f} s")
 
 
 if __name__ == "__main__":
