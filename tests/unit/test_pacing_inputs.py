@@ -88,3 +88,25 @@ def test_the_apology_names_the_party_and_the_number() -> None:
     assert "call us" not in apology("en", "Jan Morcha", "")
     assert "Jan Morcha" in apology("hi", "Jan Morcha", "1") and "1 पर" in apology("hi", "Jan Morcha", "1")
     assert "Jan Morcha" in apology("ta", "Jan Morcha", "")  # a language without words: English
+
+
+def test_occupancy_counts_talk_and_wrap_up_over_signed_in_time() -> None:
+    from datetime import datetime
+
+    from db.operators import OperatorState as S
+    from dialer.pacing_inputs import OperatorFigures
+    from dialer.predictive import share
+    from operators.occupancy import time_in_states
+
+    t0 = datetime(2026, 11, 29, 6, 0)
+    at = [t0 + timedelta(seconds=s) for s in (10, 70, 90, 100)]
+    changes = [(1, S.ready, S.on_call, at[0]), (1, S.on_call, S.wrap_up, at[1]), (1, S.wrap_up, S.ready, at[2]),
+               (2, S.signed_out, S.ready, at[3])]
+    seconds, calls = time_in_states(changes, t0, t0 + timedelta(seconds=120), {1: S.ready})
+    assert calls == 1
+    assert seconds[S.on_call] == 60 and seconds[S.wrap_up] == 20 and seconds[S.ready] == 10 + 30 + 20
+    assert seconds[S.signed_out] == 100  # operator 2 before signing in
+    ops = OperatorFigures(ready=5, wrapping=[1.0, 2.0, 3.0], talking=[10.0, 20.0])
+    halves = [share(ops, 2, 0), share(ops, 2, 1)]
+    assert [h.ready for h in halves] == [3, 2] and [len(h.wrapping) for h in halves] == [2, 1]
+    assert share(ops, 1, 0) == ops
