@@ -63,7 +63,7 @@ async def call_back_done(task_id: TaskId, body: DoneIn, _who: Anyone, actor: Act
     return await _pacing(svc).call_back_done(task_id, actor, body.notes)
 
 
-@router.post("/campaigns/{campaign_id}/pacing", include_in_schema=False)
+@router.post("/campaigns/{campaign_id}/pacing")
 async def pacing_form(request: Request, who: Staff, svc: Services,
                       campaign_id: Annotated[int, Path(ge=1, le=MAX_ID)],
                       pacing: Annotated[Literal["progressive", "predictive"], Form()],
