@@ -26,8 +26,8 @@ for the feedback, of VICIdial's ``ADAPT_*`` modes) with a safety margin steered 
 Why this method: it needs only what the war room already records (answers, ring and talk times, operator
 states), follows operators going on break within a pass, and the one knob the feedback turns is the very
 figure the regulator caps; Erlang-C assumes Poisson arrivals, which a dialer does not have (it *makes* the
-arrivals). Tuned with ``scripts/sim_pacing.py`` (35 operators, 30-60% answer: occupancy 0.87-0.92 at a
-3% cap, against 0.61-0.80 progressive).
+arrivals). Tuned with ``scripts/sim_pacing.py`` (35 operators, 30-60% answer: occupancy 0.89-0.92 at a
+3% cap, against 0.62-0.80 progressive).
 
 **Guards** (checked first, in order): never more calls than the free lines; *progressive* while data is thin
 (fewer than ``min_answered`` answers measured today, or fewer than ``min_operators`` operators working), and
