@@ -1,6 +1,8 @@
 """Progressive campaigns (the dialer's ``operator`` mode): an answered call goes straight to a ready
 operator through the queue. If none takes it within ``abandon_seconds`` the person hears a short apology
-and the call ends, counted as abandoned (the attempt's result says so; supervisors see the rate).
+and the call ends, counted as abandoned (the attempt's result says so; supervisors see the rate), and an
+operator gets a task to call the person back (:mod:`operators.callbacks`). A predictive campaign's call
+waits ``predictive_abandon_seconds`` (2 s) only: its callee was dialed ahead of a free operator.
 :class:`Pacing` tells the dialer how many such calls it may have going: the ready operators times the
 campaign ratio, less the answered calls already waiting for one."""
 
@@ -20,16 +22,32 @@ from ari_handlers.app import CallHandler
 from ari_handlers.ivr_call import IvrDeps
 from ari_handlers.queue import OperatorQueue
 from core.tasks import Tasks
-from db.campaigns import Attempt
+from db.campaigns import Attempt, Campaign, CampaignPacing
 from db.engine import Database
 from db.operators import OperatorState, OperatorStatus
 from db.users import User
 from events.asterisk import StasisEnded, StasisStarted
 from ivr_scripts.engine import Prompt
+from operators import callbacks
 
 log = logging.getLogger(__name__)
 SORRY = {"hi": "क्षमा करें, अभी सभी साथी व्यस्त हैं। हम आपको जल्द फिर कॉल करेंगे। नमस्कार।",
          "en": "Sorry, everyone in the war room is busy just now. We will call you back soon. Goodbye."}
+# naming the party and the number to call back on (predictive campaigns and any call-back number set)
+SORRY_FROM = {"hi": "क्षमा करें, यह {party} वार रूम से कॉल है, अभी सभी साथी व्यस्त हैं। {back}हम आपको जल्द फिर कॉल करेंगे। "
+                    "नमस्कार।",
+              "en": "Sorry, this is the {party} war room calling, and everyone is busy just now. {back}We will call "
+                    "you back soon. Goodbye."}
+CALL_US = {"hi": "आप हमें {number} पर कॉल कर सकते हैं। ", "en": "You can call us on {number}. "}
+
+
+def apology(language: str, party: str, number: str) -> str:
+    """The apology an abandoned call hears: who called and, when set, the number to call back on (digit by
+    digit, as speech reads it best)."""
+    lang = language if language in SORRY_FROM else "en"
+    digits = " ".join(ch for ch in number if ch.isdigit() or ch == "+")
+    back = CALL_US[lang].format(number=digits) if digits else ""
+    return SORRY_FROM[lang].format(party=party, back=back)
 
 
 @dataclass
@@ -38,6 +56,9 @@ class ProgressiveFigures:
     connected: int = 0
     abandoned: int = 0
     max_waiting: int = 0
+    apologised: int = 0          # abandoned calls that heard the apology
+    callback_tasks: int = 0      # call-back tasks opened for abandoned calls
+    last_apology: str = ""       # the words of the last apology played
 
     @property
     def abandon_rate(self) -> float:
@@ -64,15 +85,24 @@ def _ready_operators(session: Session, node: str | None) -> int:
     return int(session.scalar(query) or 0)
 
 
+def _is_predictive(session: Session, attempt_id: int) -> bool:
+    pacing = session.scalar(select(Campaign.pacing).join(Attempt, Attempt.campaign_id == Campaign.id)
+                            .where(Attempt.id == attempt_id))
+    return pacing is CampaignPacing.predictive
+
+
 class ProgressiveCall(CallHandler):
     """Stasis args ``operator,<campaign>,<attempt>``."""
 
     initial_state = "new"
 
     def __init__(self, ari: AriClient, channel_id: str, args: list[str], deps: IvrDeps,
-                 figures: ProgressiveFigures, abandon_seconds: float = 5.0) -> None:
+                 figures: ProgressiveFigures, abandon_seconds: float = 5.0, predictive_abandon_seconds: float = 2.0,
+                 callback_number: str = "") -> None:
         super().__init__(ari, channel_id, args)
         self.deps, self.figures, self.abandon_seconds = deps, figures, abandon_seconds
+        self.predictive_abandon_seconds, self.callback_number = predictive_abandon_seconds, callback_number
+        self.predictive = False
         self.attempt_id = int(args[1]) if len(args) > 1 and args[1].isdigit() else None
         self._timer: asyncio.Task[None] | None = None
         self._tasks = Tasks(f"progressive call {channel_id}")
@@ -90,6 +120,9 @@ class ProgressiveCall(CallHandler):
             info = await self.deps.db.run(store.outbound_info, self.attempt_id, party=self.deps.party,
                                    default_language=self.deps.default_language)
             self.language = info.language
+            self.predictive = await self.deps.db.run(_is_predictive, self.attempt_id)
+            if self.predictive:
+                self.abandon_seconds = self.predictive_abandon_seconds
         ctx = info.context if info else {}
         member, booth = ctx.get("member", {}), ctx.get("booth", {})
         note = f"Campaign call: {member.get('name') or 'unknown'}, {member.get('post') or ''}" + (
@@ -112,17 +145,22 @@ class ProgressiveCall(CallHandler):
                     self.transition("connected", "an operator took the call")
                     await self._result("connected")
                 return
-            self.transition("abandoned", f"no operator within {self.abandon_seconds:.0f}s")
+            self.transition("abandoned", f"no operator within {self.abandon_seconds:g}s")
             self.figures.abandoned += 1
             await self.deps.queue.leave(self.channel_id, "abandoned")
             await self._result("abandoned")
+            await self._call_back_task(f"no operator within {self.abandon_seconds:g} s")
             try:
                 await self.ari.request("POST", f"/bridges/{self.deps.queue.bridge_id}/removeChannel",
                                        channel=self.channel_id)
-                media = await self.deps.prompts.media(Prompt("progressive/sorry/text",
-                                                             SORRY.get(self.language, SORRY["en"]), self.language))
+                text = apology(self.language, self.deps.party, self.callback_number) \
+                    if self.predictive or self.callback_number else SORRY.get(self.language, SORRY["en"])
+                media = await self.deps.prompts.media(Prompt("progressive/sorry/text", text, self.language))
                 await self.ari.request("POST", f"/channels/{self.channel_id}/play", media=media)
-                await asyncio.sleep(6)
+                self.figures.apologised += 1
+                self.figures.last_apology = text
+                self.transition("apology", "playing the apology")
+                await asyncio.sleep(6 if not self.predictive else 9)
             except AriError as exc:
                 log.info("progressive: apology to %s: %s", self.channel_id, exc)
             await self.hangup()
@@ -136,6 +174,15 @@ class ProgressiveCall(CallHandler):
 
         await self.deps.db.run(write)
 
+    async def _call_back_task(self, reason: str) -> None:
+        if self.attempt_id is None:
+            return
+        try:
+            if await self.deps.db.run(callbacks.open_task, self.attempt_id, reason) is not None:
+                self.figures.callback_tasks += 1
+        except Exception:  # the call goes on: the abandon is recorded on the attempt all the same
+            log.exception("progressive: call-back task for attempt %s", self.attempt_id)
+
     async def on_StasisEnded(self, event: StasisEnded) -> None:
         if self.done:
             return
@@ -145,5 +192,6 @@ class ProgressiveCall(CallHandler):
         if self.channel_id in self.deps.queue.waiting:  # hung up before an operator came: abandoned too
             self.figures.abandoned += 1
             await self._result("abandoned")
+            await self._call_back_task("hung up before an operator came")
         await self.deps.queue.gone(self.channel_id)
         self.transition("ended", "left the app")

@@ -8,7 +8,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.models import Base, enum_column, utcnow
@@ -20,6 +20,13 @@ LIVE = "state <> 'ended'"  # an attempt still in flight
 class CampaignMode(enum.StrEnum):
     ivr = "ivr"            # automated: the answered call enters our Stasis app and hears a script
     operator = "operator"  # progressive: the answered call is bridged to a ready operator
+
+
+class CampaignPacing(enum.StrEnum):
+    """Operator campaigns: how many calls to have going (see ``dialer/pacing.py``)."""
+
+    progressive = "progressive"  # one per ready operator (times the ratio)
+    predictive = "predictive"    # dial ahead from measured answer rates and call lengths, under the abandon cap
 
 
 class CampaignState(enum.StrEnum):
@@ -75,6 +82,9 @@ class Campaign(Base):
     retry: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     use_alternate: Mapped[bool] = mapped_column(default=True)
     record_calls: Mapped[bool] = mapped_column(default=False)  # operators' calls recorded (after a notice)
+    pacing: Mapped[CampaignPacing] = mapped_column(enum_column(CampaignPacing, "campaign_pacing"),
+                                                   default=CampaignPacing.progressive)
+    abandon_cap: Mapped[float] = mapped_column(Float, default=0.03)  # abandoned / answered, per day and window
     # IVR: script name per booth status; template fields (a programme's date and place...)
     scripts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

@@ -1,9 +1,23 @@
 """Every table of the schema, for migrations and tests: importing this registers all models."""
 
-from db import audit, campaigns, ivr, jobs, nodes, operators, outreach, phones, security, sip_bans, tickets, users
+from db import (
+               audit,
+               callbacks,
+               campaigns,
+               ivr,
+               jobs,
+               nodes,
+               operators,
+               outreach,
+               phones,
+               security,
+               sip_bans,
+               tickets,
+               users,
+)
 from db.models import Base
 
 metadata = Base.metadata
 
-__all__ = ["audit", "campaigns", "ivr", "jobs", "metadata", "nodes", "operators", "outreach", "phones", "security",
-           "sip_bans", "tickets", "users"]
+__all__ = ["audit", "callbacks", "campaigns", "ivr", "jobs", "metadata", "nodes", "operators", "outreach", "phones",
+           "security", "sip_bans", "tickets", "users"]

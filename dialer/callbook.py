@@ -14,6 +14,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 
 from db.campaigns import AttemptState
 from dialer.attempt import AttemptTracker
@@ -140,6 +141,11 @@ class CallBook:
     def operator_calls_ringing(self) -> int:
         """Progressive calls started but not answered yet (each may soon need an operator)."""
         return sum(1 for c in self.calls.values() if c.operator and c.tracker.answered_at is None)
+
+    def ringing_ages(self, campaign_id: int, now: datetime) -> list[float]:
+        """Seconds since each unanswered call of ``campaign_id`` was started."""
+        return [max(0.0, (now - c.tracker.started_at).total_seconds()) for c in self.calls.values()
+                if c.launch.campaign_id == campaign_id and c.tracker.answered_at is None]
 
     def snapshot(self) -> dict[str, object]:
         states = [c.tracker.state for c in self.calls.values()]

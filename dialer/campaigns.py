@@ -227,7 +227,8 @@ def campaign_summary(c: Campaign, figures: dict[str, Any] | None = None) -> dict
             "trunk": c.trunk, "starts_at": c.starts_at.isoformat() if c.starts_at else None,
             "ends_at": c.ends_at.isoformat() if c.ends_at else None, "selection": c.selection, "rules": c.rules,
             "retry": c.retry, "use_alternate": c.use_alternate, "scripts": c.scripts, "fields": c.fields,
-            "waiting": c.waiting, "record_calls": c.record_calls,
+            "waiting": c.waiting, "record_calls": c.record_calls, "pacing": c.pacing.value,
+            "abandon_cap": c.abandon_cap,
             **({"progress": figures} if figures is not None else {})}
 
 

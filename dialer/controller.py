@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from adapters.ami import AmiError
 from core.tasks import Tasks
@@ -26,7 +27,7 @@ from dialer.callbook import Call, CallBook
 from dialer.endings import AmiPort, AsteriskRecords
 from dialer.lines import LineBook
 from dialer.reconcile import Reconciler
-from dialer.scheduler import DialerConfig, OperatorRoom, Scheduler
+from dialer.scheduler import DialerConfig, OperatorRoom, Pacer, Scheduler
 from dialer.settling import Settler, SettleTimings
 from dialer.stats import DialerStats
 from dialer.trunk_choice import TrunkGate
@@ -46,7 +47,7 @@ class Dialer:
 
     def __init__(self, ami: AmiPort, bus: EventBus, db: Database, config: DialerConfig,
                  clock: Callable[[], datetime] = utcnow, operator_room: OperatorRoom | None = None,
-                 trunks: TrunkGate | None = None) -> None:
+                 trunks: TrunkGate | None = None, pacer: Pacer | None = None) -> None:
         self.ami, self.bus, self.db, self.config, self.clock = ami, bus, db, config, clock
         self.book = CallBook(config.trunks)
         self.stats = DialerStats()
@@ -57,7 +58,7 @@ class Dialer:
                                timings=SettleTimings(settle_seconds=config.settle_seconds), trunks=trunks)
         self.scheduler = Scheduler(self.book, db, ami, bus, self.settler, self.stats, self.tasks, config=config,
                                    clock=clock, acs=self.acs, operator_room=operator_room, wake=self.wake,
-                                   trunks=trunks)
+                                   trunks=trunks, pacer=pacer)
         self.reconciler = Reconciler(ami, self.book, db, self.settler, self.records, clock=clock,
                                      channel_prefix=config.channel_prefix, node=config.node)
         self._ami_down_since: float | None = time.monotonic()
@@ -256,5 +257,10 @@ class Dialer:
             self.tasks.spawn(self.reconcile(why), "reconcile again")
 
     # -- figures ----------------------------------------------------------------------------------------
+    def pacing(self) -> dict[int, dict[str, Any]]:
+        """Predictive campaigns' last pacing decision, by campaign id (empty without a pacer)."""
+        pacer = self.scheduler.pacer
+        return pacer.figures() if pacer is not None else {}
+
     def snapshot(self) -> dict[str, object]:
         return {**self.book.snapshot(), **self.stats.figures(self.clock())}

@@ -13,10 +13,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
 
 from adapters.ami import AmiError, Originate
 from core.tasks import Tasks
-from db.campaigns import Campaign, CampaignMode
+from db.campaigns import Campaign, CampaignMode, CampaignPacing
 from db.engine import Database
 from dialer import claims, store
 from dialer.attempt import AttemptTracker
@@ -56,13 +57,23 @@ class DialerConfig:
 OperatorRoom = Callable[[], Awaitable[int]]
 
 
+class Pacer(Protocol):
+    """Predictive pacing (:class:`dialer.predictive.PredictivePacer`): calls a campaign may start now."""
+
+    async def room(self, campaign: Campaign, free: int, ringing: list[float], campaigns: int = 1,
+                   index: int = 0) -> int: ...
+
+    def figures(self) -> dict[int, dict[str, Any]]: ...
+
+
 class Scheduler:
     """One scheduling pass at a time (the controller's loop calls :meth:`run_pass`)."""
 
     def __init__(self, book: CallBook, db: Database, ami: AmiPort, bus: EventBus, settler: Settler,
                  stats: DialerStats, tasks: Tasks, *, config: DialerConfig, clock: Callable[[], datetime],
                  acs: store.AcIndex, operator_room: OperatorRoom | None, wake: Callable[[], None],
-                 trunks: TrunkGate | None = None) -> None:
+                 trunks: TrunkGate | None = None, pacer: Pacer | None = None) -> None:
+        self.pacer = pacer
         self.book, self.db, self.ami, self.bus, self.settler = book, db, ami, bus, settler
         self.stats, self.tasks, self.config, self.clock, self.acs = stats, tasks, config, clock, acs
         self.operator_room, self.wake = operator_room, wake
@@ -70,14 +81,20 @@ class Scheduler:
         self.waits = CampaignWaits(db)
 
     async def run_pass(self) -> None:
-        for campaign in await self.db.run(store.running_campaigns):
+        running = await self.db.run(store.running_campaigns)
+        operator_campaigns = [c.id for c in running if c.mode is CampaignMode.operator]
+        for campaign in running:
             trunk, free, why = choose(trunk_names(campaign.trunk), self.book.free, self.trunks,
                                       known=lambda name: name in self.book.lines.trunks)
             await self.waits.note(campaign, why)
             if trunk is None:
                 continue
             if campaign.mode is CampaignMode.operator:
-                free = min(free, await self._operator_room())
+                if campaign.pacing is CampaignPacing.predictive and self.pacer is not None:
+                    free = await self.pacer.room(campaign, free, self.book.ringing_ages(campaign.id, self.clock()),
+                                                 len(operator_campaigns), operator_campaigns.index(campaign.id))
+                else:
+                    free = min(free, await self._operator_room())
             if free > 0:
                 await self._fill(campaign, trunk, free)
 

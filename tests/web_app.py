@@ -19,10 +19,12 @@ from ari_handlers.dispatch import TransferError
 from dashboard.feed import DashboardFeed
 from db import migrate
 from db.engine import Database, make_engine
+from db.models import utcnow
 from dialer.rules import CallingRules
 from events.bus import EventBus
 from ivr_scripts.library import ScriptLibrary
 from operators.listen import ListenError, SpyMode
+from operators.pacing_service import PacingService
 from outreach.service import OutreachConfig, OutreachService
 from reports.shifts import DEFAULT_SHIFTS, parse_shifts
 from speech.prompts import PromptStore
@@ -98,7 +100,8 @@ def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live
                             shifts=parse_shifts(DEFAULT_SHIFTS), defaults=CallingRules(), registered=registered,
                             sip_server=("127.0.0.1", 5060), listen=listen, transfer=transfer, feed_every=0.2,
                             users=users, pages=pages, check_scripts=library.campaign_problems,
-                            phone_server=PhoneServer(8089), phones_changed=lambda: changed.append(1))
+                            phone_server=PhoneServer(8089), phones_changed=lambda: changed.append(1),
+                            pacing=PacingService(db, dict, window=timedelta(minutes=30), timezone=TZ, clock=utcnow))
     services.outreach = OutreachService(db, OutreachConfig(tmp_path / "dnd.bin", CallingRules()))
     services.start()
     app = create_app(services, health=_health, auth=auth)

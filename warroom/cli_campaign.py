@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
 
 from audit.log import Actor
+from db.models import utcnow
 from dialer.campaigns import parse_pairs
 from dialer.service import CampaignService, CampaignSpec
+from operators.pacing_service import PacingService
 from warroom.cli_db import open_database
 from warroom.cli_errors import reported, run
 from warroom.compose import calling_rules, script_library
@@ -138,3 +140,17 @@ def _state_command(action: str) -> None:
 
 for _action in ("start", "pause", "resume", "stop"):
     _state_command(_action)
+
+
+@campaign_app.command("pacing")
+def pacing(campaign: str,
+           mode: Annotated[str | None, typer.Option("--mode", help="progressive or predictive")] = None,
+           cap: Annotated[str | None, typer.Option("--cap", help="abandon cap: 3% or 0.03")] = None,
+           as_json: JsonOpt = False) -> None:
+    """Switch an operator campaign between progressive and predictive dialing and/or set its abandon cap."""
+    settings = load_settings()
+    service = PacingService(open_database(), dict, window=timedelta(minutes=settings.dialer.predictive_window_minutes),
+                            timezone=settings.dialer.timezone, clock=utcnow)
+    out = run(service.set(campaign, Actor.cli(), mode, cap))
+    typer.echo(json.dumps(out) if as_json else
+               f"campaign {out['id']} '{out['name']}': {out['pacing']}, abandon cap {out['abandon_cap']:.1%}")

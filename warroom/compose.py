@@ -34,6 +34,7 @@ from db.engine import Database
 from db.models import utcnow
 from dialer.controller import Dialer, DialerConfig
 from dialer.lines import Trunk
+from dialer.predictive import PacerConfig, PredictivePacer
 from dialer.rules import CallingRules
 from dialer.sync import DirectorySync
 from directory.status import StatusRules
@@ -42,6 +43,7 @@ from hotline.agi import AgiLimits, IdentifyServer
 from hotline.lookup import identify
 from ivr_scripts.library import ScriptLibrary
 from operators.listen import ListenIn
+from operators.pacing_service import PacingService
 from operators.softphones import BrowserPhones, Softphones
 from privacy.job import RetentionJob
 from privacy.retention import RetentionPolicy
@@ -177,6 +179,14 @@ def dialer_config(settings: Settings) -> DialerConfig:
                         plans=dial_plans(settings))
 
 
+def pacer_config(settings: Settings) -> PacerConfig:
+    d = settings.dialer
+    return PacerConfig(ratio=d.operator_ratio, window=timedelta(minutes=d.predictive_window_minutes),
+                       min_answered=d.predictive_min_answered, min_operators=d.predictive_min_operators,
+                       grace=max(0.0, d.predictive_abandon_seconds - d.predictive_handover_seconds),
+                       wrap_seconds=settings.http.wrap_up_seconds, timezone=d.timezone, node=settings.asterisk.node)
+
+
 def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
                   stasis: dict[str, HandlerFactory] | None = None) -> Service:
     """The whole service of one node, wired. ``clock`` is the dialer's and the IVR's time (tests run a
@@ -190,7 +200,8 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     ast, cluster = settings.asterisk, settings.cluster
     pacing = Pacing(db, ivr.queue, d.operator_ratio, node=ast.node)
     health = trunk_health(settings)
-    dialer = Dialer(ami, bus, db, dialer_config(settings), clock=clock, operator_room=pacing.room, trunks=health)
+    dialer = Dialer(ami, bus, db, dialer_config(settings), clock=clock, operator_room=pacing.room, trunks=health,
+                    pacer=PredictivePacer(db, ivr.queue.waiting_progressive, pacer_config(settings), clock))
     softphones = build_softphones(settings, ami, ari, db)
     recorder = CallRecorder(ari, db, ivr.prompts, ivr.recordings_dir, record_hotline=settings.privacy.record_hotline,
                             clock=clock)
@@ -201,7 +212,9 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     progressive = ProgressiveFigures()
 
     def progressive_call(client: AriClient, channel_id: str, args: list[str]) -> ProgressiveCall:
-        return ProgressiveCall(client, channel_id, args, ivr, progressive, abandon_seconds=d.abandon_seconds)
+        return ProgressiveCall(client, channel_id, args, ivr, progressive, abandon_seconds=d.abandon_seconds,
+                               predictive_abandon_seconds=d.predictive_abandon_seconds,
+                               callback_number=d.callback_number)
 
     outreach = build_outreach(settings, db, calling_rules(settings), clock)
 
@@ -278,7 +291,10 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
         pages=PagesConfig(status_rules=status_rules(settings), verify_days=settings.directory.verify_days,
                           work_dir=settings.state_dir / "imports", library=service.ivr.library,
                           make_prompt=service.ivr.prompts.made, party=settings.directory.party,
-                          hotline=settings.ivr.hotline_script, clock=service.dialer.clock))
+                          hotline=settings.ivr.hotline_script, clock=service.dialer.clock),
+        pacing=PacingService(service.db, service.dialer.pacing,
+                             window=timedelta(minutes=settings.dialer.predictive_window_minutes),
+                             timezone=settings.dialer.timezone, clock=service.dialer.clock, wake=service.dialer.wake))
     web.outreach = service.outreach
     return web, create_app(web, health=service.health, auth=auth, trusted_proxies=tuple(http.trusted_proxies))
 

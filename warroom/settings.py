@@ -174,6 +174,16 @@ class DialerSettings(BaseModel):
     caller_id: str = "War Room <0000000000>"
     operator_ratio: float = Field(1.0, gt=0, le=3, description="progressive campaigns: calls per ready operator")
     abandon_seconds: float = Field(5.0, gt=0, le=60, description="progressive: wait for an operator, then abandon")
+    predictive_abandon_seconds: float = Field(2.0, gt=0, le=60, description="predictive: an answered call no "
+                                              "operator takes this soon is abandoned (apology, call-back task)")
+    predictive_handover_seconds: float = Field(1.5, ge=0, le=60, description="predictive: how long a free "
+                                               "operator takes to be given an answered call and answer it")
+    predictive_window_minutes: float = Field(30.0, ge=1, le=24 * 60, description="predictive: the sliding window "
+                                             "of the abandon rate and the answer rate")
+    predictive_min_answered: int = Field(30, ge=1, description="predictive: answers today before dialing ahead")
+    predictive_min_operators: int = Field(3, ge=1, description="predictive: operators working before dialing ahead")
+    callback_number: str = Field("", max_length=30, description="the number an abandoned call's apology gives "
+                                 "to call back on (none said when empty)")
     settle_seconds: float = Field(2.0, gt=0, le=30, description="wait this long for the missing half of a call's "
                                                             "ending (Hangup / OriginateResponse) before deciding")
     poll_interval: float = Field(1.0, gt=0, le=30, description="longest pause between two scheduling passes")

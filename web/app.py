@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from web import (
     admin,
     api_campaigns,
+    api_pacing,
     console,
     dashboard,
     docs,
@@ -41,7 +42,7 @@ from web.vendor import SIP_JS, sip_js_dir
 ROUTERS = (pages.router, console.router, api_campaigns.router, dashboard.router, metrics.router, reports.router,
            admin.router, docs.router, pages_campaigns.router, pages_directory.router, pages_imports.router,
            pages_users.router, pages_hotline.router, pages_scripts.router, phone.router, pages_outreach.router,
-           pages_security.router)
+           pages_security.router, api_pacing.router)
 STATIC = Path(__file__).resolve().parent / "static"
 
 

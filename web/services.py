@@ -27,6 +27,7 @@ from hotline.service import InstructionService, PinService
 from ivr_scripts.library import ScriptLibrary
 from ivr_scripts.service import MakePrompt, ScriptService
 from operators.listen import AuditedListen, Listen, SpyMode
+from operators.pacing_service import PacingService
 from operators.recordings import RecordingService
 from operators.service import OperatorService, Registered, never_registered
 from outreach.service import OutreachService
@@ -89,6 +90,7 @@ class WebServices:
     phone_server: PhoneServer = PhoneServer(enabled=False)
     transfer: Transfer | None = None  # an operator hands their caller to a supervisor
     outreach: OutreachService | None = None  # voter outreach (None: not in this service)
+    pacing: PacingService | None = None  # campaigns' pacing and the pacing board
 
     def start(self) -> None:
         """The pages' feeds start hearing the bus."""
@@ -127,7 +129,8 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
                  feed_every: float = 1.0, node_lease: float = 30.0, users: UserService | None = None,
                  privacy: PrivacyService | None = None, pages: PagesConfig | None = None,
                  phone_server: PhoneServer | None = None,
-                 phones_changed: Callable[[], None] = lambda: None) -> WebServices:
+                 phones_changed: Callable[[], None] = lambda: None,
+                 pacing: PacingService | None = None) -> WebServices:
     """Build the web side's services over ``db``, publishing on ``bus``: ``timezone`` is the war room's day,
     ``target_minutes`` a ticket's time before it is overdue, ``shifts`` the operators' shifts, ``defaults``
     the calling rules, ``check_scripts`` the IVR scripts' check, ``wake`` the dialer's wake-up,
@@ -156,4 +159,4 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
         scripts=ScriptService(db, library, inbound_info=inbound_info, party=pages.party,
                               make_prompt=pages.make_prompt, hotline=pages.hotline),
         pins=PinService(db, pages.clock), recordings=RecordingService(db, recordings_dir, pages.clock),
-        phone_server=phone_server or PhoneServer(enabled=False), transfer=transfer)
+        phone_server=phone_server or PhoneServer(enabled=False), transfer=transfer, pacing=pacing)

@@ -99,6 +99,9 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/campaigns"): STAFF, ("POST", "/api/campaigns"): STAFF,
     ("GET", "/api/campaigns/{ref}"): STAFF, ("POST", "/api/campaigns/{ref}/{action}"): STAFF,
     ("GET", "/api/live"): STAFF,
+    ("GET", "/api/pacing"): STAFF, ("PUT", "/api/campaigns/{ref}/pacing"): STAFF,
+    ("POST", "/campaigns/{campaign_id}/pacing"): STAFF,
+    ("GET", "/api/callbacks"): ALL, ("POST", "/api/callbacks/{task_id}/done"): ALL,
     ("GET", "/console"): {"op"}, ("GET", "/console/state"): {"op"}, ("POST", "/console/state"): {"op"},
     ("GET", "/console/events"): {"op"}, ("POST", "/console/disposition"): {"op"}, ("POST", "/console/ticket"): {"op"},
     ("POST", "/console/pin"): {"op"},
@@ -137,7 +140,7 @@ STREAMS = {"/console/events", "/dashboard/events"}
 PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/signin"), ("POST", "/signin")}
 SAMPLE = {"ref": "1", "action": "pause", "ticket_id": "1", "kind": "day", "campaign_id": "1", "target_id": "1",
           "person_id": "1", "unit_id": "1", "job_id": "1", "instruction_id": "1", "username": "op",
-          "name": "strong", "recording_id": "1"}
+          "name": "strong", "recording_id": "1", "task_id": "1"}
 
 
 def test_every_route_with_every_role_and_without_a_session(app_parts: tuple[Any, Auth]) -> None:
