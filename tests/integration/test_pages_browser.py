@@ -21,10 +21,11 @@ from sqlalchemy import select, update
 
 from accounts.service import add_user
 from db.campaigns import Attempt, Disposition, Target
-from db.models import Person
+from db.models import Person, utcnow
 from dialer.campaigns import Selection, change_state, create_campaign, parse_retry, progress
 from events.asterisk import PlaybackFinished, PlaybackStarted
 from events.types import AttemptChanged
+from hotline.pins import set_pin
 from ivr_scripts.engine import Prompt
 from sandbox.asterisk import Sandbox
 from sandbox.caller import call_in
@@ -230,12 +231,15 @@ async def test_an_instruction_added_on_the_page_is_what_a_hotline_caller_hears(
             await browser.close()
         uri, path = await h.ivr.prompts.made(Prompt("hotline/instructions/text", f"नवीनतम निर्देश: {text}", "hi"))
         assert sound == path.read_bytes(), "the page plays the very file the hotline plays"
-        # Farhan calls the hotline and presses 2 (the instructions); the menu comes back after them
-        before_menu_again = await seconds_until(h.ivr, h.sessions, h.people["Farhan"], "hotline", "2",
+        # Farhan calls the hotline, presses 2 (the instructions) and his PIN; the menu comes back after them
+        with h.sessions.begin() as s:
+            set_pin(s, h.people["Farhan"], "4719", by="sup", at=utcnow())
+        keys = "24719#"
+        before_menu_again = await seconds_until(h.ivr, h.sessions, h.people["Farhan"], "hotline", keys,
                                                 until=_asking_menu_again())
         result = await asyncio.to_thread(call_in, "09826012345", service=HOTLINE, sip_port=settings.asterisk.sip_port,
-                                         workdir=tmp_path / "caller", digits="2", delay_ms=1000,
-                                         hold_ms=int(before_menu_again * 1000) + 2000)
+                                         workdir=tmp_path / "caller", digits=keys, delay_ms=1000, gap_ms=1200,
+                                         hold_ms=int(before_menu_again * 1000) + 1200 * len(keys) + 2000)
         assert result.exit_code == 0, result
         [call] = calls(h)
         mine = [p for p in played if p.channel_id == call.channel_id and p.media_uri == uri]
