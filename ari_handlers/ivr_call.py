@@ -208,7 +208,7 @@ class IvrCall(CallHandler):
         if isinstance(action, SaveAnswer):
             await deps.db.run(store.save_answer, self.call_id, step=action.step,
                             question=action.question, key=action.key, value=action.value, valid=action.valid,
-                            at=deps.clock())
+                            at=deps.clock(), number=action.number)
             if received is not None:
                 deps.stats.answer_latency.append(time.monotonic() - received)
             return []
