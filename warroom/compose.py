@@ -142,7 +142,7 @@ def build_ivr(settings: Settings, ari: AriClient, db: Database, publish: Callabl
     tickets = TicketService(db, publish, recordings_dir=paths.recordings)
     return IvrDeps(ari, db, library, prompts, queue, tickets, party=settings.directory.party,
                    default_language=ivr.default_language, hotline_script=ivr.hotline_script,
-                   recordings_dir=paths.recordings, clock=clock)
+                   recordings_dir=paths.recordings, clock=clock, publish=publish)
 
 
 def build_ami(ast: AsteriskSettings, bus: EventBus) -> AmiClient:
