@@ -187,7 +187,7 @@ def _check(session: Session, row: PollPlan, report: PollReport) -> None:
     earlier = [Reported(r.booth_id, r.round, r.votes) for r in session.scalars(select(PollReport).where(
         PollReport.plan_id == row.id, PollReport.booth_id == report.booth_id, PollReport.round < report.round,
         PollReport.votes.is_not(None))) if r.votes is not None]
-    others = [t for t in (turnout(v, n) for v, n in session.execute(
+    others = [t for t in (turnout(v or 0, n) for v, n in session.execute(
         select(PollReport.votes, Unit.voter_count).join(Unit, Unit.id == PollReport.booth_id)
         .where(PollReport.plan_id == row.id, PollReport.round == report.round,
                PollReport.booth_id != report.booth_id, PollReport.votes.is_not(None)))) if t is not None]

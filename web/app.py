@@ -26,6 +26,7 @@ from web import (
     pages_scripts,
     pages_users,
     phone,
+    pollday,
     reports,
 )
 from web.auth import Auth
@@ -38,7 +39,7 @@ from web.vendor import SIP_JS, sip_js_dir
 
 ROUTERS = (pages.router, console.router, api_campaigns.router, dashboard.router, metrics.router, reports.router,
            admin.router, docs.router, pages_campaigns.router, pages_directory.router, pages_imports.router,
-           pages_users.router, pages_hotline.router, pages_scripts.router, phone.router)
+           pages_users.router, pages_hotline.router, pages_scripts.router, phone.router, pollday.router)
 STATIC = Path(__file__).resolve().parent / "static"
 
 

@@ -28,6 +28,7 @@ from ivr_scripts.library import ScriptLibrary
 from ivr_scripts.service import MakePrompt, ScriptService
 from operators.listen import AuditedListen, Listen, SpyMode
 from operators.service import OperatorService, Registered, never_registered
+from pollday.service import PollDayService
 from privacy.service import PrivacyService
 from reports.service import ReportService
 from reports.shifts import Shift
@@ -84,6 +85,7 @@ class WebServices:
     listen: ListenAs | None = None
     phone_server: PhoneServer = PhoneServer(enabled=False)
     transfer: Transfer | None = None  # an operator hands their caller to a supervisor
+    pollday: PollDayService | None = None  # poll day's board (None: not in this process)
 
     def start(self) -> None:
         """The pages' feeds start hearing the bus."""
@@ -122,7 +124,8 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
                  feed_every: float = 1.0, node_lease: float = 30.0, users: UserService | None = None,
                  privacy: PrivacyService | None = None, pages: PagesConfig | None = None,
                  phone_server: PhoneServer | None = None,
-                 phones_changed: Callable[[], None] = lambda: None) -> WebServices:
+                 phones_changed: Callable[[], None] = lambda: None,
+                 pollday: PollDayService | None = None) -> WebServices:
     """Build the web side's services over ``db``, publishing on ``bus``: ``timezone`` is the war room's day,
     ``target_minutes`` a ticket's time before it is overdue, ``shifts`` the operators' shifts, ``defaults``
     the calling rules, ``check_scripts`` the IVR scripts' check, ``wake`` the dialer's wake-up,
@@ -150,4 +153,4 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
                                    work_dir=pages.work_dir),
         scripts=ScriptService(db, library, inbound_info=inbound_info, party=pages.party,
                               make_prompt=pages.make_prompt, hotline=pages.hotline),
-        phone_server=phone_server or PhoneServer(enabled=False), transfer=transfer)
+        phone_server=phone_server or PhoneServer(enabled=False), transfer=transfer, pollday=pollday)
