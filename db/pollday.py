@@ -27,6 +27,7 @@ class PollPlan(Base):
     posts: Mapped[list[str]] = mapped_column(JSON)             # committee posts called, in order
     use_alternate: Mapped[bool] = mapped_column(default=True)
     script: Mapped[str] = mapped_column(String(60))
+    call_delay: Mapped[int] = mapped_column(Integer, default=120)  # seconds after a report time calls begin
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 

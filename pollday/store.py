@@ -40,7 +40,8 @@ def plan_of(row: PollPlan) -> PollDayPlan:
                        closes=time.fromisoformat(row.closes),
                        report_times=tuple(time.fromisoformat(t) for t in row.report_times),
                        close_round=row.close_round, timezone=row.timezone, posts=tuple(row.posts),
-                       use_alternate=row.use_alternate, script=row.script)
+                       use_alternate=row.use_alternate, script=row.script,
+                       call_delay=timedelta(seconds=row.call_delay))
 
 
 def save_plan(session: Session, plan: PollDayPlan) -> PollPlan:
@@ -53,6 +54,7 @@ def save_plan(session: Session, plan: PollDayPlan) -> PollPlan:
     row.report_times = [f"{t:%H:%M}" for t in plan.report_times]
     row.close_round, row.timezone, row.posts = plan.close_round, plan.timezone, list(plan.posts)
     row.use_alternate, row.script = plan.use_alternate, plan.script
+    row.call_delay = int(plan.call_delay.total_seconds())
     session.add(row)
     session.flush()
     return row

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column('posts', sa.JSON(), nullable=False),
         sa.Column('use_alternate', sa.Boolean(), nullable=False),
         sa.Column('script', sa.String(length=60), nullable=False),
+        sa.Column('call_delay', sa.Integer(), nullable=False),
         sa.Column('created_at', UtcDateTime(), nullable=False),
         _fk('poll_plans', 'ac_id', 'units', 'CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_poll_plans')),
