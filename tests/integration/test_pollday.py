@@ -1,11 +1,14 @@
 """Poll day through real Asterisk, in one round: the plan's round calls each booth's agent (SIPp phones)
 inside the 48-hour silence; an agent types 4, hears it read back, re-enters 412 + # and confirms, and the
-board shows it; another reports violence with a voice note (an urgent ticket); an agent who reports on the
-hotline is not called; booths that said nothing for two rounds raise an alert."""
+board shows it (an open poll-day page in Chromium, within a second of the report); another reports
+violence with a voice note (an urgent ticket); an agent who reports on the hotline is not called; booths
+that said nothing for two rounds raise an alert."""
 
 from __future__ import annotations
 
 import asyncio
+import time as clock
+import uuid
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,20 +17,24 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from accounts.service import add_user
 from audit.log import Actor
 from db.campaigns import Attempt, Target, TargetState
 from db.ivr import IvrAnswer, IvrRecording
 from db.models import Membership, Unit
 from db.pollday import PollAlert, PollReport, PollRound
 from db.tickets import Ticket
+from events.types import PollDayChanged
 from pollday.plan import PollDayPlan
 from pollday.service import PollDayService
 from sandbox.asterisk import Sandbox
 from sandbox.caller import call_in
 from sandbox.phonefarm import Behaviour
 from tests.conftest import FarmFactory
+from tests.integration.dashboard_app import serve_dashboard
 from tests.integration.dialer_harness import start_harness, stop_harness
 from tests.integration.ivr_harness import MEMBERS, booth_directory, seconds_until
+from tests.integration.test_console_browser import CHROMIUM, FLAGS, need_chromium
 from tests.waiting import until
 from warroom.settings import IvrSettings, Settings
 
@@ -35,6 +42,17 @@ pytestmark = pytest.mark.integration
 IST = ZoneInfo("Asia/Kolkata")
 HOTLINE = "07552551234"
 TODAY = datetime.now(IST).date()  # the harness's clock runs from today's 12:00 IST
+PASSWORD = "Supervisor-pass-1"
+# when each booth's row first showed its votes, by the browser's clock (the host's)
+WATCH = """() => {
+  window.__shown = {};
+  new MutationObserver(() => {
+    for (const row of document.querySelectorAll('tr[data-booth]')) {
+      const votes = row.children[3].textContent, booth = row.dataset.booth;
+      if (votes && !(booth in window.__shown)) window.__shown[booth] = [Date.now() / 1000, votes];
+    }
+  }).observe(document.getElementById('pd-groups'), {childList: true, subtree: true});
+}"""
 
 ROUND = """\
 name: roundq
@@ -90,10 +108,19 @@ async def test_a_round_reports_re_entry_problem_hotline_and_silent_booths(
     (folder / "roundq.yaml").write_text(ROUND, encoding="utf-8")
     h = await start_harness(settings.model_copy(update={"ivr": IvrSettings(scripts_dir=folder)}), tmp_path, {},
                             ivr=True, directory=directory)
+    base, stop = await serve_dashboard(h)
     try:
+        from playwright.async_api import async_playwright, expect
+        need_chromium()
         assert h.ivr is not None and h.service.pollday is not None
         pollday: PollDayService = h.service.pollday
         ac = h.people["ac"]
+        name = f"sup{uuid.uuid4().hex[:6]}"
+        with h.sessions.begin() as s:
+            add_user(s, name, "supervisor", PASSWORD, "Meera")
+        reported: dict[int, float] = {}
+        h.bus.subscribe(PollDayChanged, lambda e: reported.setdefault(e.booth_id, clock.time())
+                        if e.what == "report" and e.booth_id else None)
         before_note = await seconds_until(h.ivr, h.sessions, h.people["Bina"], "roundq", "77#13")
         farm = phone_farm({
             # 4 is read back: 2 re-enters; 412 + # is read back: 1 confirms; then no problem (no key)
@@ -109,6 +136,17 @@ async def test_a_round_reports_re_entry_problem_hotline_and_silent_booths(
                                             posts=("president", "secretary"), script="roundq",
                                             call_delay=timedelta(0)), Actor("test"))
         await until(lambda: _round(h.sessions) is not None, 10, "the round's campaign to start (ticker)")
+        pw = await async_playwright().start()
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = await browser.new_page()
+        await page.goto(f"{base}/signin")
+        await page.fill("#username", name)
+        await page.fill("#password", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_load_state()
+        await page.goto(f"{base}/pollday/{ac}")
+        await expect(page.locator("#pd-live")).to_have_text("live", timeout=10_000)
+        await page.evaluate(WATCH)
         # Farhan (second post: called 15 minutes later) reports on the hotline meanwhile: 3 = votes
         hotline = asyncio.to_thread(call_in, "09826012345", service=HOTLINE, sip_port=settings.asterisk.sip_port,
                                     workdir=tmp_path / "caller", digits="3250#1", delay_ms=1000, gap_ms=500,
@@ -123,6 +161,13 @@ async def test_a_round_reports_re_entry_problem_hotline_and_silent_booths(
         strong = {b["id"]: b for b in board["groups"]["strong"]}
         asha = strong[h.people["booth:Asha"]]
         assert (asha["votes"], asha["turnout"], asha["reported_this_round"]) == (412, 45.7, True)
+        booth = h.people["booth:Asha"]
+        await until(lambda: _shown(page, booth), 5, "Asha's votes on the open board")
+        shown_at, votes = (await page.evaluate("window.__shown"))[str(booth)]
+        assert votes == "412" and shown_at - reported[booth] < 1.0, (shown_at, reported[booth])
+        assert await page.evaluate("performance.getEntriesByType('navigation').length") == 1  # pushed, no reload
+        await browser.close()
+        await pw.stop()
         with h.sessions() as s:  # the wrong 4 was never stored; 412 is an integer answer
             assert [a.number for a in s.scalars(select(IvrAnswer).where(IvrAnswer.step == "votes",
                                                                          IvrAnswer.valid))].count(412) == 1
@@ -144,7 +189,12 @@ async def test_a_round_reports_re_entry_problem_hotline_and_silent_booths(
         assert h.people["booth:Deepak"] in silent
         assert not silent & {h.people[f"booth:{n}"] for n in ("Asha", "Bina", "Farhan")}
     finally:
+        await stop()
         await stop_harness(h)
+
+
+async def _shown(page: object, booth: int) -> bool:
+    return str(booth) in await page.evaluate("window.__shown")  # type: ignore[attr-defined]
 
 
 def _round(sessions: sessionmaker[Session]) -> int | None:
