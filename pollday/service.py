@@ -20,10 +20,12 @@ from audit.log import Actor, record
 from core.tasks import Tasks
 from db.engine import Database
 from db.models import utcnow
+from directory.units import UnitNotFound, resolve_units
 from events.bus import EventBus
 from events.types import IvrAnswered, PollDayChanged
 from pollday import board as boards
 from pollday import store
+from pollday.errors import PlanInvalid
 from pollday.plan import PollDayPlan
 from pollday.rounds import round_now
 
@@ -63,6 +65,15 @@ class PollDayService:
             row = store.save_plan(session, plan)
             record(session, actor, "pollday.plan", f"unit:{plan.ac_id}", detail=store.summary(row))
             return store.summary(row)
+        return await self.db.run(work)
+
+    async def ac_id(self, ref: str) -> int:
+        """An AC by reference (``ac:152`` or an id)."""
+        def work(session: Session) -> int:
+            try:
+                return resolve_units(session, [ref])[0]
+            except UnitNotFound as exc:
+                raise PlanInvalid(str(exc), field="ac") from None
         return await self.db.run(work)
 
     async def plans(self) -> list[dict[str, Any]]:
