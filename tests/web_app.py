@@ -23,6 +23,7 @@ from dialer.rules import CallingRules
 from events.bus import EventBus
 from ivr_scripts.library import ScriptLibrary
 from operators.listen import ListenError, SpyMode
+from pollday.service import PollDayService
 from reports.shifts import DEFAULT_SHIFTS, parse_shifts
 from speech.prompts import PromptStore
 from speech.synth import EspeakSynthesizer
@@ -97,7 +98,8 @@ def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live
                             shifts=parse_shifts(DEFAULT_SHIFTS), defaults=CallingRules(), registered=registered,
                             sip_server=("127.0.0.1", 5060), listen=listen, transfer=transfer, feed_every=0.2,
                             users=users, pages=pages, check_scripts=library.campaign_problems,
-                            phone_server=PhoneServer(8089), phones_changed=lambda: changed.append(1))
+                            phone_server=PhoneServer(8089), phones_changed=lambda: changed.append(1),
+                            pollday=PollDayService(db, bus))
     services.start()
     app = create_app(services, health=_health, auth=auth)
     return WebApp(app, auth, db.sessions, engine, bus, services.dashboard_feed, services, listened, changed)
