@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from core.errors import Unavailable
 from events.types import PollDayChanged
 from pollday.board import round_report
+from pollday.errors import PlanInvalid
 from pollday.service import PollDayService
 from reports.export import to_csv, to_xlsx
 from web.deps import STAFF_ROLES, Acting, Services, SignIn, Staff
@@ -91,7 +92,11 @@ async def events(ac: AcId, request: Request, _who: Staff, svc: Services, auth: S
         try:
             while True:
                 changed.clear()
-                data = await service.board(ac)
+                try:
+                    data = await service.board(ac)
+                except PlanInvalid:  # no plan yet: an empty board, filled once there is one
+                    data = {"ac_id": ac, "round": 0, "rounds": [], "booths": 0, "reported": 0, "not_reported": 0,
+                            "open_alerts": 0, "urgent_tickets": 0, "groups": {}}
                 yield f"event: board\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
                 while not changed.is_set():
                     try:

@@ -109,9 +109,11 @@ async def test_a_round_reports_re_entry_problem_hotline_and_silent_booths(
     h = await start_harness(settings.model_copy(update={"ivr": IvrSettings(scripts_dir=folder)}), tmp_path, {},
                             ivr=True, directory=directory)
     base, stop = await serve_dashboard(h)
+    from playwright.async_api import async_playwright, expect
+    need_chromium()
+    pw = await async_playwright().start()
+    browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
     try:
-        from playwright.async_api import async_playwright, expect
-        need_chromium()
         assert h.ivr is not None and h.service.pollday is not None
         pollday: PollDayService = h.service.pollday
         ac = h.people["ac"]
@@ -121,6 +123,16 @@ async def test_a_round_reports_re_entry_problem_hotline_and_silent_booths(
         reported: dict[int, float] = {}
         h.bus.subscribe(PollDayChanged, lambda e: reported.setdefault(e.booth_id, clock.time())
                         if e.what == "report" and e.booth_id else None)
+        # the board is open (and live) before there is a plan: every report is seen arriving
+        page = await browser.new_page()
+        await page.goto(f"{base}/signin")
+        await page.fill("#username", name)
+        await page.fill("#password", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_load_state()
+        await page.goto(f"{base}/pollday/{ac}")
+        await expect(page.locator("#pd-live")).to_have_text("live", timeout=10_000)
+        await page.evaluate(WATCH)
         before_note = await seconds_until(h.ivr, h.sessions, h.people["Bina"], "roundq", "77#13")
         farm = phone_farm({
             # 4 is read back: 2 re-enters; 412 + # is read back: 1 confirms; then no problem (no key)
@@ -136,22 +148,10 @@ async def test_a_round_reports_re_entry_problem_hotline_and_silent_booths(
                                             posts=("president", "secretary"), script="roundq",
                                             call_delay=timedelta(0)), Actor("test"))
         await until(lambda: _round(h.sessions) is not None, 10, "the round's campaign to start (ticker)")
-        pw = await async_playwright().start()
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = await browser.new_page()
-        await page.goto(f"{base}/signin")
-        await page.fill("#username", name)
-        await page.fill("#password", PASSWORD)
-        await page.click("button[type=submit]")
-        await page.wait_for_load_state()
-        await page.goto(f"{base}/pollday/{ac}")
-        await expect(page.locator("#pd-live")).to_have_text("live", timeout=10_000)
-        await page.evaluate(WATCH)
         # Farhan (second post: called 15 minutes later) reports on the hotline meanwhile: 3 = votes
-        hotline = asyncio.to_thread(call_in, "09826012345", service=HOTLINE, sip_port=settings.asterisk.sip_port,
-                                    workdir=tmp_path / "caller", digits="3250#1", delay_ms=1000, gap_ms=500,
-                                    hold_ms=12_000)
-        result = await hotline
+        result = await asyncio.to_thread(call_in, "09826012345", service=HOTLINE,
+                                         sip_port=settings.asterisk.sip_port, workdir=tmp_path / "caller",
+                                         digits="3250#1", delay_ms=1000, gap_ms=500, hold_ms=12_000)
         assert result.exit_code == 0, result
         await until(lambda: _report(h.sessions, "Asha", h.people) is not None
                     and _report(h.sessions, "Bina", h.people) is not None, 40, "Asha's and Bina's reports")
@@ -166,8 +166,6 @@ async def test_a_round_reports_re_entry_problem_hotline_and_silent_booths(
         shown_at, votes = (await page.evaluate("window.__shown"))[str(booth)]
         assert votes == "412" and shown_at - reported[booth] < 1.0, (shown_at, reported[booth])
         assert await page.evaluate("performance.getEntriesByType('navigation').length") == 1  # pushed, no reload
-        await browser.close()
-        await pw.stop()
         with h.sessions() as s:  # the wrong 4 was never stored; 412 is an integer answer
             assert [a.number for a in s.scalars(select(IvrAnswer).where(IvrAnswer.step == "votes",
                                                                          IvrAnswer.valid))].count(412) == 1
@@ -189,6 +187,8 @@ async def test_a_round_reports_re_entry_problem_hotline_and_silent_booths(
         assert h.people["booth:Deepak"] in silent
         assert not silent & {h.people[f"booth:{n}"] for n in ("Asha", "Bina", "Farhan")}
     finally:
+        await browser.close()  # its live stream ends with it, so the web server can stop
+        await pw.stop()
         await stop()
         await stop_harness(h)
 
