@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run every test: lint, type check, unit tests and the real-Asterisk integration tests.
 # Installs what it needs first (apt packages, the virtualenv, PostgreSQL when none runs).
-# Extra arguments go to pytest, e.g. scripts/test.sh -m "not integration" -x
+# With no arguments: the unit tests on every core (pytest-xdist), then the integration tests one at a time
+# (they share the sandbox's ports). Extra arguments go to one plain pytest run instead, e.g.
+# scripts/test.sh -m "not integration" -x
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --postgres --browser
@@ -11,4 +13,8 @@ echo "== ruff" >&2
 echo "== mypy" >&2
 "$VENV/bin/mypy"
 echo "== pytest" >&2
-exec "$VENV/bin/pytest" "$@"
+if [ $# -gt 0 ]; then
+  exec "$VENV/bin/pytest" "$@"
+fi
+"$VENV/bin/pytest" tests/unit -n "${WARROOM_TEST_WORKERS:-auto}"
+exec "$VENV/bin/pytest" tests/integration

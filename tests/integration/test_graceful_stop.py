@@ -53,7 +53,7 @@ def node(sandbox: Sandbox, tmp_path: Path) -> Iterator[Settings]:
                                      database_url=f"sqlite:///{tmp_path / 'stop.db'}"))
     box = build_sandbox(ast)
     farm = PhoneFarm({}, port=FARM_PORT, media_port=17800, workdir=tmp_path / "farm",
-                     default=Behaviour("answer", hold_ms=5000))
+                     default=Behaviour("answer", hold_ms=15000))  # long: all three lines busy at once
     try:
         box.down()
         box.up(timeout=60)
@@ -90,6 +90,8 @@ def test_sigterm_lets_the_calls_finish_then_exits(node: Settings, tmp_path: Path
             assert proc.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.2)
+        with db.sessions() as s:
+            started = int(s.scalar(select(func.count()).select_from(Attempt)) or 0)
         os.kill(proc.pid, signal.SIGTERM)
         stopped_at = datetime.now(UTC)
         time.sleep(0.5)
@@ -101,7 +103,7 @@ def test_sigterm_lets_the_calls_finish_then_exits(node: Settings, tmp_path: Path
     with db.sessions() as s:
         attempts = list(s.scalars(select(Attempt)))
     db.close()
-    assert len(attempts) == 3, "no call was started after SIGTERM"
+    assert len(attempts) == started, "no call was started after SIGTERM"
     assert all(a.created_at < stopped_at for a in attempts)
     assert {(a.state, a.disposition) for a in attempts} == {(AttemptState.ended, Disposition.answered)}
     assert all((a.talk_seconds or 0) >= 4 for a in attempts), "the calls went on to their end"

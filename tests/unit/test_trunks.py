@@ -276,7 +276,7 @@ async def test_stopping_starts_no_call_and_settles_those_in_flight(database: Dat
         await until(lambda: len(w.dialing()) == 2, 5, "two calls")
         first, second = w.dialing()
         w.ami.answer(first)
-        stopping = asyncio.create_task(w.dialer.wind_down(timeout=0.5))
+        stopping = asyncio.create_task(w.dialer.wind_down(timeout=3.0))  # room for the first to settle
         w.ami.hang_up(first)           # one ends by itself...
         await until(lambda: stopping.done() or second in w.ami.hung_up, 5, "the other hung up at the deadline")
         w.ami.fail(second, HangupCause.NORMAL_CLEARING, OriginateReason.HANGUP)  # ...as Asterisk then reports
