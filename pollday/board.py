@@ -43,7 +43,7 @@ def board(session: Session, ac_id: int, now: datetime) -> dict[str, Any]:
                                       PollReport.problem, PollReport.at)
                                .where(PollReport.plan_id == row.id).order_by(PollReport.round)):
         reports[rep.booth_id].append(rep)
-    flags = dict(session.execute(select(PollReport.booth_id, PollReport.flags).where(
+    flags: dict[int, list[dict[str, Any]]] = dict(session.execute(select(PollReport.booth_id, PollReport.flags).where(
         PollReport.plan_id == row.id, PollReport.round == current)).all())
     last = _last_election(session, ac_id)
     tickets = dict(session.execute(select(Ticket.booth_id, func.count()).join(Unit, Unit.id == Ticket.booth_id)
