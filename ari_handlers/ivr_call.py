@@ -35,6 +35,7 @@ from events.asterisk import (
     StasisEnded,
     StasisStarted,
 )
+from events.types import IvrAnswered
 from hotline.lookup import identify
 from ivr_scripts.engine import (
     Action,
@@ -85,6 +86,7 @@ class IvrDeps:
     recording_format: str = "wav"
     clock: Callable[[], datetime] = utcnow
     stats: IvrStats = field(default_factory=IvrStats)
+    publish: Callable[[object], None] = lambda _event: None  # each stored answer (IvrAnswered) goes here
 
 
 class IvrCall(CallHandler):
@@ -210,7 +212,8 @@ class IvrCall(CallHandler):
         if isinstance(action, SaveAnswer):
             await deps.db.run(store.save_answer, self.call_id, step=action.step,
                             question=action.question, key=action.key, value=action.value, valid=action.valid,
-                            at=deps.clock())
+                            at=deps.clock(), number=action.number)
+            deps.publish(IvrAnswered(self.call_id, action.step, action.value, action.number, action.valid))
             if received is not None:
                 deps.stats.answer_latency.append(time.monotonic() - received)
             return []

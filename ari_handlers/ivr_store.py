@@ -149,9 +149,9 @@ def end_interrupted(session: Session, channel_id: str, at: datetime) -> bool:
 
 
 def save_answer(session: Session, call_id: int, *, step: str, question: str, key: str, value: str | None,
-                valid: bool, at: datetime) -> None:
+                valid: bool, at: datetime, number: int | None = None) -> None:
     session.add(IvrAnswer(call_id=call_id, step=step, question=question[:200], key=key, value=value, valid=valid,
-                          at=at))
+                          number=number, at=at))
 
 
 def recording_started(session: Session, call_id: int, attempt_id: int | None, step: str, name: str, fmt: str,

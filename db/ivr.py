@@ -56,6 +56,7 @@ class IvrAnswer(Base):
     key: Mapped[str] = mapped_column(String(1))
     value: Mapped[str | None] = mapped_column(String(60))
     valid: Mapped[bool] = mapped_column(default=True)
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a number step's answer
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 

@@ -12,7 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from db.models import Base, enum_column, utcnow
 from db.types import UtcDateTime
 
-CATEGORIES = ("material_shortage", "worker_shortage", "opposing_activity", "polling_day", "other")
+# poll day's problems (the turnout round's "any problem?"): each is urgent
+URGENT_CATEGORIES = ("evm_vvpat", "agent_not_allowed", "violence_capture", "slow_queue", "poll_other")
+CATEGORIES = ("material_shortage", "worker_shortage", "opposing_activity", "polling_day", "other",
+              *URGENT_CATEGORIES)
 
 
 class TicketStatus(enum.StrEnum):

@@ -6,12 +6,18 @@ Rules, checked in this order (the first that applies is reported):
 2. ``status`` — marked wrong number / unreachable / opted out: never (until the directory changes).
 3. ``no_phone`` — no dialable phone left.
 4. ``silence`` — inside the silence period before the close of poll in the person's AC (48 h by default,
-   Representation of the People Act s.126): not until the poll has closed.
+   Representation of the People Act s.126): not until the poll has closed. The one exception is a poll-day
+   plan's call (``Facts.poll_day``) to one of its own booth agents playing one of the plan's scripts: an
+   organisational call to the party's own agent, not campaigning. Every other call waits.
 5. ``schedule`` — before the campaign's start or after its end.
 6. ``window`` — outside the calling window (09:00-21:00 Asia/Kolkata by default): at the next opening.
 7. ``busy_phone`` — that phone is in a call right now: never two calls to one phone at once.
 8. ``gap`` — called less than ``min_gap`` ago: when the gap has passed.
 9. ``daily_cap`` — ``max_per_day`` attempts already today (all campaigns, the rules' time zone): tomorrow.
+
+A poll-day plan's call to its booth agent is held by the hard ban (22:00-06:00), not by the campaign's
+calling window, and not by the daily cap (its rounds call each agent several times that day); every other
+rule holds for it as for any call.
 """
 
 from __future__ import annotations
@@ -58,6 +64,19 @@ class CallingRules:
 
 
 @dataclass(frozen=True)
+class PollDayCall:
+    """A call made by a poll-day plan, as the plan sees it: is the person one of its booth agents, and is
+    the script one of the plan's."""
+
+    booth_agent: bool
+    plan_script: bool
+
+    @property
+    def exempt(self) -> bool:
+        return self.booth_agent and self.plan_script
+
+
+@dataclass(frozen=True)
 class Facts:
     """What the rules look at for one person, gathered by the dialer."""
 
@@ -70,6 +89,7 @@ class Facts:
     phone_in_call: bool = False
     last_call_at: datetime | None = None
     attempts_today: int = 0
+    poll_day: PollDayCall | None = None        # a poll-day plan's call (None: any other call)
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,18 @@ def day_start(now: datetime, rules: CallingRules) -> datetime:
     return datetime.combine(now.astimezone(rules.tz).date(), time(0), tzinfo=rules.tz)
 
 
+def in_hard_ban(now: datetime, rules: CallingRules) -> bool:
+    """Inside 22:00-06:00 in the rules' time zone, when no call may be made."""
+    local = now.astimezone(rules.tz).time()
+    return not HARD_EARLIEST <= local < HARD_LATEST
+
+
+def _after_hard_ban(now: datetime, rules: CallingRules) -> datetime:
+    local = now.astimezone(rules.tz)
+    day = local.date() if local.time() < HARD_EARLIEST else local.date() + timedelta(days=1)
+    return datetime.combine(day, HARD_EARLIEST, tzinfo=rules.tz)
+
+
 def check(facts: Facts, now: datetime, rules: CallingRules) -> Verdict:
     """Decide whether to call now. ``now`` must be timezone-aware."""
     if now.tzinfo is None:
@@ -117,21 +149,30 @@ def check(facts: Facts, now: datetime, rules: CallingRules) -> Verdict:
         return Verdict(False, "no_phone", "no dialable phone (primary and alternate marked invalid)")
     if facts.poll_end_at is not None:
         silence_from = facts.poll_end_at - timedelta(hours=rules.silence_hours)
-        if silence_from <= now < facts.poll_end_at:
+        exempt = facts.poll_day is not None and facts.poll_day.exempt
+        if silence_from <= now < facts.poll_end_at and not exempt:
+            why = ""
+            if facts.poll_day is not None:
+                why = (" (a poll-day plan may call only its own booth agents" if not facts.poll_day.booth_agent
+                       else " (a poll-day plan may play only its own scripts") + " in it)"
             return Verdict(False, "silence", f"silence period before the close of poll at "
-                           f"{facts.poll_end_at.astimezone(rules.tz):%d %b %H:%M}", facts.poll_end_at)
+                           f"{facts.poll_end_at.astimezone(rules.tz):%d %b %H:%M}{why}", facts.poll_end_at)
     if facts.starts_at is not None and now < facts.starts_at:
         return Verdict(False, "schedule", "the campaign has not started", facts.starts_at)
     if facts.ends_at is not None and now >= facts.ends_at:
         return Verdict(False, "schedule", "the campaign has ended")
-    if not in_window(now, rules):
+    poll_day = facts.poll_day is not None and facts.poll_day.exempt
+    if poll_day and in_hard_ban(now, rules):
+        return Verdict(False, "window", f"no calls between {HARD_LATEST:%H:%M} and {HARD_EARLIEST:%H:%M} "
+                       f"{rules.timezone}, poll day or not", _after_hard_ban(now, rules))
+    if not poll_day and not in_window(now, rules):
         return Verdict(False, "window", f"outside the calling window {rules.window_start:%H:%M}-"
                        f"{rules.window_end:%H:%M} {rules.timezone}", next_window_start(now, rules))
     if facts.phone_in_call:
         return Verdict(False, "busy_phone", "that phone is in a call now", now + timedelta(seconds=30))
     if facts.last_call_at is not None and now - facts.last_call_at < rules.min_gap:
         return Verdict(False, "gap", f"called less than {rules.min_gap} ago", facts.last_call_at + rules.min_gap)
-    if facts.attempts_today >= rules.max_per_day:
+    if facts.attempts_today >= rules.max_per_day and not poll_day:
         tomorrow = day_start(now, rules) + timedelta(days=1)
         return Verdict(False, "daily_cap", f"{facts.attempts_today} attempts today (limit {rules.max_per_day})",
                        next_window_start(tomorrow, rules))

@@ -25,9 +25,9 @@ from db.campaigns import (
     TargetState,
 )
 from db.ivr import IvrCall, QueueCall
-from db.models import Committee, Person
+from db.models import Committee, Membership, Person
 from dialer.campaigns import DEFAULT_RETRY
-from dialer.rules import CallingRules, Facts, Verdict, day_start
+from dialer.rules import CallingRules, Facts, PollDayCall, Verdict, day_start
 from directory.outcomes import Outcome, apply_outcome
 from directory.units import UnitTree
 
@@ -115,6 +115,7 @@ def due_targets(session: Session, campaign: Campaign, now: datetime, limit: int,
         phones = [phone_for(t, p) for t, p, _ in rows]
         phones_in_call = phones_in_call | set(session.scalars(select(Attempt.phone).where(
             Attempt.state != AttemptState.ended, Attempt.phone.in_([x for x in phones if x]))))
+    poll_day = _poll_day_calls(session, campaign, [t for t, _, _ in rows]) if campaign.rules.get("poll_plan") else {}
     since = day_start(now, rules)
     history = {pid: (n, last) for pid, n, last in session.execute(
         select(Attempt.person_id, func.count().filter(Attempt.created_at >= since), func.max(Attempt.created_at))
@@ -127,9 +128,27 @@ def due_targets(session: Session, campaign: Campaign, now: datetime, limit: int,
         facts = Facts(dnd=person.dnd, status=person.status.value, phone=phone,
                       poll_end_at=acs.poll_end(target.booth_id or unit_id), starts_at=campaign.starts_at,
                       ends_at=campaign.ends_at, phone_in_call=phone in phones_in_call,
-                      last_call_at=last, attempts_today=int(n_today or 0))
+                      last_call_at=last, attempts_today=int(n_today or 0), poll_day=poll_day.get(target.id))
         out.append(Due(target.id, campaign.id, person.id, phone, facts))
     return out
+
+
+def _post_key(post: str | None) -> str:
+    return "".join(ch for ch in (post or "").lower() if ch.isalnum())
+
+
+def _poll_day_calls(session: Session, campaign: Campaign, targets: Sequence[Target]) -> dict[int, PollDayCall]:
+    """A poll-day round's targets as the rules see them: a booth agent is on a booth committee in a post
+    the plan calls; the scripts are the plan's when every script the round plays is one of them."""
+    posts = {_post_key(p) for p in campaign.selection.get("posts", [])}
+    allowed = set(campaign.rules.get("poll_scripts", []))
+    plan_script = bool(campaign.scripts) and set(campaign.scripts.values()) <= allowed
+    committees = {t.committee_id for t in targets if t.committee_id is not None}
+    held: dict[tuple[int, int | None], str] = {(pid, cid): post for pid, cid, post in session.execute(
+        select(Membership.person_id, Membership.committee_id, Membership.post)
+        .where(Membership.committee_id.in_(committees)))} if committees else {}
+    return {t.id: PollDayCall(t.booth_id is not None and _post_key(held.get((t.person_id, t.committee_id))) in posts,
+                              plan_script) for t in targets}
 
 
 def hold_back(session: Session, target_id: int, verdict: Verdict) -> None:

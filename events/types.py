@@ -89,3 +89,26 @@ class NodeFigures:
     node: str
     figures: dict[str, Any]
     at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class IvrAnswered:
+    """An IVR call stored an answer (a key, or a number step's confirmed number): poll day reads turnout
+    reports from these as they come."""
+
+    call_id: int
+    step: str
+    value: str | None
+    number: int | None
+    valid: bool
+    at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class PollDayChanged:
+    """A poll-day report, alert or round changed for ``ac_id``: the poll-day board reads it again."""
+
+    ac_id: int
+    what: str   # "report" | "alert" | "round"
+    booth_id: int | None = None
+    at: datetime = field(default_factory=_now)

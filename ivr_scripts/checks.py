@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ivr_scripts.model import Ask, Branch, Record, Script, Step, Ticket, Transfer, field_name
+from ivr_scripts.model import Ask, Branch, Number, Record, Script, Step, Ticket, Transfer, field_name
 from ivr_scripts.problems import Problem
 from ivr_scripts.render import VARIABLES, RenderError, references
 
@@ -94,7 +94,7 @@ def _languages(script: Script) -> list[Problem]:
 
 
 def _variables(script: Script) -> list[Problem]:
-    asks = {s.id for s in script.steps if isinstance(s, Ask)}
+    asks = {s.id for s in script.steps if isinstance(s, (Ask, Number))}
     fields = {"name"} | {field_name(f) for f in script.fields}
     out = []
 
@@ -115,6 +115,10 @@ def _variables(script: Script) -> list[Problem]:
                 allowed = frozenset(fields)
             elif name == "answers":
                 allowed = frozenset(asks)
+            if name == "entered" and not (isinstance(step, Number) and key == "confirm"):
+                out.append(Problem(line, f"step '{step.id}': 'entered' (the number typed) is only known in a "
+                                         "number step's confirm text"))
+                continue
             if attr is not None and attr not in allowed:
                 hint = " (declare it under 'fields:')" if name == "campaign" else ""
                 known = ", ".join(sorted(allowed)) or "none"
@@ -137,6 +141,11 @@ def _variables(script: Script) -> list[Problem]:
 def _tickets(script: Script) -> list[Problem]:
     out = []
     kinds = {s.id: s for s in script.steps}
+    for step in script.steps:
+        if isinstance(step, Number) and step.text and not step.confirm:
+            out.append(Problem(script.line_of(step.id, "number"),
+                               f"step '{step.id}': a number step needs 'confirm', the read-back (\"you entered "
+                               "{{ entered }}, press 1 to confirm, 2 to re-enter\")"))
     for step in script.steps:
         if not isinstance(step, Ticket):
             continue

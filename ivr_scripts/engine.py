@@ -19,12 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ivr_scripts.model import Ask, Branch, End, OptOut, Pin, Record, Say, Script, Step, Ticket, Transfer
+from ivr_scripts.model import Ask, Branch, End, Number, OptOut, Pin, Record, Say, Script, Step, Ticket, Transfer
 from ivr_scripts.render import evaluate, render
 
 MAX_HOPS = 50          # steps taken without the caller doing anything (a guard; validation forbids loops)
 MAX_TYPEAHEAD = 8
 PIN_LENGTH = 8         # a PIN is checked at ``#`` or at this many digits
+DIGITS = "0123456789"
+PREVIEW_NUMBER = 412   # what a preview of a number step's read-back says
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class SaveAnswer:
     key: str
     value: str | None
     valid: bool
+    number: int | None = None  # a number step's confirmed (or refused: valid False) number
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,8 @@ class Engine:
     _then: str = ""
     _tries: int = 0
     _pin: str = field(default="", repr=False)  # the PIN digits typed so far
+    _digits: str = ""      # a number step: the keys typed so far
+    _entered: int | None = None  # a number step: the number being read back for confirmation
 
     def __post_init__(self) -> None:
         if self.language not in self.script.languages:
@@ -124,7 +129,7 @@ class Engine:
         self.context = {**self.context, "answers": dict(self.context.get("answers") or {})}
 
     @property
-    def answers(self) -> dict[str, str]:
+    def answers(self) -> dict[str, Any]:
         return dict(self.context["answers"])
 
     @property
@@ -156,7 +161,7 @@ class Engine:
             return []
         step, then = self.step, self._then
         assert step is not None
-        if then == "wait" and isinstance(step, Ask | Pin):
+        if then == "wait" and isinstance(step, Ask | Number | Pin):
             self.phase = "waiting"
             return [WaitForKey(step.timeout)]
         if then == "reask":
@@ -176,6 +181,11 @@ class Engine:
             return []
         if isinstance(self.step, Pin) and self._pin:  # typed, but no #: check what was typed
             return self._check_pin()
+        if isinstance(self.step, Number):
+            if self._entered is not None:  # no 1 or 2 after the read-back: read it again
+                return self._fail("confirm")
+            if self._digits:  # a pause after some digits ends the number, as # does
+                return self._number_done()
         return self._fail("no_input")
 
     def pin_checked(self, ok: bool, why: str = "", context: dict[str, Any] | None = None) -> list[Action]:
@@ -219,7 +229,10 @@ class Engine:
         """A step's text (``text``, ``invalid``, ``no_input``) rendered in the call's language."""
         source = step.texts()[part][self.language]
         file = step.file.get(self.language) if part == "text" else None
-        return Prompt(f"{self.script.name}/{step.id}/{part}", render(source, self.context), self.language, file)
+        context = self.context
+        if part == "confirm" and isinstance(step, Number) and "entered" not in context:  # a preview
+            context = {**context, "entered": max(step.min, min(PREVIEW_NUMBER, step.max))}
+        return Prompt(f"{self.script.name}/{step.id}/{part}", render(source, context), self.language, file)
 
     def _play(self, step: Step, part: str, then: str, *, barge_in: bool) -> list[Action]:
         self.phase, self._then = ("asking" if barge_in else "playing"), then
@@ -241,6 +254,16 @@ class Engine:
             if (self.context.get("caller") or {}).get("verified"):
                 return self._enter(step.verified, hops + 1)
             self._pin, self.typeahead = "", []  # keys pressed before the question are not a PIN
+            return self._play(step, "text", "wait", barge_in=True)
+        if isinstance(step, Number):
+            self._digits, self._entered = "", None
+            self.context.pop("entered", None)
+            if self.typeahead:  # keys typed during the last prompt begin the number
+                self.phase = "waiting"
+                keys, self.typeahead, out = self.typeahead, [], []
+                for key in keys:
+                    out += self.digit(key)
+                return out
             return self._play(step, "text", "wait", barge_in=True)
         if isinstance(step, Record):
             return self._play(step, "text", "record", barge_in=False)
@@ -285,6 +308,8 @@ class Engine:
         step = self.step
         if isinstance(step, Pin):
             return self._pin_key(step, key)
+        if isinstance(step, Number):
+            return self._number_key(step, key)
         assert isinstance(step, Ask)
         valid = key in step.keys
         saved = SaveAnswer(step.id, step.label, key, step.values.get(key) if valid else None, valid)
@@ -311,13 +336,68 @@ class Engine:
         self.phase = "checking"
         return [CheckPin(self.step.id, digits)]
 
+    def _number_key(self, step: Number, key: str) -> list[Action]:
+        if self._entered is not None:  # the read-back: 1 confirms, 2 re-enters
+            value = self._entered
+            if key == "1":
+                self.context["answers"][step.id] = value
+                self.context.pop("entered", None)
+                saved = SaveAnswer(step.id, step.label, "#", str(value), True, value)
+                return [saved, *self._advance(step, 0)]
+            return self._fail("reenter" if key == "2" else "confirm")
+        if key in DIGITS:
+            if len(self._digits) <= step.max_digits:  # one digit too many is kept: it makes the number too big
+                self._digits += key
+            self.phase = "waiting"
+            return [WaitForKey(step.timeout)]
+        if key == "*":  # start the number again
+            self._digits = ""
+            self.phase = "waiting"
+            return [WaitForKey(step.timeout)]
+        if key == "#":
+            return self._number_done()
+        self.phase = "waiting"
+        return [WaitForKey(step.timeout)]
+
+    def _number_done(self) -> list[Action]:
+        step = self.step
+        assert isinstance(step, Number)
+        digits, self._digits = self._digits, ""
+        if not digits:
+            return self._fail("no_input")
+        value = int(digits)
+        if not step.min <= value <= step.max:
+            return [SaveAnswer(step.id, step.label, "#", digits[:60], False, value), *self._fail("invalid")]
+        self._entered = value
+        self.context["entered"] = value
+        return self._play(step, "confirm", "wait", barge_in=True)
+
     def _fail(self, why: str) -> list[Action]:
         step = self.step
+        if isinstance(step, Number):
+            return self._number_fail(step, why)
         assert isinstance(step, Ask | Pin)
         self._tries += 1
         if self._tries > step.retries:
             return self._enter(step.on_fail, 0) if step.on_fail else self._advance(step, 0)
         message = step.invalid if why == "invalid" else step.no_input
+        if message:
+            return self._play(step, why, "reask", barge_in=True)
+        return self._play(step, "text", "wait", barge_in=True)
+
+    def _number_fail(self, step: Number, why: str) -> list[Action]:
+        """No number, a number out of range, a re-entry asked for (``reenter``) or no confirmation
+        (``confirm``): each uses up one retry; a missed confirmation reads the number back again."""
+        self._tries += 1
+        if self._tries > step.retries:
+            self._entered = None
+            self.context.pop("entered", None)
+            return self._enter(step.on_fail, 0) if step.on_fail else self._advance(step, 0)
+        if why == "confirm":
+            return self._play(step, "confirm", "wait", barge_in=True)
+        self._entered, self._digits = None, ""
+        self.context.pop("entered", None)
+        message = {"invalid": step.invalid, "no_input": step.no_input}.get(why)
         if message:
             return self._play(step, why, "reask", barge_in=True)
         return self._play(step, "text", "wait", barge_in=True)

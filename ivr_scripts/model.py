@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 STEP_ID = r"^[a-z][a-z0-9_]{0,39}$"
 KEYS = set("0123456789*#")
-KINDS = ("say", "ask", "pin", "record", "branch", "transfer", "optout", "ticket", "end")
+KINDS = ("say", "ask", "number", "pin", "record", "branch", "transfer", "optout", "ticket", "end")
 # after these the call does not fall through to the following step
 FINAL_KINDS = {"transfer", "optout", "end"}
 
@@ -133,6 +133,45 @@ class Pin(_Step):
         return out + ([("on_fail", self.on_fail)] if self.on_fail else [])
 
 
+class Number(_Step):
+    """A number typed on the keypad, ended by ``#`` or a pause (``*`` starts it again), checked against
+    ``min``/``max``, read back (``confirm``: "you entered {{ entered }}, press 1 to confirm, 2 to re-enter")
+    and stored as an integer answer."""
+
+    kind: ClassVar[str] = "number"
+    text: Text
+    confirm: Text = Field(default_factory=dict, description="the read-back; {{ entered }} is the number")
+    min: int = Field(0, ge=0, description="the smallest number accepted")
+    max: int = Field(99999, ge=0, le=999_999_999, description="the largest number accepted")
+    question: str | None = Field(None, description="how the answer is labelled in reports (default: the id)")
+    timeout: float = Field(6.0, gt=0, le=60, description="seconds to wait for the first key and between keys")
+    retries: int = Field(2, ge=0, le=5, description="times the number is asked again (no number, out of range, "
+                                                    "re-entered or no confirmation)")
+    invalid: Text = Field(default_factory=dict, description="said after a number outside min-max")
+    no_input: Text = Field(default_factory=dict, description="said when no number comes in time")
+    on_fail: str | None = Field(None, description="where to go when retries run out (default: next step)")
+
+    @model_validator(mode="after")
+    def _range(self) -> Number:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.question or self.id
+
+    @property
+    def max_digits(self) -> int:
+        return len(str(self.max))
+
+    def texts(self) -> dict[str, Text]:
+        return {"text": self.text, "confirm": self.confirm, "invalid": self.invalid, "no_input": self.no_input}
+
+    def targets(self) -> list[tuple[str, str]]:
+        return super().targets() + ([("on_fail", self.on_fail)] if self.on_fail else [])
+
+
 class Record(_Step):
     """Voice feedback: the text is said, then a beep, then the caller speaks."""
 
@@ -199,12 +238,13 @@ class End(_Step):
         return {"text": self.text}
 
 
-Step = Say | Ask | Pin | Record | Branch | Transfer | OptOut | Ticket | End
-STEP_CLASSES: dict[str, type[_Step]] = {"say": Say, "ask": Ask, "pin": Pin, "record": Record, "branch": Branch,
-                                        "transfer": Transfer, "optout": OptOut, "ticket": Ticket, "end": End}
+Step = Say | Ask | Number | Pin | Record | Branch | Transfer | OptOut | Ticket | End
+STEP_CLASSES: dict[str, type[_Step]] = {"say": Say, "ask": Ask, "number": Number, "pin": Pin, "record": Record,
+                                        "branch": Branch, "transfer": Transfer, "optout": OptOut,
+                                        "ticket": Ticket, "end": End}
 # the YAML key of a step's kind holds this field
-KIND_FIELD = {"say": "text", "ask": "text", "pin": "text", "record": "text", "branch": "cases", "transfer": "text",
-              "optout": "text", "ticket": None, "end": "text"}
+KIND_FIELD = {"say": "text", "ask": "text", "number": "text", "pin": "text", "record": "text", "branch": "cases",
+              "transfer": "text", "optout": "text", "ticket": None, "end": "text"}
 
 
 class Script(BaseModel):

@@ -29,6 +29,7 @@ VARIABLES: dict[str, frozenset[str] | None] = {
     "instructions": frozenset(),  # a plain string
     "caller": frozenset({"phone_last4", "known", "has_pin", "verified"}),
     "ticket": frozenset({"number", "category"}),
+    "entered": frozenset(),  # the number typed, in a number step's read-back
 }
 
 

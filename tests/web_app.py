@@ -26,6 +26,7 @@ from ivr_scripts.library import ScriptLibrary
 from operators.listen import ListenError, SpyMode
 from operators.pacing_service import PacingService
 from outreach.service import OutreachConfig, OutreachService
+from pollday.service import PollDayService
 from reports.shifts import DEFAULT_SHIFTS, parse_shifts
 from speech.prompts import PromptStore
 from speech.synth import EspeakSynthesizer
@@ -101,7 +102,8 @@ def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live
                             sip_server=("127.0.0.1", 5060), listen=listen, transfer=transfer, feed_every=0.2,
                             users=users, pages=pages, check_scripts=library.campaign_problems,
                             phone_server=PhoneServer(8089), phones_changed=lambda: changed.append(1),
-                            pacing=PacingService(db, dict, window=timedelta(minutes=30), timezone=TZ, clock=utcnow))
+                            pacing=PacingService(db, dict, window=timedelta(minutes=30), timezone=TZ, clock=utcnow),
+                            pollday=PollDayService(db, bus))
     services.outreach = OutreachService(db, OutreachConfig(tmp_path / "dnd.bin", CallingRules()))
     services.start()
     app = create_app(services, health=_health, auth=auth)

@@ -32,6 +32,7 @@ from warroom.cli_ivr import ivr_app
 from warroom.cli_lines import bans_app, trunks_app
 from warroom.cli_outreach import outreach_app
 from warroom.cli_phones import phones_app
+from warroom.cli_pollday import pollday_app
 from warroom.cli_privacy import audit, people_app, retention_app
 from warroom.cli_report import report_app
 from warroom.cli_service import install_service
@@ -58,6 +59,7 @@ app.command("demo-data")(demo_data)
 app.add_typer(phones_app, name="phones")
 app.add_typer(ivr_app, name="ivr")
 app.add_typer(tickets_app, name="tickets")
+app.add_typer(pollday_app, name="pollday")
 app.add_typer(instructions_app, name="instructions")
 app.add_typer(users_app, name="users")
 app.add_typer(report_app, name="report")

@@ -45,6 +45,7 @@ from ivr_scripts.library import ScriptLibrary
 from operators.listen import ListenIn
 from operators.pacing_service import PacingService
 from operators.softphones import BrowserPhones, Softphones
+from pollday.service import PollDayService
 from privacy.job import RetentionJob
 from privacy.retention import RetentionPolicy
 from privacy.service import PrivacyService
@@ -146,7 +147,7 @@ def build_ivr(settings: Settings, ari: AriClient, db: Database, publish: Callabl
     tickets = TicketService(db, publish, recordings_dir=paths.recordings)
     return IvrDeps(ari, db, library, prompts, queue, tickets, party=settings.directory.party,
                    default_language=ivr.default_language, hotline_script=ivr.hotline_script,
-                   recordings_dir=paths.recordings, clock=clock)
+                   recordings_dir=paths.recordings, clock=clock, publish=publish)
 
 
 def build_ami(ast: AsteriskSettings, bus: EventBus) -> AmiClient:
@@ -248,7 +249,8 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         publisher=FiguresPublisher(bus, ast.node, lambda: service.node_figures()) if relay else None,
         privacy=privacy, retention=RetentionJob(privacy),
         trunk_health=health, trunks=build_trunk_monitor(settings, ami, ari, bus, health),
-        guard=build_sip_guard(settings, db, bus, ami, build_sandbox(ast)), outreach=outreach)
+        guard=build_sip_guard(settings, db, bus, ami, build_sandbox(ast)), outreach=outreach,
+        pollday=PollDayService(db, bus, clock=clock, wake=dialer.wake))
     service.web, service.app = build_web(service)
     return service
 
@@ -286,7 +288,7 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
                                      lease=settings.cluster.lease_seconds).registered,
         listen=service.listen.start, transfer=service.dispatcher.transfer, recordings_dir=service.ivr.recordings_dir,
         node_lease=settings.cluster.lease_seconds, users=users, privacy=service.privacy,
-        phones_changed=service.softphones.poke,
+        phones_changed=service.softphones.poke, pollday=service.pollday,
         phone_server=PhoneServer(ast.https_port, ast.webrtc.ws_url, enabled=ast.webrtc.enabled),
         pages=PagesConfig(status_rules=status_rules(settings), verify_days=settings.directory.verify_days,
                           work_dir=settings.state_dir / "imports", library=service.ivr.library,

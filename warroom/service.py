@@ -36,6 +36,7 @@ from hotline.agi import IdentifyServer
 from operators.listen import ListenIn
 from operators.softphones import Softphones
 from outreach.service import OutreachService
+from pollday.service import PollDayService
 from privacy.job import RetentionJob
 from privacy.service import PrivacyService
 from sipguard.service import SipGuard
@@ -78,6 +79,7 @@ class Service:
     trunks: TrunkMonitor | None = None        # keeps the trunks' health true from Asterisk's reports
     guard: SipGuard | None = None             # bans addresses that keep failing SIP authentication
     outreach: OutreachService | None = None   # voter outreach: lists, do-not-call, missed calls
+    pollday: PollDayService | None = None     # poll day's rounds, reports and alerts
     web: WebServices | None = None     # the HTTP side's services and pages' feeds (built with ``app``)
     app: FastAPI = field(default_factory=FastAPI)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -157,6 +159,8 @@ class Service:
         await self.sync.start()
         await self.dialer.start()
         await self.dispatcher.start()
+        if self.pollday is not None:
+            self.pollday.start()
         if self.publisher is not None:
             self.publisher.start()
         self._tasks.append(asyncio.create_task(self._keep_softphones(), name="softphones"))
@@ -192,6 +196,8 @@ class Service:
             self.web.close()
         if self.publisher is not None:
             await self.publisher.stop()
+        if self.pollday is not None:
+            self.pollday.close()
         if not self.web_only:
             await self.dispatcher.stop()
             await self.dialer.stop()

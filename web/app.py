@@ -29,6 +29,7 @@ from web import (
     pages_security,
     pages_users,
     phone,
+    pollday,
     reports,
 )
 from web.auth import Auth
@@ -42,7 +43,7 @@ from web.vendor import SIP_JS, sip_js_dir
 ROUTERS = (pages.router, console.router, api_campaigns.router, dashboard.router, metrics.router, reports.router,
            admin.router, docs.router, pages_campaigns.router, pages_directory.router, pages_imports.router,
            pages_users.router, pages_hotline.router, pages_scripts.router, phone.router, pages_outreach.router,
-           pages_security.router, api_pacing.router)
+           pages_security.router, api_pacing.router, pollday.router)
 STATIC = Path(__file__).resolve().parent / "static"
 
 

@@ -31,6 +31,7 @@ from operators.pacing_service import PacingService
 from operators.recordings import RecordingService
 from operators.service import OperatorService, Registered, never_registered
 from outreach.service import OutreachService
+from pollday.service import PollDayService
 from privacy.service import PrivacyService
 from reports.service import ReportService
 from reports.shifts import Shift
@@ -91,6 +92,7 @@ class WebServices:
     transfer: Transfer | None = None  # an operator hands their caller to a supervisor
     outreach: OutreachService | None = None  # voter outreach (None: not in this service)
     pacing: PacingService | None = None  # campaigns' pacing and the pacing board
+    pollday: PollDayService | None = None  # poll day's board (None: not in this process)
 
     def start(self) -> None:
         """The pages' feeds start hearing the bus."""
@@ -130,7 +132,7 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
                  privacy: PrivacyService | None = None, pages: PagesConfig | None = None,
                  phone_server: PhoneServer | None = None,
                  phones_changed: Callable[[], None] = lambda: None,
-                 pacing: PacingService | None = None) -> WebServices:
+                 pacing: PacingService | None = None, pollday: PollDayService | None = None) -> WebServices:
     """Build the web side's services over ``db``, publishing on ``bus``: ``timezone`` is the war room's day,
     ``target_minutes`` a ticket's time before it is overdue, ``shifts`` the operators' shifts, ``defaults``
     the calling rules, ``check_scripts`` the IVR scripts' check, ``wake`` the dialer's wake-up,
@@ -159,4 +161,4 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
         scripts=ScriptService(db, library, inbound_info=inbound_info, party=pages.party,
                               make_prompt=pages.make_prompt, hotline=pages.hotline),
         pins=PinService(db, pages.clock), recordings=RecordingService(db, recordings_dir, pages.clock),
-        phone_server=phone_server or PhoneServer(enabled=False), transfer=transfer, pacing=pacing)
+        phone_server=phone_server or PhoneServer(enabled=False), transfer=transfer, pacing=pacing, pollday=pollday)

@@ -40,7 +40,7 @@ def test_builtin_scripts_are_valid_and_render_in_both_languages() -> None:
         script = lib.get(name)
         assert script.languages == ["hi", "en"]
         for lang in script.languages:
-            ctx = sample_context(lang)
+            ctx = {**sample_context(lang), "entered": 412}  # a number step's read-back
             for step in script.steps:
                 for part, text in step.texts().items():
                     if text:
@@ -72,7 +72,7 @@ def test_a_good_script_parses() -> None:
 def test_unknown_step_kind_and_setting_name_their_lines() -> None:
     text = GOOD.replace("  - id: bye\n    end:", "  - id: bye\n    colour: red\n    endd:")
     assert problems_of(text) == [(9, "step 'bye': unknown step (unknown: colour, endd): a step needs one of "
-                                     "say, ask, pin, record, branch, transfer, optout, ticket, end")]
+                                     "say, ask, number, pin, record, branch, transfer, optout, ticket, end")]
     text = GOOD.replace('    keys: {"1": bye, "2": null}', '    keys: {"1": bye, "2": null}\n    timout: 5')
     assert problems_of(text) == [(9, "step 'q': unknown setting 'timout'")]
 

@@ -133,14 +133,18 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     # hotline PINs and operators' call recordings: supervisors and admins, never operators
     ("POST", "/directory/people/{person_id}/pin"): STAFF, ("GET", "/api/recordings"): STAFF,
     ("GET", "/recordings"): STAFF, ("GET", "/api/recordings/{recording_id}/audio"): STAFF,
+    # poll day's board
+    ("GET", "/pollday/{ac}"): STAFF, ("GET", "/pollday/{ac}/events"): STAFF, ("GET", "/api/pollday"): STAFF,
+    ("GET", "/api/pollday/{ac}/board"): STAFF, ("GET", "/api/pollday/{ac}/export"): STAFF,
+    ("POST", "/api/pollday/alerts/{alert_id}/done"): STAFF,
     # the users page: admins only
     ("GET", "/users"): ADMIN, ("POST", "/users"): ADMIN, ("POST", "/users/{username}/{action}"): ADMIN,
 }
-STREAMS = {"/console/events", "/dashboard/events"}
+STREAMS = {"/console/events", "/dashboard/events", "/pollday/{ac}/events"}
 PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/signin"), ("POST", "/signin")}
 SAMPLE = {"ref": "1", "action": "pause", "ticket_id": "1", "kind": "day", "campaign_id": "1", "target_id": "1",
           "person_id": "1", "unit_id": "1", "job_id": "1", "instruction_id": "1", "username": "op",
-          "name": "strong", "recording_id": "1", "task_id": "1"}
+          "name": "strong", "recording_id": "1", "task_id": "1", "ac": "1", "alert_id": "1"}
 
 
 def test_every_route_with_every_role_and_without_a_session(app_parts: tuple[Any, Auth]) -> None:
@@ -159,7 +163,8 @@ def test_every_route_with_every_role_and_without_a_session(app_parts: tuple[Any,
             headers = {"X-CSRF-Token": csrf_of(client)} if who != "none" and method != "GET" else {}
             if path in STREAMS and who in allowed:
                 with client.stream(method, url) as stream:  # endless: its first event is enough
-                    assert stream.status_code == 200 and next(stream.iter_lines()).startswith("event: snapshot")
+                    first = next(stream.iter_lines())
+                    assert stream.status_code == 200 and first.startswith(("event: snapshot", "event: board"))
                 continue
             resp = client.request(method, url, headers=headers, json={} if method == "POST" else None,
                                   follow_redirects=False)

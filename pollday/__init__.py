@@ -1,0 +1,1 @@
+"""Poll day: turnout rounds from every booth, plausibility checks, booths gone silent."""
