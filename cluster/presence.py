@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from db.engine import Database
 from db.models import utcnow
 from db.nodes import Node
+from db.phones import WEB_SUFFIX as SUFFIX
 from db.users import User
-from operators.webphones import SUFFIX
 
 Registered = Callable[[str], Awaitable[bool]]
 

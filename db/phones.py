@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from db.models import Base, utcnow
 from db.types import UtcDateTime
 
+# a user's browser phone is the endpoint op-<user>-web (their SIP softphone: op-<user>)
+WEB_PREFIX, WEB_SUFFIX = "op-", "-web"
+
 
 class BrowserPhone(Base):
     """The secret of a user's browser phone (endpoint ``op-<user>-web``): one per user, made for the web

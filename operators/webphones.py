@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from core.errors import Conflict, NotFound
 from core.sip import REALM, md5_cred
 from db.models import utcnow
-from db.phones import BrowserPhone
+from db.phones import WEB_PREFIX, WEB_SUFFIX, BrowserPhone
 from db.users import User, WebSession
 
-PREFIX, SUFFIX = "op-", "-web"
+PREFIX, SUFFIX = WEB_PREFIX, WEB_SUFFIX
 
 
 def web_endpoint(username: str) -> str:
