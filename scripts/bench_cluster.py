@@ -39,7 +39,8 @@ from sandbox.cdr import read_cdr
 from sandbox.phonefarm import PhoneFarm
 from sandbox.traffic import Hold, behaviours, per_channel, utilisation
 from warroom.compose import build_sandbox, build_service
-from warroom.settings import AsteriskSettings, ClusterSettings, Settings, TrunkSettings, with_secrets
+from warroom.feature_settings import ClusterSettings
+from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOON = datetime(2026, 11, 30, 6, 30, tzinfo=UTC)

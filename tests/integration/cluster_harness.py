@@ -24,7 +24,8 @@ from sandbox.cdr import read_cdr
 from tests.conftest import PG_URL
 from tests.integration.dialer_harness import HOLD, Harness, harness_settings
 from warroom.compose import build_sandbox, build_service
-from warroom.settings import AsteriskSettings, ClusterSettings, Settings, TrunkSettings, with_secrets
+from warroom.feature_settings import ClusterSettings
+from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
 NODE2_PORTS = {"ami_port": 25038, "http_port": 28088, "sip_port": 25060, "rtp_start": 12000, "rtp_end": 12999,
                "farm_port": 25070, "agi_port": 24573}

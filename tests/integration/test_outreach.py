@@ -19,8 +19,9 @@ from sandbox.caller import call_in
 from tests.integration.dialer_harness import daytime_clock
 from tests.waiting import until
 from warroom.compose import build_sandbox, build_service
+from warroom.feature_settings import OutreachSettings
 from warroom.service import Service
-from warroom.settings import AsteriskSettings, OutreachSettings, Settings, TrunkSettings, with_secrets
+from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
 pytestmark = pytest.mark.integration
 

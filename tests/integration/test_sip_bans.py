@@ -24,8 +24,9 @@ from sipguard.service import BanService
 from tests.integration.dialer_harness import HOLD, daytime_clock
 from tests.waiting import until
 from warroom.compose import build_sandbox, build_service
+from warroom.feature_settings import SipGuardSettings
 from warroom.service import Service
-from warroom.settings import AsteriskSettings, Settings, SipGuardSettings, TrunkSettings, with_secrets
+from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
 pytestmark = pytest.mark.integration
 
