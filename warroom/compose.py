@@ -17,6 +17,7 @@ from accounts.service import UserService
 from adapters.ami import AmiClient, AmiConfig
 from adapters.ari import AriClient, AriConfig
 from ari_handlers.app import HandlerFactory, StasisApp
+from ari_handlers.broadcast_call import BroadcastDeps, broadcast_factory
 from ari_handlers.dispatch import AgentLeg, Dispatcher
 from ari_handlers.factories import ivr_factories
 from ari_handlers.ivr_call import IvrDeps
@@ -62,7 +63,7 @@ from warroom.compose_lines import (
     softphone_access,
     trunk_health,
 )
-from warroom.compose_outreach import build_outreach
+from warroom.compose_outreach import build_broadcaster, build_messages, build_outreach
 from warroom.service import Service
 from warroom.settings import AsteriskSettings, Settings
 from web.app import create_app
@@ -204,8 +205,18 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     async def take_missed_call(did: str, caller: str | None) -> str:
         return (await outreach.missed_call(did, caller)).outcome
 
+    broadcaster = build_broadcaster(settings, ami, db, outreach, dial_plans(settings), clock)
+
+    async def keypad_opt_out(phone: str) -> bool:
+        return await outreach.opt_out(phone, "keypad")
+
+    broadcast_deps = BroadcastDeps(db, build_messages(settings), ivr.prompts, ivr.queue, keypad_opt_out,
+                                   broadcaster.ended, settings.state_dir / "outreach" / "rendered",
+                                   recording_format=ivr.recording_format)
+
     handlers: dict[str, HandlerFactory] = {**ivr_factories(ivr), "agent": AgentLeg, "transfer": AgentLeg,
                                            "operator": progressive_call,
+                                           "broadcast": broadcast_factory(broadcast_deps),
                                            "missed": missed_call_factory(db, missed_call_numbers(settings),
                                                                          dialer.wake, take_missed_call,
                                                                          settings.outreach.missed_call_refuse),
@@ -230,7 +241,8 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         publisher=FiguresPublisher(bus, ast.node, lambda: service.node_figures()) if relay else None,
         privacy=privacy, retention=RetentionJob(privacy),
         trunk_health=health, trunks=build_trunk_monitor(settings, ami, ari, bus, health),
-        guard=build_sip_guard(settings, db, bus, ami, build_sandbox(ast)), outreach=outreach)
+        guard=build_sip_guard(settings, db, bus, ami, build_sandbox(ast)), outreach=outreach,
+        broadcaster=broadcaster)
     service.web, service.app = build_web(service)
     return service
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from adapters.ami import AmiClient
 from db.engine import Database
 from db.models import utcnow
+from dialer.dialplans import DialPlan
 from dialer.rules import CallingRules
+from outreach.dialing import Broadcaster
 from outreach.missed import MissedCallPolicy
 from outreach.recordings import Messages
 from outreach.service import OutreachConfig, OutreachService
@@ -36,3 +39,12 @@ def build_outreach(settings: Settings, db: Database, rules: CallingRules,
                    clock: Callable[[], datetime] = utcnow) -> OutreachService:
     """``rules``: the dialer's calling rules (``warroom.compose.calling_rules``)."""
     return OutreachService(db, outreach_config(settings, rules), clock=clock)
+
+
+def build_broadcaster(settings: Settings, ami: AmiClient, db: Database, outreach: OutreachService,
+                      plans: dict[str, DialPlan], clock: Callable[[], datetime] = utcnow) -> Broadcaster:
+    """Broadcast calls on at most ``outreach.lines`` lines (default: the configured trunks' lines)."""
+    o, d = settings.outreach, settings.dialer
+    lines = o.lines or sum(t.lines for t in settings.asterisk.trunks) or 1
+    return Broadcaster(ami, db, outreach, app=settings.asterisk.ari_app, lines=lines, plans=plans,
+                       ring_timeout=d.ring_timeout, max_call_seconds=settings.cluster.max_call_seconds, clock=clock)
