@@ -35,20 +35,24 @@ def outcomes(h: Harness, campaign: str) -> dict[str, str | None]:
             .where(OutreachCampaign.name == campaign))}
 
 
+def write_list(path: Path) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([["mobile", "name", "language", "AC", "booth"],
+                                  [REPLIER, "Ramesh", "en", "1", "12 Primary School"],
+                                  [LEAVER, "Sita", "en", "1", "13 Panchayat Bhawan"]])
+    return path
+
+
 async def test_broadcast_plays_the_named_message_takes_a_reply_and_an_opt_out(
         sandbox: Sandbox, settings: Settings, tmp_path: Path, phone_farm: FarmFactory) -> None:
     h = await start_harness(settings, tmp_path, {}, ivr=True)
     try:
         outreach = h.service.outreach
         assert outreach is not None
-        voters = tmp_path / "voters.csv"
-        with open(voters, "w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh).writerows([["mobile", "name", "language", "AC", "booth"],
-                                      [REPLIER, "Ramesh", "en", "1", "12 Primary School"],
-                                      [LEAVER, "Sita", "en", "1", "13 Panchayat Bhawan"]])
+        voters, leader = write_list(tmp_path / "voters.csv"), tmp_path / "leader.wav"
         await outreach.import_list(voters, ListImportOptions("voters", default_consent="form"))
-        leader = tmp_path / "leader.wav"
-        subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", str(leader), "synth", "2", "sine", "440"], check=True)
+        await asyncio.to_thread(subprocess.run, ["sox", "-n", "-r", "8000", "-c", "1", str(leader), "synth", "2",
+                                                 "sine", "440"], check=True)
         await build_messages(h.service.settings).add_recording(leader, "leader")
 
         farm = phone_farm({REPLIER: Behaviour("answer", digits="2", delay_ms=2500, hold_ms=16_000, voice_ms=3000),
