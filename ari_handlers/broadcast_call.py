@@ -70,7 +70,7 @@ class BroadcastCall(CallHandler):
     def __init__(self, ari: AriClient, channel_id: str, args: list[str], deps: BroadcastDeps) -> None:
         super().__init__(ari, channel_id, args)
         self.deps = deps
-        self.attempt_id = int(args[1]) if len(args) > 1 and args[1].isdigit() else None
+        self.attempt_id = int(args[0]) if args and args[0].isdigit() else None
         self.info: broadcast.CallInfo | None = None
         self.answered = time.monotonic()
         self.heard = broadcast.Heard(0.0)
