@@ -43,6 +43,7 @@ class OutreachConfig:
     missed: MissedCallPolicy = MissedCallPolicy()
     purposes: dict[str, str] | None = None   # DID -> join / call_back / hear_message
     lines: int = 10                          # lines outreach dials on (for the ETA shown on the page)
+    recordings_dir: Path | None = None       # Asterisk's recordings as this host sees them (voice messages)
 
 
 class OutreachService:
@@ -141,14 +142,15 @@ class OutreachService:
         """The newest voice messages left for the leader, with the person's AC and booth."""
         return await self.db.run(broadcast.replies)
 
-    async def reply_to_play(self, reply_id: int, actor: Actor) -> str:
-        """The recording name of voice message ``reply_id``; every play is audited."""
-        def run(session: Session) -> str:
+    async def reply_to_play(self, reply_id: int, actor: Actor) -> Path:
+        """The file of voice message ``reply_id``; every play is audited."""
+        def run(session: Session) -> Path:
             name = broadcast.reply_file(session, reply_id)
-            if name is None:
+            where = self.config.recordings_dir / f"{name}.wav" if name and self.config.recordings_dir else None
+            if where is None or not where.is_file():
                 raise NotFound(f"no voice message {reply_id}")
             record(session, actor, "outreach.reply_play", f"outreach_reply:{reply_id}")
-            return name
+            return where
         return await self.db.run(run)
 
     async def scrub(self, name: str) -> dict[str, int]:

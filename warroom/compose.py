@@ -200,7 +200,7 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     def progressive_call(client: AriClient, channel_id: str, args: list[str]) -> ProgressiveCall:
         return ProgressiveCall(client, channel_id, args, ivr, progressive, abandon_seconds=d.abandon_seconds)
 
-    outreach = build_outreach(settings, db, calling_rules(settings), clock)
+    outreach = build_outreach(settings, db, calling_rules(settings), clock, ivr_paths(settings).recordings)
 
     async def take_missed_call(did: str, caller: str | None) -> str:
         return (await outreach.missed_call(did, caller)).outcome

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from adapters.ami import AmiClient
 from db.engine import Database
@@ -18,13 +19,14 @@ from speech.synth import EspeakSynthesizer
 from warroom.settings import Settings
 
 
-def outreach_config(settings: Settings, rules: CallingRules) -> OutreachConfig:
+def outreach_config(settings: Settings, rules: CallingRules, recordings_dir: Path | None = None) -> OutreachConfig:
     o = settings.outreach
     return OutreachConfig(
         dnd_file=o.dnd_file or settings.state_dir / "dnd.bin", rules=rules, ban_zone=o.ban_timezone,
         missed=MissedCallPolicy(callbacks_per_day=o.callbacks_per_day, flood_calls=o.flood_calls,
                                 flood_minutes=o.flood_minutes),
-        purposes=dict(o.missed_call_purposes), lines=sum(t.lines for t in settings.asterisk.trunks) or 10)
+        purposes=dict(o.missed_call_purposes), lines=sum(t.lines for t in settings.asterisk.trunks) or 10,
+        recordings_dir=recordings_dir)
 
 
 def build_messages(settings: Settings) -> Messages:
@@ -36,9 +38,10 @@ def build_messages(settings: Settings) -> Messages:
 
 
 def build_outreach(settings: Settings, db: Database, rules: CallingRules,
-                   clock: Callable[[], datetime] = utcnow) -> OutreachService:
-    """``rules``: the dialer's calling rules (``warroom.compose.calling_rules``)."""
-    return OutreachService(db, outreach_config(settings, rules), clock=clock)
+                   clock: Callable[[], datetime] = utcnow, recordings_dir: Path | None = None) -> OutreachService:
+    """``rules``: the dialer's calling rules (``warroom.compose.calling_rules``); ``recordings_dir``: where the
+    voice messages left in broadcast calls are (the service's)."""
+    return OutreachService(db, outreach_config(settings, rules, recordings_dir), clock=clock)
 
 
 def build_broadcaster(settings: Settings, ami: AmiClient, db: Database, outreach: OutreachService,
