@@ -5,6 +5,7 @@ call ends (``outcome``, with the carrier-announcement guard), and the voice mess
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,12 +75,15 @@ def running(session: Session) -> list[str]:
 
 
 def plan_calls(session: Session, name: str, now: datetime, rules: CallingRules, on_dnd: Any, limit: int,
-               busy: set[str], ban_zone: str = INDIA) -> list[Dial]:
-    """Up to ``limit`` calls for campaign ``name`` now, each attempt written first (caller ID, trunk,
-    registration category). A number already in a call (``busy``) is left for a later pass."""
+               busy: set[str], ban_zone: str = INDIA, room: Callable[[str], int] | None = None) -> list[Dial]:
+    """Up to ``limit`` calls for campaign ``name`` now (and no more than ``room`` says its trunk has free),
+    each attempt written first (caller ID, trunk, registration category). A number already in a call
+    (``busy``) is left for a later pass."""
     campaign = campaigns.get_campaign(session, name)
-    if not campaign.recording:
-        return []  # nothing to play: the campaign waits for its recording
+    if room is not None:
+        limit = min(limit, room(campaign.trunk))
+    if not campaign.recording or limit <= 0:
+        return []  # nothing to play (the campaign waits for its recording), or no line free
     due, _ = campaigns.plan_due(session, name, now, rules, on_dnd, limit, ban_zone)
     calls = []
     for person in due:

@@ -1,5 +1,7 @@
-"""The broadcast dialer: keeps at most ``lines`` outreach calls going, each one an AMI Originate straight
-into our Stasis app (``broadcast,<attempt>``) over the campaign's trunk as the dialer's dial plans dial it.
+"""The broadcast dialer: keeps at most ``lines`` outreach calls going, never more than the dialer's line book
+says the trunk has free (it counts our calls' channels as it counts inbound ones) and never to a phone the
+dialer is calling; each one an AMI Originate straight into our Stasis app (``broadcast,<attempt>``) over the
+campaign's trunk as the dialer's dial plans dial it.
 Which contacts are due, and the attempt written before each call, come from ``outreach.broadcast``; an
 answered call is played by ``ari_handlers.broadcast_call``, which calls :meth:`Broadcaster.ended`."""
 
@@ -26,10 +28,12 @@ PREFIX = "wrbc-"   # broadcast channel ids (apart from the dialer's "wr-", whose
 class Broadcaster:
     def __init__(self, ami: AmiClient, db: Database, outreach: OutreachService, *, app: str, lines: int,
                  plans: Mapping[str, DialPlan] | None = None, ring_timeout: float = 30.0,
-                 max_call_seconds: int = 600, clock: Callable[[], datetime] = utcnow, every: float = 1.0) -> None:
+                 max_call_seconds: int = 600, clock: Callable[[], datetime] = utcnow, every: float = 1.0,
+                 room: Callable[[str], int] | None = None, in_calls: Callable[[], set[str]] | None = None) -> None:
         self.ami, self.db, self.outreach, self.app, self.lines = ami, db, outreach, app, lines
         self.plans, self.ring_timeout, self.max_call_seconds = dict(plans or {}), ring_timeout, max_call_seconds
         self.clock, self.every = clock, every
+        self.room, self.in_calls = room, in_calls  # the dialer's free lines per trunk, its phones in call
         self.calls: dict[int, str] = {}        # attempt id -> phone, while its line is held
         self.tasks = Tasks("broadcast")
         self._wake = asyncio.Event()
@@ -74,8 +78,9 @@ class Broadcaster:
             if free <= 0:
                 break
             config = self.outreach.config
+            busy = set(self.calls.values()) | (self.in_calls() if self.in_calls else set())
             calls = await self.db.run(broadcast.plan_calls, name, self.clock(), config.rules, self.outreach.on_dnd,
-                                      free, set(self.calls.values()), config.ban_zone)
+                                      free, busy, config.ban_zone, self.room)
             for call in calls:
                 self.calls[call.attempt_id] = call.phone
                 self.tasks.spawn(self._originate(call), f"broadcast {call.attempt_id}")

@@ -205,7 +205,8 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     async def take_missed_call(did: str, caller: str | None) -> str:
         return (await outreach.missed_call(did, caller)).outcome
 
-    broadcaster = build_broadcaster(settings, ami, db, outreach, dial_plans(settings), clock)
+    broadcaster = build_broadcaster(settings, ami, db, outreach, dial_plans(settings), clock,
+                                    room=dialer.book.free, in_calls=lambda: dialer.book.phones)
 
     async def keypad_opt_out(phone: str) -> bool:
         return await outreach.opt_out(phone, "keypad")

@@ -45,9 +45,12 @@ def build_outreach(settings: Settings, db: Database, rules: CallingRules,
 
 
 def build_broadcaster(settings: Settings, ami: AmiClient, db: Database, outreach: OutreachService,
-                      plans: dict[str, DialPlan], clock: Callable[[], datetime] = utcnow) -> Broadcaster:
+                      plans: dict[str, DialPlan], clock: Callable[[], datetime] = utcnow,
+                      room: Callable[[str], int] | None = None,
+                      in_calls: Callable[[], set[str]] | None = None) -> Broadcaster:
     """Broadcast calls on at most ``outreach.lines`` lines (default: the configured trunks' lines)."""
     o, d = settings.outreach, settings.dialer
     lines = o.lines or sum(t.lines for t in settings.asterisk.trunks) or 1
     return Broadcaster(ami, db, outreach, app=settings.asterisk.ari_app, lines=lines, plans=plans,
-                       ring_timeout=d.ring_timeout, max_call_seconds=settings.cluster.max_call_seconds, clock=clock)
+                       ring_timeout=d.ring_timeout, max_call_seconds=settings.cluster.max_call_seconds, clock=clock,
+                       room=room, in_calls=in_calls)

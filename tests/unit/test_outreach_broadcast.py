@@ -90,6 +90,8 @@ async def test_broadcaster_keeps_to_its_lines_and_settles(outreach: OutreachServ
     dialer = Broadcaster(ami, database, outreach, app="warroom", lines=2, clock=lambda: NOON_IST)  # type: ignore[arg-type]
     assert await dialer.tick() == 0, "no recording: the campaign waits"
     await outreach.set_recording("b", "leader")
+    full = Broadcaster(ami, database, outreach, app="warroom", lines=2, room=lambda trunk: 0)  # type: ignore[arg-type]
+    assert await full.tick() == 0, "the dialer's line book says the trunk is full"
     assert await dialer.tick() == 2
     assert await dialer.tick() == 0, "both lines busy"
     await asyncio.sleep(0)
