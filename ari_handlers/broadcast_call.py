@@ -62,6 +62,7 @@ class BroadcastDeps:
     recording_format: str = "wav"
     menu_wait: float = 8.0
     max_message_seconds: int = 60
+    seconds: Callable[[], float] = time.monotonic   # a monotonic clock: how long the person stayed
 
 
 class BroadcastCall(CallHandler):
@@ -72,8 +73,7 @@ class BroadcastCall(CallHandler):
         self.deps = deps
         self.attempt_id = int(args[0]) if args and args[0].isdigit() else None
         self.info: broadcast.CallInfo | None = None
-        self.answered = time.monotonic()
-        self.heard = broadcast.Heard(0.0)
+        self.answered = deps.seconds()
         self.voice = False
         self.keys = ""
         self.replied = self.opted = self.to_operator = False
@@ -90,7 +90,7 @@ class BroadcastCall(CallHandler):
         return self.info.language if self.info and self.info.language in ("hi", "en") else "hi"
 
     async def on_StasisStarted(self, event: StasisStarted) -> None:
-        self.answered = time.monotonic()
+        self.answered = self.deps.seconds()
         if self.attempt_id is None:
             await self.hangup()
             return
@@ -227,7 +227,7 @@ class BroadcastCall(CallHandler):
         if self.to_operator:
             await self.deps.queue.gone(self.channel_id)
         if self.attempt_id is not None:
-            heard = broadcast.Heard(time.monotonic() - self.answered, voice=self.voice, keys=self.keys,
+            heard = broadcast.Heard(self.deps.seconds() - self.answered, voice=self.voice, keys=self.keys,
                                     replied=self.replied, opted_out=self.opted, operator=self.to_operator)
             result = broadcast.outcome(heard)
             await self.deps.db.run(broadcast.settle, self.attempt_id, result, round(heard.seconds, 1))

@@ -8,17 +8,20 @@ import asyncio
 import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from adapters.ami import Originate
+from ari_handlers.broadcast_call import BroadcastCall, BroadcastDeps
 from audit.log import Actor
 from core.errors import NotFound
 from db.engine import Database
 from db.outreach import OutreachAttempt
 from dialer.rules import CallingRules
-from events.asterisk import OriginateReason, OriginateResult
+from events.asterisk import DtmfReceived, OriginateReason, OriginateResult, StasisEnded, StasisStarted
+from ivr_scripts.engine import Prompt
 from outreach import broadcast
 from outreach.broadcast import Heard, outcome
 from outreach.dialing import Broadcaster
@@ -124,3 +127,72 @@ async def test_replies_counts_and_play(outreach: OutreachService, database: Data
     assert found["counts"] == {"listens": 0, "replies": 1, "opt_outs": 0, "operator": 0, "guarded": 1}
     with pytest.raises(NotFound):  # no recordings directory here: nothing to play
         await outreach.reply_to_play(1, Actor.system())
+
+
+class FakeAri:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, dict[str, Any]]] = []
+
+    async def request(self, method: str, path: str, **params: Any) -> Any:
+        self.sent.append((method, path, params))
+
+    def played(self) -> list[str]:
+        return [p["media"] for m, path, p in self.sent if "/play/" in path]
+
+
+class FakeMessages:
+    async def render(self, recording: str, person_name: str, language: str, out: Path) -> dict[str, object]:
+        return {"file": str(out)}
+
+
+class FakePrompts:
+    async def media(self, prompt: Prompt) -> str:
+        return f"sound:{prompt.file or prompt.key}"
+
+
+class FakeQueue:
+    def __init__(self) -> None:
+        self.entered: list[tuple[str, str]] = []
+        self.left: list[str] = []
+
+    async def enter(self, channel_id: str, **info: Any) -> None:
+        self.entered.append((channel_id, info["note"]))
+
+    async def gone(self, channel_id: str) -> None:
+        self.left.append(channel_id)
+
+
+@pytest.mark.parametrize(("keys", "expected"), [("1", "listened"), ("3", "operator"), ("9", "opted_out"),
+                                                ("", "guarded")])
+async def test_broadcast_call_keys(outreach: OutreachService, database: Database, tmp_path: Path,
+                                   keys: str, expected: str) -> None:
+    await _campaign(outreach, tmp_path, 1)
+    await outreach.set_recording("b", "leader")
+    [call] = await database.run(broadcast.plan_calls, "b", NOON_IST, outreach.config.rules, outreach.on_dnd, 1,
+                                set())
+    ari, queue, ended, opted = FakeAri(), FakeQueue(), [], []
+
+    async def opt_out(phone: str) -> bool:
+        opted.append(phone)
+        return await outreach.opt_out(phone, "keypad")
+
+    clock = [100.0]
+    deps = BroadcastDeps(database, FakeMessages(), FakePrompts(), queue, opt_out, ended.append,  # type: ignore[arg-type]
+                         tmp_path / "rendered", menu_wait=0.05, seconds=lambda: clock[0])
+    handler = BroadcastCall(ari, "wrbc-1", [str(call.attempt_id)], deps)  # type: ignore[arg-type]
+    await handler.handle(StasisStarted("wrbc-1", args=("broadcast", str(call.attempt_id))))
+    message = f"sound:{tmp_path / 'rendered' / f'{call.attempt_id}.wav'}"
+    assert ari.played() == [message]
+    for key in keys:
+        await handler.handle(DtmfReceived("wrbc-1", digit=key))
+    if keys == "1":
+        assert ari.played() == [message, message]
+    if keys == "3":
+        assert queue.entered == [("wrbc-1", "Broadcast call: P0, AC 152, booth 0 School")]
+    clock[0] += 5  # five seconds after the answer: past the guard
+    await handler.handle(StasisEnded("wrbc-1"))
+    assert ended == [call.attempt_id]
+    assert _attempts(database)[0].outcome == expected
+    assert opted == (["+919826000000"] if keys == "9" else [])
+    if keys == "9":
+        assert (await outreach.scrub("b")) == {"opted_out": 1}
