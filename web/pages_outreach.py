@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from core.errors import ServiceError, Unavailable
@@ -17,6 +17,7 @@ from web.pages_common import acting, refusal, render
 from web.services import WebServices
 
 router = APIRouter(tags=["outreach pages"])
+MAX_ID = 2_147_483_647  # database ids are 32-bit
 
 
 def _outreach(svc: WebServices) -> OutreachService:
@@ -50,7 +51,8 @@ async def opt_out(request: Request, who: Staff, svc: Services,
 
 @router.get("/outreach/replies/{reply_id}/audio", response_class=FileResponse,
             responses={200: {"content": {"audio/wav": {}}}})
-async def reply_audio(request: Request, who: Staff, svc: Services, reply_id: int) -> FileResponse:
+async def reply_audio(request: Request, who: Staff, svc: Services,
+                      reply_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> FileResponse:
     """A voice message left for the leader in a broadcast call (supervisors only; every play audited)."""
     where = await _outreach(svc).reply_to_play(reply_id, acting(request, who))
     return FileResponse(where, media_type="audio/wav")
