@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from audit.log import Actor
 from db.outreach import OutreachAttempt, OutreachCampaign, OutreachReply
 from outreach.importer import ListImportOptions
 from outreach.recordings import length
@@ -74,6 +75,8 @@ async def test_broadcast_plays_the_named_message_takes_a_reply_and_an_opt_out(
             [reply] = s.scalars(select(OutreachReply))
             assert (reply.ac_no, reply.booth) == (1, "12 Primary School")
         assert [r["booth"] for r in await outreach.replies()] == ["12 Primary School"]
+        voice = await outreach.reply_to_play(reply.id, Actor.system())  # Asterisk's file, as the page plays it
+        assert voice.stat().st_size > 8000
         [counted] = [c["counts"] for c in (await outreach.overview())["campaigns"]]
         assert (counted["replies"], counted["opt_outs"]) == (1, 1)
 
