@@ -18,6 +18,7 @@ from events.asterisk import (
     RecordingFinished,
     StasisEnded,
     StasisStarted,
+    TalkingStarted,
 )
 
 Body = dict[str, Any]
@@ -76,6 +77,7 @@ PARSERS: dict[str, Callable[[str, Body], AsteriskEvent]] = {
     "ChannelDtmfReceived": lambda cid, b: DtmfReceived(cid, digit=str(b.get("digit", "")),
                                                        duration_ms=int(_number(b.get("duration_ms")) or 0),
                                                        at=event_time(b)),
+    "ChannelTalkingStarted": lambda cid, b: TalkingStarted(cid, at=event_time(b)),
     "PlaybackStarted": lambda cid, b: PlaybackStarted(cid, playback_id=str(_playback(b).get("id", "")),
                                                       media_uri=str(_playback(b).get("media_uri", "")),
                                                       at=event_time(b)),

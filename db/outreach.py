@@ -82,6 +82,7 @@ class OutreachCampaign(Base):
     scrubbed: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # why -> how many
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    recording: Mapped[str | None] = mapped_column(String(60))  # the leader's message its calls play
 
 
 class OutreachAttempt(Base):
@@ -118,3 +119,21 @@ class MissedCall(Base):
     outcome: Mapped[str] = mapped_column(String(30))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("outreach_contacts.id", ondelete="SET NULL"))
     callback_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the call back, within the rules
+
+
+class OutreachReply(Base):
+    """A voice message a person left for the leader (key 2 in a broadcast call): the recording's name in
+    Asterisk's recording directory, with the person's AC and booth; played by supervisors only."""
+
+    __tablename__ = "outreach_replies"
+    __table_args__ = (Index("ix_outreach_replies_campaign_at", "campaign_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("outreach_campaigns.id", ondelete="CASCADE"))
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("outreach_attempts.id", ondelete="SET NULL"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("outreach_contacts.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    ac_no: Mapped[int | None] = mapped_column(Integer)
+    booth: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    seconds: Mapped[float | None] = mapped_column(Float)

@@ -204,6 +204,11 @@ class DtmfReceived(StasisEvent):
 
 
 @dataclass(frozen=True)
+class TalkingStarted(StasisEvent):
+    """The far end began to speak (Asterisk's talk detection, ``TALK_DETECT(set)`` on the channel)."""
+
+
+@dataclass(frozen=True)
 class PlaybackStarted(StasisEvent):
     """A playback began on the channel: ``media_uri`` is what it plays (``sound:/.../<prompt>``)."""
 

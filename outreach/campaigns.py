@@ -227,7 +227,8 @@ def figures(session: Session, name: str) -> dict[str, Any]:
     outcomes = {outcome: n for outcome, n in session.execute(
         select(OutreachAttempt.outcome, func.count()).where(OutreachAttempt.campaign_id == campaign.id)
         .group_by(OutreachAttempt.outcome))}
-    return {"name": campaign.name, "state": campaign.state, "mcmc_ref": campaign.mcmc_ref, "list_size": size or 0,
+    return {"id": campaign.id, "name": campaign.name, "state": campaign.state, "recording": campaign.recording,
+            "mcmc_ref": campaign.mcmc_ref, "list_size": size or 0,
             "planned": done or 0, "scrubbed": campaign.scrubbed, "attempts": {str(k): v for k, v in outcomes.items()},
             "caller_id": campaign.caller_id, "trunk_category": campaign.trunk_category,
             "answered": listened[0] or 0, "mean_listen_s": float(listened[1]) if listened[1] is not None else None}

@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from audit.log import Actor, record
-from core.errors import Invalid
+from core.errors import Invalid, NotFound
 from db.engine import Database
 from db.models import utcnow
 from dialer.rules import CallingRules, day_start
 from directory.importer import Rejection
 from directory.phones import PhoneError, normalise_phone
 from directory.reader import FileFormatError, open_table
-from outreach import campaigns
+from outreach import broadcast, campaigns
 from outreach.dnd import DndList, LoadSummary, build
 from outreach.eta import Pace, finish_at, lines_needed
 from outreach.importer import ListImportOptions, ListImportSummary, import_contacts
@@ -43,6 +43,7 @@ class OutreachConfig:
     missed: MissedCallPolicy = MissedCallPolicy()
     purposes: dict[str, str] | None = None   # DID -> join / call_back / hear_message
     lines: int = 10                          # lines outreach dials on (for the ETA shown on the page)
+    recordings_dir: Path | None = None       # Asterisk's recordings as this host sees them (voice messages)
 
 
 class OutreachService:
@@ -129,6 +130,29 @@ class OutreachService:
             record(session, actor, "outreach.campaign_start", f"outreach:{name}"[:120])
         await self.db.run(run)
 
+    async def set_recording(self, name: str, recording: str, actor: Actor = SYSTEM) -> None:
+        """The leader's recording (``recording add``) the campaign's calls play after each person's name."""
+        def run(session: Session) -> None:
+            broadcast.set_recording(session, name, recording)
+            record(session, actor, "outreach.campaign_recording", f"outreach:{name}"[:120],
+                   detail={"recording": recording[:60]})
+        await self.db.run(run)
+
+    async def replies(self) -> list[dict[str, Any]]:
+        """The newest voice messages left for the leader, with the person's AC and booth."""
+        return await self.db.run(broadcast.replies)
+
+    async def reply_to_play(self, reply_id: int, actor: Actor) -> Path:
+        """The file of voice message ``reply_id``; every play is audited."""
+        def run(session: Session) -> Path:
+            name = broadcast.reply_file(session, reply_id)
+            where = self.config.recordings_dir / f"{name}.wav" if name and self.config.recordings_dir else None
+            if where is None or not where.is_file():
+                raise NotFound(f"no voice message {reply_id}")
+            record(session, actor, "outreach.reply_play", f"outreach_reply:{reply_id}")
+            return where
+        return await self.db.run(run)
+
     async def scrub(self, name: str) -> dict[str, int]:
         """How many of the campaign's numbers are opted out or on the do-not-call file, and why (read only)."""
         return await self.db.run(campaigns.scrub, name, self.on_dnd)
@@ -177,7 +201,10 @@ class OutreachService:
     async def overview(self) -> dict[str, Any]:
         """Lists, campaigns with their figures, today's missed calls and the do-not-call file's size."""
         found = await self.db.run(campaigns.overview)
+        counted = await self.db.run(broadcast.counts)
         found["campaigns"] = [await self.eta(c["name"], self.config.lines) for c in found["campaigns"]]
+        for c in found["campaigns"]:
+            c["counts"] = counted.get(c["id"], dict.fromkeys(broadcast.COUNTED.values(), 0))
         return {**found, "missed": await self.missed_figures(), "dnd": len(self.dnd), "lines": self.config.lines}
 
     def report(self, name: str) -> Iterator[list[Any]]:

@@ -150,6 +150,13 @@ def _scrubbed(counts: dict[str, int]) -> str:
     return ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in sorted(counts.items())) or "none"
 
 
+@campaign_app.command("recording")
+def campaign_recording(name: str, recording: str) -> None:
+    """The leader's recording (`recording add`) the campaign's calls play after each person's name."""
+    run(service().set_recording(name, recording, Actor.cli()))
+    typer.echo(f"outreach campaign '{name}' plays the recording '{recording}'")
+
+
 @campaign_app.command("start")
 def campaign_start(name: str) -> None:
     """Start: refused without the MCMC reference, caller ID and trunk category. Numbers are scrubbed as the

@@ -17,6 +17,7 @@ from accounts.service import UserService
 from adapters.ami import AmiClient, AmiConfig
 from adapters.ari import AriClient, AriConfig
 from ari_handlers.app import HandlerFactory, StasisApp
+from ari_handlers.broadcast_call import BroadcastDeps, broadcast_factory
 from ari_handlers.dispatch import AgentLeg, Dispatcher
 from ari_handlers.factories import ivr_factories
 from ari_handlers.ivr_call import IvrDeps
@@ -66,7 +67,7 @@ from warroom.compose_lines import (
     softphone_access,
     trunk_health,
 )
-from warroom.compose_outreach import build_outreach
+from warroom.compose_outreach import build_broadcaster, build_messages, build_outreach
 from warroom.service import Service
 from warroom.settings import AsteriskSettings, Settings
 from web.app import create_app
@@ -217,14 +218,25 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
                                predictive_abandon_seconds=d.predictive_abandon_seconds,
                                callback_number=d.callback_number)
 
-    outreach = build_outreach(settings, db, calling_rules(settings), clock)
+    outreach = build_outreach(settings, db, calling_rules(settings), clock, ivr_paths(settings).recordings)
 
     async def take_missed_call(did: str, caller: str | None) -> str:
         return (await outreach.missed_call(did, caller)).outcome
 
+    broadcaster = build_broadcaster(settings, ami, db, outreach, dial_plans(settings), clock,
+                                    room=dialer.book.free, in_calls=lambda: dialer.book.phones)
+
+    async def keypad_opt_out(phone: str) -> bool:
+        return await outreach.opt_out(phone, "keypad")
+
+    broadcast_deps = BroadcastDeps(db, build_messages(settings), ivr.prompts, ivr.queue, keypad_opt_out,
+                                   broadcaster.ended, settings.state_dir / "outreach" / "rendered",
+                                   recording_format=ivr.recording_format)
+
     handlers: dict[str, HandlerFactory] = {**ivr_factories(ivr), "agent": AgentLeg, "transfer": AgentLeg,
                                            "recorder": AgentLeg,
                                            "operator": progressive_call,
+                                           "broadcast": broadcast_factory(broadcast_deps),
                                            "missed": missed_call_factory(db, missed_call_numbers(settings),
                                                                          dialer.wake, take_missed_call,
                                                                          settings.outreach.missed_call_refuse),
@@ -250,7 +262,7 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         privacy=privacy, retention=RetentionJob(privacy),
         trunk_health=health, trunks=build_trunk_monitor(settings, ami, ari, bus, health),
         guard=build_sip_guard(settings, db, bus, ami, build_sandbox(ast)), outreach=outreach,
-        pollday=PollDayService(db, bus, clock=clock, wake=dialer.wake))
+        pollday=PollDayService(db, bus, clock=clock, wake=dialer.wake), broadcaster=broadcaster)
     service.web, service.app = build_web(service)
     return service
 

@@ -95,3 +95,4 @@ class OutreachSettings(BaseModel):
     missed_call_refuse: Literal["busy", "rejected"] = Field("busy", description="how a missed call is refused")
     missed_call_purposes: dict[str, Literal["join", "call_back", "hear_message"]] = Field(
         default_factory=dict, description="DID -> what a missed call on it asks for (default call_back)")
+    lines: int = Field(0, ge=0, le=10000, description="broadcast calls going at once at most (0: the trunks' lines)")

@@ -35,6 +35,7 @@ from events.bus import EventBus
 from hotline.agi import IdentifyServer
 from operators.listen import ListenIn
 from operators.softphones import Softphones
+from outreach.dialing import Broadcaster
 from outreach.service import OutreachService
 from pollday.service import PollDayService
 from privacy.job import RetentionJob
@@ -80,6 +81,7 @@ class Service:
     guard: SipGuard | None = None             # bans addresses that keep failing SIP authentication
     outreach: OutreachService | None = None   # voter outreach: lists, do-not-call, missed calls
     pollday: PollDayService | None = None     # poll day's rounds, reports and alerts
+    broadcaster: Broadcaster | None = None    # dials the running outreach campaigns' broadcast calls
     web: WebServices | None = None     # the HTTP side's services and pages' feeds (built with ``app``)
     app: FastAPI = field(default_factory=FastAPI)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -158,6 +160,8 @@ class Service:
         await self.ari.start()
         await self.sync.start()
         await self.dialer.start()
+        if self.broadcaster is not None:
+            await self.broadcaster.start()
         await self.dispatcher.start()
         if self.pollday is not None:
             self.pollday.start()
@@ -200,6 +204,8 @@ class Service:
             self.pollday.close()
         if not self.web_only:
             await self.dispatcher.stop()
+            if self.broadcaster is not None:
+                await self.broadcaster.stop()
             await self.dialer.stop()
             if self.guard is not None:
                 await self.guard.stop()

@@ -114,6 +114,8 @@ EN: dict[str, str] = {
     "outreach_campaigns": "Outreach campaigns", "outreach_scrubbed": "Scrubbed",
     "outreach_no_campaigns": "No outreach campaigns yet.", "outreach_missed_today": "Missed calls today",
     "outreach_no_missed": "No missed calls today.", "outreach_eta": "Finishes (lines)",
+    "outreach_heard": "Listens · replies · opt-outs · to operator · guarded",
+    "outreach_replies": "Voice messages for the leader", "outreach_no_replies": "No voice messages yet.",
     "outreach_line_hour": "line-hour",
     "recordings": "Recordings", "recording": "Recording", "operator": "Operator",
     "recordings_hint": "Operators' calls recorded after the caller heard that the call may be recorded; every play "
@@ -225,6 +227,8 @@ HI: dict[str, str] = {
     "outreach_campaigns": "जनसंपर्क अभियान", "outreach_scrubbed": "हटाए गए",
     "outreach_no_campaigns": "अभी कोई जनसंपर्क अभियान नहीं।", "outreach_missed_today": "आज की मिस्ड कॉल",
     "outreach_no_missed": "आज कोई मिस्ड कॉल नहीं।", "outreach_eta": "पूरा होगा (लाइनें)",
+    "outreach_heard": "सुना · संदेश · कॉल बंद · साथी से बात · संदिग्ध",
+    "outreach_replies": "नेता के लिए संदेश", "outreach_no_replies": "अभी कोई संदेश नहीं।",
     "outreach_line_hour": "लाइन-घंटा",
     "recordings": "रिकॉर्डिंग", "recording": "रिकॉर्डिंग", "operator": "ऑपरेटर",
     "recordings_hint": "कॉलर को रिकॉर्डिंग की सूचना देने के बाद रिकॉर्ड की गई ऑपरेटरों की कॉल; हर बार सुनना ऑडिट लॉग में "

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from core.errors import ServiceError, Unavailable
 from outreach.service import OutreachService
@@ -17,6 +17,7 @@ from web.pages_common import acting, refusal, render
 from web.services import WebServices
 
 router = APIRouter(tags=["outreach pages"])
+MAX_ID = 2_147_483_647  # database ids are 32-bit
 
 
 def _outreach(svc: WebServices) -> OutreachService:
@@ -26,7 +27,9 @@ def _outreach(svc: WebServices) -> OutreachService:
 
 
 async def _page(request: Request, who: Any, svc: WebServices, status: int = 200, **context: Any) -> Response:
-    return render(request, who, "outreach.html", status, overview=await _outreach(svc).overview(), **context)
+    outreach = _outreach(svc)
+    return render(request, who, "outreach.html", status, overview=await outreach.overview(),
+                  replies=await outreach.replies(), **context)
 
 
 @router.get("/outreach", response_class=HTMLResponse)
@@ -44,3 +47,12 @@ async def opt_out(request: Request, who: Staff, svc: Services,
     except ServiceError as exc:
         return await _page(request, who, svc, 422, errors=refusal(exc, "phone"), form={"phone": phone})
     return RedirectResponse("/outreach?done=opted_out", status_code=303)
+
+
+@router.get("/outreach/replies/{reply_id}/audio", response_class=FileResponse,
+            responses={200: {"content": {"audio/wav": {}}}})
+async def reply_audio(request: Request, who: Staff, svc: Services,
+                      reply_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> FileResponse:
+    """A voice message left for the leader in a broadcast call (supervisors only; every play audited)."""
+    where = await _outreach(svc).reply_to_play(reply_id, acting(request, who))
+    return FileResponse(where, media_type="audio/wav")

@@ -127,6 +127,7 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/directory/imports/{job_id}/rejects"): STAFF, ("POST", "/directory/results"): STAFF,
     ("GET", "/instructions"): STAFF, ("POST", "/instructions"): STAFF,
     ("GET", "/outreach"): STAFF, ("POST", "/outreach/opt-out"): STAFF,
+    ("GET", "/outreach/replies/{reply_id}/audio"): STAFF,
     ("POST", "/instructions/{instruction_id}/retire"): STAFF, ("GET", "/instructions/hear"): STAFF,
     ("GET", "/scripts"): STAFF, ("POST", "/scripts"): STAFF, ("GET", "/scripts/{name}"): STAFF,
     ("GET", "/scripts/{name}/audio"): STAFF,
@@ -143,7 +144,7 @@ ACCESS: dict[tuple[str, str], set[str]] = {
 STREAMS = {"/console/events", "/dashboard/events", "/pollday/{ac}/events"}
 PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/signin"), ("POST", "/signin")}
 SAMPLE = {"ref": "1", "action": "pause", "ticket_id": "1", "kind": "day", "campaign_id": "1", "target_id": "1",
-          "person_id": "1", "unit_id": "1", "job_id": "1", "instruction_id": "1", "username": "op",
+          "person_id": "1", "unit_id": "1", "job_id": "1", "instruction_id": "1", "reply_id": "1", "username": "op",
           "name": "strong", "recording_id": "1", "task_id": "1", "ac": "1", "alert_id": "1"}
 
 
