@@ -148,8 +148,13 @@ class Sandbox:
             path = self.host_path(inner)
             path.mkdir(parents=True, exist_ok=True)
             os.chown(path, uid, gid)
-        render_all(self.template_dir, self.host_path(dirs.etc), {**self.context, "dirs": dirs}, owner=(uid, gid))
-        os.chown(self.host_path(dirs.etc), uid, gid)
+        etc = self.host_path(dirs.etc)
+        written = set(render_all(self.template_dir, etc, {**self.context, "dirs": dirs}, owner=(uid, gid)))
+        for stale in set(etc.glob("*.conf")) - written:
+            # what the service wrote last time (operators' endpoints, bans...): it writes them again once
+            # started; left here, Asterisk would start with another run's secrets
+            stale.unlink()
+        os.chown(etc, uid, gid)
         webrtc = self.context.get("webrtc") or {}
         if webrtc.get("enabled") and not webrtc.get("cert"):
             self.certificate(self.host_path(f"{dirs.etc}/keys"), (uid, gid))
