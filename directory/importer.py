@@ -14,7 +14,6 @@ import time
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Committee, Membership, Person, Unit, UnitKind, utcnow
+from directory.batches import in_batches
 from directory.changes import record_changes
 from directory.reader import open_table
 from directory.rows import ALIASES, REQUIRED, Row, RowError, clean_row, fold, is_devanagari
@@ -248,24 +248,16 @@ def import_rows(sessions: sessionmaker[Session], rows: Iterable[tuple[int, dict[
     session = sessions()
     try:
         units = _Units(session)
-        iterator = iter(rows)
-        batch = list(islice(iterator, opts.batch_size))
-        while True:
-            if batch:
-                _import_batch(session, units, batch, opts, summary, touched, on_reject)
-            following = list(islice(iterator, opts.batch_size))
-            if not following and on_done is not None and not opts.dry_run:
+
+        def done() -> None:
+            if on_done is not None:
                 summary.seconds = time.monotonic() - started
                 on_done(session, summary)
-            if not opts.dry_run:
-                session.commit()
-            if progress and batch:
-                progress(len(batch))
-            if not following:
-                break
-            batch = following
-        if opts.dry_run:
-            session.rollback()
+
+        def handle(batch: list[tuple[int, dict[str, str]]]) -> None:
+            _import_batch(session, units, batch, opts, summary, touched, on_reject)
+
+        in_batches(session, rows, opts.batch_size, opts.dry_run, handle, progress, done)
     except BaseException:
         session.rollback()
         raise

@@ -15,7 +15,6 @@ from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Any
 
 from sqlalchemy import JSON, Table, insert, or_, select, update
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Person, utcnow
 from db.outreach import Contact, ListEntry, OutreachList
+from directory.batches import in_batches
 from directory.importer import KEEP, ImportSummary, Rejection
 from directory.rows import RowError
 from outreach.rows import ContactRow, clean_contact
@@ -129,24 +129,16 @@ def import_contacts(sessions: sessionmaker[Session], rows: Iterable[tuple[int, d
     session = sessions()
     try:
         list_id = _list_id(session, options.list_name)
-        iterator = iter(rows)
-        batch = list(islice(iterator, options.batch_size))
-        while True:
-            if batch:
-                _batch(session, list_id, batch, options, summary, first, on_reject)
-            following = list(islice(iterator, options.batch_size))
-            if not following and on_done is not None and not options.dry_run:
+
+        def done() -> None:
+            if on_done is not None:
                 summary.seconds = time.monotonic() - started
                 on_done(session, summary)
-            if not options.dry_run:
-                session.commit()
-            if progress and batch:
-                progress(len(batch))
-            if not following:
-                break
-            batch = following
-        if options.dry_run:
-            session.rollback()
+
+        def handle(batch: list[tuple[int, dict[str, str]]]) -> None:
+            _batch(session, list_id, batch, options, summary, first, on_reject)
+
+        in_batches(session, rows, options.batch_size, options.dry_run, handle, progress, done)
     except BaseException:
         session.rollback()
         raise
