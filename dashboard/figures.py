@@ -81,7 +81,7 @@ def stored_figures(session: Session, tz: str, now: datetime | None = None, lease
     open_tickets = session.scalar(select(func.count()).select_from(Ticket)
                                   .where(Ticket.status != TicketStatus.resolved)) or 0
     calls = last_calls(session, now)  # browser phones' call quality
-    operators = [{**o, "quality": calls.get(o["id"])} for o in operators_board(session, now)]  # type: ignore[call-overload]
+    operators = [{**o, "quality": calls.get(o["id"])} for o in operators_board(session, now)]
     return {"campaigns": campaign_progress(session), "operators": operators,
             "today": today(session, tz, now), "open_tickets": open_tickets, "nodes": nodes(session, now, lease),
             "at": now.isoformat()}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -100,7 +101,7 @@ def wrap_ups_over(session: Session, now: datetime) -> list[int]:
         OperatorStatus.state == S.wrap_up, OperatorStatus.wrap_until <= now)))
 
 
-def operators_board(session: Session, now: datetime | None = None) -> list[dict[str, object]]:
+def operators_board(session: Session, now: datetime | None = None) -> list[dict[str, Any]]:
     """Every operator with their state and how long they have been in it (for supervisors)."""
     now = now or utcnow()
     rows = session.execute(select(User, OperatorStatus).outerjoin(OperatorStatus, OperatorStatus.user_id == User.id)
