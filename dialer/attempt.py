@@ -136,6 +136,12 @@ class AttemptTracker:
         """We are ending it (campaign stopped): counts as cancelled unless answered."""
         self.cancelled = True
 
+    def withdraw(self, at: datetime) -> None:
+        """Claimed but never dialed (the service began stopping meanwhile): ends cancelled, the target
+        queued again without using up a try."""
+        self.cancelled = True
+        self._finish(at, "not dialed: the service is stopping")
+
     def mark_lost(self, at: datetime, why: str) -> bool:
         """Asterisk no longer has the channel and we missed its end (reconnect / restart)."""
         if self.ended:

@@ -58,7 +58,7 @@ class Dialer:
                                timings=SettleTimings(settle_seconds=config.settle_seconds), trunks=trunks)
         self.scheduler = Scheduler(self.book, db, ami, bus, self.settler, self.stats, self.tasks, config=config,
                                    clock=clock, acs=self.acs, operator_room=operator_room, wake=self.wake,
-                                   trunks=trunks, pacer=pacer)
+                                   trunks=trunks, pacer=pacer, holding=lambda: self._holding)
         self.reconciler = Reconciler(ami, self.book, db, self.settler, self.records, clock=clock,
                                      channel_prefix=config.channel_prefix, node=config.node)
         self._ami_down_since: float | None = time.monotonic()

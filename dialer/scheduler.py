@@ -72,8 +72,9 @@ class Scheduler:
     def __init__(self, book: CallBook, db: Database, ami: AmiPort, bus: EventBus, settler: Settler,
                  stats: DialerStats, tasks: Tasks, *, config: DialerConfig, clock: Callable[[], datetime],
                  acs: store.AcIndex, operator_room: OperatorRoom | None, wake: Callable[[], None],
-                 trunks: TrunkGate | None = None, pacer: Pacer | None = None) -> None:
-        self.pacer = pacer
+                 trunks: TrunkGate | None = None, pacer: Pacer | None = None,
+                 holding: Callable[[], bool] = lambda: False) -> None:
+        self.pacer, self.holding = pacer, holding
         self.book, self.db, self.ami, self.bus, self.settler = book, db, ami, bus, settler
         self.stats, self.tasks, self.config, self.clock, self.acs = stats, tasks, config, clock, acs
         self.operator_room, self.wake = operator_room, wake
@@ -84,6 +85,8 @@ class Scheduler:
         running = await self.db.run(store.running_campaigns)
         operator_campaigns = [c.id for c in running if c.mode is CampaignMode.operator]
         for campaign in running:
+            if self.holding():
+                return  # the service is stopping: no new calls
             trunk, free, why = choose(trunk_names(campaign.trunk), self.book.free, self.trunks,
                                       known=lambda name: name in self.book.lines.trunks)
             await self.waits.note(campaign, why)
@@ -124,7 +127,16 @@ class Scheduler:
         if got.held_back:
             self.wake()  # look further down the queue at once
         for token, launch in zip(tokens, got.launches, strict=False):
-            self._launch(campaign, trunk, token, launch, now)
+            if self.holding():  # the stop began while the claim was written: give the targets back
+                self._withdraw(trunk, token, launch, now)
+            else:
+                self._launch(campaign, trunk, token, launch, now)
+
+    def _withdraw(self, trunk: str, token: str, launch: store.Launch, now: datetime) -> None:
+        call = Call(launch, trunk, AttemptTracker(launch.channel_id, now))
+        self.book.begin_reserved(token, call)
+        call.tracker.withdraw(now)
+        self.settler.settle_soon(call)
 
     def _launch(self, campaign: Campaign, trunk: str, token: str, launch: store.Launch, now: datetime) -> None:
         call = Call(launch, trunk, AttemptTracker(launch.channel_id, now),

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
@@ -19,6 +21,7 @@ from sqlalchemy import select
 from adapters import ami_events
 from db.campaigns import Campaign, Disposition, TargetState
 from db.engine import Database
+from dialer import claims
 from dialer.controller import Dialer, DialerConfig
 from dialer.dialplans import DialPlan, GatewayPort, format_number
 from dialer.lines import LineBook, Trunk
@@ -277,9 +280,30 @@ async def test_stopping_starts_no_call_and_settles_those_in_flight(database: Dat
         first, second = w.dialing()
         w.ami.answer(first)
         stopping = asyncio.create_task(w.dialer.wind_down(timeout=3.0))  # room for the first to settle
-        w.ami.hang_up(first)           # one ends by itself...
+        w.ami.hang_up(first)           # one ends by itself (its line is free: nothing new is dialed on it)...
         await until(lambda: stopping.done() or second in w.ami.hung_up, 5, "the other hung up at the deadline")
         w.ami.fail(second, HangupCause.NORMAL_CLEARING, OriginateReason.HANGUP)  # ...as Asterisk then reports
         assert await stopping == 1
         assert len(w.ami.originated) == 2  # nothing new was dialed while stopping
         assert all(a.disposition is not None for a in w.attempts())
+
+
+async def test_a_pass_claiming_when_the_stop_begins_dials_nothing_and_gives_the_targets_back(
+        database: Database) -> None:
+    async with _dialer(database, _health(), [Trunk("ip", 2)], phones=4) as w:
+        w.campaign()
+        _set_trunk(w, "ip")
+        real_claim = claims.claim
+
+        def claim_then_stop(*args: Any, **kwargs: Any) -> Any:
+            got = real_claim(*args, **kwargs)
+            w.dialer.hold_new_calls()  # SIGTERM arrives while the claim is being written
+            return got
+
+        with patch.object(claims, "claim", claim_then_stop):
+            w.dialer.wake()
+            await until(lambda: w.attempts() and all(a.disposition is not None for a in w.attempts()), 5,
+                        "the claimed attempts settled")
+        assert w.ami.originated == [], "nothing was dialed after the stop began"
+        assert {a.disposition for a in w.attempts()} == {Disposition.cancelled}
+        assert not w.dialer.book.calls and w.dialer.book.free("ip") == 2, "lines and phones given back"
