@@ -26,6 +26,8 @@ import time
 import uuid
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -70,7 +72,7 @@ def generate_dnd(path: Path, numbers: int, seed: int = 2) -> None:
             left -= n
 
 
-def engine_for(backend: str, schema: str | None):  # type: ignore[no-untyped-def]
+def engine_for(backend: str, schema: str | None) -> Engine:
     from db import migrate
     from db.engine import make_engine
 

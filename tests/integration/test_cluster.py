@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright, expect
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.service import add_user
 from db.campaigns import Attempt, AttemptState, Campaign, Target, TargetState
@@ -52,7 +53,7 @@ SEEN = """() => {
 RETRY = parse_retry(["no_answer=2/1s", "busy=2/1s", "congestion=2/1s", "failed=2/1s"])
 
 
-def _people(sessions, count: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _people(sessions: sessionmaker[Session], count: int) -> dict[str, int]:
     with sessions.begin() as s:
         ac = Unit(key="ac:7", kind=UnitKind.ac, name="AC 7", number=7)
         s.add(ac)
@@ -71,7 +72,7 @@ def _people(sessions, count: int) -> dict[str, int]:  # type: ignore[no-untyped-
         return out
 
 
-def _campaign(sessions, name: str) -> int:  # type: ignore[no-untyped-def]
+def _campaign(sessions: sessionmaker[Session], name: str) -> int:
     with sessions.begin() as s:
         c = create_campaign(s, name=name, mode="ivr", selection=Selection(), retry=RETRY, use_alternate=False,
                             rules={"timezone": daytime_zone()})
@@ -79,13 +80,13 @@ def _campaign(sessions, name: str) -> int:  # type: ignore[no-untyped-def]
         return c.id
 
 
-def _state(sessions, cid: int) -> str:  # type: ignore[no-untyped-def]
+def _state(sessions: sessionmaker[Session], cid: int) -> str:
     with sessions() as s:
         c = s.get(Campaign, cid)
         return c.state.value if c else "missing"
 
 
-def _finished_cleanly(sessions, cid: int) -> list[Attempt]:  # type: ignore[no-untyped-def]
+def _finished_cleanly(sessions: sessionmaker[Session], cid: int) -> list[Attempt]:
     with sessions() as s:
         attempts = list(s.scalars(select(Attempt).where(Attempt.campaign_id == cid)))
         targets = list(s.scalars(select(Target).where(Target.campaign_id == cid)))
@@ -146,7 +147,7 @@ async def test_a_campaign_spreads_over_both_nodes(sandbox: Sandbox, settings: Se
             sessions.kw["bind"].dispose()
 
 
-def _open_on(sessions, node: str) -> int:  # type: ignore[no-untyped-def]
+def _open_on(sessions: sessionmaker[Session], node: str) -> int:
     with sessions() as s:
         return len(s.scalars(select(Attempt.id).where(Attempt.node == node, Attempt.state != AttemptState.ended)).all())
 
