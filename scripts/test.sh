@@ -17,4 +17,4 @@ if [ $# -gt 0 ]; then
   exec "$VENV/bin/pytest" "$@"
 fi
 "$VENV/bin/pytest" tests/unit -n "${WARROOM_TEST_WORKERS:-auto}"
-exec "$VENV/bin/pytest" tests/integration
+exec "$VENV/bin/pytest" tests/integration --durations=15

@@ -81,8 +81,11 @@ async def test_full_survey_for_each_booth_status_with_its_script(
             results = {a.person_id: a.result for a in s.scalars(select(Attempt).where(Attempt.campaign_id == cid))}
         assert set(results.values()) == {"completed"}
         # the campaign completes on our records; the phones' log of each call's end may come a moment later
-        await until(lambda: len(farm.calls()) == 3 and all(c.hung_up_by != "none" for c in farm.calls()),
-                       30, "the phones to log the calls' ends")
+        try:
+            await until(lambda: len(farm.calls()) == 3 and all(c.hung_up_by != "none" for c in farm.calls()),
+                        30, "the phones to log the calls' ends")
+        except AssertionError as exc:  # say what each phone saw: which one missed the end, and where it was
+            raise AssertionError(f"{exc}: {[(c.number, c.hung_up_by, c.events) for c in farm.calls()]}") from None
         seen = {c.number: c for c in farm.calls()}
         assert seen[phone("Bina")].spoke and seen[phone("Chetan")].spoke
         assert all(c.answered and c.hung_up_by == "far end" for c in seen.values())  # we ended each call
