@@ -80,12 +80,14 @@ def estimate(round_: Round, booths: int, lines: int, call_seconds: float, start:
     if lines < 1 or call_seconds <= 0 or tries < 1:
         raise ValueError("lines must be >= 1, call_seconds > 0 and tries >= 1")
     begin = max(start or round_.calls_from, round_.calls_from)
-    work = booths * tries * call_seconds
-    finishes = begin + timedelta(seconds=math.ceil(booths * tries / lines) * call_seconds)
+    calls = booths * tries
+    finishes = begin + timedelta(seconds=math.ceil(calls / lines) * call_seconds)
     window = (round_.until - begin).total_seconds()
-    per_line = math.floor(window / (call_seconds * tries)) if window > 0 else 0
-    needed = max(1, math.ceil(work / window)) if window > 0 else booths
-    return Estimate(finishes, finishes <= round_.until, needed, max(0, booths - per_line * lines))
+    # whole calls: a line fits ``slots`` calls in the window (a call begun is finished, not cut short)
+    slots = math.floor(window / call_seconds) if window > 0 else 0
+    needed = max(1, math.ceil(calls / slots)) if slots > 0 else max(1, booths)
+    reached = math.floor(slots * lines / tries)
+    return Estimate(finishes, finishes <= round_.until, needed, max(0, booths - reached))
 
 
 @dataclass(frozen=True)
