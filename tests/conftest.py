@@ -22,6 +22,7 @@ from db import migrate
 from db.engine import Database, make_engine
 from sandbox.asterisk import Sandbox, SandboxError
 from sandbox.phonefarm import Behaviour, PhoneFarm
+from tests.databases import migrated_sqlite
 from warroom.compose import build_sandbox
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
@@ -89,8 +90,7 @@ def _pg_engine(schema: str) -> Engine:
 def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A migrated, empty database: a fresh SQLite file, or a private schema in the test PostgreSQL."""
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-        migrate.upgrade(engine)
+        engine = migrated_sqlite(tmp_path / "test.db")
         yield engine
         engine.dispose()
         return

@@ -30,6 +30,7 @@ from pollday.service import PollDayService
 from reports.shifts import DEFAULT_SHIFTS, parse_shifts
 from speech.prompts import PromptStore
 from speech.synth import EspeakSynthesizer
+from tests.databases import migrated_sqlite
 from web.app import ComponentHealth, create_app
 from web.auth import Auth, AuthConfig
 from web.services import PagesConfig, PhoneServer, WebServices, web_services
@@ -69,8 +70,11 @@ class WebApp:
 def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live, target_minutes: int = 60,
                   url: str | None = None, stream_check: float = 15.0, limiter: SignInLimiter | None = None,
                   idle: timedelta | None = None) -> WebApp:
-    engine = make_engine(url or f"sqlite:///{tmp_path / 'web.db'}")
-    migrate.upgrade(engine)
+    if url:
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+    else:
+        engine = migrated_sqlite(tmp_path / "web.db")
     db = Database(engine)
     with db.sessions.begin() as s:
         for name, role in (("adm", "admin"), ("sup", "supervisor"), ("op", "operator")):

@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.service import UserService, add_user
-from db import migrate
-from db.engine import Database, make_engine
+from db.engine import Database
 from db.ivr import IvrCall, QueueCall
 from db.models import Person
 from db.operators import OperatorState
@@ -23,6 +22,7 @@ from events.types import ScreenPop
 from operators.screen import mask, screen_pop
 from operators.states import change
 from reports.shifts import DEFAULT_SHIFTS, parse_shifts
+from tests.databases import migrated_sqlite
 from web.app import ComponentHealth, create_app
 from web.auth import Auth
 from web.console_feed import ConsoleFeed
@@ -37,8 +37,7 @@ async def _health() -> dict[str, ComponentHealth]:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
-    migrate.upgrade(engine)
+    engine = migrated_sqlite(tmp_path / "c.db")
     db = Database(engine)
     sessions = db.sessions
     with sessions.begin() as s:
