@@ -7,12 +7,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from accounts.service import add_user
+from core.errors import Conflict
 from db.audit import AuditEntry
 from db.callbacks import CallbackState, CallbackTask
 from db.campaigns import Attempt, AttemptState, Campaign, CampaignMode, Target, TargetState
+from db.engine import Database
 from db.models import Person, utcnow
 from db.operators import CallDisposition
 from events.types import CallbackTaskChanged
@@ -146,3 +150,29 @@ def test_hindi_console_shows_the_call_back_card_in_hindi(world: dict[str, Any]) 
     asha.cookies.set("warroom_lang", "hi")
     page = asha.get("/console").text
     assert "वापस कॉल करने के काम" in page and "किसी ने नहीं उठाया" in page
+
+
+def test_take_list_and_close_on_both_databases(database: Database) -> None:
+    """The console's queries (the list's order, the conditional take) on SQLite and PostgreSQL."""
+    with database.sessions.begin() as s:
+        asha = add_user(s, "asha", "operator", "Operator-pass-1", "Asha Devi").id
+        add_user(s, "ravi", "operator", "Operator-pass-2", "Ravi")
+        person = Person(name="Farhan", phone=PHONE)
+        s.add(person)
+        s.flush()
+        person_id = person.id
+    first, second = _abandoned(database.sessions, person_id, 2)
+    with database.sessions.begin() as s:
+        callbacks.take(s, second, "asha")
+    with database.sessions.begin() as s, pytest.raises(Conflict, match="taken already by asha"):
+        callbacks.take(s, second, "ravi")
+    with database.sessions() as s:
+        mine = callbacks.for_operator(s, "asha")
+        theirs = callbacks.for_operator(s, "ravi")
+    assert [(t["id"], t["mine"], t["phone"]) for t in mine] == [(second, True, PHONE), (first, False, "XXXXXX2345")]
+    assert [t["id"] for t in theirs] == [first]
+    with database.sessions.begin() as s:
+        row = callbacks.close(s, second, user_id=asha, username="asha", outcome="not_available")
+    assert row["state"] == "failed"
+    with database.sessions() as s:
+        assert [t["id"] for t in callbacks.for_operator(s, "asha")] == [first]
