@@ -27,6 +27,7 @@ from db.engine import Database
 from db.operators import OperatorState, OperatorStatus
 from db.users import User
 from events.asterisk import StasisEnded, StasisStarted
+from events.types import CallbackTaskChanged
 from ivr_scripts.engine import Prompt
 from operators import callbacks
 
@@ -178,8 +179,10 @@ class ProgressiveCall(CallHandler):
         if self.attempt_id is None:
             return
         try:
-            if await self.deps.db.run(callbacks.open_task, self.attempt_id, reason) is not None:
+            task_id = await self.deps.db.run(callbacks.open_task, self.attempt_id, reason)
+            if task_id is not None:
                 self.figures.callback_tasks += 1
+                self.deps.publish(CallbackTaskChanged(task_id, "open"))  # the consoles list it at once
         except Exception:  # the call goes on: the abandon is recorded on the attempt all the same
             log.exception("progressive: call-back task for attempt %s", self.attempt_id)
 

@@ -14,8 +14,10 @@ from db.types import UtcDateTime
 
 
 class CallbackState(enum.StrEnum):
-    open = "open"
-    done = "done"
+    open = "open"      # nobody has it yet
+    taken = "taken"    # an operator took it (``done_by`` says who): nobody else calls the person
+    done = "done"      # called back: the person was reached, or the outcome settles it (wrong number, opt-out...)
+    failed = "failed"  # called back without reaching the person (no answer, not available)
 
 
 class CallbackTask(Base):
@@ -30,7 +32,7 @@ class CallbackTask(Base):
     reason: Mapped[str] = mapped_column(Text)
     state: Mapped[CallbackState] = mapped_column(enum_column(CallbackState, "callback_state"),
                                                  default=CallbackState.open)
-    done_by: Mapped[str | None] = mapped_column(String(100))
+    done_by: Mapped[str | None] = mapped_column(String(100))  # who took it, then did it (a user name)
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -142,6 +142,10 @@ class CallBook:
         """Progressive calls started but not answered yet (each may soon need an operator)."""
         return sum(1 for c in self.calls.values() if c.operator and c.tracker.answered_at is None)
 
+    def calls_of(self, campaign_id: int) -> int:
+        """Calls of ``campaign_id`` holding a line now (ringing or live)."""
+        return sum(1 for c in self.calls.values() if c.launch.campaign_id == campaign_id)
+
     def ringing_ages(self, campaign_id: int, now: datetime) -> list[float]:
         """Seconds since each unanswered call of ``campaign_id`` was started."""
         return [max(0.0, (now - c.tracker.started_at).total_seconds()) for c in self.calls.values()

@@ -122,6 +122,24 @@ class Decision:
     level: float              # dial level: calls ringing or waiting per operator working
     reason: str               # in words, for the dashboard and the log
     details: dict[str, float] = field(default_factory=dict)
+    why: str = "progressive"  # the reason's key in REASONS (the dashboard says it in the user's language)
+    why_args: dict[str, str] = field(default_factory=dict)  # ...and its figures, formatted
+
+
+# Each reason a decision gives, in English (the dashboard's Hindi is in web/i18n.py, under "pr_" + the key).
+REASONS: dict[str, str] = {
+    "progressive": "progressive",
+    "few_operators": "progressive: {working} operators working (predicting needs {needed})",
+    "few_answers": "progressive: {answered} answers today (predicting needs {needed})",
+    "few_samples": "progressive: too few ring and talk times measured",
+    "window_cap": "progressive: window abandon rate {rate} at the cap {cap}",
+    "day_cap": "progressive: today's abandons {abandoned} of {answered} answered: cap {cap} near",
+    "predictive": "predictive: margin {z} sd, answers {rate}, tightest {ahead} s ahead",
+}
+
+
+def reason(why: str, args: dict[str, str]) -> str:
+    return REASONS[why].format(**args)
 
 
 def decide(m: Measurements, policy: PacingPolicy) -> Decision:
@@ -130,21 +148,22 @@ def decide(m: Measurements, policy: PacingPolicy) -> Decision:
         why = _why_not_predict(m, policy)
         if why is None:
             return _predictive(m, policy)
-        return _progressive(m, policy, f"progressive: {why}")
-    return _progressive(m, policy, "progressive")
+        return _progressive(m, policy, *why)
+    return _progressive(m, policy, "progressive", {})
 
 
-def _why_not_predict(m: Measurements, p: PacingPolicy) -> str | None:
+def _why_not_predict(m: Measurements, p: PacingPolicy) -> tuple[str, dict[str, str]] | None:
     if m.working < p.min_operators:
-        return f"{m.working} operators working (predicting needs {p.min_operators})"
+        return "few_operators", {"working": str(m.working), "needed": str(p.min_operators)}
     if m.answered_day < p.min_answered or m.dialed == 0 or m.answered == 0:
-        return f"{m.answered_day} answers today (predicting needs {p.min_answered})"
+        return "few_answers", {"answered": str(m.answered_day), "needed": str(p.min_answered)}
     if len(m.answer_delays) < p.min_samples or len(m.talk_times) < p.min_samples:
-        return "too few ring and talk times measured"
+        return "few_samples", {}
     if m.abandon_rate >= p.cap:
-        return f"window abandon rate {m.abandon_rate:.1%} at the cap {p.cap:.1%}"
+        return "window_cap", {"rate": f"{m.abandon_rate:.1%}", "cap": f"{p.cap:.1%}"}
     if p.cap * m.answered_day - m.abandoned_day < SPARE:
-        return f"today's abandons {m.abandoned_day} of {m.answered_day} answered: cap {p.cap:.1%} near"
+        return "day_cap", {"abandoned": str(m.abandoned_day), "answered": str(m.answered_day),
+                           "cap": f"{p.cap:.1%}"}
     return None
 
 
@@ -152,11 +171,11 @@ def _clamp(start: int, m: Measurements) -> int:
     return max(0, min(start, m.lines_free))
 
 
-def _progressive(m: Measurements, p: PacingPolicy, reason: str) -> Decision:
+def _progressive(m: Measurements, p: PacingPolicy, why: str, args: dict[str, str]) -> Decision:
     target = max(0, math.floor(m.ready * p.ratio) - m.waiting)
     start = _clamp(target - len(m.ringing), m)
     return Decision(PacingMode.progressive, start, len(m.ringing) + start,
-                    _level(len(m.ringing) + start + m.waiting, m), reason)
+                    _level(len(m.ringing) + start + m.waiting, m), reason(why, args), why=why, why_args=args)
 
 
 def _level(calls: int, m: Measurements) -> float:
@@ -237,6 +256,7 @@ def _predictive(m: Measurements, p: PacingPolicy) -> Decision:
         previous = t
     start = _clamp(math.floor(wanted), m)
     details = {"z": round(z, 2), "limit_at": round(limit_at, 1), "answer_rate": round(rate, 3)}
+    args = {"z": f"{z:.1f}", "rate": f"{rate:.0%}", "ahead": f"{limit_at:.0f}"}
     return Decision(PacingMode.predictive, start, len(m.ringing) + start,
-                    _level(len(m.ringing) + start + m.waiting, m),
-                    f"predictive: margin {z:.1f} sd, answers {rate:.0%}, tightest {limit_at:.0f} s ahead", details)
+                    _level(len(m.ringing) + start + m.waiting, m), reason("predictive", args), details,
+                    why="predictive", why_args=args)

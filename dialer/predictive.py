@@ -4,7 +4,8 @@
 The scheduler asks :meth:`PredictivePacer.room` how many calls a predictive operator campaign may start
 now (progressive campaigns keep the old pacing, ``ari_handlers.progressive.Pacing``; a predictive one
 falls back to the same rule inside :func:`~dialer.pacing.decide`). Operators are shared by the running
-operator campaigns; the measured pool is divided evenly among them (each is paced on its share)."""
+operator campaigns; the measured pool is divided evenly among them (each is paced on its share), and its
+lines are its share of the trunk's (the scheduler's rounds, :mod:`dialer.sharing`)."""
 
 from __future__ import annotations
 
@@ -113,7 +114,8 @@ class PredictivePacer:
         self.last[campaign.id] = {
             "campaign_id": campaign.id, "pacing": campaign.pacing.value, "running": d.mode.value,
             "cap": campaign.abandon_cap, "level": d.level, "in_progress": d.in_progress, "started": d.start,
-            "reason": d.reason, "abandon_window": round(m.abandon_rate, 4), "abandon_day": round(m.abandon_rate_day, 4),
+            "reason": d.reason, "why": d.why, "why_args": d.why_args, "abandon_window": round(m.abandon_rate, 4),
+            "abandon_day": round(m.abandon_rate_day, 4),
             "answered_window": m.answered, "answered_day": m.answered_day, "abandoned_day": m.abandoned_day,
             "answer_rate": round(m.answer_rate, 3), "operators": m.working, "paused": ops.paused,
             "at": self.clock().isoformat(), **passes, **{f"model_{k}": v for k, v in d.details.items()}}

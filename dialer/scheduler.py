@@ -28,6 +28,7 @@ from dialer.endings import HANGUP_HANDLER, AmiPort
 from dialer.lines import Trunk
 from dialer.rules import CallingRules
 from dialer.settling import Settler
+from dialer.sharing import share_lines, share_operator_room
 from dialer.stats import DialerStats
 from dialer.trunk_choice import AllUp, CampaignWaits, TrunkGate, choose, trunk_names
 from events.bus import EventBus
@@ -66,6 +67,15 @@ class Pacer(Protocol):
     def figures(self) -> dict[int, dict[str, Any]]: ...
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A round's shares for the operator campaigns: new calls on the lines, and for the operators'
+    room (progressive campaigns; a predictive one is paced on its part of the operators)."""
+
+    lines: dict[int, int]
+    operators: dict[int, int]
+
+
 class Scheduler:
     """One scheduling pass at a time (the controller's loop calls :meth:`run_pass`)."""
 
@@ -82,36 +92,74 @@ class Scheduler:
         self.waits = CampaignWaits(db)
 
     async def run_pass(self) -> None:
-        running = await self.db.run(store.running_campaigns)
-        operator_campaigns = [c.id for c in running if c.mode is CampaignMode.operator]
+        """Each running campaign in priority order; the operator campaigns share the lines and the operators
+        (``dialer.sharing``). One that claims fewer calls than its share (no due targets, or held back by the
+        rules) drops out, and the others share again what it left, in a next round of the same pass."""
+        running = list(await self.db.run(store.running_campaigns))
+        sharing = [c.id for c in running if c.mode is CampaignMode.operator]
+        for _ in range(len(sharing) + 1):
+            short = await self._round(running, sharing)
+            if not short:
+                return
+            sharing = [cid for cid in sharing if cid not in short]
+            running = [c for c in running if c.id in sharing]  # next round: the operator campaigns left
+
+    async def _round(self, running: list[Campaign], sharing: list[int]) -> set[int]:
+        """One round of the pass; returns the sharing campaigns that claimed fewer calls than their share
+        (empty: nothing is left over for the others, or nobody else could use it)."""
+        short: set[int] = set()
+        plan: Plan | None = None
         for campaign in running:
             if self.holding():
-                return  # the service is stopping: no new calls
+                return set()  # the service is stopping: no new calls
             trunk, free, why = choose(trunk_names(campaign.trunk), self.book.free, self.trunks,
                                       known=lambda name: name in self.book.lines.trunks)
             await self.waits.note(campaign, why)
             if trunk is None:
                 continue
+            allowed = free
             if campaign.mode is CampaignMode.operator:
+                if plan is None:  # at the first operator campaign: the lines free now, the operators now
+                    plan = await self._plan([c for c in running if c.id in sharing])
+                free = min(free, plan.lines.get(campaign.id, 0))
                 if campaign.pacing is CampaignPacing.predictive and self.pacer is not None:
-                    free = await self.pacer.room(campaign, free, self.book.ringing_ages(campaign.id, self.clock()),
-                                                 len(operator_campaigns), operator_campaigns.index(campaign.id))
+                    allowed = await self.pacer.room(campaign, free, self.book.ringing_ages(campaign.id, self.clock()),
+                                                    len(sharing), sharing.index(campaign.id))
                 else:
-                    free = min(free, await self._operator_room())
-            if free > 0:
-                await self._fill(campaign, trunk, free)
+                    allowed = min(free, plan.operators.get(campaign.id, 0))
+            if allowed > 0:
+                started = await self._fill(campaign, trunk, allowed)
+                if campaign.id in sharing and started < allowed and len(sharing) > 1:
+                    short.add(campaign.id)
+        return short
 
-    async def _operator_room(self) -> int:
-        """Operator-mode calls we may start: what the operators allow, less those ringing out now."""
-        if self.operator_room is None:
-            return 0  # nobody to take the answered calls
-        return await self.operator_room() - self.book.operator_calls_ringing()
+    async def _plan(self, sharing: list[Campaign]) -> Plan:
+        """The sharing campaigns' parts of this round: new calls on the lines of the trunk each would use
+        now, and (progressive ones) for the operators' room."""
+        by_trunk: dict[str, list[Campaign]] = {}
+        for c in sharing:
+            trunk, _free, _why = choose(trunk_names(c.trunk), self.book.free, self.trunks,
+                                        known=lambda name: name in self.book.lines.trunks)
+            if trunk is not None:
+                by_trunk.setdefault(trunk, []).append(c)
+        lines: dict[int, int] = {}
+        for trunk, group in by_trunk.items():
+            parts = share_lines(self.book.free(trunk), [self.book.calls_of(c.id) for c in group])
+            lines.update({c.id: n for c, n in zip(group, parts, strict=True)})
+        progressive = [not (c.pacing is CampaignPacing.predictive and self.pacer is not None) for c in sharing]
+        room = await self.operator_room() if self.operator_room is not None and any(progressive) else 0
+        now = self.clock()
+        ringing = [len(self.book.ringing_ages(c.id, now)) for c in sharing]
+        parts = share_operator_room(room, ringing, progressive,
+                                    elsewhere=self.book.operator_calls_ringing() - sum(ringing))
+        return Plan(lines, {c.id: n for c, n, p in zip(sharing, parts, progressive, strict=True) if p})
 
     def _ids(self) -> tuple[str, str]:
         token = uuid.uuid4().hex
         return f"{self.config.channel_prefix}{token}", f"{self.config.channel_prefix}a-{token}"
 
-    async def _fill(self, campaign: Campaign, trunk: str, free: int) -> None:
+    async def _fill(self, campaign: Campaign, trunk: str, free: int) -> int:
+        """Claim up to ``free`` due targets of ``campaign`` and dial them; how many calls were started."""
         rules = rules_for(campaign, self.config.rules)
         now = self.clock()
         tokens = self.book.reserve(trunk, free)  # the lines are ours while the claim is written
@@ -126,11 +174,14 @@ class Scheduler:
             self.book.no_line_waiting(trunk)
         if got.held_back:
             self.wake()  # look further down the queue at once
+        started = 0
         for token, launch in zip(tokens, got.launches, strict=False):
             if self.holding():  # the stop began while the claim was written: give the targets back
                 self._withdraw(trunk, token, launch, now)
             else:
                 self._launch(campaign, trunk, token, launch, now)
+                started += 1
+        return started
 
     def _withdraw(self, trunk: str, token: str, launch: store.Launch, now: datetime) -> None:
         call = Call(launch, trunk, AttemptTracker(launch.channel_id, now))

@@ -54,6 +54,16 @@ class OperatorStateChanged:
 
 
 @dataclass(frozen=True)
+class CallbackTaskChanged:
+    """A call-back task was opened (an abandoned call), taken, given back or closed: the operators' consoles
+    list the open ones again."""
+
+    task_id: int
+    state: str
+    at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
 class TicketChanged:
     """A ticket was opened (hotline or console), assigned or resolved: the supervisors' board shows it."""
 

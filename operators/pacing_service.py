@@ -1,7 +1,8 @@
 """Supervisors' use cases for pacing: switch an operator campaign between progressive and predictive and
 set its abandon cap (audited), and the pacing board the dashboard shows (per campaign: the mode, the dial
 level, the abandon rate over the window and the day against the cap; for the room: occupancy and wait
-between calls). The web API, the page and ``warroom campaign pacing`` all call :class:`PacingService`."""
+between calls). The web API, the page and ``warroom campaign pacing`` all call :class:`PacingService`. The
+call-back tasks abandoned calls leave are :class:`operators.callback_service.CallbackService`'s."""
 
 from __future__ import annotations
 
@@ -14,12 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.log import Actor, record
-from db.callbacks import CallbackState
 from db.campaigns import Campaign, CampaignMode, CampaignPacing, CampaignState
 from db.engine import Database
 from dialer.campaigns import CampaignInvalid, get_campaign
 from dialer.pacing_inputs import campaign_figures
-from operators import callbacks
 from operators.occupancy import occupancy
 
 MAX_CAP = 0.2          # a cap above 20% is a mistake (3% is the usual regulator's)
@@ -85,19 +84,6 @@ class PacingService:
         self.wake()
         return out
 
-    async def call_backs(self, state: str | None = "open", campaign_id: int | None = None) -> list[dict[str, Any]]:
-        """Call-back tasks left by abandoned calls (open ones by default)."""
-        return await self.db.run(callbacks.list_tasks, CallbackState(state) if state else None, campaign_id)
-
-    async def call_back_done(self, task_id: int, by: Actor, notes: str | None = None) -> dict[str, Any]:
-        """An operator called the person back (audited)."""
-        def work(session: Session) -> dict[str, Any]:
-            row = callbacks.complete(session, task_id, by.name, notes)
-            record(session, by, "callback.done", f"callback:{task_id}")
-            return row
-
-        return await self.db.run(work)
-
     async def board(self) -> dict[str, Any]:
         """Per operator campaign shown: pacing, dial level and abandon rates against the cap; for the operators:
         occupancy and wait between calls over the window and today."""
@@ -113,6 +99,7 @@ class PacingService:
                 last = live.get(c.id, {})
                 rows.append({**pacing_row(c), "running": last.get("running", "progressive"),
                              "level": last.get("level"), "reason": last.get("reason"),
+                             "why": last.get("why"), "why_args": last.get("why_args") or {},
                              "abandon_window": round(f.abandoned / f.answered, 4) if f.answered else 0.0,
                              "abandon_day": round(f.abandoned_day / f.answered_day, 4) if f.answered_day else 0.0,
                              "answered_window": f.answered, "answered_day": f.answered_day,

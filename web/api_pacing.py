@@ -1,5 +1,6 @@
 """HTTP API: campaigns' pacing (the same operations as ``warroom campaign pacing``), the pacing board the
-dashboard shows, and the call-back tasks abandoned calls leave for operators."""
+dashboard shows, and the call-back tasks abandoned calls leave for operators (the operators' console takes and
+closes them: ``web/console.py``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from core.errors import Unavailable
+from db.users import Role
 from operators.pacing_service import PacingService
+from operators.screen import mask
 from web.deps import Acting, Anyone, Services, Staff
 from web.inputs import Text
 from web.pages_common import acting
@@ -50,17 +53,23 @@ async def set_pacing(ref: Text, body: PacingIn, _who: Staff, actor: Acting, svc:
 
 
 @router.get("/api/callbacks")
-async def call_backs(_who: Anyone, svc: Services, state: Literal["open", "done"] | None = "open",
+async def call_backs(who: Anyone, svc: Services,
+                     state: Literal["open", "taken", "done", "failed"] | None = "open",
                      campaign: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> list[dict[str, Any]]:
-    """Call-back tasks (open ones by default): people whose answered call no operator took in time."""
-    return await _pacing(svc).call_backs(state, campaign)
+    """Call-back tasks (open ones by default): people whose answered call no operator took in time. An
+    operator sees a number whole only on a task they took (as on their console)."""
+    rows = await svc.callbacks.listed(state, campaign)
+    if who.role is Role.operator:
+        rows = [{**r, "phone": r["phone"] if r["state"] == "taken" and r["done_by"] == who.username
+                 else mask(r["phone"])} for r in rows]
+    return rows
 
 
 @router.post("/api/callbacks/{task_id}/done")
 async def call_back_done(task_id: TaskId, body: DoneIn, _who: Anyone, actor: Acting,
                          svc: Services) -> dict[str, Any]:
-    """The person was called back (by the signed-in user)."""
-    return await _pacing(svc).call_back_done(task_id, actor, body.notes)
+    """The person was called back (by the signed-in user; refused on a task another operator took)."""
+    return await svc.callbacks.done(task_id, actor, body.notes)
 
 
 @router.post("/campaigns/{campaign_id}/pacing")

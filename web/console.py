@@ -1,10 +1,12 @@
 """The operator console: state buttons, the phone in the page (or a SIP softphone's settings), the call on
-screen (pushed live), and the disposition of each call. Keyboard: r ready, p pause, s sign out of duty,
-d disposition; on a call a answer, h hang up, m mute, o hold, digits DTMF (``web/static/console.js``)."""
+screen (pushed live), the disposition of each call, and the call-back tasks abandoned calls left (listed
+live; an operator takes one, calls the person by hand and closes it with the outcome). Keyboard: r ready,
+p pause, s sign out of duty, d disposition; on a call a answer, h hang up, m mute, o hold, digits DTMF
+(``web/static/console.js``)."""
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -36,6 +38,15 @@ class TransferIn(BaseModel):
 
 class CallIn(BaseModel):
     channel_id: Text = Field(min_length=1, max_length=64)
+
+
+class CallbackCloseIn(BaseModel):
+    outcome: Literal["reached", "no_answer", "not_available", "wrong_number", "call_back", "opted_out"]
+    notes: Text | None = Field(None, max_length=2000)
+    callback_at: Moment | None = Field(None, description="for call_back: when to call again (UTC if no zone)")
+
+
+TaskId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class TicketIn(BaseModel):
@@ -114,3 +125,30 @@ async def transfer(body: TransferIn, who: Operator, svc: Services) -> dict[str, 
     if svc.transfer is None:
         raise Unavailable("handing calls over is not available in this service")
     return {"leg": await svc.transfer(who.user_id, body.to)}
+
+
+@router.get("/callbacks")
+async def call_backs(who: Operator, svc: Services) -> list[dict[str, Any]]:
+    """Call-back tasks for this operator: the ones they took (number shown), then the open ones (number
+    masked), oldest first: person, campaign, when the call was abandoned and why."""
+    return await svc.callbacks.for_operator(who.username)
+
+
+@router.post("/callbacks/{task_id}/take")
+async def take_call_back(task_id: TaskId, _who: Operator, actor: Acting, svc: Services) -> dict[str, Any]:
+    """Take an open task: nobody else calls the person now (409 if someone took it first)."""
+    return await svc.callbacks.take(task_id, actor)
+
+
+@router.post("/callbacks/{task_id}/release")
+async def release_call_back(task_id: TaskId, _who: Operator, actor: Acting, svc: Services) -> dict[str, Any]:
+    """Give a task one took back to the others."""
+    return await svc.callbacks.release(task_id, actor)
+
+
+@router.post("/callbacks/{task_id}/close")
+async def close_call_back(task_id: TaskId, body: CallbackCloseIn, _who: Operator, actor: Acting,
+                          svc: Services) -> dict[str, Any]:
+    """The person was called back: done (reached, wrong number, call back later, opted out) or failed (no
+    answer, not available); the outcome is written back like a call's disposition."""
+    return await svc.callbacks.close(task_id, actor, body.outcome, body.notes, body.callback_at)

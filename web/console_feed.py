@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from events.bus import EventBus
-from events.types import OperatorCall, OperatorStateChanged, ScreenPop
+from events.types import CallbackTaskChanged, OperatorCall, OperatorStateChanged, ScreenPop
 
 
 class ConsoleFeed:
@@ -30,6 +30,7 @@ class ConsoleFeed:
             self.bus.subscribe(ScreenPop, self._screen_pop)
             self.bus.subscribe(OperatorCall, self._operator_call)
             self.bus.subscribe(OperatorStateChanged, self._state)
+            self.bus.subscribe(CallbackTaskChanged, self._callbacks)
             self._started = True
         return self
 
@@ -38,6 +39,7 @@ class ConsoleFeed:
         self.bus.unsubscribe(ScreenPop, self._screen_pop)
         self.bus.unsubscribe(OperatorCall, self._operator_call)
         self.bus.unsubscribe(OperatorStateChanged, self._state)
+        self.bus.unsubscribe(CallbackTaskChanged, self._callbacks)
         self._started = False
 
     def _state(self, event: OperatorStateChanged) -> None:
@@ -49,6 +51,10 @@ class ConsoleFeed:
 
     def _operator_call(self, event: OperatorCall) -> None:
         self.send(event.user_id, "call", {"channel_id": event.channel_id, "what": event.what})
+
+    def _callbacks(self, event: CallbackTaskChanged) -> None:
+        for user_id in list(self._pages):  # every console lists the open tasks: all hear of a change
+            self.send(user_id, "callbacks", {"task_id": event.task_id, "state": event.state})
 
     def send(self, user_id: int, kind: str, data: dict[str, Any]) -> None:
         for q in list(self._pages.get(user_id, ())):

@@ -16,7 +16,7 @@ from dashboard.tickets import BoardFilter
 from db.tickets import CATEGORIES
 from operators.listen import SpyMode
 from web.deps import STAFF_ROLES, Acting, Services, SignIn, Staff
-from web.i18n import texts
+from web.i18n import pacing_words, texts
 from web.inputs import Text
 from web.rendering import templates
 from web.services import WebServices
@@ -51,7 +51,7 @@ def page(request: Request, who: Staff, svc: Services) -> Response:
     """The live war-room dashboard."""
     lang = request.cookies.get("warroom_lang") or who.language
     return templates.TemplateResponse(request, "dashboard.html", {
-        "who": who, "t": texts(lang), "lang": lang, "categories": CATEGORIES,
+        "who": who, "t": texts(lang), "lang": lang, "categories": CATEGORIES, "pacing_words": pacing_words(lang),
         "target_minutes": svc.dashboard.target_minutes, "phone_enabled": svc.phone_server.enabled})
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dialer.pacing import REASONS
+
 TEXTS: dict[str, dict[str, str]] = {
     "en": {"title": "War room", "sign_in": "Sign in", "username": "User name", "password": "Password",
            "sign_out": "Sign out", "language": "हिन्दी", "other_lang": "hi", "console": "Operator console",
@@ -49,7 +51,14 @@ TEXTS: dict[str, dict[str, str]] = {
            "resume_call": "Resume", "keypad": "Keys", "call_idle": "", "call_ringing": "Ringing",
            "call_connecting": "Connecting…", "call_connected": "On the call", "call_ended": "Call ended",
            "quality": "Call quality", "transfer": "Hand over", "transfer_to": "to",
-           "transfer_ringing": "Ringing the supervisor…"},
+           "transfer_ringing": "Ringing the supervisor…",
+           "cb_title": "Call-back tasks",
+           "cb_hint": "People whose answered call no operator took in time. Take one (nobody else will call "
+                      "them), call the number by hand, then save what came of it.",
+           "cb_none": "No call-back tasks.", "cb_person": "Person", "cb_phone": "Phone", "cb_campaign": "Campaign",
+           "cb_when": "Abandoned at", "cb_why": "Why", "cb_take": "Take", "cb_release": "Give back",
+           "cb_close": "Save outcome", "cb_mine": "yours: call this number", "cb_no_answer": "No answer",
+           "cb_closed": "Saved: call-back task"},
     "hi": {"title": "वार रूम", "sign_in": "साइन इन करें", "username": "उपयोगकर्ता नाम", "password": "पासवर्ड",
            "sign_out": "साइन आउट", "language": "English", "other_lang": "en", "console": "ऑपरेटर कंसोल",
            "ready": "तैयार", "pause": "विराम", "pause_reason": "कारण (चाय, बैठक...)", "off_duty": "ड्यूटी समाप्त",
@@ -94,8 +103,62 @@ TEXTS: dict[str, dict[str, str]] = {
            "resume_call": "फिर जोड़ें", "keypad": "बटन", "call_idle": "", "call_ringing": "घंटी बज रही है",
            "call_connecting": "जुड़ रहा है…", "call_connected": "कॉल पर", "call_ended": "कॉल समाप्त",
            "quality": "कॉल की गुणवत्ता", "transfer": "कॉल सौंपें", "transfer_to": "किसे",
-           "transfer_ringing": "सुपरवाइज़र को घंटी जा रही है…"},
+           "transfer_ringing": "सुपरवाइज़र को घंटी जा रही है…",
+           "cb_title": "वापस कॉल करने के काम",
+           "cb_hint": "जिनकी उठाई गई कॉल समय पर किसी ऑपरेटर तक नहीं पहुँची। एक काम लें (फिर कोई और उन्हें कॉल नहीं "
+                      "करेगा), नंबर खुद मिलाएँ, फिर नतीजा सहेजें।",
+           "cb_none": "वापस कॉल करने का कोई काम नहीं।", "cb_person": "व्यक्ति", "cb_phone": "फ़ोन",
+           "cb_campaign": "अभियान", "cb_when": "कॉल कब छूटी", "cb_why": "कारण", "cb_take": "लें",
+           "cb_release": "वापस दें", "cb_close": "नतीजा सहेजें", "cb_mine": "आपका: इस नंबर पर कॉल करें",
+           "cb_no_answer": "किसी ने नहीं उठाया", "cb_closed": "सहेजा गया: वापस कॉल का काम"},
 }
+
+
+# The pacing card (dashboard) and a campaign's pacing form: "pc_" labels, "pr_" the pacer's reasons (their
+# English is dialer.pacing.REASONS, the words the log uses; both languages must give every key).
+PACING: dict[str, dict[str, str]] = {
+    "en": {"pc_title": "Pacing", "pc_note": "(abandon rate over the last {n} min and today, against each "
+                                            "campaign's cap)",
+           "pc_campaign": "Campaign", "pc_mode": "Pacing", "pc_level": "Dial level",
+           "pc_abandon_window": "Abandoned (window)", "pc_abandon_day": "Abandoned (today)", "pc_cap": "Cap",
+           "pc_why": "Why", "pc_operators": "Operators", "pc_occupancy": "occupancy",
+           "pc_wait": "wait between calls", "pc_seconds": "s", "pc_today": "today", "pc_rate": "{rate} of {n}",
+           "pc_running": "{mode} (running {running})", "pc_progressive": "progressive",
+           "pc_predictive": "predictive", "pc_state_running": "running", "pc_state_paused": "paused",
+           "pc_state_draft": "draft", "pc_progressive_hint": "progressive: a call per ready operator",
+           "pc_predictive_hint": "predictive: dial ahead, under the abandon cap",
+           "pc_cap_percent": "Abandon cap (%)", "pc_save": "Save",
+           "pc_hint": "Predictive falls back to progressive while there is too little data or the cap is near; "
+                      "an abandoned call hears an apology and leaves a call-back task.",
+           **{f"pr_{key}": text for key, text in REASONS.items()}},
+    "hi": {"pc_title": "डायलिंग की गति", "pc_note": "(पिछले {n} मिनट और आज छोड़ी गई कॉल की दर, हर अभियान की "
+                                                     "सीमा के सामने)",
+           "pc_campaign": "अभियान", "pc_mode": "गति का तरीका", "pc_level": "डायल स्तर",
+           "pc_abandon_window": "छोड़ी गई (अवधि में)", "pc_abandon_day": "छोड़ी गई (आज)", "pc_cap": "सीमा",
+           "pc_why": "कारण", "pc_operators": "ऑपरेटर", "pc_occupancy": "व्यस्तता",
+           "pc_wait": "कॉलों के बीच इंतज़ार", "pc_seconds": "सेकंड", "pc_today": "आज",
+           "pc_rate": "{n} में से {rate}", "pc_running": "{mode} (अभी {running})", "pc_progressive": "प्रोग्रेसिव",
+           "pc_predictive": "प्रेडिक्टिव", "pc_state_running": "चल रहा", "pc_state_paused": "विराम",
+           "pc_state_draft": "ड्राफ़्ट", "pc_progressive_hint": "प्रोग्रेसिव: हर तैयार ऑपरेटर के लिए एक कॉल",
+           "pc_predictive_hint": "प्रेडिक्टिव: पहले से डायल करें, छोड़ी गई कॉल की सीमा के भीतर",
+           "pc_cap_percent": "छोड़ी गई कॉल की सीमा (%)", "pc_save": "सहेजें",
+           "pc_hint": "जब तक आँकड़े कम हों या सीमा पास हो, प्रेडिक्टिव अपने आप प्रोग्रेसिव पर लौट आता है; छूटी "
+                      "कॉल पर व्यक्ति माफ़ी सुनता है और उसे वापस कॉल करने का काम बनता है।",
+           "pr_progressive": "प्रोग्रेसिव",
+           "pr_few_operators": "प्रोग्रेसिव: {working} ऑपरेटर काम पर (अनुमान के लिए {needed} चाहिए)",
+           "pr_few_answers": "प्रोग्रेसिव: आज {answered} कॉल उठीं (अनुमान के लिए {needed} चाहिए)",
+           "pr_few_samples": "प्रोग्रेसिव: घंटी और बातचीत के समय के माप अभी बहुत कम",
+           "pr_window_cap": "प्रोग्रेसिव: अवधि में छोड़ी गई कॉल की दर {rate}, सीमा {cap} पर",
+           "pr_day_cap": "प्रोग्रेसिव: आज {answered} उठी कॉल में से {abandoned} छूटीं: सीमा {cap} पास",
+           "pr_predictive": "प्रेडिक्टिव: मार्जिन {z} sd, उत्तर {rate}, सबसे कड़ा {ahead} सेकंड आगे"},
+}
+for _lang, _words in PACING.items():
+    TEXTS[_lang].update(_words)
+
+
+def pacing_words(language: str | None) -> dict[str, str]:
+    """The pacing card's words (for its script): labels and the pacer's reasons."""
+    return {k: v for k, v in texts(language).items() if k.startswith(("pc_", "pr_"))}
 
 
 def texts(language: str | None) -> dict[str, str]:

@@ -26,6 +26,7 @@ from events.bus import EventBus
 from hotline.service import InstructionService, PinService
 from ivr_scripts.library import ScriptLibrary
 from ivr_scripts.service import MakePrompt, ScriptService
+from operators.callback_service import CallbackService
 from operators.listen import AuditedListen, Listen, SpyMode
 from operators.pacing_service import PacingService
 from operators.recordings import RecordingService
@@ -87,6 +88,7 @@ class WebServices:
     scripts: ScriptService
     pins: PinService
     recordings: RecordingService
+    callbacks: CallbackService  # call-back tasks abandoned calls leave for operators
     listen: ListenAs | None = None
     phone_server: PhoneServer = PhoneServer(enabled=False)
     transfer: Transfer | None = None  # an operator hands their caller to a supervisor
@@ -161,4 +163,5 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
         scripts=ScriptService(db, library, inbound_info=inbound_info, party=pages.party,
                               make_prompt=pages.make_prompt, hotline=pages.hotline),
         pins=PinService(db, pages.clock), recordings=RecordingService(db, recordings_dir, pages.clock),
+        callbacks=CallbackService(db, bus.publish),
         phone_server=phone_server or PhoneServer(enabled=False), transfer=transfer, pacing=pacing, pollday=pollday)

@@ -1,6 +1,7 @@
 """The operator console in a real browser (Playwright driving Debian's Chromium) against the real sandbox:
 an operator signs in, goes ready, a hotline caller presses 0, the screen pop shows who is calling (the
-number masked), and the disposition the operator records lands in the database."""
+number masked), and the disposition the operator records lands in the database; then the operator takes a
+call-back task an abandoned call left (its number shown once taken) and closes it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import uvicorn
 from sqlalchemy import select
 
 from accounts.service import UserService, add_user
+from db.callbacks import CallbackState, CallbackTask
 from db.engine import Database
 from db.operators import CallDisposition
 from reports.shifts import DEFAULT_SHIFTS, parse_shifts
@@ -65,6 +67,10 @@ async def test_operator_signs_in_goes_ready_gets_the_screen_pop_and_records_a_di
         with h.sessions.begin() as s:
             user = add_user(s, name, "operator", password, "Asha Devi")
             user_id, endpoint, secret = user.id, user.sip_username, user.sip_secret
+            task = CallbackTask(phone="+919800000077", reason="no operator within 2 s")
+            s.add(task)
+            s.flush()
+            task_id = task.id
         assert await h.softphones.sync()
         farm_port = settings.asterisk.farm_port
         assert await asyncio.to_thread(register, endpoint, secret, sip_port=settings.asterisk.sip_port,
@@ -107,11 +113,24 @@ async def test_operator_signs_in_goes_ready_gets_the_screen_pop_and_records_a_di
             await page.fill("#dispo-notes", "Needs 200 voter slips by Sunday")
             await page.click("#dispo button[type=submit]")
             await expect(page.locator("#dispo-result")).to_contain_text("Saved")
+            # a call-back task: listed masked, taken (the number shown to this operator), closed
+            row_of_task = page.locator(f"#cb-list tr[data-task='{task_id}']")
+            await expect(row_of_task).to_contain_text("XXXXXX0077")
+            await row_of_task.get_by_role("button").click()
+            await expect(row_of_task).to_have_attribute("data-state", "taken")
+            await expect(row_of_task).to_contain_text("+919800000077")
+            await page.select_option("#cb-outcome", "no_answer")
+            await page.click("#cb-form button[type=submit]")
+            await expect(page.locator("#cb-result")).to_contain_text(f"#{task_id}")
+            await expect(page.locator("#cb-none")).to_be_visible()
             await browser.close()
         with h.sessions() as s:
             [row] = s.scalars(select(CallDisposition)).all()
         assert (row.user_id, row.disposition.value, row.notes) == (user_id, "reached",
                                                                    "Needs 200 voter slips by Sunday")
+        with h.sessions() as s:
+            closed = s.get(CallbackTask, task_id)
+            assert closed is not None and (closed.state, closed.done_by) == (CallbackState.failed, name)
         # the operator's phone ends the call (after 25 s): the caller is released by the war room
         assert (await asyncio.wait_for(caller, 60)).hung_up_by == "war room"
     finally:

@@ -1,6 +1,7 @@
 """Hindi in a real browser (Playwright driving Debian's Chromium, which has no Devanagari font of its own
 here): on the sign-in page, the operator's console and the supervisor's dashboard switched to Hindi, the
-Devanagari text is drawn with the web font we serve (Noto Sans Devanagari), not as empty boxes."""
+Devanagari text is drawn with the web font we serve (Noto Sans Devanagari), not as empty boxes; the
+dashboard's pacing card (drawn by its script) says its rows in Hindi."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from db.campaigns import Campaign, CampaignMode
 from tests.integration.test_console_browser import CHROMIUM, FLAGS, free_port, need_chromium
 from tests.waiting import until
 from tests.web_app import PASSWORDS, build_web_app
@@ -67,10 +69,18 @@ async def _to_hindi(page: Any) -> None:
 
 
 async def test_hindi_is_drawn_with_the_served_devanagari_font(tmp_path: Path) -> None:
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
     need_chromium()
     web = build_web_app(tmp_path)
+    with web.sessions.begin() as s:  # an operator campaign for the pacing card, the pacer's last word on it
+        campaign = Campaign(name="booth calls", mode=CampaignMode.operator)
+        s.add(campaign)
+        s.flush()
+        cid = campaign.id
+    assert web.services.pacing is not None
+    web.services.pacing.live = lambda: {cid: {"running": "progressive", "level": 1.0, "why": "few_operators",
+                                              "why_args": {"working": "2", "needed": "3"}}}
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(web.app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="off"))
@@ -99,6 +109,12 @@ async def test_hindi_is_drawn_with_the_served_devanagari_font(tmp_path: Path) ->
             assert page.url == f"{base}/dashboard", page.url
             await _to_hindi(page)
             await assert_hindi_drawn_with_the_web_font(page, "header strong", "h2")
+            # the pacing card's rows, drawn by its script, in Hindi too
+            row = page.locator(f"#pacing tr[data-campaign='{cid}']")
+            await expect(row).to_contain_text("ड्राफ़्ट")
+            await expect(row).to_contain_text("2 ऑपरेटर काम पर (अनुमान के लिए 3 चाहिए)")
+            await expect(row).to_contain_text("0 में से 0.0%")
+            await assert_hindi_drawn_with_the_web_font(page, "#pacing-card h2", f"#pacing tr[data-campaign='{cid}']")
             await browser.close()
     finally:
         server.should_exit = True

@@ -84,3 +84,52 @@ def test_call_back_tasks_are_listed_and_closed_once(web: WebApp) -> None:
     again = op.post(f"/api/callbacks/{tasks[0]['id']}/done", json={}, headers={"X-CSRF-Token": csrf})
     assert again.status_code == 409
     assert op.get("/api/callbacks").json() == [] and len(op.get("/api/callbacks?state=done").json()) == 1
+
+
+def test_the_pacing_card_and_form_speak_hindi(web: WebApp) -> None:
+    """Every label of the pacing card (dashboard) and of a campaign's pacing form comes from web/i18n.py: the
+    Hindi pages show Hindi, the card's script gets the Hindi words for modes, states and the pacer's reasons."""
+    import json
+    import re
+    import string
+
+    from dialer.pacing import REASONS, Measurements, PacingMode, PacingPolicy, decide
+    from web.i18n import PACING
+
+    cid = _campaign(web, "calls", "operator")
+    sup, _csrf = client(web)
+    english = sup.get("/dashboard").text
+    assert "Dial level" in english and "Abandoned (today)" in english and "wait between calls" in english
+    sup.cookies.set("warroom_lang", "hi")
+    page = sup.get("/dashboard").text
+    card = page[page.index('id="pacing-card"'):page.index("</section>", page.index('id="pacing-card"'))]
+    for label in ("डायलिंग की गति", "डायल स्तर", "छोड़ी गई (अवधि में)", "छोड़ी गई (आज)", "सीमा", "कारण",
+                  "व्यस्तता", "कॉलों के बीच इंतज़ार", 'पिछले <span id="pacing-window">30</span> मिनट'):
+        assert label in card, label
+    shown = re.sub(r"<[^>]*>", " ", re.sub(r"<script.*?</script>", "", card, flags=re.S))  # the text only
+    for english_label in ("Dial level", "Abandoned", "Cap", "Why", "occupancy", "wait between calls", "Pacing"):
+        assert english_label not in shown, english_label
+    found = re.search(r'<script type="application/json" id="pacing-words"[^>]*>(.*?)</script>', card, re.S)
+    assert found is not None
+    words = json.loads(found.group(1))
+    assert words["pc_progressive"] == "प्रोग्रेसिव" and words["pc_state_draft"] == "ड्राफ़्ट"
+    assert words["pr_few_operators"].startswith("प्रोग्रेसिव:")
+    form = sup.get(f"/campaigns/{cid}").text
+    assert "छोड़ी गई कॉल की सीमा (%)" in form and "प्रेडिक्टिव: पहले से डायल करें" in form
+    assert "Abandon cap (%)" not in form and "dial ahead" not in form
+    # both languages have every word, and each reason's Hindi names the same figures as its English
+    assert set(PACING["en"]) == set(PACING["hi"])
+    fields = string.Formatter()
+    for key, text in REASONS.items():
+        assert {f for _, f, _, _ in fields.parse(text) if f} == \
+            {f for _, f, _, _ in fields.parse(PACING["hi"][f"pr_{key}"]) if f}, key
+    # the board says why by key and figures (the card words it in the page's language)
+    thin = decide(Measurements(lines_free=10, ready=2, waiting=0, ringing=[]), PacingPolicy(mode=PacingMode.predictive))
+    assert thin.why == "few_operators" and thin.reason == REASONS["few_operators"].format(**thin.why_args)
+    said = PACING["hi"]["pr_few_operators"].format(**thin.why_args)
+    assert "{" not in said and thin.why_args["working"] in said
+    assert web.services.pacing is not None
+    web.services.pacing.live = lambda: {cid: {"running": "progressive", "level": 1.0, "reason": thin.reason,
+                                              "why": thin.why, "why_args": thin.why_args}}
+    row = next(r for r in sup.get("/api/pacing").json()["campaigns"] if r["id"] == cid)
+    assert (row["why"], row["why_args"]) == ("few_operators", thin.why_args)

@@ -106,6 +106,8 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/console/events"): {"op"}, ("POST", "/console/disposition"): {"op"}, ("POST", "/console/ticket"): {"op"},
     ("POST", "/console/pin"): {"op"},
     ("GET", "/console/supervisors"): {"op"}, ("POST", "/console/transfer"): {"op"},
+    ("GET", "/console/callbacks"): {"op"}, ("POST", "/console/callbacks/{task_id}/take"): {"op"},
+    ("POST", "/console/callbacks/{task_id}/release"): {"op"}, ("POST", "/console/callbacks/{task_id}/close"): {"op"},
     ("POST", "/phone/credentials"): {"adm", "sup", "op"}, ("POST", "/phone/quality"): {"op"},
     ("GET", "/dashboard"): STAFF, ("GET", "/dashboard/events"): STAFF, ("GET", "/api/dashboard"): STAFF,
     ("GET", "/api/charts"): STAFF, ("GET", "/api/drill"): STAFF, ("GET", "/api/tickets"): STAFF,

@@ -1,5 +1,6 @@
 // The operators' console: state buttons, the call on screen (screen pops over Server-Sent Events), the
-// outcome of each call, and the phone in the page (./phone.js) or a SIP softphone.
+// outcome of each call, the phone in the page (./phone.js) or a SIP softphone, and the call-back tasks that
+// abandoned calls left (taken, called by hand, closed with the outcome).
 // Keys: r ready, p pause, s off duty, d outcome; on a call: a answer, h hang up, m mute, o hold, t transfer,
 // 0-9 * # DTMF.
 import { BrowserPhone } from './phone.js';
@@ -211,10 +212,77 @@ $('dispo').addEventListener('submit', async (e) => {
   } catch (err) { $('dispo-result').textContent = err.message; }
 });
 
+// -- call-back tasks: abandoned calls to call back by hand (take one, call, save the outcome) -----------------
+let cbCurrent = null;  // the task the outcome form is for (one this operator took)
+function cbButton(text, onClick) {
+  const b = document.createElement('button'); b.type = 'button'; b.textContent = text;
+  b.addEventListener('click', onClick); return b;
+}
+function cbSelect(task) {
+  cbCurrent = task ? task.id : null;
+  $('cb-form').hidden = !task;
+  if (task) {
+    $('cb-who').textContent = `${task.person || T.unknown_caller} · ${task.phone}`;
+    $('cb-form').dataset.task = String(task.id);
+  }
+}
+async function loadCallbacks() {
+  const r = await fetch('/console/callbacks');
+  if (!r.ok) return;
+  const tasks = await r.json();
+  $('cb-list').replaceChildren(...tasks.map((task) => {
+    const tr = document.createElement('tr');
+    tr.dataset.task = String(task.id); tr.dataset.state = task.state;
+    const when = new Date(task.abandoned_at);
+    for (const text of [task.person || T.unknown_caller, task.mine ? `${task.phone} (${T.cb_mine})` : task.phone,
+                        task.campaign || '', when.toLocaleString(), task.reason]) {
+      const td = document.createElement('td'); td.textContent = text; tr.append(td);
+    }
+    const td = document.createElement('td');
+    if (task.mine) td.append(cbButton(T.cb_close, () => cbSelect(task)));
+    else td.append(cbButton(T.cb_take, () => cbTake(task.id)));
+    tr.append(td);
+    return tr;
+  }));
+  $('cb-table').hidden = tasks.length === 0;
+  $('cb-none').hidden = tasks.length > 0;
+  $('cb-count').textContent = tasks.length ? `(${tasks.length})` : '';
+  const mine = tasks.filter((task) => task.mine);
+  cbSelect(mine.find((task) => task.id === cbCurrent) || mine[0] || null);
+}
+async function cbTake(id) {
+  $('cb-result').textContent = '';
+  try { await post(`/console/callbacks/${id}/take`, {}); cbCurrent = id; }
+  catch (err) { $('cb-result').textContent = err.message; }
+  await loadCallbacks();
+}
+$('cb-release').addEventListener('click', async () => {
+  if (cbCurrent === null) return;
+  try { await post(`/console/callbacks/${cbCurrent}/release`, {}); cbCurrent = null; }
+  catch (err) { $('cb-result').textContent = err.message; }
+  await loadCallbacks();
+});
+$('cb-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  if (cbCurrent === null) return;
+  const when = $('cb-when').value;
+  try {
+    const r = await post(`/console/callbacks/${cbCurrent}/close`, {
+      outcome: $('cb-outcome').value, notes: $('cb-notes').value || null,
+      callback_at: when ? new Date(when).toISOString() : null });
+    $('cb-result').textContent = `${T.cb_closed} #${r.id}`;
+    $('cb-notes').value = ''; $('cb-when').value = ''; cbCurrent = null;
+  } catch (err) { $('cb-result').textContent = err.message; }
+  await loadCallbacks();
+});
+loadCallbacks();
+setInterval(loadCallbacks, 60000);  // the feed says when tasks change; this catches a missed message
+
 const es = new EventSource('/console/events');
 es.addEventListener('snapshot', (e) => showState(JSON.parse(e.data)));
 es.addEventListener('state', (e) => showState(JSON.parse(e.data)));
 es.addEventListener('screen_pop', (e) => screenPop(JSON.parse(e.data)));
+es.addEventListener('callbacks', () => { loadCallbacks(); });
 es.addEventListener('signed_out', () => { es.close(); phone.close(); location.assign('/signin?next=/console'); });
 es.addEventListener('call', (e) => { const c = JSON.parse(e.data); $('call-title').dataset.what = c.what; });
 showKind();
