@@ -89,10 +89,10 @@ class PollDayService:
             for row in store.plans(session):
                 done = store.started_rounds(session, row.id)
                 found = round_now(store.plan_of(row), moment, done)
-                if found.round is not None and found.round.number not in done:
-                    store.start_round(session, row, found.round, late=found.late, superseded=tuple(
-                        n for n in found.superseded if n not in done), now=moment)
-                    started.append((row.ac_id, found.round.number))
+                if found.round is not None and found.round.number not in done and store.start_round(
+                        session, row, found.round, late=found.late,
+                        superseded=tuple(n for n in found.superseded if n not in done), now=moment) is not None:
+                    started.append((row.ac_id, found.round.number))  # else another node started it just now
                 if store.silence_alerts(session, row, moment):
                     alerted.append(row.ac_id)
             return started, alerted

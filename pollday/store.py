@@ -15,6 +15,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -75,43 +77,58 @@ def started_rounds(session: Session, plan_id: int) -> dict[int, PollRound]:
     return {r.number: r for r in session.scalars(select(PollRound).where(PollRound.plan_id == plan_id))}
 
 
+def claim_round(session: Session, model: type[Any], plan_id: int, rnd: Round, *, state: str, late: bool,
+                now: datetime) -> int | None:
+    """Take round ``rnd`` of a plan for this node, in the caller's transaction: the row is inserted unless
+    the round is already there (the unique plan/number constraint decides, as a dialer claim's unique index
+    does); its id, or None when another node (or an earlier tick) has it. On PostgreSQL a claim racing an
+    uncommitted one waits for it, then yields quietly; SQLite has one writer."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return session.scalar(insert(model).values(plan_id=plan_id, number=rnd.number, label=rnd.label, at=rnd.at,
+                                               until=rnd.until, state=state, late=late, started_at=now)
+                          .on_conflict_do_nothing().returning(model.id))
+
+
 def start_round(session: Session, row: PollPlan, rnd: Round, *, late: bool, superseded: tuple[int, ...],
-                now: datetime) -> PollRound:
+                now: datetime) -> PollRound | None:
     """Run ``rnd`` as a dialer campaign of the plan's booth agents (the first post at once, the next ones
-    ``FALLBACK`` apart); booths that already reported this round are left out. Rounds let go are noted."""
+    ``FALLBACK`` apart); booths that already reported this round are left out. Rounds let go are noted.
+    The round is claimed first (:func:`claim_round`): when another node started it meanwhile, nothing is
+    done and None is returned (two nodes ticking at once start it once, and neither fails)."""
     plan = plan_of(row)
     ac = session.get(Unit, row.ac_id)
     assert ac is not None
+    claimed = claim_round(session, PollRound, row.id, rnd, state="running", late=late, now=now)
+    if claimed is None:
+        return None
     for number in superseded:
-        r = plan.rounds()[number - 1]
-        session.add(PollRound(plan_id=row.id, number=number, label=r.label, at=r.at, until=r.until,
-                              state="superseded", started_at=now))
+        claim_round(session, PollRound, row.id, plan.rounds()[number - 1], state="superseded", late=False, now=now)
     name = f"poll day {row.poll_date} AC {ac.number or ac.id} round {rnd.number} ({rnd.label})"
     campaign = create_campaign(session, name=name, mode="ivr", priority=PRIORITY,
                                selection=Selection(units=(row.ac_id,), levels=("booth",), posts=plan.posts),
                                starts_at=max(rnd.calls_from, now), ends_at=rnd.until,
                                rules={"poll_plan": row.id, "poll_scripts": list(plan.all_scripts)},
                                use_alternate=plan.use_alternate, scripts={s: plan.script for s in STATUSES})
-    _stagger(session, campaign.id, plan, max(rnd.calls_from, now))
+    _stagger(session, campaign.id, plan.posts, max(rnd.calls_from, now))
     reported = set(session.scalars(select(PollReport.booth_id).where(
         PollReport.plan_id == row.id, PollReport.round == rnd.number, PollReport.votes.is_not(None))))
     if reported:
         session.execute(update(Target).where(Target.campaign_id == campaign.id, Target.booth_id.in_(reported))
                         .values(state=TargetState.done, blocked_by="reported the round already"))
     change_state(session, str(campaign.id), "start")
-    out = PollRound(plan_id=row.id, number=rnd.number, label=rnd.label, at=rnd.at, until=rnd.until,
-                    state="running", late=late, campaign_id=campaign.id, started_at=now)
-    session.add(out)
+    out = session.get(PollRound, claimed)
+    assert out is not None
+    out.campaign_id = campaign.id
     session.flush()
     return out
 
 
-def _stagger(session: Session, campaign_id: int, plan: PollDayPlan, begin: datetime) -> None:
+def _stagger(session: Session, campaign_id: int, posts: tuple[str, ...], begin: datetime) -> None:
     """The first chosen post's agent is due at once; each later post's agent ``FALLBACK`` later."""
     rows = session.execute(select(Target.id, Membership.post).join(
         Membership, (Membership.person_id == Target.person_id) & (Membership.committee_id == Target.committee_id))
         .where(Target.campaign_id == campaign_id)).all()
-    norm = ["".join(c for c in p.lower() if c.isalnum()) for p in plan.posts]
+    norm = ["".join(c for c in p.lower() if c.isalnum()) for p in posts]
     for target_id, post in rows:
         key = "".join(c for c in post.lower() if c.isalnum())
         rank = norm.index(key) if key in norm else len(norm)
