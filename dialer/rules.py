@@ -17,7 +17,8 @@ Rules, checked in this order (the first that applies is reported):
 
 A poll-day plan's call to its booth agent is held by the hard ban (22:00-06:00), not by the campaign's
 calling window, and not by the daily cap (its rounds call each agent several times that day); every other
-rule holds for it as for any call.
+rule holds for it as for any call. A counting plan's call to its counting agent (counting day, after the
+poll) is judged the same way: its rounds begin at 08:00 and call each table's agent every round.
 """
 
 from __future__ import annotations

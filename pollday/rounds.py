@@ -1,6 +1,6 @@
-"""The round scheduler, pure: which round's calls run now (on time, late, or superseded by the next),
-the order a round calls its booths in, whether its calls can finish before the next round, and which
-booths have gone silent.
+"""The round scheduler, pure (poll day's turnout rounds and counting day's rounds alike): which round's
+calls run now (on time, late, or superseded by the next), the order a round calls its booths in, whether
+its calls can finish before the next round, and which booths have gone silent.
 
 A round's calls run from just after its report time until the next round's report time; what is not
 done by then is dropped, since the next round asks for the running total anyway. So a round that cannot
@@ -14,10 +14,18 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from pollday.plan import PollDayPlan, Round
+from pollday.plan import Round
 
 STATUS_ORDER = {"weak": 0, "swing": 1, "strong": 2}
+
+
+class Plan(Protocol):
+    """A plan with rounds: poll day's turnout rounds (:class:`~pollday.plan.PollDayPlan`) or counting day's
+    (:class:`~pollday.counting.CountingPlan`)."""
+
+    def rounds(self) -> list[Round]: ...
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,7 @@ class RoundNow:
     over: bool = False     # every round's window has passed
 
 
-def round_now(plan: PollDayPlan, now: datetime, started: Iterable[int] = ()) -> RoundNow:
+def round_now(plan: Plan, now: datetime, started: Iterable[int] = ()) -> RoundNow:
     """The round whose calls may run at ``now`` (aware), given the rounds already started."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -80,11 +88,13 @@ def estimate(round_: Round, booths: int, lines: int, call_seconds: float, start:
     if lines < 1 or call_seconds <= 0 or tries < 1:
         raise ValueError("lines must be >= 1, call_seconds > 0 and tries >= 1")
     begin = max(start or round_.calls_from, round_.calls_from)
-    work = booths * tries * call_seconds
     finishes = begin + timedelta(seconds=math.ceil(booths * tries / lines) * call_seconds)
     window = (round_.until - begin).total_seconds()
     per_line = math.floor(window / (call_seconds * tries)) if window > 0 else 0
-    needed = max(1, math.ceil(work / window)) if window > 0 else booths
+    # calls are whole: a line makes floor(window / call_seconds) of them in the window (the total call time
+    # over the window would count a call cut off at the window's end, and fall a line short)
+    calls_per_line = math.floor(window / call_seconds) if window > 0 else 0
+    needed = max(1, math.ceil(booths * tries / calls_per_line)) if calls_per_line else booths
     return Estimate(finishes, finishes <= round_.until, needed, max(0, booths - per_line * lines))
 
 

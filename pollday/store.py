@@ -10,6 +10,7 @@ uses the same ids.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -109,7 +110,7 @@ def start_round(session: Session, row: PollPlan, rnd: Round, *, late: bool, supe
                                starts_at=max(rnd.calls_from, now), ends_at=rnd.until,
                                rules={"poll_plan": row.id, "poll_scripts": list(plan.all_scripts)},
                                use_alternate=plan.use_alternate, scripts={s: plan.script for s in STATUSES})
-    _stagger(session, campaign.id, plan.posts, max(rnd.calls_from, now))
+    stagger(session, campaign.id, post_rank(plan.posts), max(rnd.calls_from, now))
     reported = set(session.scalars(select(PollReport.booth_id).where(
         PollReport.plan_id == row.id, PollReport.round == rnd.number, PollReport.votes.is_not(None))))
     if reported:
@@ -123,17 +124,25 @@ def start_round(session: Session, row: PollPlan, rnd: Round, *, late: bool, supe
     return out
 
 
-def _stagger(session: Session, campaign_id: int, posts: tuple[str, ...], begin: datetime) -> None:
-    """The first chosen post's agent is due at once; each later post's agent ``FALLBACK`` later."""
+def post_rank(posts: tuple[str, ...]) -> Callable[[str], int]:
+    """A post's place in the plan's order (compared without case, spaces or dashes); after them all if none."""
+    norm = ["".join(c for c in p.lower() if c.isalnum()) for p in posts]
+
+    def rank(post: str) -> int:
+        key = "".join(c for c in post.lower() if c.isalnum())
+        return norm.index(key) if key in norm else len(norm)
+    return rank
+
+
+def stagger(session: Session, campaign_id: int, rank: Callable[[str], int], begin: datetime) -> None:
+    """The first chosen post's agent is due at once; each later post's agent (``rank`` of their post)
+    ``FALLBACK`` later."""
     rows = session.execute(select(Target.id, Membership.post).join(
         Membership, (Membership.person_id == Target.person_id) & (Membership.committee_id == Target.committee_id))
         .where(Target.campaign_id == campaign_id)).all()
-    norm = ["".join(c for c in p.lower() if c.isalnum()) for p in posts]
     for target_id, post in rows:
-        key = "".join(c for c in post.lower() if c.isalnum())
-        rank = norm.index(key) if key in norm else len(norm)
-        if rank:
-            session.execute(update(Target).where(Target.id == target_id).values(next_at=begin + rank * FALLBACK))
+        if later := rank(post):
+            session.execute(update(Target).where(Target.id == target_id).values(next_at=begin + later * FALLBACK))
 
 
 @dataclass(frozen=True)

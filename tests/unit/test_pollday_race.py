@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.campaigns import Campaign
 from db.engine import Database
-from db.pollday import PollRound
+from db.pollday import CountRound, PollRound
 from events.bus import EventBus
 from pollday import store
 from pollday.rounds import round_now
@@ -90,3 +90,23 @@ def test_two_nodes_starting_a_round_at_once_start_it_once(session_factory: sessi
     b.join(20)
     assert results == {"a": True, "b": False}
     assert _rounds(session_factory) == (1, 1)
+
+
+async def test_a_counting_round_started_by_two_nodes_starts_once(database: Database, monkeypatch: pytest.MonkeyPatch,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    from pollday import counting_store as counts
+    from tests.unit.test_counting_store import at as counting_at
+    from tests.unit.test_counting_store import make_ac as counting_ac
+    from tests.unit.test_counting_store import plan as counting_plan
+    ids = counting_ac(database.sessions)
+    with database.sessions.begin() as s:
+        counts.save_plan(s, counting_plan(ids["ac"]))
+    first, second = PollDayService(database, EventBus()), PollDayService(database, EventBus())
+    assert await first.tick(counting_at(8, 32)) == [(ids["ac"], 1)]
+    monkeypatch.setattr(counts, "started_rounds", lambda _s, _plan_id: {})
+    caplog.set_level(logging.INFO, logger="pollday")
+    assert await second.tick(counting_at(8, 32)) == []
+    with database.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(CountRound)) == 1
+        assert s.scalar(select(func.count()).select_from(Campaign)) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
