@@ -132,6 +132,11 @@ def in_hard_ban(now: datetime, rules: CallingRules) -> bool:
     return not HARD_EARLIEST <= local < HARD_LATEST
 
 
+def outside_hard_ban(now: datetime, rules: CallingRules) -> datetime:
+    """``now``, or the end of the 22:00-06:00 ban when it is on: when a plan's round may call its agents."""
+    return _after_hard_ban(now, rules) if in_hard_ban(now, rules) else now
+
+
 def _after_hard_ban(now: datetime, rules: CallingRules) -> datetime:
     local = now.astimezone(rules.tz)
     day = local.date() if local.time() < HARD_EARLIEST else local.date() + timedelta(days=1)

@@ -133,7 +133,7 @@ def due_targets(session: Session, campaign: Campaign, now: datetime, limit: int,
     return out
 
 
-def _post_key(post: str | None) -> str:
+def post_key(post: str | None) -> str:
     return "".join(ch for ch in (post or "").lower() if ch.isalnum())
 
 
@@ -147,7 +147,7 @@ def _poll_day_calls(session: Session, campaign: Campaign, targets: Sequence[Targ
     """A plan round's targets as the rules see them: the plan's own agent holds a post the plan calls, on a
     booth committee for a poll-day plan (booth agents), on any committee of the AC for a counting plan
     (counting agents, by table); the scripts are the plan's when every script the round plays is one of them."""
-    posts = {_post_key(p) for p in campaign.selection.get("posts", [])}
+    posts = {post_key(p) for p in campaign.selection.get("posts", [])}
     allowed = set(campaign.rules.get("poll_scripts", []))
     plan_script = bool(campaign.scripts) and set(campaign.scripts.values()) <= allowed
     booths_only = not campaign.rules.get("count_plan")
@@ -155,9 +155,14 @@ def _poll_day_calls(session: Session, campaign: Campaign, targets: Sequence[Targ
     held: dict[tuple[int, int | None], str] = {(pid, cid): post for pid, cid, post in session.execute(
         select(Membership.person_id, Membership.committee_id, Membership.post)
         .where(Membership.committee_id.in_(committees)))} if committees else {}
-    return {t.id: PollDayCall((t.booth_id is not None or not booths_only)
-                              and _post_key(held.get((t.person_id, t.committee_id))) in posts, plan_script)
+    return {t.id: plan_call(held.get((t.person_id, t.committee_id)), t.booth_id, posts, plan_script, booths_only)
             for t in targets}
+
+
+def plan_call(post: str | None, booth_id: int | None, posts: set[str], plan_script: bool,
+              booths_only: bool) -> PollDayCall:
+    """One target of a plan's round as the rules see it (``posts`` compared without case, spaces or dashes)."""
+    return PollDayCall((booth_id is not None or not booths_only) and post_key(post) in posts, plan_script)
 
 
 def hold_back(session: Session, target_id: int, verdict: Verdict) -> None:

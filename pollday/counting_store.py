@@ -11,7 +11,7 @@ round on the hotline (key 3, after their PIN).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -25,12 +25,14 @@ from db.ivr import IvrCall
 from db.models import Membership, Unit, UnitKind, utcnow
 from db.pollday import CountAlert, CountPlan, CountReport, CountRound
 from dialer.campaigns import Selection, change_state, create_campaign, target_query
+from dialer.reach import PlanRound, reach
+from dialer.rules import CallingRules
 from ivr_scripts.library import STATUSES
 from pollday.checks import check_count
-from pollday.counting import CountingPlan, Party, TableReturn, booth_of, table_of
+from pollday.counting import MAX_PARTIES, CountingPlan, Party, TableReturn, booth_of, table_of
 from pollday.errors import PlanInvalid
 from pollday.plan import Round
-from pollday.store import PRIORITY, claim_round, stagger
+from pollday.store import PRIORITY, claim_round, hotline_agent, next_round, stagger
 
 MIN_GAP = 60  # seconds: a counting agent may be called again a minute later (rounds come every half hour)
 
@@ -135,6 +137,23 @@ def start_round(session: Session, row: CountPlan, rnd: Round, *, late: bool, sup
     return out
 
 
+def round_reach(session: Session, row: CountPlan, now: datetime, rules: CallingRules) -> dict[str, Any]:
+    """Who the counting plan's current (or next) round would reach and who the calling rules would hold
+    back, as the dialer will judge its calls (the plan's own counting agents, with the plan's exemption)."""
+    plan = plan_of(row)
+    rnd = next_round(plan, now)
+    if rnd is None:
+        return {"round": None}
+    posts = tuple(sorted({a.post for a in agents(session, plan)}))
+    if not posts:
+        return {"round": rnd.number, "label": rnd.label, "people": 0, "committees": 0, "held_back": 0,
+                "reasons": [], "calls_from": None, "ends_before_calling": False}
+    found = reach(session, Selection(units=(row.ac_id,), posts=posts),
+                  replace(rules, min_gap=min(rules.min_gap, timedelta(seconds=MIN_GAP))), now,
+                  starts_at=rnd.calls_from, ends_at=rnd.until, plan=PlanRound(posts, booths_only=False))
+    return {"round": rnd.number, "label": rnd.label, **found}
+
+
 def complete_tables(session: Session, plan_id: int, rnd: int, parties: int) -> set[int]:
     """The tables with every party's votes in for round ``rnd``."""
     got: dict[int, int] = defaultdict(int)
@@ -175,6 +194,8 @@ def _round_of_call(session: Session, call: IvrCall) -> tuple[CountPlan, int, int
                                 .where(CountRound.campaign_id == campaign_id)).first()
         candidates = [(found[0], found[1])] if found else []
     else:
+        if not hotline_agent(session, call):
+            return None
         candidates = []
         for row in plans(session):
             for r in plan_of(row).rounds():
@@ -185,6 +206,21 @@ def _round_of_call(session: Session, call: IvrCall) -> tuple[CountPlan, int, int
         if mine:
             return row, number, min(mine, key=lambda a: a.rank).table
     return None
+
+
+def hotline_fields(session: Session, person_id: int | None, at: datetime) -> dict[str, str]:
+    """What a hotline call's templates see of counting day (``campaign.round``, ``parties``, ``party1``...):
+    the caller's counting round when they are a counting agent of an AC whose round is on at ``at``, else
+    every field empty (the hotline then takes poll day's turnout on key 3)."""
+    out = {"round": "", "parties": "0", **{f"party{i}": "" for i in range(1, MAX_PARTIES + 1)}}
+    if person_id is None:
+        return out
+    for row in plans(session):
+        plan = plan_of(row)
+        for r in plan.rounds():
+            if r.at <= at < r.until and agents(session, plan, person_id):
+                return {**out, **plan.fields(r.number)}
+    return out
 
 
 def is_count_step(step: str) -> bool:

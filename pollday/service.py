@@ -22,6 +22,7 @@ from audit.log import Actor, record
 from core.tasks import Tasks
 from db.engine import Database
 from db.models import utcnow
+from dialer.rules import CallingRules
 from directory.units import UnitNotFound, resolve_units
 from events.bus import EventBus
 from events.types import IvrAnswered, PollDayChanged
@@ -38,8 +39,10 @@ log = logging.getLogger(__name__)
 
 class PollDayService:
     def __init__(self, db: Database, bus: EventBus, *, clock: Callable[[], datetime] = utcnow,
-                 wake: Callable[[], None] = lambda: None, every: float = 5.0) -> None:
+                 wake: Callable[[], None] = lambda: None, every: float = 5.0,
+                 rules: CallingRules | None = None) -> None:
         self.db, self.bus, self.clock, self.wake, self.every = db, bus, clock, wake, every
+        self.rules = rules or CallingRules()  # the dialer's calling rules (a round's preview judges by them)
         self._tasks = Tasks("poll day")
         self._ticker: asyncio.Task[None] | None = None
 
@@ -82,6 +85,16 @@ class PollDayService:
 
     async def plans(self) -> list[dict[str, Any]]:
         return await self.db.run(lambda s: [store.summary(r) for r in store.plans(s)])
+
+    async def reach(self, ac_id: int, *, counting: bool = False) -> dict[str, Any]:
+        """Who the AC's current (or next) turnout round, or counting round, would reach and who the calling
+        rules would hold back (and why), as the dialer will judge its calls: the plan's own agents are not
+        held by the silence period, the calling window or the daily cap."""
+        def work(session: Session) -> dict[str, Any]:
+            if counting:
+                return counts.round_reach(session, counts.plan_for_ac(session, ac_id), self.clock(), self.rules)
+            return store.round_reach(session, store.plan_for_ac(session, ac_id), self.clock(), self.rules)
+        return await self.db.run(work)
 
     async def tick(self, now: datetime | None = None) -> list[tuple[int, int]]:
         """Start every round that is due (late ones too; missed ones are noted as superseded) and raise

@@ -60,6 +60,13 @@ async def board(ac: AcId, _who: Staff, svc: Services) -> dict[str, Any]:
     return await _pollday(svc).board(ac)
 
 
+@router.get("/api/pollday/{ac}/reach")
+async def round_reach(ac: AcId, _who: Staff, svc: Services, counting: bool = False) -> dict[str, Any]:
+    """Who the AC's current (or next) turnout round, or counting round, would call and who the calling rules
+    would hold back (and why), judged as the dialer will judge the round's calls."""
+    return await _pollday(svc).reach(ac, counting=counting)
+
+
 @router.post("/api/pollday/alerts/{alert_id}/done")
 async def alert_done(alert_id: Annotated[int, Path(ge=1, le=MAX_ID)], _who: Staff, actor: Acting,
                      svc: Services) -> dict[str, Any]:

@@ -76,11 +76,12 @@ def plan(ac_id: int) -> CountingPlan:
 
 
 def call(sessions: sessionmaker[Session], person: int, *, campaign: int | None = None,
-         started: datetime | None = None) -> int:
+         started: datetime | None = None, pin: bool = True) -> int:
+    """A call of the round's campaign, or (no campaign) a hotline call whose caller gave their PIN (``pin``)."""
     with sessions.begin() as s:
-        row = IvrCall(channel_id=f"c-{person}-{campaign}-{started}", script="counting", language="en",
+        row = IvrCall(channel_id=f"c-{person}-{campaign}-{started}-{pin}", script="counting", language="en",
                       direction="outbound" if campaign else "inbound", campaign_id=campaign, person_id=person,
-                      started_at=(started or at(8, 33)).astimezone(UTC))
+                      started_at=(started or at(8, 33)).astimezone(UTC), caller_verified=None if campaign else pin)
         s.add(row)
         s.flush()
         return row.id
@@ -177,6 +178,27 @@ async def test_a_hotline_report_first_keeps_the_table_out_of_the_round(database:
         assert t is not None and t.state is TargetState.done
         assert {r.source for r in s.scalars(select(CountReport))} == {"hotline"}
         assert {r.table_no for r in s.scalars(select(CountReport))} == {2}
+
+
+async def test_the_hotline_takes_a_count_only_after_the_pin_and_tells_the_agent_their_round(
+        database: Database, ids: dict[str, int]) -> None:
+    from ari_handlers.ivr_store import inbound_info
+    svc = PollDayService(database, EventBus())
+    spoofed = call(database.sessions, ids["ca2"], started=at(8, 40), pin=False)
+    assert await svc.record_count(IvrAnswered(spoofed, "p1", "400", 400, True, at(8, 41))) is None
+    with database.sessions() as s:
+        assert s.scalars(select(CountReport)).all() == []
+        # what the hotline's templates see: the agent's round on counting day, nothing for anyone else
+        fields = inbound_info(s, phone=None, person_id=ids["ca2"], booth_id=None, language="en", party="BJP",
+                              at=at(9, 5)).context["campaign"]
+        assert (fields["round"], fields["parties"], fields["party1"], fields["party2"]) == \
+            ("2", "2", "Suresh Sharma (BJP)", "INC")
+        other = inbound_info(s, phone=None, person_id=ids["bla"], booth_id=ids["booth1"], language="en",
+                             party="BJP", at=at(9, 5)).context["campaign"]
+        assert other["round"] == "" and other["parties"] == "0"
+        early = inbound_info(s, phone=None, person_id=ids["ca2"], booth_id=None, language="en", party="BJP",
+                             at=at(8)).context["campaign"]
+        assert early["round"] == ""
 
 
 async def test_checks_raise_alerts_and_an_operator_corrects_the_table(database: Database,

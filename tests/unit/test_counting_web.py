@@ -85,6 +85,9 @@ def test_the_sheet_as_data_and_as_files(web: WebApp, ac: int) -> None:
     assert sheet is not None and [c.value for c in sheet[2]][:5] == [1, "08:30", 300, 250, 550]
     assert sup.get(f"/api/pollday/{ac + 100}/counting").status_code == 422  # no plan there
     assert sup.get("/api/pollday/counting").json()[0]["tables"] == 3
+    reach = sup.get(f"/api/pollday/{ac}/reach", params={"counting": "true"}).json()  # at 09:10: round 2
+    assert (reach["round"], reach["people"], reach["held_back"]) == (2, 4, 0)
+    assert sup.get(f"/api/pollday/{ac}/reach").status_code == 422  # no turnout plan for this AC
 
 
 def test_an_operator_enters_a_table_with_the_csrf_token(web: WebApp, ac: int) -> None:

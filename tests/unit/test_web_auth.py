@@ -137,7 +137,7 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     # poll day's board
     ("GET", "/pollday/{ac}"): STAFF, ("GET", "/pollday/{ac}/events"): STAFF, ("GET", "/api/pollday"): STAFF,
     ("GET", "/api/pollday/{ac}/board"): STAFF, ("GET", "/api/pollday/{ac}/export"): STAFF,
-    ("POST", "/api/pollday/alerts/{alert_id}/done"): STAFF,
+    ("POST", "/api/pollday/alerts/{alert_id}/done"): STAFF, ("GET", "/api/pollday/{ac}/reach"): STAFF,
     # counting day's result sheet
     ("GET", "/pollday/{ac}/counting"): STAFF, ("GET", "/pollday/{ac}/counting/events"): STAFF,
     ("GET", "/api/pollday/counting"): STAFF, ("GET", "/api/pollday/{ac}/counting"): STAFF,
