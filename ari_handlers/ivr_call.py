@@ -392,7 +392,7 @@ class IvrCall(CallHandler):
         return await deps.db.run(store.inbound_info, phone=phone,
                                person_id=int(person) if person.isdigit() else None,
                                booth_id=int(booth) if booth.isdigit() else None, language=language or None,
-                               party=deps.party, default_language=deps.default_language)
+                               party=deps.party, default_language=deps.default_language, at=deps.clock())
 
     async def _exists(self, path: str) -> bool:
         try:

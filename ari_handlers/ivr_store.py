@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from db.campaigns import Attempt, Campaign, Target
 from db.ivr import CallResult, IvrAnswer, IvrCall, IvrRecording
-from db.models import Candidate, Committee, Membership, Person, Unit, UnitKind
+from db.models import Candidate, Committee, Membership, Person, Unit, UnitKind, utcnow
 from directory.outcomes import Outcome, apply_outcome
 from hotline.lookup import ancestors, latest_instruction
 from hotline.pins import PinCheck, check_pin, has_pin
 from ivr_scripts.context import call_context
+from pollday.counting_store import hotline_fields
 from tickets.service import open_ticket
 
 
@@ -46,7 +47,8 @@ def _unit(u: Unit | None) -> dict[str, Any] | None:
 
 def _context(session: Session, person: Person | None, committee_unit: Unit | None, *, party: str,
              campaign: Campaign | None = None, phone: str | None = None,
-             instructions: str | None = None, pin: bool = False) -> dict[str, Any]:
+             instructions: str | None = None, pin: bool = False,
+             fields: dict[str, str] | None = None) -> dict[str, Any]:
     chain = {u.kind: u for u in ancestors(session, committee_unit.id)} if committee_unit else {}
     booth, ac = chain.get(UnitKind.booth), chain.get(UnitKind.ac)
     post = None
@@ -66,7 +68,7 @@ def _context(session: Session, person: Person | None, committee_unit: Unit | Non
                "area": booth.area} if booth else None,
         ac=_unit(ac), district={"name": chain[UnitKind.district].name} if UnitKind.district in chain else None,
         candidate={"name": candidate.name, "party": candidate.party} if candidate else None,
-        campaign_name=campaign.name if campaign else None, fields=campaign.fields if campaign else None,
+        campaign_name=campaign.name if campaign else None, fields=campaign.fields if campaign else fields,
         instructions=instructions, caller={"phone_last4": last4, "known": person is not None, "has_pin": pin,
                                            "verified": False})
 
@@ -94,10 +96,12 @@ def outbound_info(session: Session, attempt_id: int, *, party: str, default_lang
 
 
 def inbound_info(session: Session, *, phone: str | None, person_id: int | None, booth_id: int | None,
-                 language: str | None, party: str, default_language: str = "hi") -> CallInfo:
+                 language: str | None, party: str, default_language: str = "hi",
+                 at: datetime | None = None) -> CallInfo:
     """A hotline call, from what the dialplan's caller lookup (FastAGI) found. The caller ID may be spoofed:
     the booth's instructions are not in the context until the caller gives the member's PIN
-    (:func:`check_caller_pin`)."""
+    (:func:`check_caller_pin`). On counting day a counting agent's call carries their round at ``at``
+    (:func:`pollday.counting_store.hotline_fields`)."""
     person = session.get(Person, person_id) if person_id else None
     booth = session.get(Unit, booth_id) if booth_id else None
     lang = language or (person.language if person else None) or default_language
@@ -107,7 +111,9 @@ def inbound_info(session: Session, *, phone: str | None, person_id: int | None, 
                                .join(Membership, Membership.committee_id == Committee.id)
                                .where(Membership.person_id == person.id)).first()
     pin = has_pin(session, person.id if person else None)
-    return CallInfo("inbound", lang, _context(session, person, unit, party=party, phone=phone, pin=pin),
+    fields = hotline_fields(session, person.id if person else None, at or utcnow())
+    return CallInfo("inbound", lang, _context(session, person, unit, party=party, phone=phone, pin=pin,
+                                              fields=fields),
                     person_id=person.id if person else None, booth_id=booth.id if booth else None,
                     booth_status=booth.status.value if booth else None, phone=phone,
                     instructions_unit=booth.id if booth else (unit.id if unit else None))

@@ -17,7 +17,8 @@ Rules, checked in this order (the first that applies is reported):
 
 A poll-day plan's call to its booth agent is held by the hard ban (22:00-06:00), not by the campaign's
 calling window, and not by the daily cap (its rounds call each agent several times that day); every other
-rule holds for it as for any call.
+rule holds for it as for any call. A counting plan's call to its counting agent (counting day, after the
+poll) is judged the same way: its rounds begin at 08:00 and call each table's agent every round.
 """
 
 from __future__ import annotations
@@ -129,6 +130,11 @@ def in_hard_ban(now: datetime, rules: CallingRules) -> bool:
     """Inside 22:00-06:00 in the rules' time zone, when no call may be made."""
     local = now.astimezone(rules.tz).time()
     return not HARD_EARLIEST <= local < HARD_LATEST
+
+
+def outside_hard_ban(now: datetime, rules: CallingRules) -> datetime:
+    """``now``, or the end of the 22:00-06:00 ban when it is on: when a plan's round may call its agents."""
+    return _after_hard_ban(now, rules) if in_hard_ban(now, rules) else now
 
 
 def _after_hard_ban(now: datetime, rules: CallingRules) -> datetime:

@@ -115,7 +115,7 @@ def due_targets(session: Session, campaign: Campaign, now: datetime, limit: int,
         phones = [phone_for(t, p) for t, p, _ in rows]
         phones_in_call = phones_in_call | set(session.scalars(select(Attempt.phone).where(
             Attempt.state != AttemptState.ended, Attempt.phone.in_([x for x in phones if x]))))
-    poll_day = _poll_day_calls(session, campaign, [t for t, _, _ in rows]) if campaign.rules.get("poll_plan") else {}
+    poll_day = _poll_day_calls(session, campaign, [t for t, _, _ in rows]) if is_plan_round(campaign) else {}
     since = day_start(now, rules)
     history = {pid: (n, last) for pid, n, last in session.execute(
         select(Attempt.person_id, func.count().filter(Attempt.created_at >= since), func.max(Attempt.created_at))
@@ -133,22 +133,36 @@ def due_targets(session: Session, campaign: Campaign, now: datetime, limit: int,
     return out
 
 
-def _post_key(post: str | None) -> str:
+def post_key(post: str | None) -> str:
     return "".join(ch for ch in (post or "").lower() if ch.isalnum())
 
 
+def is_plan_round(campaign: Campaign) -> bool:
+    """A round of a poll-day plan (turnout) or of a counting plan, which the rules judge as the plan's call."""
+    rules = campaign.rules or {}
+    return bool(rules.get("poll_plan") or rules.get("count_plan"))
+
+
 def _poll_day_calls(session: Session, campaign: Campaign, targets: Sequence[Target]) -> dict[int, PollDayCall]:
-    """A poll-day round's targets as the rules see them: a booth agent is on a booth committee in a post
-    the plan calls; the scripts are the plan's when every script the round plays is one of them."""
-    posts = {_post_key(p) for p in campaign.selection.get("posts", [])}
+    """A plan round's targets as the rules see them: the plan's own agent holds a post the plan calls, on a
+    booth committee for a poll-day plan (booth agents), on any committee of the AC for a counting plan
+    (counting agents, by table); the scripts are the plan's when every script the round plays is one of them."""
+    posts = {post_key(p) for p in campaign.selection.get("posts", [])}
     allowed = set(campaign.rules.get("poll_scripts", []))
     plan_script = bool(campaign.scripts) and set(campaign.scripts.values()) <= allowed
+    booths_only = not campaign.rules.get("count_plan")
     committees = {t.committee_id for t in targets if t.committee_id is not None}
     held: dict[tuple[int, int | None], str] = {(pid, cid): post for pid, cid, post in session.execute(
         select(Membership.person_id, Membership.committee_id, Membership.post)
         .where(Membership.committee_id.in_(committees)))} if committees else {}
-    return {t.id: PollDayCall(t.booth_id is not None and _post_key(held.get((t.person_id, t.committee_id))) in posts,
-                              plan_script) for t in targets}
+    return {t.id: plan_call(held.get((t.person_id, t.committee_id)), t.booth_id, posts, plan_script, booths_only)
+            for t in targets}
+
+
+def plan_call(post: str | None, booth_id: int | None, posts: set[str], plan_script: bool,
+              booths_only: bool) -> PollDayCall:
+    """One target of a plan's round as the rules see it (``posts`` compared without case, spaces or dashes)."""
+    return PollDayCall((booth_id is not None or not booths_only) and post_key(post) in posts, plan_script)
 
 
 def hold_back(session: Session, target_id: int, verdict: Verdict) -> None:

@@ -116,9 +116,10 @@ class IvrAnswered:
 
 @dataclass(frozen=True)
 class PollDayChanged:
-    """A poll-day report, alert or round changed for ``ac_id``: the poll-day board reads it again."""
+    """A poll-day report, alert or round changed for ``ac_id``: the poll-day board reads it again (``count``:
+    counting day's sheet changed)."""
 
     ac_id: int
-    what: str   # "report" | "alert" | "round"
+    what: str   # "report" | "alert" | "round" | "count"
     booth_id: int | None = None
     at: datetime = field(default_factory=_now)

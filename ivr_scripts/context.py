@@ -48,5 +48,14 @@ def sample_context(language: str = "hi") -> dict[str, Any]:
         ac={"number": 152, "name": "भोपाल उत्तर" if hindi else "Bhopal Uttar"},
         district={"name": "भोपाल" if hindi else "Bhopal"},
         candidate={"name": "सुरेश शर्मा" if hindi else "Suresh Sharma", "party": "PARTY"},
-        campaign_name="sample", fields={"programme": "जनसभा", "date": "5 नवंबर", "place": "लाल परेड मैदान"},
+        campaign_name="sample", fields={"programme": "जनसभा", "date": "5 नवंबर", "place": "लाल परेड मैदान",
+                                        **_sample_count(hindi)},
         instructions=None, caller={"phone_last4": "1234", "known": True})
+
+
+def _sample_count(hindi: bool) -> dict[str, str]:
+    """A counting round's fields (the counting script): round 3 of a sheet of four parties."""
+    names = ["सुरेश शर्मा (PARTY)" if hindi else "Suresh Sharma (PARTY)", "INC", "BSP", "NOTA"]
+    return {"round": "3", "parties": str(len(names)),
+            **{f"party{i}": names[i - 1] if i <= len(names) else f"{'दल' if hindi else 'party'} {i}"
+               for i in range(1, 11)}}

@@ -104,6 +104,8 @@ class ScriptService:
         if fields is not None:
             context["campaign"] = {"name": context["campaign"].get("name"),
                                    **{field_name(k): v for k, v in fields.items()}}
+        for name in map(field_name, chosen.fields):  # a field no campaign gave: shown as its name
+            context["campaign"].setdefault(name, f"[{name}]")
         return chosen, Engine(chosen, lang, context)  # a language the script lacks: its first, as on a call
 
     def _member_context(self, session: Session, member: int, language: str | None, campaign: str | None) -> CallInfo:

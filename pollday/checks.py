@@ -1,5 +1,6 @@
-"""Plausibility checks on a reported round, pure: a number that cannot be right is flagged for an
-operator to call the booth back, never silently accepted or dropped (the report is stored either way).
+"""Plausibility checks on a reported round, pure: a number that cannot be right is flagged for an operator
+to call the booth back, never silently accepted or dropped (the report is stored either way). Poll day's
+turnout (below); counting day's tables: :func:`check_count`.
 
 - ``falling``: fewer votes than the same booth reported in an earlier round (the count only grows);
 - ``above_voters``: more votes than the booth has voters;
@@ -11,7 +12,7 @@ operator to call the booth back, never silently accepted or dropped (the report 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -69,3 +70,32 @@ def check_report(report: Reported, *, voters: int | None, earlier: Sequence[Repo
 def turnout(votes: int, voters: int | None) -> float | None:
     """Votes as a percentage of the booth's voters (None when the voters are not known)."""
     return round(100.0 * votes / voters, 1) if voters else None
+
+
+def check_count(votes: Mapping[str, int], *, table: int, tables: int, electors: int | None, max_votes: int,
+                booth: int | None = None) -> list[Flag]:
+    """Every flag on one counting table's return for a round (counting day; the same rule: flagged for an
+    operator, never dropped). ``votes``: party -> votes reported so far; ``electors``: the electors of the
+    booth the table counts this round (None: not known).
+
+    - ``negative``: a party's figure below zero;
+    - ``absurd``: a party's figure, or the table's total, above ``max_votes`` (no booth is that big);
+    - ``above_electors``: the table's total above the electors of the booth it counts;
+    - ``unknown_table``: a table the hall does not have (the agent's post names another).
+    """
+    flags = []
+    below = {p: n for p, n in votes.items() if n < 0}
+    if below:
+        flags.append(Flag("negative", "negative votes: " + ", ".join(f"{p} {n}" for p, n in below.items())))
+    total = sum(votes.values())
+    big = {p: n for p, n in votes.items() if n > max_votes}
+    if big or total > max_votes:
+        what = ", ".join(f"{p} {n}" for p, n in big.items()) if big else f"a total of {total}"
+        flags.append(Flag("absurd", f"{what}: more than the {max_votes} votes any table's round can have"))
+    if electors is not None and total > electors:
+        where = f"booth {booth}" if booth is not None else "the booth counted"
+        flags.append(Flag("above_electors", f"table {table}: {total} votes, more than the {electors} electors of "
+                                            f"{where}"))
+    if not 1 <= table <= tables:
+        flags.append(Flag("unknown_table", f"table {table}: the hall has tables 1 to {tables}"))
+    return flags

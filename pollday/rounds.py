@@ -1,6 +1,6 @@
-"""The round scheduler, pure: which round's calls run now (on time, late, or superseded by the next),
-the order a round calls its booths in, whether its calls can finish before the next round, and which
-booths have gone silent.
+"""The round scheduler, pure (poll day's turnout rounds and counting day's rounds alike): which round's
+calls run now (on time, late, or superseded by the next), the order a round calls its booths in, whether
+its calls can finish before the next round, and which booths have gone silent.
 
 A round's calls run from just after its report time until the next round's report time; what is not
 done by then is dropped, since the next round asks for the running total anyway. So a round that cannot
@@ -14,10 +14,18 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from pollday.plan import PollDayPlan, Round
+from pollday.plan import Round
 
 STATUS_ORDER = {"weak": 0, "swing": 1, "strong": 2}
+
+
+class Plan(Protocol):
+    """A plan with rounds: poll day's turnout rounds (:class:`~pollday.plan.PollDayPlan`) or counting day's
+    (:class:`~pollday.counting.CountingPlan`)."""
+
+    def rounds(self) -> list[Round]: ...
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,7 @@ class RoundNow:
     over: bool = False     # every round's window has passed
 
 
-def round_now(plan: PollDayPlan, now: datetime, started: Iterable[int] = ()) -> RoundNow:
+def round_now(plan: Plan, now: datetime, started: Iterable[int] = ()) -> RoundNow:
     """The round whose calls may run at ``now`` (aware), given the rounds already started."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")

@@ -9,26 +9,34 @@ uses the same ids.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.campaigns import Attempt, Target, TargetState
 from db.ivr import IvrCall
-from db.models import Membership, Unit, UnitKind
+from db.models import Committee, Membership, Unit, UnitKind
 from db.pollday import PollAlert, PollPlan, PollReport, PollRound
 from dialer.campaigns import Selection, change_state, create_campaign
+from dialer.reach import PlanRound, reach
+from dialer.rules import CallingRules
 from ivr_scripts.library import STATUSES
+from pollday.agents import is_agent
 from pollday.checks import Reported, check_report, turnout
 from pollday.errors import PlanInvalid
 from pollday.plan import PollDayPlan, Round
-from pollday.rounds import silent_booths
+from pollday.rounds import Plan, silent_booths
 
+log = logging.getLogger(__name__)
 STEP_VOTES, STEP_OURS, STEP_PROBLEM = "votes", "ours", "problem"
 REPORT_STEPS = (STEP_VOTES, STEP_OURS, STEP_PROBLEM)
 FALLBACK = timedelta(minutes=15)   # the next post's agent is called this long after the one before
@@ -75,48 +83,92 @@ def started_rounds(session: Session, plan_id: int) -> dict[int, PollRound]:
     return {r.number: r for r in session.scalars(select(PollRound).where(PollRound.plan_id == plan_id))}
 
 
+def claim_round(session: Session, model: type[Any], plan_id: int, rnd: Round, *, state: str, late: bool,
+                now: datetime) -> int | None:
+    """Take round ``rnd`` of a plan for this node, in the caller's transaction: the row is inserted unless
+    the round is already there (the unique plan/number constraint decides, as a dialer claim's unique index
+    does); its id, or None when another node (or an earlier tick) has it. On PostgreSQL a claim racing an
+    uncommitted one waits for it, then yields quietly; SQLite has one writer."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return session.scalar(insert(model).values(plan_id=plan_id, number=rnd.number, label=rnd.label, at=rnd.at,
+                                               until=rnd.until, state=state, late=late, started_at=now)
+                          .on_conflict_do_nothing().returning(model.id))
+
+
 def start_round(session: Session, row: PollPlan, rnd: Round, *, late: bool, superseded: tuple[int, ...],
-                now: datetime) -> PollRound:
+                now: datetime) -> PollRound | None:
     """Run ``rnd`` as a dialer campaign of the plan's booth agents (the first post at once, the next ones
-    ``FALLBACK`` apart); booths that already reported this round are left out. Rounds let go are noted."""
+    ``FALLBACK`` apart); booths that already reported this round are left out. Rounds let go are noted.
+    The round is claimed first (:func:`claim_round`): when another node started it meanwhile, nothing is
+    done and None is returned (two nodes ticking at once start it once, and neither fails)."""
     plan = plan_of(row)
     ac = session.get(Unit, row.ac_id)
     assert ac is not None
+    claimed = claim_round(session, PollRound, row.id, rnd, state="running", late=late, now=now)
+    if claimed is None:
+        return None
     for number in superseded:
-        r = plan.rounds()[number - 1]
-        session.add(PollRound(plan_id=row.id, number=number, label=r.label, at=r.at, until=r.until,
-                              state="superseded", started_at=now))
+        claim_round(session, PollRound, row.id, plan.rounds()[number - 1], state="superseded", late=False, now=now)
     name = f"poll day {row.poll_date} AC {ac.number or ac.id} round {rnd.number} ({rnd.label})"
-    campaign = create_campaign(session, name=name, mode="ivr", priority=PRIORITY,
-                               selection=Selection(units=(row.ac_id,), levels=("booth",), posts=plan.posts),
+    campaign = create_campaign(session, name=name, mode="ivr", priority=PRIORITY, selection=round_selection(row),
                                starts_at=max(rnd.calls_from, now), ends_at=rnd.until,
                                rules={"poll_plan": row.id, "poll_scripts": list(plan.all_scripts)},
                                use_alternate=plan.use_alternate, scripts={s: plan.script for s in STATUSES})
-    _stagger(session, campaign.id, plan, max(rnd.calls_from, now))
+    stagger(session, campaign.id, post_rank(plan.posts), max(rnd.calls_from, now))
     reported = set(session.scalars(select(PollReport.booth_id).where(
         PollReport.plan_id == row.id, PollReport.round == rnd.number, PollReport.votes.is_not(None))))
     if reported:
         session.execute(update(Target).where(Target.campaign_id == campaign.id, Target.booth_id.in_(reported))
                         .values(state=TargetState.done, blocked_by="reported the round already"))
     change_state(session, str(campaign.id), "start")
-    out = PollRound(plan_id=row.id, number=rnd.number, label=rnd.label, at=rnd.at, until=rnd.until,
-                    state="running", late=late, campaign_id=campaign.id, started_at=now)
-    session.add(out)
+    out = session.get(PollRound, claimed)
+    assert out is not None
+    out.campaign_id = campaign.id
     session.flush()
     return out
 
 
-def _stagger(session: Session, campaign_id: int, plan: PollDayPlan, begin: datetime) -> None:
-    """The first chosen post's agent is due at once; each later post's agent ``FALLBACK`` later."""
+def round_selection(row: PollPlan) -> Selection:
+    """Who a round calls: the AC's booth committees' members in the plan's posts."""
+    return Selection(units=(row.ac_id,), levels=("booth",), posts=tuple(row.posts))
+
+
+def next_round(plan: Plan, now: datetime) -> Round | None:
+    """The round whose calls run at ``now``, else the next one (None once the day's rounds are over)."""
+    return next((r for r in plan.rounds() if now < r.until), None)
+
+
+def round_reach(session: Session, row: PollPlan, now: datetime, rules: CallingRules) -> dict[str, Any]:
+    """Who the plan's current (or next) round would reach and who the calling rules would hold back, as the
+    dialer will judge its calls: the plan's own booth agents with the plan's exemption."""
+    plan = plan_of(row)
+    rnd = next_round(plan, now)
+    if rnd is None:
+        return {"round": None}
+    found = reach(session, round_selection(row), rules, now, starts_at=rnd.calls_from, ends_at=rnd.until,
+                  plan=PlanRound(plan.posts))
+    return {"round": rnd.number, "label": rnd.label, **found}
+
+
+def post_rank(posts: tuple[str, ...]) -> Callable[[str], int]:
+    """A post's place in the plan's order (compared without case, spaces or dashes); after them all if none."""
+    norm = ["".join(c for c in p.lower() if c.isalnum()) for p in posts]
+
+    def rank(post: str) -> int:
+        key = "".join(c for c in post.lower() if c.isalnum())
+        return norm.index(key) if key in norm else len(norm)
+    return rank
+
+
+def stagger(session: Session, campaign_id: int, rank: Callable[[str], int], begin: datetime) -> None:
+    """The first chosen post's agent is due at once; each later post's agent (``rank`` of their post)
+    ``FALLBACK`` later."""
     rows = session.execute(select(Target.id, Membership.post).join(
         Membership, (Membership.person_id == Target.person_id) & (Membership.committee_id == Target.committee_id))
         .where(Target.campaign_id == campaign_id)).all()
-    norm = ["".join(c for c in p.lower() if c.isalnum()) for p in plan.posts]
     for target_id, post in rows:
-        key = "".join(c for c in post.lower() if c.isalnum())
-        rank = norm.index(key) if key in norm else len(norm)
-        if rank:
-            session.execute(update(Target).where(Target.id == target_id).values(next_at=begin + rank * FALLBACK))
+        if later := rank(post):
+            session.execute(update(Target).where(Target.id == target_id).values(next_at=begin + later * FALLBACK))
 
 
 @dataclass(frozen=True)
@@ -135,17 +187,36 @@ def _round_of_call(session: Session, call: IvrCall) -> tuple[PollPlan, int] | No
         found = session.execute(select(PollPlan, PollRound.number).join(PollRound, PollRound.plan_id == PollPlan.id)
                                 .where(PollRound.campaign_id == campaign_id)).first()
         return (found[0], found[1]) if found else None
+    if not hotline_agent(session, call):
+        return None
     booth = session.get(Unit, call.booth_id) if call.booth_id else None
     if booth is None or booth.ac_id is None:
         return None
     row = session.scalar(select(PollPlan).where(PollPlan.ac_id == booth.ac_id))
-    if row is None:
+    if row is None or not _holds_post(session, call.person_id, booth.id, tuple(row.posts)):
         return None
     at = call.started_at
     for r in plan_of(row).rounds():  # a hotline report counts for the round whose report time has passed
         if r.at <= at < r.until:
             return row, r.number
     return None
+
+
+def hotline_agent(session: Session, call: IvrCall) -> bool:
+    """Whether a hotline call may report a round: the caller gave their member PIN in the call (caller ID
+    alone can be spoofed; the hotline script asks for the PIN before key 3's figures, as before the booth's
+    instructions). A call without it is logged and its figures are not taken."""
+    if call.caller_verified:
+        return True
+    log.warning("hotline call %s: round figures from a caller who did not give their PIN: not taken", call.id)
+    return False
+
+
+def _holds_post(session: Session, person_id: int | None, booth_id: int, posts: tuple[str, ...]) -> bool:
+    """Whether the person is one of the booth's agents in the plan: a post the plan calls, on its committee."""
+    held = session.scalars(select(Membership.post).join(Committee, Committee.id == Membership.committee_id)
+                           .where(Membership.person_id == person_id, Committee.unit_id == booth_id)).all()
+    return any(is_agent(post, posts) for post in held)
 
 
 def record_answer(session: Session, call_id: int, step: str, value: str | None, number: int | None,

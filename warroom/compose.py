@@ -262,7 +262,8 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
         privacy=privacy, retention=RetentionJob(privacy),
         trunk_health=health, trunks=build_trunk_monitor(settings, ami, ari, bus, health),
         guard=build_sip_guard(settings, db, bus, ami, build_sandbox(ast)), outreach=outreach,
-        pollday=PollDayService(db, bus, clock=clock, wake=dialer.wake), broadcaster=broadcaster)
+        pollday=PollDayService(db, bus, clock=clock, wake=dialer.wake, rules=calling_rules(settings)),
+        broadcaster=broadcaster)
     service.web, service.app = build_web(service)
     return service
 

@@ -1,8 +1,10 @@
 """Poll day through real Asterisk, in one round: the plan's round calls each booth's agent (SIPp phones)
 inside the 48-hour silence; an agent types 4, hears it read back, re-enters 412 + # and confirms, and the
 board shows it (an open poll-day page in Chromium, within a second of the report); another reports
-violence with a voice note (an urgent ticket); an agent who reports on the hotline is not called; booths
-that said nothing for two rounds raise an alert."""
+violence with a voice note (an urgent ticket); an agent who reports on the hotline (after their PIN) is not
+called; booths that said nothing for two rounds raise an alert. Then a counting round: the AC's counting
+agent is called and types two parties' votes for their table, each read back and confirmed, and the result
+sheet adds them up."""
 
 from __future__ import annotations
 
@@ -21,10 +23,12 @@ from accounts.service import add_user
 from audit.log import Actor
 from db.campaigns import Attempt, Target, TargetState
 from db.ivr import IvrAnswer, IvrRecording
-from db.models import Membership, Unit
-from db.pollday import PollAlert, PollReport, PollRound
+from db.models import Committee, Membership, Person, Unit
+from db.pollday import CountReport, PollAlert, PollReport, PollRound
 from db.tickets import Ticket
 from events.types import PollDayChanged
+from hotline.pins import set_pin
+from pollday.counting import CountingPlan, Party
 from pollday.plan import PollDayPlan
 from pollday.service import PollDayService
 from sandbox.asterisk import Sandbox
@@ -85,19 +89,51 @@ steps:
 """
 
 
+COUNTQ = """\
+name: countq
+languages: [en, hi]
+fields: [round, parties, party1, party2]
+steps:
+  - id: p1
+    number: {en: "{{ campaign.party1 }}?", hi: "{{ campaign.party1 }}?"}
+    max: 2000
+    timeout: 3
+    confirm: {en: "{{ entered }}. 1 or 2.", hi: "{{ entered }}। 1 या 2।"}
+    on_fail: bye
+  - id: p2
+    number: {en: "{{ campaign.party2 }}?", hi: "{{ campaign.party2 }}?"}
+    max: 2000
+    timeout: 3
+    confirm: {en: "{{ entered }}. 1 or 2.", hi: "{{ entered }}। 1 या 2।"}
+    on_fail: bye
+  - id: bye
+    end: {en: "Thanks.", hi: "धन्यवाद।"}
+"""
+PIN = "4719"
+COUNTING_AGENT = "+919100000007"
+
+
 def phone(name: str) -> str:
     return MEMBERS[name][0]
 
 
 def directory(sessions: sessionmaker[Session]) -> dict[str, int]:
     """The IVR tests' booths (a president each) in AC 152, its poll closing at 18:00 today (so 12:00 is
-    inside the silence period); Farhan is his booth's secretary, the plan's second post."""
+    inside the silence period); Farhan is his booth's secretary, the plan's second post, with a hotline PIN;
+    Gopal is the AC's counting agent at table 1."""
     ids = booth_directory(sessions)
     with sessions.begin() as s:
         s.execute(update(Unit).where(Unit.key == "ac:152").values(
             poll_end_at=datetime.combine(TODAY, time(18), tzinfo=IST).astimezone(UTC)))
         s.execute(update(Membership).where(Membership.person_id == ids["Farhan"]).values(post="secretary"))
+        set_pin(s, ids["Farhan"], PIN, by="test", at=datetime.now(UTC))
         ids["ac"] = s.scalar(select(Unit.id).where(Unit.key == "ac:152")) or 0
+        committee = Committee(unit_id=ids["ac"])
+        gopal = Person(name="Gopal", phone=COUNTING_AGENT, language="en")
+        s.add_all([committee, gopal])
+        s.flush()
+        s.add(Membership(person_id=gopal.id, committee_id=committee.id, post="Counting agent 1"))
+        ids["Gopal"] = gopal.id
     return ids
 
 
@@ -106,6 +142,7 @@ async def test_a_round_reports_re_entry_problem_hotline_and_silent_booths(
     folder = tmp_path / "scripts"
     folder.mkdir()
     (folder / "roundq.yaml").write_text(ROUND, encoding="utf-8")
+    (folder / "countq.yaml").write_text(COUNTQ, encoding="utf-8")
     h = await start_harness(settings.model_copy(update={"ivr": IvrSettings(scripts_dir=folder)}), tmp_path, {},
                             ivr=True, directory=directory)
     base, stop = await serve_dashboard(h)
@@ -143,15 +180,18 @@ async def test_a_round_reports_re_entry_problem_hotline_and_silent_booths(
                                      voice_ms=int(before_note * 1000) + 1500),
             phone("Chetan"): Behaviour("busy"), phone("Deepak"): Behaviour("busy"), phone("Esha"): Behaviour("busy"),
             phone("Farhan"): Behaviour("answer", hold_ms=2000),
+            # counting day: 300 # read back, 1; 250 # read back, 1
+            COUNTING_AGENT: Behaviour("answer", digits="300#1250#1", delay_ms=800, digit_gap_ms=300,
+                                      hold_ms=15_000),
         })
         await pollday.save_plan(PollDayPlan(ac_id=ac, poll_date=TODAY, report_times=(time(12), time(12, 30)),
                                             posts=("president", "secretary"), script="roundq",
                                             call_delay=timedelta(0)), Actor("test"))
         await until(lambda: _round(h.sessions) is not None, 10, "the round's campaign to start (ticker)")
-        # Farhan (second post: called 15 minutes later) reports on the hotline meanwhile: 3 = votes
+        # Farhan (second post: called 15 minutes later) reports on the hotline meanwhile: 3, his PIN, the votes
         result = await asyncio.to_thread(call_in, "09826012345", service=HOTLINE,
                                          sip_port=settings.asterisk.sip_port, workdir=tmp_path / "caller",
-                                         digits="3250#1", delay_ms=1000, gap_ms=500, hold_ms=12_000)
+                                         digits=f"3{PIN}#250#1", delay_ms=1000, gap_ms=700, hold_ms=15_000)
         assert result.exit_code == 0, result
         await until(lambda: _report(h.sessions, "Asha", h.people) is not None
                     and _report(h.sessions, "Bina", h.people) is not None, 40, "Asha's and Bina's reports")
@@ -186,6 +226,18 @@ async def test_a_round_reports_re_entry_problem_hotline_and_silent_booths(
             silent = {a.booth_id for a in s.scalars(select(PollAlert).where(PollAlert.kind == "silent"))}
         assert h.people["booth:Deepak"] in silent
         assert not silent & {h.people[f"booth:{n}"] for n in ("Asha", "Bina", "Farhan")}
+        # counting day, one round now: Gopal (table 1) types BJP's 300 and INC's 250, each confirmed
+        began = clock.monotonic()
+        now = pollday.clock().astimezone(IST)
+        await pollday.save_counting_plan(CountingPlan(
+            ac_id=ac, counting_date=TODAY, round_count=1, tables=1, parties=(Party("BJP"), Party("INC")),
+            starts=(now - timedelta(minutes=5)).time().replace(second=0, microsecond=0), round_minutes=5,
+            script="countq", call_delay=timedelta(0)), Actor("test"))
+        await until(lambda: _counted(h.sessions) == {"BJP": 300, "INC": 250}, 30, "Gopal's table on the sheet")
+        sheet = await pollday.counting_sheet(ac)
+        assert sheet["rows"][0]["votes"] == [300, 250] and sheet["leader"] == "BJP" and sheet["margin"] == 50
+        assert sheet["rows"][0]["missing"] == [] and sheet["rows"][0]["tables"][0]["source"] == "call"
+        print(f"counting round: {clock.monotonic() - began:.1f} s from the plan to the sheet")
     finally:
         await browser.close()  # its live stream ends with it, so the web server can stop
         await pw.stop()
@@ -207,6 +259,11 @@ def _report(sessions: sessionmaker[Session], name: str, people: dict[str, int]) 
         r = s.scalar(select(PollReport).where(PollReport.booth_id == people[f"booth:{name}"],
                                               PollReport.votes.is_not(None)))
         return (r.votes, r.source) if r is not None and r.votes is not None else None
+
+
+def _counted(sessions: sessionmaker[Session]) -> dict[str, int]:
+    with sessions() as s:
+        return {r.party: r.votes for r in s.scalars(select(CountReport))}
 
 
 def _ticket(sessions: sessionmaker[Session]) -> tuple[Ticket, IvrRecording | None] | None:

@@ -113,12 +113,13 @@ def _description() -> dict[str, Any]:
         return web.app.openapi()
 
 
-# Not fuzzed: the Server-Sent Events streams (/console/events, /dashboard/events, /pollday/{ac}/events) never
-# end, so a request to them would never return; signing out (POST /signout) would end the session in the
-# middle of a role's run (test_web_auth covers it).
+# Not fuzzed: the Server-Sent Events streams (/console/events, /dashboard/events, /pollday/{ac}/events and
+# /pollday/{ac}/counting/events) never end, so a request to them would never return; signing out (POST
+# /signout) would end the session in the middle of a role's run (test_web_auth covers it).
 DESCRIPTION = _description()
 schema = (schemathesis.openapi.from_dict(DESCRIPTION)
-          .exclude(path=["/console/events", "/dashboard/events", "/pollday/{ac}/events"])
+          .exclude(path=["/console/events", "/dashboard/events", "/pollday/{ac}/events",
+                         "/pollday/{ac}/counting/events"])
           .exclude(method="POST", path="/signout"))
 
 

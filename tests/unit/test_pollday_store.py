@@ -71,11 +71,13 @@ def plan(ac_id: int) -> PollDayPlan:
 
 
 def call(sessions: sessionmaker[Session], booth: int, person: int, *, campaign: int | None = None,
-         started: datetime | None = None) -> int:
+         started: datetime | None = None, pin: bool = True) -> int:
+    """A call of the round's campaign, or (no campaign) a hotline call whose caller gave their PIN (``pin``)."""
     with sessions.begin() as s:
-        row = IvrCall(channel_id=f"c-{booth}-{person}-{campaign}-{started}", script="turnout", language="en",
+        row = IvrCall(channel_id=f"c-{booth}-{person}-{campaign}-{started}-{pin}", script="turnout", language="en",
                       direction="outbound" if campaign else "inbound", campaign_id=campaign, booth_id=booth,
-                      person_id=person, started_at=(started or at(9, 5)).astimezone(UTC))
+                      person_id=person, started_at=(started or at(9, 5)).astimezone(UTC),
+                      caller_verified=None if campaign else pin)
         s.add(row)
         s.flush()
         return row.id
@@ -180,6 +182,21 @@ async def test_a_hotline_report_first_keeps_the_booth_out_of_the_round(database:
             t = s.scalar(select(Target).where(Target.person_id == ids[person]))
             assert t is not None and t.state is TargetState.done, person
         assert s.scalar(select(PollReport.source)) == "hotline"
+
+
+async def test_a_hotline_report_needs_the_pin_and_one_of_the_plans_agents(database: Database,
+                                                                          ids: dict[str, int]) -> None:
+    """Key 3 is guarded by the PIN in the hotline script; the database side also refuses what comes without
+    it (a script that skipped the gate), and what a member not in the plan's posts reports for the booth."""
+    svc = PollDayService(database, EventBus())
+    spoofed = call(database.sessions, ids["booth2"], ids["BLA-22"], started=at(9, 0), pin=False)
+    assert await svc.record(IvrAnswered(spoofed, "votes", "300", 300, True, at(9, 1))) is None
+    treasurer = call(database.sessions, ids["booth2"], ids["treasurer2"], started=at(9, 0))
+    assert await svc.record(IvrAnswered(treasurer, "votes", "300", 300, True, at(9, 1))) is None
+    with database.sessions() as s:
+        assert s.scalars(select(PollReport)).all() == []
+    agent = call(database.sessions, ids["booth2"], ids["president2"], started=at(9, 0))
+    assert await svc.record(IvrAnswered(agent, "votes", "300", 300, True, at(9, 1))) is not None
 
 
 async def test_checks_raise_alerts_and_two_silent_rounds_raise_one(database: Database, ids: dict[str, int]) -> None:

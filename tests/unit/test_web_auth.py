@@ -139,11 +139,16 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     # poll day's board
     ("GET", "/pollday/{ac}"): STAFF, ("GET", "/pollday/{ac}/events"): STAFF, ("GET", "/api/pollday"): STAFF,
     ("GET", "/api/pollday/{ac}/board"): STAFF, ("GET", "/api/pollday/{ac}/export"): STAFF,
-    ("POST", "/api/pollday/alerts/{alert_id}/done"): STAFF,
+    ("POST", "/api/pollday/alerts/{alert_id}/done"): STAFF, ("GET", "/api/pollday/{ac}/reach"): STAFF,
+    # counting day's result sheet
+    ("GET", "/pollday/{ac}/counting"): STAFF, ("GET", "/pollday/{ac}/counting/events"): STAFF,
+    ("GET", "/api/pollday/counting"): STAFF, ("GET", "/api/pollday/{ac}/counting"): STAFF,
+    ("GET", "/api/pollday/{ac}/counting/export"): STAFF, ("POST", "/api/pollday/{ac}/counting/votes"): STAFF,
+    ("POST", "/api/pollday/counting/alerts/{alert_id}/done"): STAFF,
     # the users page: admins only
     ("GET", "/users"): ADMIN, ("POST", "/users"): ADMIN, ("POST", "/users/{username}/{action}"): ADMIN,
 }
-STREAMS = {"/console/events", "/dashboard/events", "/pollday/{ac}/events"}
+STREAMS = {"/console/events", "/dashboard/events", "/pollday/{ac}/events", "/pollday/{ac}/counting/events"}
 PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/signin"), ("POST", "/signin")}
 SAMPLE = {"ref": "1", "action": "pause", "ticket_id": "1", "kind": "day", "campaign_id": "1", "target_id": "1",
           "person_id": "1", "unit_id": "1", "job_id": "1", "instruction_id": "1", "reply_id": "1", "username": "op",
@@ -167,7 +172,8 @@ def test_every_route_with_every_role_and_without_a_session(app_parts: tuple[Any,
             if path in STREAMS and who in allowed:
                 with client.stream(method, url) as stream:  # endless: its first event is enough
                     first = next(stream.iter_lines())
-                    assert stream.status_code == 200 and first.startswith(("event: snapshot", "event: board"))
+                    assert stream.status_code == 200
+                    assert first.startswith(("event: snapshot", "event: board", "event: sheet"))
                 continue
             resp = client.request(method, url, headers=headers, json={} if method == "POST" else None,
                                   follow_redirects=False)

@@ -53,7 +53,7 @@ def test_every_answer_carries_the_security_headers(web: WebApp) -> None:
 def test_every_script_and_style_of_a_page_has_the_requests_nonce(web: WebApp) -> None:
     sup, op = client_as(web, "sup"), client_as(web, "op")
     for resp in (sup.get("/dashboard"), op.get("/console"), sup.get("/signin"), client_as(web, "adm").get("/"),
-                 sup.get("/pollday/1")):
+                 sup.get("/pollday/1"), sup.get("/pollday/1/counting")):
         nonce = re.search(r"'nonce-([^']+)'", resp.headers["content-security-policy"])
         assert nonce, resp.url
         for tag in re.findall(r"<(?:script|style)\b[^>]*>", resp.text):
