@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from audit.log import Actor, record
-from core.errors import Invalid, NotFound
+from core.errors import Invalid, NotFound, Unavailable
 from db.engine import Database
 from db.models import utcnow
 from dialer.rules import CallingRules, day_start
@@ -29,6 +29,7 @@ from outreach.importer import ListImportOptions, ListImportSummary, import_conta
 from outreach.missed import MissedCallPolicy, Taken, take
 from outreach.missed import figures as missed_figures
 from outreach.optouts import opt_out
+from outreach.recordings import Messages
 from outreach.rows import ALIASES, REQUIRED
 from outreach.rules import INDIA
 
@@ -47,8 +48,11 @@ class OutreachConfig:
 
 
 class OutreachService:
-    def __init__(self, db: Database, config: OutreachConfig, clock: Callable[[], datetime] = utcnow) -> None:
-        self.db, self.config, self.clock = db, config, clock
+    """``messages``: the broadcast recordings and the recorded names (None: no uploads in this process)."""
+
+    def __init__(self, db: Database, config: OutreachConfig, clock: Callable[[], datetime] = utcnow,
+                 messages: Messages | None = None) -> None:
+        self.db, self.config, self.clock, self.messages = db, config, clock, messages
         self._dnd: DndList | None = None
         self._lock = threading.Lock()
 
@@ -137,6 +141,38 @@ class OutreachService:
             record(session, actor, "outreach.campaign_recording", f"outreach:{name}"[:120],
                    detail={"recording": recording[:60]})
         await self.db.run(run)
+
+    async def add_recording(self, source: Path, name: str, campaign: str | None = None,
+                            actor: Actor = SYSTEM) -> float:
+        """The leader's message from an uploaded WAV/MP3/OGG: converted for the telephone (8 kHz mono,
+        loudness-normalised) and kept as ``name``; with ``campaign``, that campaign's calls play it. Returns
+        its length in seconds; a file that is no recording is refused saying why (:class:`Invalid`)."""
+        if self.messages is None:
+            raise Unavailable("broadcast recordings are not available in this service")
+        if campaign:
+            await self.db.run(campaigns.get_campaign, campaign)  # refused before the work, not after
+        seconds = await self.messages.add_recording(source, name)
+
+        def run(session: Session) -> None:
+            if campaign:
+                broadcast.set_recording(session, campaign, name)
+            record(session, actor, "outreach.recording_add", f"recording:{name}"[:120],
+                   detail={"seconds": round(seconds, 1), "campaign": campaign})
+        await self.db.run(run)
+        return seconds
+
+    async def recordings(self) -> list[dict[str, Any]]:
+        """The broadcast recordings there are, newest first, with their length."""
+        if self.messages is None:
+            return []
+        return await asyncio.to_thread(self.messages.kept)
+
+    async def recording_file(self, name: str) -> Path:
+        """A broadcast recording's file, to hear it in the browser."""
+        found = self.messages.recording_file(name) if self.messages is not None else None
+        if found is None:
+            raise NotFound(f"no recording '{name[:60]}'")
+        return found
 
     async def replies(self) -> list[dict[str, Any]]:
         """The newest voice messages left for the leader, with the person's AC and booth."""

@@ -41,7 +41,8 @@ def build_outreach(settings: Settings, db: Database, rules: CallingRules,
                    clock: Callable[[], datetime] = utcnow, recordings_dir: Path | None = None) -> OutreachService:
     """``rules``: the dialer's calling rules (``warroom.compose.calling_rules``); ``recordings_dir``: where the
     voice messages left in broadcast calls are (the service's)."""
-    return OutreachService(db, outreach_config(settings, rules, recordings_dir), clock=clock)
+    return OutreachService(db, outreach_config(settings, rules, recordings_dir), clock=clock,
+                           messages=build_messages(settings))
 
 
 def build_broadcaster(settings: Settings, ami: AmiClient, db: Database, outreach: OutreachService,
