@@ -23,8 +23,8 @@ from directory.importer import Rejection
 from directory.phones import PhoneError, normalise_phone
 from directory.reader import FileFormatError, open_table
 from outreach import broadcast, campaigns
+from outreach.board import board, with_eta
 from outreach.dnd import DndList, LoadSummary, build
-from outreach.eta import Pace, finish_at, lines_needed
 from outreach.importer import ListImportOptions, ListImportSummary, import_contacts
 from outreach.missed import MissedCallPolicy, Taken, take
 from outreach.missed import figures as missed_figures
@@ -213,18 +213,11 @@ class OutreachService:
     async def eta(self, name: str, lines: int, by: datetime | None = None) -> dict[str, Any]:
         """The campaign's figures with, from its live pace, when it will finish on ``lines`` lines and how many
         lines would finish it by ``by``."""
-        found = await self.figures(name)
-        made = sum(found["attempts"].values())
-        pace = Pace(answer_rate=found["answered"] / made if made else Pace.answer_rate,
-                    listen_seconds=found["mean_listen_s"] or Pace.listen_seconds)
-        remaining = max(0, found["list_size"] - found["planned"])
-        now = self.clock()
-        done = finish_at(now, remaining, lines, pace, self.config.rules)
-        found.update(remaining=remaining, lines=lines, per_line_hour=round(pace.per_line_hour(), 1),
-                     finishes_at=done.isoformat() if done else None)
-        if by is not None:
-            found.update(by=by.isoformat(), lines_needed=lines_needed(now, by, remaining, pace, self.config.rules))
-        return found
+        return with_eta(await self.figures(name), self.clock(), lines, self.config.rules, by)
+
+    async def board(self) -> dict[str, Any]:
+        """What the dashboard shows of outreach (:func:`outreach.board.board`), on the configured lines."""
+        return await self.db.run(board, self.clock(), self.config.rules, self.config.lines)
 
     async def who(self, phone: str) -> tuple[str, str]:
         """(name, language) of the contact at ``phone`` (E.164 or as written), for their message's preview."""

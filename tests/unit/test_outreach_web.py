@@ -157,3 +157,16 @@ def test_voice_messages_play_for_supervisors_only(web: WebApp, tmp_path: Path) -
     with web.sessions() as s:  # every play is in the audit log
         assert s.scalar(select(func.count()).select_from(AuditEntry)
                         .where(AuditEntry.action == "outreach.reply_play")) == 1
+
+
+def test_the_dashboard_has_outreach_with_its_board(web: WebApp, tmp_path: Path) -> None:
+    _prepare_campaign(web, tmp_path)
+    sup, _ = client(web)
+    page = sup.get("/dashboard")
+    assert page.status_code == 200 and 'id="outreach-card"' in page.text
+    assert "renderOutreach(board.outreach)" in page.text
+    figures = sup.get("/api/dashboard").json()["board"]["outreach"]
+    [c] = figures["campaigns"]
+    assert (c["name"], c["state"], c["list_size"], c["planned"], c["in_flight"]) == ("leader", "draft", 1, 0, 0)
+    assert c["counts"] == {"listens": 0, "replies": 0, "opt_outs": 0, "operator": 0, "guarded": 0}
+    assert c["finishes_at"] and c["per_line_hour"] > 0 and figures["replies"] == []
