@@ -225,13 +225,14 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
 
     broadcaster = build_broadcaster(settings, ami, db, outreach, dial_plans(settings), clock,
                                     room=dialer.book.free, in_calls=lambda: dialer.book.phones)
+    dialer.also_reconcile(broadcaster.reconcile)  # broadcast calls whose end was not seen, settled alike
 
     async def keypad_opt_out(phone: str) -> bool:
         return await outreach.opt_out(phone, "keypad")
 
     broadcast_deps = BroadcastDeps(db, build_messages(settings), ivr.prompts, ivr.queue, keypad_opt_out,
                                    broadcaster.ended, settings.state_dir / "outreach" / "rendered",
-                                   recording_format=ivr.recording_format)
+                                   recording_format=ivr.recording_format, unseen=broadcaster.unseen)
 
     handlers: dict[str, HandlerFactory] = {**ivr_factories(ivr), "agent": AgentLeg, "transfer": AgentLeg,
                                            "recorder": AgentLeg,
