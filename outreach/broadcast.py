@@ -66,8 +66,11 @@ def outcome(heard: Heard) -> str:
     return "listened"
 
 
-def unanswered(reason: int) -> str:
-    """The outcome of a call never answered, from the OriginateResponse's reason."""
+def unanswered(reason: int, cause: int | None = None) -> str:
+    """The outcome of a call never answered, from its Q.850 hangup ``cause`` (Asterisk's record of its end)
+    as the dialer reads it, else from the OriginateResponse's reason alone."""
+    if cause is not None:
+        return disposition_for(answered=False, cause=cause, reason=reason).value
     return UNANSWERED.get(reason, "failed")
 
 

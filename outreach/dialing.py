@@ -131,7 +131,12 @@ class Broadcaster:
             self.ended(call.attempt_id)
             return
         if not result.success:  # never answered: the Stasis handler will not hear of it
-            await self.db.run(broadcast.settle, call.attempt_id, broadcast.unanswered(result.reason), None)
+            try:  # why, as the far end said it (busy, no such number...): the hangup handler's record
+                ending = await self.records.ending(request.channel_id)
+            except AmiError:
+                ending = None
+            cause = ending[2] if ending is not None else None
+            await self.db.run(broadcast.settle, call.attempt_id, broadcast.unanswered(result.reason, cause), None)
             self.ended(call.attempt_id)
 
     # -- calls whose end was not seen ---------------------------------------------------------------------

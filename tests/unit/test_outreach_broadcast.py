@@ -43,6 +43,9 @@ def test_outcome_guards_silent_and_short_calls() -> None:
     assert broadcast.unanswered(OriginateReason.BUSY) == "busy"
     assert broadcast.unanswered(OriginateReason.NO_ANSWER) == "no_answer"
     assert broadcast.unanswered(99) == "failed"
+    assert broadcast.unanswered(0, cause=17) == "busy"  # the far end's answer, from Asterisk's record
+    assert broadcast.unanswered(0, cause=1) == "invalid_number"
+    assert broadcast.unanswered(0, cause=34) == "congestion"
 
 
 class FakeAmi:
@@ -52,6 +55,10 @@ class FakeAmi:
         self.up = True
         self.sent: list[Originate] = []
         self.verdicts: dict[str, asyncio.Future[OriginateResult]] = {}
+        self.astdb: dict[str, str] = {}  # the hangup handler's records of how calls ended
+
+    async def db_get(self, family: str, key: str) -> str | None:
+        return self.astdb.get(f"{family}/{key}")
 
     async def originate(self, request: Originate, timeout: float) -> OriginateResult:
         self.sent.append(request)
@@ -111,6 +118,10 @@ async def test_broadcaster_keeps_to_its_lines_and_settles(outreach: OutreachServ
     phones = [a.phone for a in _attempts(database)]
     assert "+919826000001" not in phones and len(phones) == 3
     assert _attempts(database)[0].outcome == "busy"
+    ami.astdb[f"warroom/{ami.sent[2].channel_id}"] = "0|1790000000.0|1"  # what the far end said: no such number
+    ami.finish(ami.sent[2], False, 0)                                      # the OriginateResponse says only "failed"
+    await asyncio.sleep(0.05)
+    assert _attempts(database)[2].outcome == "invalid_number"
     await dialer.stop()
 
 
