@@ -158,7 +158,8 @@ class Broadcaster:
         Asterisk cannot be asked (the dialer's reconcile then tries again)."""
         async with self._reconcile_lock:
             for attempt_id, phone, at in await self.db.run(broadcast.open_attempts):
-                if attempt_id not in self.calls:
+                died = restarted and f"{PREFIX}{attempt_id}" not in live  # this run's too: gone with Asterisk
+                if attempt_id not in self.calls or died:
                     self.unknown.setdefault(attempt_id, (phone, at))
             await self._settle_unknown(live, restarted)
             if not self.ready:

@@ -105,9 +105,10 @@ async def test_after_asterisk_restarted_unrecorded_calls_fail_at_once(
     ami = FakeAmi(EventBus())
     broadcaster = Broadcaster(ami, database, outreach, lines=4, clock=lambda: NOON_IST,
                               reconciled=False)
+    broadcaster.calls[calls[1].attempt_id] = calls[1].phone  # this run's call: it died with Asterisk too
     await broadcaster.reconcile({}, True)
     assert [a.outcome for a in _attempts(database)] == ["failed", "failed"] and broadcaster.unknown == {}
-    assert len(calls) == 2
+    assert broadcaster.calls == {}, "their lines are free again"
 
 
 async def test_the_broadcast_reconcile_runs_in_the_dialers_before_the_records_are_forgotten(
