@@ -3,7 +3,8 @@ name spliced before the leader's recording, as the preview renders it), then the
 leave a voice message for the leader (recorded, kept with their AC and booth), 3 talk to an operator (the
 operators' queue), 9 never be called again (the opt-out every campaign honours). When the call leaves the
 app its attempt is settled with one outcome (``outreach.broadcast.outcome``: a call with no voice and no key,
-or gone within 2 s, is ``guarded``, counted apart from listens) and its line is freed."""
+or gone within 2 s, is ``guarded``, counted apart from listens) and its line is freed. A call already in the app
+when the service started (it restarted under the call) is hung up and left to the broadcast reconcile."""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ class BroadcastDeps:
     menu_wait: float = 8.0
     max_message_seconds: int = 60
     seconds: Callable[[], float] = time.monotonic   # a monotonic clock: how long the person stayed
+    unseen: Callable[[int], None] = lambda attempt_id: None  # its end was not seen: settled from Asterisk's record
 
 
 class BroadcastCall(CallHandler):
@@ -84,6 +86,7 @@ class BroadcastCall(CallHandler):
         self._tasks = Tasks(f"broadcast call {channel_id}")
         self._timer: asyncio.Task[None] | None = None
         self.done = False
+        self.adopted = False   # in our app before this run: hung up, settled by the broadcast reconcile
 
     @property
     def language(self) -> str:
@@ -99,7 +102,6 @@ class BroadcastCall(CallHandler):
             self.transition("ended", "no attempt or no recording")
             await self.hangup()
             return
-        await self._quietly("POST", f"/channels/{self.channel_id}/variable", variable="TALK_DETECT(set)", value="")
         out = self.deps.rendered / f"{self.attempt_id}.wav"
         try:
             await self.deps.messages.render(self.info.recording, self.info.name, self.language, out)
@@ -217,7 +219,27 @@ class BroadcastCall(CallHandler):
             self.transition("closing", f"recording failed: {event.cause}")
             await self._say("thanks")
 
+    async def on_adopted(self, start: StasisStarted) -> None:
+        """A call that entered the app unseen (the service restarted under it, or the ARI link was down): what
+        the person did is not known here, so it is hung up and settled from Asterisk's record of its end."""
+        self.adopted = True
+        await super().on_adopted(start)
+
+    async def on_lost(self) -> None:
+        """The call left the app while the ARI link was down: settled from Asterisk's record of its end."""
+        await super().on_lost()
+        self._unseen()
+
+    def _unseen(self) -> None:
+        if not self.done and self.attempt_id is not None:
+            self.done = True
+            self._disarm()
+            self.deps.unseen(self.attempt_id)
+
     async def on_StasisEnded(self, event: StasisEnded) -> None:
+        if self.adopted:
+            self._unseen()
+            return
         if self.done:
             return
         self.done = True

@@ -3,6 +3,8 @@ area and the tickets board, each in one transaction off the event loop."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -19,14 +21,32 @@ from db.users import User
 
 class DashboardService:
     """The dashboard's reads. ``timezone`` is the war room's (today's figures are its day);
-    ``target_minutes`` is how long a ticket may stay open before the board shows it overdue."""
+    ``target_minutes`` is how long a ticket may stay open before the board shows it overdue; ``outreach``
+    reads voter outreach's part of the board (None: no outreach in this service), at most once every
+    ``outreach_every`` seconds (it counts through lists of lakhs; the board is read every second)."""
 
-    def __init__(self, db: Database, *, timezone: str, target_minutes: int, node_lease: float = 30.0) -> None:
+    def __init__(self, db: Database, *, timezone: str, target_minutes: int, node_lease: float = 30.0,
+                 outreach: Callable[[], Awaitable[dict[str, Any]]] | None = None, outreach_every: float = 5.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.db, self.timezone, self.target_minutes, self.node_lease = db, timezone, target_minutes, node_lease
+        self.outreach, self.outreach_every, self.monotonic = outreach, outreach_every, monotonic
+        self._outreach: tuple[float, dict[str, Any]] | None = None  # (read at, figures)
 
     async def stored_figures(self) -> dict[str, Any]:
-        """Campaigns with their progress, operators, today's totals, open tickets, the nodes."""
-        return await self.db.run(stored_figures, self.timezone, None, self.node_lease)
+        """Campaigns with their progress, operators, today's totals, open tickets, the nodes, and the outreach
+        campaigns with their progress, ETA, listens, replies and opt-outs (with the newest voice messages)."""
+        figures = await self.db.run(stored_figures, self.timezone, None, self.node_lease)
+        if self.outreach is not None:
+            figures["outreach"] = await self.outreach_figures()
+        return figures
+
+    async def outreach_figures(self) -> dict[str, Any]:
+        """Outreach's part of the board, read again once it is ``outreach_every`` seconds old."""
+        assert self.outreach is not None
+        now = self.monotonic()
+        if self._outreach is None or now - self._outreach[0] >= self.outreach_every:
+            self._outreach = (now, await self.outreach())
+        return self._outreach[1]
 
     async def charts(self, campaign_id: int | None = None) -> dict[str, Any]:
         """Calls by hour today, outcomes by booth status, survey answers, coverage by area."""

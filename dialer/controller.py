@@ -26,7 +26,7 @@ from dialer import claims, store
 from dialer.callbook import Call, CallBook
 from dialer.endings import AmiPort, AsteriskRecords
 from dialer.lines import LineBook
-from dialer.reconcile import Reconciler
+from dialer.reconcile import AlsoReconcile, Reconciler
 from dialer.scheduler import DialerConfig, OperatorRoom, Pacer, Scheduler
 from dialer.settling import Settler, SettleTimings
 from dialer.stats import DialerStats
@@ -68,6 +68,11 @@ class Dialer:
         self._reconciling = False
         self._holding = False             # stopping: no new calls (live calls go on)
         self._task: asyncio.Task[None] | None = None
+
+    def also_reconcile(self, other: AlsoReconcile) -> None:
+        """``other`` reconciles its own calls in each of the dialer's reconciles (at start-up, after each AMI
+        reconnect), with the same live channels and before Asterisk's records of ended calls are forgotten."""
+        self.reconciler.also.append(other)
 
     @property
     def lines(self) -> LineBook:

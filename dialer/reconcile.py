@@ -5,6 +5,9 @@ Asterisk's own record of its end (or failed, when Asterisk restarted and the cal
 call Asterisk still has catches up on the state it reached meanwhile; attempts left open in the database
 by an earlier run are adopted (still live) or settled the same way. Only then does the dialer dial again.
 
+Others with calls of their own (the broadcast dialer) reconcile them in the same pass (``also``), with the
+same live channels, before Asterisk's records of ended calls are forgotten.
+
 The sweep does the same, now and then, for open attempts nobody tracks (a step whose database write was
 lost on the way, e.g. while PostgreSQL restarted), so every attempt reaches one terminal state.
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from adapters.ami import AmiError
@@ -27,6 +30,9 @@ from dialer.settling import Settler
 from events.asterisk import ChannelState, LiveChannel, OriginateReason
 
 log = logging.getLogger(__name__)
+# another's reconcile: given Asterisk's live channels (by id) and whether Asterisk restarted; raises AmiError
+# when it could not ask Asterisk (the whole reconcile is tried again)
+AlsoReconcile = Callable[[Mapping[str, LiveChannel], bool], Awaitable[None]]
 
 
 class Reconciler:
@@ -34,6 +40,7 @@ class Reconciler:
                  clock: Callable[[], datetime], channel_prefix: str, node: str) -> None:
         self.ami, self.book, self.db, self.settler, self.records = ami, book, db, settler, records
         self.clock, self.prefix, self.node = clock, channel_prefix, node
+        self.also: list[AlsoReconcile] = []
         self._lock = asyncio.Lock()  # a reconcile and a sweep never take over the same attempt together
 
     async def reconcile(self, why: str) -> bool:
@@ -61,6 +68,14 @@ class Reconciler:
         for attempt in await self.db.run(store.open_attempts, self.node):
             if attempt.channel_id not in self.book.calls:
                 await self._take_over(attempt, live, restarted, why, now)
+        for other in self.also:
+            try:
+                await other(live, restarted)
+            except AmiError as exc:
+                log.warning("reconcile (%s) postponed: %s", why, exc)
+                return False
+            except Exception:
+                log.exception("reconcile (%s): %r failed", why, other)
         await self.records.forget()
         log.info("reconciled after %s: %d live calls kept", why, len(self.book.calls))
         return True

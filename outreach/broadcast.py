@@ -5,7 +5,7 @@ call ends (``outcome``, with the carrier-announcement guard), and the voice mess
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +14,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.errors import Invalid
-from db.outreach import Contact, OutreachAttempt, OutreachCampaign, OutreachReply
+from db.outreach import Contact, OptOut, OutreachAttempt, OutreachCampaign, OutreachReply
+from dialer.attempt import disposition_for
 from dialer.rules import CallingRules
 from outreach import campaigns
 from outreach.rules import INDIA
@@ -24,6 +25,7 @@ GUARD_SECONDS = 2.0   # answered and gone within this: a carrier's announcement 
 OUTCOMES = ("opted_out", "replied", "operator", "listened", "guarded")
 COUNTED = {"listened": "listens", "replied": "replies", "opted_out": "opt_outs", "operator": "operator",
            "guarded": "guarded"}
+Ending = tuple[datetime | None, datetime, int | None]  # Asterisk's record: answered at, ended at, cause
 UNANSWERED = {2: "no_answer", 3: "no_answer", 5: "busy", 8: "congestion", 1: "no_answer", 0: "failed"}
 
 
@@ -64,8 +66,11 @@ def outcome(heard: Heard) -> str:
     return "listened"
 
 
-def unanswered(reason: int) -> str:
-    """The outcome of a call never answered, from the OriginateResponse's reason."""
+def unanswered(reason: int, cause: int | None = None) -> str:
+    """The outcome of a call never answered, from its Q.850 hangup ``cause`` (Asterisk's record of its end)
+    as the dialer reads it, else from the OriginateResponse's reason alone."""
+    if cause is not None:
+        return disposition_for(answered=False, cause=cause, reason=reason).value
     return UNANSWERED.get(reason, "failed")
 
 
@@ -139,6 +144,49 @@ def save_reply(session: Session, info: CallInfo, recording: str, at: datetime, s
     session.add(reply)
     session.flush()
     return reply.id
+
+
+def open_attempts(session: Session, ids: Collection[int] | None = None) -> list[tuple[int, str, datetime]]:
+    """Attempts with no outcome yet (id, phone, made at): every one, or those among ``ids``."""
+    query = select(OutreachAttempt.id, OutreachAttempt.phone, OutreachAttempt.at).where(
+        OutreachAttempt.outcome.is_(None))
+    if ids is not None:
+        if not ids:
+            return []
+        query = query.where(OutreachAttempt.id.in_(list(ids)))
+    return [(i, phone, at) for i, phone, at in session.execute(query.order_by(OutreachAttempt.id))]
+
+
+def missed_outcome(session: Session, attempt: OutreachAttempt, ending: Ending | None) -> tuple[str, float | None]:
+    """What a call whose end this service did not see came to, from Asterisk's record of its end (answer
+    time, end time, Q.850 cause; None: no record, the call was lost) and what the call left behind: a voice
+    message (``replied``), the number's opt-out during it (``opted_out``). An answered call is otherwise
+    ``answered`` (what the person heard is unknown: not counted as a listen), or ``guarded`` when it ended
+    within ``GUARD_SECONDS``; an unanswered one as the dialer would have it (busy, no_answer...)."""
+    if ending is None:
+        return "failed", None
+    answered, ended, cause = ending
+    if answered is None:
+        return disposition_for(answered=False, cause=cause, reason=None).value, None
+    seconds = round(max(0.0, (ended - answered).total_seconds()), 1)
+    if session.scalar(select(OutreachReply.id).where(OutreachReply.attempt_id == attempt.id).limit(1)) is not None:
+        return "replied", seconds
+    if session.scalar(select(OptOut.phone).where(OptOut.phone == attempt.phone, OptOut.at >= attempt.at)) is not None:
+        return "opted_out", seconds
+    return ("guarded" if seconds < GUARD_SECONDS else "answered"), seconds
+
+
+def settle_missed(session: Session, attempt_id: int, ending: Ending | None) -> str | None:
+    """Settle an attempt whose call ended unseen (see :func:`missed_outcome`), unless it has an outcome
+    already (its handler, or another node, settled it first): returns the outcome given, or None."""
+    attempt = session.get(OutreachAttempt, attempt_id)
+    if attempt is None or attempt.outcome is not None:
+        return None
+    result, seconds = missed_outcome(session, attempt, ending)
+    done = session.execute(update(OutreachAttempt).where(OutreachAttempt.id == attempt_id,
+                                                         OutreachAttempt.outcome.is_(None))
+                           .values(outcome=result, listened_s=seconds))
+    return result if getattr(done, "rowcount", 0) else None
 
 
 def replies(session: Session, limit: int = 200) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from audit.log import Actor, record
-from core.errors import Invalid, NotFound
+from core.errors import Invalid, NotFound, Unavailable
 from db.engine import Database
 from db.models import utcnow
 from dialer.rules import CallingRules, day_start
@@ -23,12 +23,13 @@ from directory.importer import Rejection
 from directory.phones import PhoneError, normalise_phone
 from directory.reader import FileFormatError, open_table
 from outreach import broadcast, campaigns
+from outreach.board import board, with_eta
 from outreach.dnd import DndList, LoadSummary, build
-from outreach.eta import Pace, finish_at, lines_needed
 from outreach.importer import ListImportOptions, ListImportSummary, import_contacts
 from outreach.missed import MissedCallPolicy, Taken, take
 from outreach.missed import figures as missed_figures
 from outreach.optouts import opt_out
+from outreach.recordings import Messages
 from outreach.rows import ALIASES, REQUIRED
 from outreach.rules import INDIA
 
@@ -47,8 +48,11 @@ class OutreachConfig:
 
 
 class OutreachService:
-    def __init__(self, db: Database, config: OutreachConfig, clock: Callable[[], datetime] = utcnow) -> None:
-        self.db, self.config, self.clock = db, config, clock
+    """``messages``: the broadcast recordings and the recorded names (None: no uploads in this process)."""
+
+    def __init__(self, db: Database, config: OutreachConfig, clock: Callable[[], datetime] = utcnow,
+                 messages: Messages | None = None) -> None:
+        self.db, self.config, self.clock, self.messages = db, config, clock, messages
         self._dnd: DndList | None = None
         self._lock = threading.Lock()
 
@@ -138,6 +142,38 @@ class OutreachService:
                    detail={"recording": recording[:60]})
         await self.db.run(run)
 
+    async def add_recording(self, source: Path, name: str, campaign: str | None = None,
+                            actor: Actor = SYSTEM) -> float:
+        """The leader's message from an uploaded WAV/MP3/OGG: converted for the telephone (8 kHz mono,
+        loudness-normalised) and kept as ``name``; with ``campaign``, that campaign's calls play it. Returns
+        its length in seconds; a file that is no recording is refused saying why (:class:`Invalid`)."""
+        if self.messages is None:
+            raise Unavailable("broadcast recordings are not available in this service")
+        if campaign:
+            await self.db.run(campaigns.get_campaign, campaign)  # refused before the work, not after
+        seconds = await self.messages.add_recording(source, name)
+
+        def run(session: Session) -> None:
+            if campaign:
+                broadcast.set_recording(session, campaign, name)
+            record(session, actor, "outreach.recording_add", f"recording:{name}"[:120],
+                   detail={"seconds": round(seconds, 1), "campaign": campaign})
+        await self.db.run(run)
+        return seconds
+
+    async def recordings(self) -> list[dict[str, Any]]:
+        """The broadcast recordings there are, newest first, with their length."""
+        if self.messages is None:
+            return []
+        return await asyncio.to_thread(self.messages.kept)
+
+    async def recording_file(self, name: str) -> Path:
+        """A broadcast recording's file, to hear it in the browser."""
+        found = self.messages.recording_file(name) if self.messages is not None else None
+        if found is None:
+            raise NotFound(f"no recording '{name[:60]}'")
+        return found
+
     async def replies(self) -> list[dict[str, Any]]:
         """The newest voice messages left for the leader, with the person's AC and booth."""
         return await self.db.run(broadcast.replies)
@@ -177,18 +213,11 @@ class OutreachService:
     async def eta(self, name: str, lines: int, by: datetime | None = None) -> dict[str, Any]:
         """The campaign's figures with, from its live pace, when it will finish on ``lines`` lines and how many
         lines would finish it by ``by``."""
-        found = await self.figures(name)
-        made = sum(found["attempts"].values())
-        pace = Pace(answer_rate=found["answered"] / made if made else Pace.answer_rate,
-                    listen_seconds=found["mean_listen_s"] or Pace.listen_seconds)
-        remaining = max(0, found["list_size"] - found["planned"])
-        now = self.clock()
-        done = finish_at(now, remaining, lines, pace, self.config.rules)
-        found.update(remaining=remaining, lines=lines, per_line_hour=round(pace.per_line_hour(), 1),
-                     finishes_at=done.isoformat() if done else None)
-        if by is not None:
-            found.update(by=by.isoformat(), lines_needed=lines_needed(now, by, remaining, pace, self.config.rules))
-        return found
+        return with_eta(await self.figures(name), self.clock(), lines, self.config.rules, by)
+
+    async def board(self) -> dict[str, Any]:
+        """What the dashboard shows of outreach (:func:`outreach.board.board`), on the configured lines."""
+        return await self.db.run(board, self.clock(), self.config.rules, self.config.lines)
 
     async def who(self, phone: str) -> tuple[str, str]:
         """(name, language) of the contact at ``phone`` (E.164 or as written), for their message's preview."""

@@ -8,7 +8,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 VENV=${WARROOM_VENV:-.venv}
-APT_PACKAGES=(debootstrap sip-tester espeak-ng sox ca-certificates openssl)
+APT_PACKAGES=(debootstrap sip-tester espeak-ng sox ffmpeg ca-certificates openssl)
 want_pg=no
 for arg in "$@"; do
   case "$arg" in

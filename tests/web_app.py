@@ -25,6 +25,7 @@ from events.bus import EventBus
 from ivr_scripts.library import ScriptLibrary
 from operators.listen import ListenError, SpyMode
 from operators.pacing_service import PacingService
+from outreach.recordings import Messages
 from outreach.service import OutreachConfig, OutreachService
 from pollday.service import PollDayService
 from reports.shifts import DEFAULT_SHIFTS, parse_shifts
@@ -101,14 +102,17 @@ def build_web_app(tmp_path: Path, live: Callable[[], dict[str, Any]] = fake_live
     library = ScriptLibrary([tmp_path / "scripts"])
     prompts = PromptStore(EspeakSynthesizer(), tmp_path / "sounds", str(tmp_path / "sounds"))
     pages = PagesConfig(work_dir=tmp_path / "imports", library=library, make_prompt=prompts.made)
+    outreach = OutreachService(
+        db, OutreachConfig(tmp_path / "dnd.bin", CallingRules(), recordings_dir=tmp_path / "asterisk-recordings"),
+        messages=Messages(tmp_path / "outreach" / "recordings", tmp_path / "outreach" / "names",
+                          tmp_path / "outreach" / "cache", EspeakSynthesizer()))
     services = web_services(db, bus, live_figures=live, timezone=TZ, target_minutes=target_minutes,
                             shifts=parse_shifts(DEFAULT_SHIFTS), defaults=CallingRules(), registered=registered,
                             sip_server=("127.0.0.1", 5060), listen=listen, transfer=transfer, feed_every=0.2,
                             users=users, pages=pages, check_scripts=library.campaign_problems,
                             phone_server=PhoneServer(8089), phones_changed=lambda: changed.append(1),
                             pacing=PacingService(db, dict, window=timedelta(minutes=30), timezone=TZ, clock=utcnow),
-                            pollday=PollDayService(db, bus))
-    services.outreach = OutreachService(db, OutreachConfig(tmp_path / "dnd.bin", CallingRules()))
+                            pollday=PollDayService(db, bus), outreach=outreach)
     services.start()
     app = create_app(services, health=_health, auth=auth)
     return WebApp(app, auth, db.sessions, engine, bus, services.dashboard_feed, services, listened, changed)

@@ -210,8 +210,8 @@ def campaign_report(name: str, output: Annotated[Path | None, typer.Option(help=
 @recording_app.command("add")
 def recording_add(file: Annotated[Path, typer.Argument(help="WAV, MP3 or OGG")],
                   name: Annotated[str, typer.Option(help="the recording's name (letters, digits, - and _)")]) -> None:
-    """Store the leader's recording: converted to 8 kHz, normalised; its length shown."""
-    seconds = run(build_messages(load_settings()).add_recording(file, name))
+    """Store the leader's recording: converted to 8 kHz mono, loudness-normalised; its length shown."""
+    seconds = run(service().add_recording(file, name, actor=Actor.cli()))
     typer.echo(f"recording '{name}': {seconds:.1f} s")
 
 

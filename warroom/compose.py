@@ -225,13 +225,14 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
 
     broadcaster = build_broadcaster(settings, ami, db, outreach, dial_plans(settings), clock,
                                     room=dialer.book.free, in_calls=lambda: dialer.book.phones)
+    dialer.also_reconcile(broadcaster.reconcile)  # broadcast calls whose end was not seen, settled alike
 
     async def keypad_opt_out(phone: str) -> bool:
         return await outreach.opt_out(phone, "keypad")
 
     broadcast_deps = BroadcastDeps(db, build_messages(settings), ivr.prompts, ivr.queue, keypad_opt_out,
                                    broadcaster.ended, settings.state_dir / "outreach" / "rendered",
-                                   recording_format=ivr.recording_format)
+                                   recording_format=ivr.recording_format, unseen=broadcaster.unseen)
 
     handlers: dict[str, HandlerFactory] = {**ivr_factories(ivr), "agent": AgentLeg, "transfer": AgentLeg,
                                            "recorder": AgentLeg,
@@ -301,7 +302,7 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
                                      lease=settings.cluster.lease_seconds).registered,
         listen=service.listen.start, transfer=service.dispatcher.transfer, recordings_dir=service.ivr.recordings_dir,
         node_lease=settings.cluster.lease_seconds, users=users, privacy=service.privacy,
-        phones_changed=service.softphones.poke, pollday=service.pollday,
+        phones_changed=service.softphones.poke, pollday=service.pollday, outreach=service.outreach,
         phone_server=PhoneServer(ast.https_port, ast.webrtc.ws_url, enabled=ast.webrtc.enabled),
         pages=PagesConfig(status_rules=status_rules(settings), verify_days=settings.directory.verify_days,
                           work_dir=settings.state_dir / "imports", library=service.ivr.library,
@@ -310,7 +311,6 @@ def build_web(service: Service) -> tuple[WebServices, FastAPI]:
         pacing=PacingService(service.db, service.dialer.pacing,
                              window=timedelta(minutes=settings.dialer.predictive_window_minutes),
                              timezone=settings.dialer.timezone, clock=service.dialer.clock, wake=service.dialer.wake))
-    web.outreach = service.outreach
     return web, create_app(web, health=service.health, auth=auth, trusted_proxies=tuple(http.trusted_proxies))
 
 

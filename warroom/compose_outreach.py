@@ -41,16 +41,18 @@ def build_outreach(settings: Settings, db: Database, rules: CallingRules,
                    clock: Callable[[], datetime] = utcnow, recordings_dir: Path | None = None) -> OutreachService:
     """``rules``: the dialer's calling rules (``warroom.compose.calling_rules``); ``recordings_dir``: where the
     voice messages left in broadcast calls are (the service's)."""
-    return OutreachService(db, outreach_config(settings, rules, recordings_dir), clock=clock)
+    return OutreachService(db, outreach_config(settings, rules, recordings_dir), clock=clock,
+                           messages=build_messages(settings))
 
 
 def build_broadcaster(settings: Settings, ami: AmiClient, db: Database, outreach: OutreachService,
                       plans: dict[str, DialPlan], clock: Callable[[], datetime] = utcnow,
                       room: Callable[[str], int] | None = None,
                       in_calls: Callable[[], set[str]] | None = None) -> Broadcaster:
-    """Broadcast calls on at most ``outreach.lines`` lines (default: the configured trunks' lines)."""
+    """Broadcast calls on at most ``outreach.lines`` lines (default: the configured trunks' lines); they start
+    once the dialer's first reconcile has reconciled them too (``Dialer.also_reconcile``)."""
     o, d = settings.outreach, settings.dialer
     lines = o.lines or sum(t.lines for t in settings.asterisk.trunks) or 1
-    return Broadcaster(ami, db, outreach, app=settings.asterisk.ari_app, lines=lines, plans=plans,
+    return Broadcaster(ami, db, outreach, lines=lines, plans=plans,
                        ring_timeout=d.ring_timeout, max_call_seconds=settings.cluster.max_call_seconds, clock=clock,
-                       room=room, in_calls=in_calls)
+                       room=room, in_calls=in_calls, reconciled=False)

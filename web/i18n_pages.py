@@ -117,6 +117,11 @@ EN: dict[str, str] = {
     "outreach_heard": "Listens · replies · opt-outs · to operator · guarded",
     "outreach_replies": "Voice messages for the leader", "outreach_no_replies": "No voice messages yet.",
     "outreach_line_hour": "line-hour",
+    "outreach_message": "Broadcast message", "outreach_message_saved": "Recording saved",
+    "outreach_message_hint": "The leader's recording as WAV, MP3 or OGG, up to five minutes: converted to 8 kHz "
+                             "mono for the phone and brought to the same loudness as every other message",
+    "outreach_message_name": "Recording name", "outreach_message_name_hint": "letters, digits, - and _",
+    "outreach_message_campaign": "Play it in the campaign", "outreach_length": "Length",
     "recordings": "Recordings", "recording": "Recording", "operator": "Operator",
     "recordings_hint": "Operators' calls recorded after the caller heard that the call may be recorded; every play "
     "is in the audit log.", "no_recordings": "No recorded calls.",
@@ -230,6 +235,11 @@ HI: dict[str, str] = {
     "outreach_heard": "सुना · संदेश · कॉल बंद · साथी से बात · संदिग्ध",
     "outreach_replies": "नेता के लिए संदेश", "outreach_no_replies": "अभी कोई संदेश नहीं।",
     "outreach_line_hour": "लाइन-घंटा",
+    "outreach_message": "प्रसारण संदेश", "outreach_message_saved": "रिकॉर्डिंग सहेजी गई",
+    "outreach_message_hint": "नेता की रिकॉर्डिंग WAV, MP3 या OGG में, पाँच मिनट तक: फ़ोन के लिए 8 kHz मोनो में बदली "
+                             "जाती है और हर दूसरे संदेश जितनी ऊँची आवाज़ में लाई जाती है",
+    "outreach_message_name": "रिकॉर्डिंग का नाम", "outreach_message_name_hint": "अक्षर, अंक, - और _",
+    "outreach_message_campaign": "इस अभियान में चलाएँ", "outreach_length": "अवधि",
     "recordings": "रिकॉर्डिंग", "recording": "रिकॉर्डिंग", "operator": "ऑपरेटर",
     "recordings_hint": "कॉलर को रिकॉर्डिंग की सूचना देने के बाद रिकॉर्ड की गई ऑपरेटरों की कॉल; हर बार सुनना ऑडिट लॉग में "
     "दर्ज होता है।", "no_recordings": "कोई रिकॉर्ड की गई कॉल नहीं।",

@@ -134,17 +134,20 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
                  privacy: PrivacyService | None = None, pages: PagesConfig | None = None,
                  phone_server: PhoneServer | None = None,
                  phones_changed: Callable[[], None] = lambda: None,
-                 pacing: PacingService | None = None, pollday: PollDayService | None = None) -> WebServices:
+                 pacing: PacingService | None = None, pollday: PollDayService | None = None,
+                 outreach: OutreachService | None = None) -> WebServices:
     """Build the web side's services over ``db``, publishing on ``bus``: ``timezone`` is the war room's day,
     ``target_minutes`` a ticket's time before it is overdue, ``shifts`` the operators' shifts, ``defaults``
     the calling rules, ``check_scripts`` the IVR scripts' check, ``wake`` the dialer's wake-up,
     ``registered`` the softphones' check, ``users`` the sign-in's user service, ``privacy`` erasure and
     retention (default: over ``db`` and ``recordings_dir`` only), ``pages`` the rest of what the pages
     need, ``phone_server`` where browser phones connect (None: no browser phone), ``phones_changed`` the
-    softphone keeper's wake-up. Call :meth:`WebServices.start` before serving."""
+    softphone keeper's wake-up, ``outreach`` voter outreach (its page, and its part of the dashboard). Call
+    :meth:`WebServices.start` before serving."""
     pages = pages or PagesConfig()
     tickets = TicketService(db, bus.publish, recordings_dir=recordings_dir)
-    dashboard = DashboardService(db, timezone=timezone, target_minutes=target_minutes, node_lease=node_lease)
+    dashboard = DashboardService(db, timezone=timezone, target_minutes=target_minutes, node_lease=node_lease,
+                                 outreach=outreach.board if outreach is not None else None)
     feed = DashboardFeed(bus, live_figures, board=dashboard.stored_figures, tickets=dashboard.tickets_board,
                          ticket=dashboard.ticket_row, every=feed_every)
     library = pages.library or ScriptLibrary()
@@ -164,4 +167,5 @@ def web_services(db: Database, bus: EventBus, *, live_figures: LiveFigures, time
                               make_prompt=pages.make_prompt, hotline=pages.hotline),
         pins=PinService(db, pages.clock), recordings=RecordingService(db, recordings_dir, pages.clock),
         callbacks=CallbackService(db, bus.publish),
-        phone_server=phone_server or PhoneServer(enabled=False), transfer=transfer, pacing=pacing, pollday=pollday)
+        phone_server=phone_server or PhoneServer(enabled=False), transfer=transfer, pacing=pacing, pollday=pollday,
+        outreach=outreach)

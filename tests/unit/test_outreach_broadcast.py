@@ -19,6 +19,7 @@ from audit.log import Actor
 from core.errors import NotFound
 from db.engine import Database
 from db.outreach import OutreachAttempt
+from dialer.endings import HANGUP_HANDLER
 from dialer.rules import CallingRules
 from events.asterisk import DtmfReceived, OriginateReason, OriginateResult, StasisEnded, StasisStarted
 from ivr_scripts.engine import Prompt
@@ -42,6 +43,9 @@ def test_outcome_guards_silent_and_short_calls() -> None:
     assert broadcast.unanswered(OriginateReason.BUSY) == "busy"
     assert broadcast.unanswered(OriginateReason.NO_ANSWER) == "no_answer"
     assert broadcast.unanswered(99) == "failed"
+    assert broadcast.unanswered(0, cause=17) == "busy"  # the far end's answer, from Asterisk's record
+    assert broadcast.unanswered(0, cause=1) == "invalid_number"
+    assert broadcast.unanswered(0, cause=34) == "congestion"
 
 
 class FakeAmi:
@@ -51,6 +55,10 @@ class FakeAmi:
         self.up = True
         self.sent: list[Originate] = []
         self.verdicts: dict[str, asyncio.Future[OriginateResult]] = {}
+        self.astdb: dict[str, str] = {}  # the hangup handler's records of how calls ended
+
+    async def db_get(self, family: str, key: str) -> str | None:
+        return self.astdb.get(f"{family}/{key}")
 
     async def originate(self, request: Originate, timeout: float) -> OriginateResult:
         self.sent.append(request)
@@ -90,16 +98,17 @@ async def test_broadcaster_keeps_to_its_lines_and_settles(outreach: OutreachServ
     await _campaign(outreach, tmp_path, 4)
     await outreach.opt_out("9826000001", "keypad")
     ami = FakeAmi()
-    dialer = Broadcaster(ami, database, outreach, app="warroom", lines=2, clock=lambda: NOON_IST)  # type: ignore[arg-type]
+    dialer = Broadcaster(ami, database, outreach, lines=2, clock=lambda: NOON_IST)  # type: ignore[arg-type]
     assert await dialer.tick() == 0, "no recording: the campaign waits"
     await outreach.set_recording("b", "leader")
-    full = Broadcaster(ami, database, outreach, app="warroom", lines=2, room=lambda trunk: 0)  # type: ignore[arg-type]
+    full = Broadcaster(ami, database, outreach, lines=2, room=lambda trunk: 0)  # type: ignore[arg-type]
     assert await full.tick() == 0, "the dialer's line book says the trunk is full"
     assert await dialer.tick() == 2
     assert await dialer.tick() == 0, "both lines busy"
     await asyncio.sleep(0)
-    assert [r.data for r in ami.sent] == [f"warroom,broadcast,{a.id}" for a in _attempts(database)]
-    assert all(r.application == "Stasis" and r.caller_id == "07554000000" for r in ami.sent)
+    assert [r.variables[0] for r in ami.sent] == [f"WARROOM_ATTEMPT={a.id}" for a in _attempts(database)]
+    assert all((r.context, r.exten, r.caller_id) == ("warroom-dialer", "broadcast", "07554000000") and
+               HANGUP_HANDLER in r.variables for r in ami.sent), "into the dialplan: its hangup handler runs"
     assert {(a.caller_id, a.trunk_category) for a in _attempts(database)} == {("07554000000", "140-series")}
     ami.finish(ami.sent[0], False, OriginateReason.BUSY)  # never answered: settled here, its line freed
     await asyncio.sleep(0.05)
@@ -109,6 +118,10 @@ async def test_broadcaster_keeps_to_its_lines_and_settles(outreach: OutreachServ
     phones = [a.phone for a in _attempts(database)]
     assert "+919826000001" not in phones and len(phones) == 3
     assert _attempts(database)[0].outcome == "busy"
+    ami.astdb[f"warroom/{ami.sent[2].channel_id}"] = "0|1790000000.0|1"  # what the far end said: no such number
+    ami.finish(ami.sent[2], False, 0)                                      # the OriginateResponse says only "failed"
+    await asyncio.sleep(0.05)
+    assert _attempts(database)[2].outcome == "invalid_number"
     await dialer.stop()
 
 
