@@ -275,10 +275,19 @@ def _after(session: Session, row: CountPlan, plan: CountingPlan, rnd: int, table
     if complete:
         campaign_id = session.scalar(select(CountRound.campaign_id).where(CountRound.plan_id == row.id,
                                                                          CountRound.number == rnd))
-        if campaign_id is not None:
-            _cancel(session, campaign_id, [a.person_id for a in agents(session, plan) if a.table == table],
-                    f"the table reported the round ({source})")
+        if campaign_id is not None:  # the round's agents still to call, read from its targets (a few dozen)
+            queued = session.execute(select(Target.person_id, Membership.post).join(
+                Membership, (Membership.person_id == Target.person_id)
+                & (Membership.committee_id == Target.committee_id))
+                .where(Target.campaign_id == campaign_id, Target.state == TargetState.queued))
+            at_table = [pid for pid, post in queued if _table(post, plan) == table]
+            _cancel(session, campaign_id, at_table, f"the table reported the round ({source})")
     return Counted(row.ac_id, table, rnd, complete)
+
+
+def _table(post: str, plan: CountingPlan) -> int | None:
+    found = table_of(post, plan.posts)
+    return found[1] if found is not None else None
 
 
 def raise_alert(session: Session, plan_id: int, rnd: int, table: int, kind: str, message: str) -> bool:
