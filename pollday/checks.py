@@ -94,8 +94,7 @@ def check_count(votes: Mapping[str, int], *, table: int, tables: int, electors: 
         flags.append(Flag("absurd", f"{what}: more than the {max_votes} votes any table's round can have"))
     if electors is not None and total > electors:
         where = f"booth {booth}" if booth is not None else "the booth counted"
-        flags.append(Flag("above_electors", f"table {table}: {total} votes, more than the {electors} electors of "
-                                            f"{where}"))
+        flags.append(Flag("above_electors", f"{total} votes, more than the {electors} electors of {where}"))
     if not 1 <= table <= tables:
         flags.append(Flag("unknown_table", f"table {table}: the hall has tables 1 to {tables}"))
     return flags

@@ -128,7 +128,7 @@ def start_round(session: Session, row: CountPlan, rnd: Round, *, late: bool, sup
         use_alternate=plan.use_alternate, scripts={s: plan.script for s in STATUSES}, fields=plan.fields(rnd.number))
     ranks = {a.post: a.rank for a in found}
     stagger(session, campaign.id, lambda post: ranks.get(post, len(plan.posts)), begin)
-    done = complete_tables(session, row.id, rnd.number, len(plan.parties))
+    done = complete_tables(session, row.id, rnd.number, [p.key for p in plan.parties])
     if done:
         _cancel(session, campaign.id, [a.person_id for a in found if a.table in done], "reported the round already")
     change_state(session, str(campaign.id), "start")
@@ -154,13 +154,13 @@ def round_reach(session: Session, row: CountPlan, now: datetime, rules: CallingR
     return {"round": rnd.number, "label": rnd.label, **found}
 
 
-def complete_tables(session: Session, plan_id: int, rnd: int, parties: int) -> set[int]:
-    """The tables with every party's votes in for round ``rnd``."""
-    got: dict[int, int] = defaultdict(int)
-    for (table,) in session.execute(select(CountReport.table_no).where(CountReport.plan_id == plan_id,
-                                                                        CountReport.round == rnd)):
-        got[table] += 1
-    return {t for t, n in got.items() if n >= parties}
+def complete_tables(session: Session, plan_id: int, rnd: int, parties: list[str]) -> set[int]:
+    """The tables with every one of ``parties``' votes in for round ``rnd``."""
+    got: dict[int, set[str]] = defaultdict(set)
+    for table, party in session.execute(select(CountReport.table_no, CountReport.party).where(
+            CountReport.plan_id == plan_id, CountReport.round == rnd)):
+        got[table].add(party)
+    return {t for t, seen in got.items() if seen >= set(parties)}
 
 
 def _cancel(session: Session, campaign_id: int, people: list[int], why: str) -> None:
@@ -275,10 +275,19 @@ def _after(session: Session, row: CountPlan, plan: CountingPlan, rnd: int, table
     if complete:
         campaign_id = session.scalar(select(CountRound.campaign_id).where(CountRound.plan_id == row.id,
                                                                          CountRound.number == rnd))
-        if campaign_id is not None:
-            _cancel(session, campaign_id, [a.person_id for a in agents(session, plan) if a.table == table],
-                    f"the table reported the round ({source})")
+        if campaign_id is not None:  # the round's agents still to call, read from its targets (a few dozen)
+            queued = session.execute(select(Target.person_id, Membership.post).join(
+                Membership, (Membership.person_id == Target.person_id)
+                & (Membership.committee_id == Target.committee_id))
+                .where(Target.campaign_id == campaign_id, Target.state == TargetState.queued))
+            at_table = [pid for pid, post in queued if _table(post, plan) == table]
+            _cancel(session, campaign_id, at_table, f"the table reported the round ({source})")
     return Counted(row.ac_id, table, rnd, complete)
+
+
+def _table(post: str, plan: CountingPlan) -> int | None:
+    found = table_of(post, plan.posts)
+    return found[1] if found is not None else None
 
 
 def raise_alert(session: Session, plan_id: int, rnd: int, table: int, kind: str, message: str) -> bool:

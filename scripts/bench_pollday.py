@@ -11,6 +11,8 @@
 2. The board: ``--booths`` booths with ``--rounds`` rounds of reports in a database (SQLite in a temporary
    folder, or ``--database-url``); the time of the board's query (median of ``--repeat``) and a round's
    export.
+3. Counting day's result sheet: ``--tables`` tables x ``--count-rounds`` rounds x ``--parties`` parties of
+   returns; the time of the sheet's query.
 
     .venv/bin/python scripts/bench_pollday.py                          # 500 booths, 10 lines
     .venv/bin/python scripts/bench_pollday.py --booths 5000 --lines 100
@@ -33,9 +35,12 @@ from sqlalchemy import insert
 from db import migrate
 from db.engine import Database
 from db.models import Unit, UnitKind
-from db.pollday import PollReport
+from db.pollday import CountReport, PollReport
+from pollday import counting_store as counts
 from pollday import store
 from pollday.board import board, export_round
+from pollday.counting import CountingPlan, Party
+from pollday.counting_board import sheet
 from pollday.plan import PollDayPlan
 from pollday.rounds import estimate
 from sandbox.traffic import MIX
@@ -96,6 +101,20 @@ def fill(db: Database, booths: int, rounds: int, seed: int) -> int:
         return ac.id
 
 
+def fill_counting(db: Database, ac_id: int, tables: int, rounds: int, parties: int, seed: int) -> None:
+    """A counting plan for the AC and every table's votes per party in every round."""
+    rnd = random.Random(seed)
+    keys = [f"P{i}" for i in range(1, parties + 1)]
+    plan = CountingPlan(ac_id=ac_id, counting_date=date(2026, 11, 23), round_count=rounds, tables=tables,
+                        parties=tuple(Party(k) for k in keys), round_minutes=20)
+    at = datetime(2026, 11, 23, 9, tzinfo=IST).astimezone(UTC)
+    with db.sessions.begin() as s:
+        row = counts.save_plan(s, plan)
+        s.execute(insert(CountReport), [{"plan_id": row.id, "round": r, "table_no": t, "party": k,
+                                         "votes": rnd.randint(0, 400), "source": "call", "at": at}
+                                        for r in range(1, rounds + 1) for t in range(1, tables + 1) for k in keys])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--booths", type=int, default=500)
@@ -105,6 +124,9 @@ def main() -> None:
     ap.add_argument("--call-seconds", type=float, default=75.0)
     ap.add_argument("--ring-seconds", type=float, default=30.0)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--tables", type=int, default=14, help="counting day: tables in the hall")
+    ap.add_argument("--count-rounds", type=int, default=30, help="counting day: rounds")
+    ap.add_argument("--parties", type=int, default=10, help="counting day: parties on the result sheet")
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--seed", type=int, default=17)
     args = ap.parse_args()
@@ -140,6 +162,16 @@ def main() -> None:
         export = time.perf_counter() - t0
         print(f"board query: median {statistics.median(took) * 1000:.0f} ms (max {max(took) * 1000:.0f} ms); "
               f"round export ({len(rows)} rows): {export * 1000:.0f} ms")
+        fill_counting(db, ac_id, args.tables, args.count_rounds, args.parties, args.seed)
+        took = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            with db.sessions() as s:
+                data = sheet(s, ac_id, datetime(2026, 11, 23, 20, tzinfo=IST))
+            took.append(time.perf_counter() - t0)
+        assert data["total"] > 0 and len(data["rows"]) == args.count_rounds
+        print(f"counting sheet: {args.tables} tables x {args.count_rounds} rounds x {args.parties} parties: median "
+              f"{statistics.median(took) * 1000:.0f} ms (max {max(took) * 1000:.0f} ms)")
         db.close()
 
 

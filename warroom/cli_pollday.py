@@ -98,7 +98,7 @@ def reach(ac: Annotated[str, typer.Argument(help="the AC: ac:152 or its id")],
         typer.echo(json.dumps(out, ensure_ascii=False, default=str))
         return
     if out["round"] is None:
-        typer.echo("no round left today")
+        typer.echo("no round left: the plan's day is over")
         return
     reasons = out.get("reasons") or []
     assert isinstance(reasons, list)

@@ -151,7 +151,7 @@ def test_checks_flag_negative_absurd_above_electors_and_unknown_tables() -> None
     assert kinds({"BJP": 1500, "INC": 1500}, electors=None) == ["absurd"]
     assert kinds({"BJP": 1}, table=15) == ["unknown_table"]
     [flag] = check_count({"BJP": 600, "INC": 350}, table=3, tables=14, electors=900, max_votes=2000, booth=17)
-    assert flag.message == "table 3: 950 votes, more than the 900 electors of booth 17"
+    assert flag.message == "950 votes, more than the 900 electors of booth 17"
 
 
 @settings(max_examples=200, deadline=None)
