@@ -31,7 +31,7 @@ from events.asterisk import (
     StasisStarted,
     TalkingStarted,
 )
-from ivr_scripts.engine import Prompt
+from ivr_scripts.actions import Prompt
 from outreach import broadcast
 from outreach.recordings import Messages
 from speech.prompts import PromptStore

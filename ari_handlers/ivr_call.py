@@ -21,11 +21,11 @@ from typing import Any
 from adapters.ari import AriClient, AriError
 from ari_handlers import ivr_store as store
 from ari_handlers.app import CallHandler
+from ari_handlers.ivr_info import load_info
 from ari_handlers.queue import OperatorQueue
 from core.tasks import Tasks
 from db.engine import Database
 from db.models import utcnow
-from directory.phones import PhoneError, normalise_phone
 from events.asterisk import (
     DtmfReceived,
     HangupRequested,
@@ -36,11 +36,9 @@ from events.asterisk import (
     StasisStarted,
 )
 from events.types import IvrAnswered
-from hotline.lookup import identify
-from ivr_scripts.engine import (
+from ivr_scripts.actions import (
     Action,
     CheckPin,
-    Engine,
     HangUp,
     JoinQueue,
     OpenTicket,
@@ -51,12 +49,12 @@ from ivr_scripts.engine import (
     StopPlay,
     WaitForKey,
 )
+from ivr_scripts.engine import Engine
 from ivr_scripts.library import ScriptLibrary
 from speech.prompts import PromptStore
 from tickets.service import TicketService
 
 log = logging.getLogger(__name__)
-HOTLINE_ARGS = 6  # <exten>,<person>,<booth>,<status>,<language>,<lookup status>
 
 
 @dataclass
@@ -66,6 +64,7 @@ class IvrStats:
     started: int = 0
     results: dict[str, int] = field(default_factory=dict)
     answer_latency: list[float] = field(default_factory=list)  # DTMF event in -> answer stored (seconds)
+    stop_latency: list[float] = field(default_factory=list)    # DTMF event in -> Asterisk stopped the prompt
     live: int = 0
 
 
@@ -115,7 +114,7 @@ class IvrCall(CallHandler):
         self.deps.stats.started += 1
         self.deps.stats.live += 1
         try:
-            info = await self._load(event)
+            info = await load_info(self.deps, self.direction, self.args, event, self.channel_id)
             script = (self.deps.library.get(self.deps.hotline_script) if self.direction == "inbound"
                       else self.deps.library.for_status(info.scripts, info.booth_status))
         except Exception:
@@ -203,8 +202,8 @@ class IvrCall(CallHandler):
             return await self._play(action)
         if isinstance(action, StopPlay):
             pid, self.playback_id = self.playback_id, None
-            if pid:
-                await self._quietly("DELETE", f"/playbacks/{pid}")
+            if pid:  # not awaited: under a burst of keys Asterisk takes ~100 ms to reply, and the answer need not wait
+                self._tasks.spawn(self._stop_play(pid, received), "stop the prompt")
             return []
         if isinstance(action, WaitForKey):
             self._arm(action.seconds, self._no_key)
@@ -269,6 +268,11 @@ class IvrCall(CallHandler):
             log.warning("call %s: playing %s failed (%s); skipping it", self.channel_id, action.prompt.key, exc)
             return self.engine.played()
         return []
+
+    async def _stop_play(self, playback_id: str, received: float | None) -> None:
+        await self._quietly("DELETE", f"/playbacks/{playback_id}")
+        if received is not None:
+            self.deps.stats.stop_latency.append(time.monotonic() - received)
 
     async def _record(self, action: StartRecording) -> list[Action]:
         assert self.engine is not None and self.call_id is not None
@@ -367,33 +371,6 @@ class IvrCall(CallHandler):
         self.transition("ended", f"{why}: {result}")
 
     # -- helpers ----------------------------------------------------------------------------------
-    async def _load(self, event: StasisStarted) -> store.CallInfo:
-        deps = self.deps
-        if self.direction == "outbound":
-            attempt_id = int(self.args[1])
-            return await deps.db.run(store.outbound_info, attempt_id, party=deps.party,
-                                   default_language=deps.default_language)
-        _exten, person, booth, _status, language, looked_up, *_ = [*self.args, "", "", "", "", "", ""]
-        if len(self.args) != HOTLINE_ARGS or looked_up not in ("KNOWN", "UNKNOWN", ""):
-            # the arguments were shifted (a comma in a value the far end chose): trust none of them
-            log.warning("call %s: unexpected hotline arguments (%d): looking the caller up here", self.channel_id,
-                        len(self.args))
-            person = booth = language = looked_up = ""
-        raw = event.caller_number
-        try:
-            phone: str | None = normalise_phone(raw)
-        except PhoneError:
-            phone = raw or None
-        if not looked_up:  # the dialplan's FastAGI lookup did not run (our lookup service was down): do it here
-            caller = await deps.db.run(identify, raw, deps.default_language)
-            person, booth = str(caller.person_id or ""), str(caller.booth_id or "")
-            language = caller.language if caller.known else ""
-            log.warning("call %s: caller looked up in the app (the dialplan lookup did not run)", self.channel_id)
-        return await deps.db.run(store.inbound_info, phone=phone,
-                               person_id=int(person) if person.isdigit() else None,
-                               booth_id=int(booth) if booth.isdigit() else None, language=language or None,
-                               party=deps.party, default_language=deps.default_language, at=deps.clock())
-
     async def _exists(self, path: str) -> bool:
         try:
             await self.ari.request("GET", path)

@@ -28,7 +28,7 @@ from db.operators import OperatorState, OperatorStatus
 from db.users import User
 from events.asterisk import StasisEnded, StasisStarted
 from events.types import CallbackTaskChanged
-from ivr_scripts.engine import Prompt
+from ivr_scripts.actions import Prompt
 from operators import callbacks
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from adapters.ari import AriClient, AriError
 from db.engine import Database
 from db.ivr import QueueCall
 from db.models import utcnow
-from ivr_scripts.engine import Prompt
+from ivr_scripts.actions import Prompt
 from speech.prompts import PromptStore
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from core.tasks import Tasks
 from db.engine import Database
 from db.models import utcnow
 from events.asterisk import ChannelDestroyed, StasisEvent, StasisStarted
-from ivr_scripts.engine import Prompt
+from ivr_scripts.actions import Prompt
 from operators.recordings import NOTICE, RecordingPlan, recording_ended, recording_plan, recording_started
 from speech.prompts import PromptStore
 

@@ -19,6 +19,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ivr_scripts.actions import (
+    Action,
+    CheckPin,
+    HangUp,
+    JoinQueue,
+    OpenTicket,
+    OptOutMember,
+    Play,
+    Prompt,
+    SaveAnswer,
+    StartRecording,
+    StopPlay,
+    WaitForKey,
+)
 from ivr_scripts.model import Ask, Branch, End, Number, OptOut, Pin, Record, Say, Script, Step, Ticket, Transfer
 from ivr_scripts.render import evaluate, render
 
@@ -27,83 +41,6 @@ MAX_TYPEAHEAD = 8
 PIN_LENGTH = 8         # a PIN is checked at ``#`` or at this many digits
 DIGITS = "0123456789"
 PREVIEW_NUMBER = 412   # what a preview of a number step's read-back says
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """Something to say: ``key`` names it for recorded prompts (``script/step/part``)."""
-
-    key: str
-    text: str
-    language: str
-    file: str | None = None
-
-
-@dataclass(frozen=True)
-class Play:
-    prompt: Prompt
-    barge_in: bool
-
-
-@dataclass(frozen=True)
-class StopPlay:
-    pass
-
-
-@dataclass(frozen=True)
-class WaitForKey:
-    seconds: float
-
-
-@dataclass(frozen=True)
-class StartRecording:
-    step: str
-    max_seconds: int
-    silence_seconds: int
-    beep: bool
-
-
-@dataclass(frozen=True)
-class SaveAnswer:
-    step: str
-    question: str
-    key: str
-    value: str | None
-    valid: bool
-    number: int | None = None  # a number step's confirmed (or refused: valid False) number
-
-
-@dataclass(frozen=True)
-class OptOutMember:
-    pass
-
-
-@dataclass(frozen=True)
-class OpenTicket:
-    category: str | None
-    note_step: str | None
-
-
-@dataclass(frozen=True)
-class JoinQueue:
-    note: str
-
-
-@dataclass(frozen=True)
-class HangUp:
-    pass
-
-
-@dataclass(frozen=True)
-class CheckPin:
-    """Check the PIN typed at ``step`` (the handler answers with :meth:`Engine.pin_checked`)."""
-
-    step: str
-    digits: str = field(repr=False)
-
-
-Action = (Play | StopPlay | WaitForKey | StartRecording | SaveAnswer | OptOutMember | OpenTicket | JoinQueue | HangUp
-          | CheckPin)
 
 
 @dataclass

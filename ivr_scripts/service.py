@@ -21,8 +21,9 @@ from db.engine import Database
 from db.models import Committee, Membership, Person, Unit, UnitKind
 from dialer.campaigns import get_campaign, resolve_units
 from hotline.lookup import latest_instruction
+from ivr_scripts.actions import Prompt
 from ivr_scripts.context import call_context, sample_context
-from ivr_scripts.engine import Engine, Prompt
+from ivr_scripts.engine import Engine
 from ivr_scripts.library import DEFAULT_BY_STATUS, STATUSES, ScriptLibrary
 from ivr_scripts.loader import load_script, parse_script
 from ivr_scripts.model import Script, field_name

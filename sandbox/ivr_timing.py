@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ari_handlers.ivr_store import wav_seconds
-from ivr_scripts.engine import Action, CheckPin, Engine, OpenTicket, Play, StartRecording, WaitForKey
+from ivr_scripts.actions import Action, CheckPin, OpenTicket, Play, StartRecording, WaitForKey
+from ivr_scripts.engine import Engine
 from ivr_scripts.model import Script
 from speech.prompts import PromptStore
 

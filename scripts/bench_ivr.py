@@ -6,10 +6,14 @@ The dialer calls N booth committee members over N lines at once (a third each on
 booths, so all three built-in scripts run, in Hindi and English); our Stasis app plays the synthesised
 prompts, takes the keys and records the messages. Prints the calls completed, the event loop's lag
 (p50 / p99; target p99 under 50 ms), our CPU seconds per call (and the speech tools' separately), and the
-time from a key's DTMF event to its answer being stored.
+time from a key's DTMF event to its answer being stored (and to Asterisk's reply that the prompt the key cut
+short is stopped), with how many keys came within the busiest 100 ms (the load those figures were taken
+under: the dialer starts all calls within a second or two, and people do not all press at the same instant,
+so each phone's first key comes up to --spread ms later than the earliest).
 
     .venv/bin/python scripts/bench_ivr.py            # 200 concurrent calls
     .venv/bin/python scripts/bench_ivr.py --calls 50
+    .venv/bin/python scripts/bench_ivr.py --spread 0    # every phone presses at the same moment of its call
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,14 +37,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ari_handlers.ivr_call import IvrDeps
-from ari_handlers.ivr_store import inbound_info
+from ari_handlers.ivr_store import inbound_info, wav_seconds
 from db import migrate
 from db.campaigns import Campaign
 from db.engine import transaction
 from db.ivr import IvrAnswer, IvrCall, IvrRecording
 from db.models import BoothStatus, Committee, Membership, Person, Unit, UnitKind
 from dialer.campaigns import Selection, change_state, create_campaign, parse_retry
-from ivr_scripts.engine import Action, Engine, Play
+from ivr_scripts.actions import Action, Play
+from ivr_scripts.engine import Engine
+from ivr_scripts.model import Script
 from sandbox.ivr_timing import seconds_until
 from sandbox.phonefarm import Behaviour, PhoneFarm
 from warroom.compose import build_sandbox, build_service, ivr_paths
@@ -81,12 +89,29 @@ def first_question(action: Action, _engine: Engine) -> bool:
     return isinstance(action, Play) and action.barge_in
 
 
-async def timings(deps: IvrDeps, sessions: sessionmaker[Session]) -> dict[tuple[BoothStatus, str], Behaviour]:
+async def question_seconds(deps: IvrDeps, script: Script, lang: str, context: dict[str, Any], keys: str) -> float:
+    """How long the first question takes to read."""
+    found: list[Play] = []
+
+    def until(action: Action, engine: Engine) -> bool:
+        if isinstance(action, Play) and first_question(action, engine):
+            found.append(action)
+            return True
+        return False
+
+    await seconds_until(deps.prompts, script, lang, context, keys, until)
+    _uri, path = await deps.prompts.made(found[0].prompt)
+    return float(wav_seconds(path) or 0)
+
+
+async def timings(deps: IvrDeps, sessions: sessionmaker[Session],
+                  spread_ms: int) -> dict[tuple[BoothStatus, str], tuple[Behaviour, int]]:
     """How each kind of phone behaves: its first key 1 s into the first question (so every key barges in
     on a question being read, and DTMF-to-answer is measured on live questions), the next keys 1.2 s
     apart, and a spoken message 1.5 s into the recording; timed on the first member of each kind from the
-    prompts the calls will play."""
-    out: dict[tuple[BoothStatus, str], Behaviour] = {}
+    prompts the calls will play. With each kind, how much later (ms) a phone may press its first key and
+    still be within the first question (at most ``spread_ms``): every later key and the message move with it."""
+    out: dict[tuple[BoothStatus, str], tuple[Behaviour, int]] = {}
     with sessions() as s:
         firsts = s.execute(select(Person.id, Person.language, Unit.status_override)
                            .join(Membership, Membership.person_id == Person.id)
@@ -100,14 +125,15 @@ async def timings(deps: IvrDeps, sessions: sessionmaker[Session]) -> dict[tuple[
         script = deps.library.for_status({}, status.value)
         keys = KEYS[status]
         greeting = await seconds_until(deps.prompts, script, lang, info.context, keys, first_question)
+        room = int(await question_seconds(deps, script, lang, info.context, keys) * 1000) - 1500  # still in it
         delay = int(greeting * 1000) + 1000
         voice = 0
         if status in BEFORE_RECORDING:
             prompts = await seconds_until(deps.prompts, script, lang, info.context, keys)
             recording_at = int(prompts * 1000) + 1000 + GAP * (BEFORE_RECORDING[status] - 1)
             voice = recording_at + 1500 - (delay + GAP * (len(keys) - 1))
-        out[(status, lang)] = Behaviour("answer", digits=keys, delay_ms=delay, digit_gap_ms=GAP, hold_ms=180_000,
-                                        voice_ms=max(1, voice) if voice else 0)
+        out[(status, lang)] = (Behaviour("answer", digits=keys, delay_ms=delay, digit_gap_ms=GAP, hold_ms=180_000,
+                                         voice_ms=max(1, voice) if voice else 0), max(0, min(spread_ms, room)))
     return out
 
 
@@ -141,7 +167,24 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run(settings: Settings, n: int, work: Path, farm_port: int) -> dict[str, Any]:
+def later(kind: tuple[Behaviour, int], i: int) -> Behaviour:
+    """Phone i's behaviour: its kind's, its first key (and all after it) up to the kind's spread later, the
+    phones of a kind spread evenly over it."""
+    behaviour, spread = kind
+    return replace(behaviour, delay_ms=behaviour.delay_ms + (i // 3 % 10) * spread // 9)
+
+
+def busiest(times: Sequence[datetime], window: float = 0.1) -> int:
+    """The most of ``times`` within any ``window`` seconds."""
+    ts, most, lo = sorted(t.timestamp() for t in times), 0, 0
+    for hi, t in enumerate(ts):
+        while t - ts[lo] > window:
+            lo += 1
+        most = max(most, hi - lo + 1)
+    return most
+
+
+async def run(settings: Settings, n: int, work: Path, farm_port: int, spread_ms: int) -> dict[str, Any]:
     base = datetime.now(ZoneInfo("Asia/Kolkata")).replace(hour=11, minute=0)
     t_start = time.monotonic()
 
@@ -157,8 +200,8 @@ async def run(settings: Settings, n: int, work: Path, farm_port: int) -> dict[st
     sessions = service.db.sessions
     phones = directory(sessions, n)
     deps = service.ivr
-    kinds = await timings(deps, sessions)
-    behaviours = {phone: kinds[(status, "en" if i % 3 == 2 else "hi")]
+    kinds = await timings(deps, sessions, spread_ms)
+    behaviours = {phone: later(kinds[(status, "en" if i % 3 == 2 else "hi")], i)
                   for i, (phone, status) in enumerate(phones.items())}
     farm = PhoneFarm(behaviours, port=farm_port, media_port=farm_port + 1000, workdir=work / "farm",
                      max_calls=n * 2)
@@ -196,22 +239,27 @@ async def run(settings: Settings, n: int, work: Path, farm_port: int) -> dict[st
         farm.stop()
     with sessions() as s:
         results = Counter(r.value for r in s.scalars(select(IvrCall.result)) if r is not None)
-        answers = s.scalar(select(func.count()).select_from(IvrAnswer))
+        answered_at = s.scalars(select(IvrAnswer.at)).all()
         recs = s.scalars(select(IvrRecording.duration)).all()
     calls = sum(results.values())
-    return {"calls": calls, "results": dict(results), "answers": answers, "recordings": len(recs),
+    return {"calls": calls, "results": dict(results), "answers": len(answered_at), "burst": busiest(answered_at),
+            "spread": max(spread for _b, spread in kinds.values()), "recordings": len(recs),
             "recorded_seconds": sum(r or 0 for r in recs), "peak": peak, "wall": wall,
             "lag_p50": pct(lag.samples, 0.50), "lag_p99": pct(lag.samples, 0.99), "lag_max": max(lag.samples),
             "cpu_per_call": ((cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)) / max(1, calls),
             "speech_cpu": (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime),
             "synthesised": deps.prompts.stats.synthesised, "cached": deps.prompts.stats.cached,
             "dtmf_p50": pct(deps.stats.answer_latency, 0.5), "dtmf_p99": pct(deps.stats.answer_latency, 0.99),
-            "dtmf_max": max(deps.stats.answer_latency or [float("nan")])}
+            "dtmf_max": max(deps.stats.answer_latency or [float("nan")]),
+            "stop_p50": pct(deps.stats.stop_latency, 0.5), "stop_p99": pct(deps.stats.stop_latency, 0.99),
+            "stops": len(deps.stats.stop_latency)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=200)
+    ap.add_argument("--spread", type=int, default=1500, metavar="MS",
+                    help="the phones' first keys spread over this many ms (default 1500; 0: all at once)")
     args = ap.parse_args()
     n = args.calls
     work = Path(tempfile.mkdtemp(prefix="bench-ivr-"))
@@ -225,7 +273,7 @@ def main() -> None:
     shutil.rmtree(ivr_paths(settings).sounds, ignore_errors=True)  # cold: every prompt synthesised anew
     try:
         print(f"IVR: {n} concurrent survey calls (strong / weak / swing booths in turn)", file=sys.stderr)
-        f = asyncio.run(run(settings, n, work, 45070))
+        f = asyncio.run(run(settings, n, work, 45070, args.spread))
     finally:
         box.down()
         shutil.rmtree(work, ignore_errors=True)
@@ -237,7 +285,10 @@ def main() -> None:
     print(f"CPU: {f['cpu_per_call'] * 1000:.0f} ms per call in our service; speech tools {f['speech_cpu']:.1f} s "
           f"for {f['synthesised']} prompts made ({f['cached']} served from the cache)")
     print(f"DTMF event -> answer stored: p50 {f['dtmf_p50'] * 1000:.1f} ms, p99 {f['dtmf_p99'] * 1000:.1f} ms, "
-          f"max {f['dtmf_max'] * 1000:.0f} ms")
+          f"max {f['dtmf_max'] * 1000:.0f} ms; at most {f['burst']} keys within 100 ms (first keys spread over "
+          f"{f['spread']} ms)")
+    print(f"DTMF event -> prompt stopped (Asterisk's reply to the DELETE, for {f['stops']} keys that cut a prompt "
+          f"short): p50 {f['stop_p50'] * 1000:.1f} ms, p99 {f['stop_p99'] * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ivr_scripts.engine import Prompt
+from ivr_scripts.actions import Prompt
 from speech.synth import SpeechError, Synthesizer, to_telephone_wav
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,8 @@ from db.ivr import IvrRecording, QueueCall
 from db.models import Unit, UnitKind
 from db.tickets import Ticket, TicketStatus
 from hotline.lookup import add_instruction
-from ivr_scripts.engine import Action, Engine, Play
+from ivr_scripts.actions import Action, Play
+from ivr_scripts.engine import Engine
 from sandbox.asterisk import Sandbox
 from sandbox.caller import call_in
 from sandbox.ivr_timing import Until

@@ -35,7 +35,8 @@ from events.asterisk import PlaybackStarted, StasisStarted
 from events.types import OperatorCall
 from hotline.lookup import add_instruction
 from hotline.pins import set_pin
-from ivr_scripts.engine import Engine, Prompt
+from ivr_scripts.actions import Prompt
+from ivr_scripts.engine import Engine
 from operators.recordings import NOTICE
 from operators.softphones import FILENAME
 from operators.states import change

@@ -26,7 +26,7 @@ from dialer.campaigns import Selection, change_state, create_campaign, parse_ret
 from events.asterisk import PlaybackFinished, PlaybackStarted
 from events.types import AttemptChanged
 from hotline.pins import set_pin
-from ivr_scripts.engine import Prompt
+from ivr_scripts.actions import Prompt
 from sandbox.asterisk import Sandbox
 from sandbox.caller import call_in
 from sandbox.phonefarm import Behaviour

@@ -28,7 +28,8 @@ from db.tickets import Ticket
 from hotline.lookup import add_instruction
 from hotline.pins import LOCK, MAX_FAILURES, check_pin, generate_pin, pin_problem, set_pin
 from hotline.service import PinService
-from ivr_scripts.engine import CheckPin, Engine, Play, WaitForKey
+from ivr_scripts.actions import CheckPin, Play, WaitForKey
+from ivr_scripts.engine import Engine
 from ivr_scripts.library import ScriptLibrary
 from tests.unit.test_render import _render
 from tests.unit.test_tickets_hotline import tree

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ivr_scripts.engine import Action, CheckPin, JoinQueue, Play, SaveAnswer
+from ivr_scripts.actions import Action, CheckPin, JoinQueue, Play, SaveAnswer
 from tests.unit.test_ivr_engine import INSTRUCTION, drive, engine
 
 NO_COUNT = {"name": None, "round": "", "parties": "0", **{f"party{i}": "" for i in range(1, 11)}}

@@ -8,11 +8,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ivr_scripts.context import sample_context
-from ivr_scripts.engine import (
+from ivr_scripts.actions import (
     Action,
     CheckPin,
-    Engine,
     HangUp,
     JoinQueue,
     OpenTicket,
@@ -23,6 +21,8 @@ from ivr_scripts.engine import (
     StopPlay,
     WaitForKey,
 )
+from ivr_scripts.context import sample_context
+from ivr_scripts.engine import Engine
 from ivr_scripts.library import ScriptLibrary
 from ivr_scripts.model import Ask, Number
 

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ivr_scripts.actions import Action, HangUp, Play, SaveAnswer, StopPlay, WaitForKey
 from ivr_scripts.context import sample_context
-from ivr_scripts.engine import Action, Engine, HangUp, Play, SaveAnswer, StopPlay, WaitForKey
+from ivr_scripts.engine import Engine
 from ivr_scripts.loader import parse_script
 from ivr_scripts.model import Number
 from ivr_scripts.problems import ScriptInvalid

@@ -22,7 +22,7 @@ from db.outreach import OutreachAttempt
 from dialer.endings import HANGUP_HANDLER
 from dialer.rules import CallingRules
 from events.asterisk import DtmfReceived, OriginateReason, OriginateResult, StasisEnded, StasisStarted
-from ivr_scripts.engine import Prompt
+from ivr_scripts.actions import Prompt
 from outreach import broadcast
 from outreach.broadcast import Heard, outcome
 from outreach.dialing import Broadcaster

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr_scripts.engine import Prompt
+from ivr_scripts.actions import Prompt
 from speech.prompts import PromptStore
 from speech.synth import EspeakSynthesizer, SpeechError
 

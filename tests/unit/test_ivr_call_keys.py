@@ -1,0 +1,70 @@
+"""A key pressed during a prompt: the prompt is stopped and the answer stored, the answer not waiting for
+Asterisk's reply to the stop (under a burst of keys that reply takes ~100 ms)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, cast
+
+from ari_handlers import ivr_store as store
+from ari_handlers.ivr_call import IvrCall, IvrDeps
+from ivr_scripts.actions import SaveAnswer, StopPlay
+
+
+class SlowAri:
+    """Answers every request once ``reply`` is set."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.reply = asyncio.Event()
+
+    async def request(self, method: str, path: str, **params: Any) -> None:
+        self.requests.append((method, path))
+        await self.reply.wait()
+
+
+class Db:
+    def __init__(self) -> None:
+        self.stored: list[tuple[Any, dict[str, Any]]] = []
+
+    async def run(self, fn: Any, *args: Any, **kwargs: Any) -> None:
+        self.stored.append((fn, kwargs))
+
+
+class Engine:
+    state = "question@q1"
+
+
+def a_call() -> tuple[IvrCall, SlowAri, Db]:
+    ari, db = SlowAri(), Db()
+    nothing = cast(Any, None)
+    deps = IvrDeps(ari=cast(Any, ari), db=cast(Any, db), library=nothing, prompts=nothing, queue=nothing,
+                   tickets=nothing)
+    call = IvrCall(cast(Any, ari), "ch-1", ["dialer", "3", "9"], deps, "outbound")
+    call.engine, call.call_id, call.playback_id = cast(Any, Engine()), 41, "ch-1-p2"
+    return call, ari, db
+
+
+async def test_the_answer_is_stored_while_asterisk_stops_the_prompt() -> None:
+    call, ari, db = a_call()
+    pressed = time.monotonic()
+    answer = SaveAnswer("q1", "Will you vote?", "1", "yes", True)
+    await asyncio.wait_for(call._run([StopPlay(), answer], "key 1", received=pressed), 2)
+    assert ari.requests == [("DELETE", "/playbacks/ch-1-p2")]
+    assert [fn for fn, _kw in db.stored] == [store.save_answer]
+    assert db.stored[0][1]["value"] == "yes"
+    assert len(call.deps.stats.answer_latency) == 1
+    assert call.playback_id is None
+    assert call.deps.stats.stop_latency == []  # Asterisk has not replied yet
+    ari.reply.set()
+    await call._tasks.drain()
+    assert len(call.deps.stats.stop_latency) == 1
+
+
+async def test_no_prompt_playing_nothing_to_stop() -> None:
+    call, ari, db = a_call()
+    call.playback_id = None
+    await call._run([StopPlay()], "key 1")
+    await call._tasks.drain()
+    assert ari.requests == [] and db.stored == []
