@@ -209,10 +209,10 @@ class IvrCall(CallHandler):
             self._arm(action.seconds, self._no_key)
             return []
         if isinstance(action, SaveAnswer):
-            await deps.db.run(store.save_answer, self.call_id, step=action.step,
-                            question=action.question, key=action.key, value=action.value, valid=action.valid,
-                            at=deps.clock(), number=action.number)
-            deps.publish(IvrAnswered(self.call_id, action.step, action.value, action.number, action.valid))
+            at = deps.clock()
+            await deps.db.run(store.save_answer, self.call_id, step=action.step, question=action.question,
+                              key=action.key, value=action.value, valid=action.valid, at=at, number=action.number)
+            deps.publish(IvrAnswered(self.call_id, action.step, action.value, action.number, action.valid, at))
             if received is not None:
                 deps.stats.answer_latency.append(time.monotonic() - received)
             return []

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from ari_handlers import ivr_store as store
 from ari_handlers.ivr_call import IvrCall, IvrDeps
+from events.types import IvrAnswered
 from ivr_scripts.actions import SaveAnswer, StopPlay
 
 
@@ -32,6 +34,10 @@ class Db:
         self.stored.append((fn, kwargs))
 
 
+NOW = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # the service's clock, not the host's
+PUBLISHED: list[object] = []
+
+
 class Engine:
     state = "question@q1"
 
@@ -40,7 +46,7 @@ def a_call() -> tuple[IvrCall, SlowAri, Db]:
     ari, db = SlowAri(), Db()
     nothing = cast(Any, None)
     deps = IvrDeps(ari=cast(Any, ari), db=cast(Any, db), library=nothing, prompts=nothing, queue=nothing,
-                   tickets=nothing)
+                   tickets=nothing, clock=lambda: NOW, publish=PUBLISHED.append)
     call = IvrCall(cast(Any, ari), "ch-1", ["dialer", "3", "9"], deps, "outbound")
     call.engine, call.call_id, call.playback_id = cast(Any, Engine()), 41, "ch-1-p2"
     return call, ari, db
@@ -53,7 +59,8 @@ async def test_the_answer_is_stored_while_asterisk_stops_the_prompt() -> None:
     await asyncio.wait_for(call._run([StopPlay(), answer], "key 1", received=pressed), 2)
     assert ari.requests == [("DELETE", "/playbacks/ch-1-p2")]
     assert [fn for fn, _kw in db.stored] == [store.save_answer]
-    assert db.stored[0][1]["value"] == "yes"
+    assert db.stored[0][1]["value"] == "yes" and db.stored[0][1]["at"] == NOW
+    assert PUBLISHED[-1] == IvrAnswered(41, "q1", "yes", None, True, NOW)  # poll day files reports by this time
     assert len(call.deps.stats.answer_latency) == 1
     assert call.playback_id is None
     assert call.deps.stats.stop_latency == []  # Asterisk has not replied yet
