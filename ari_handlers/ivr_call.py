@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,8 +64,9 @@ class IvrStats:
 
     started: int = 0
     results: dict[str, int] = field(default_factory=dict)
-    answer_latency: list[float] = field(default_factory=list)  # DTMF event in -> answer stored (seconds)
-    stop_latency: list[float] = field(default_factory=list)    # DTMF event in -> Asterisk stopped the prompt
+    # the latest 10,000 keys (a service runs for weeks): DTMF event in -> answer stored, -> Asterisk stopped the prompt
+    answer_latency: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
+    stop_latency: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
     live: int = 0
 
 

@@ -48,7 +48,8 @@ from ivr_scripts.actions import Action, Play
 from ivr_scripts.engine import Engine
 from ivr_scripts.model import Script
 from sandbox.ivr_timing import seconds_until
-from sandbox.phonefarm import Behaviour, PhoneFarm
+from sandbox.phonefarm import VOICE_TEXT, Behaviour, PhoneFarm
+from sandbox.rtp_pcap import spoken_ulaw
 from warroom.compose import build_sandbox, build_service, ivr_paths
 from warroom.settings import AsteriskSettings, IvrSettings, Settings, TrunkSettings, with_secrets
 
@@ -160,7 +161,7 @@ class LoopLag:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
-def pct(values: list[float], q: float) -> float:
+def pct(values: Sequence[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
@@ -241,10 +242,11 @@ async def run(settings: Settings, n: int, work: Path, farm_port: int, spread_ms:
         results = Counter(r.value for r in s.scalars(select(IvrCall.result)) if r is not None)
         answered_at = s.scalars(select(IvrAnswer.at)).all()
         recs = s.scalars(select(IvrRecording.duration)).all()
+        talking = [t for t in s.scalars(select(IvrRecording.talking)) if t is not None]
     calls = sum(results.values())
     return {"calls": calls, "results": dict(results), "answers": len(answered_at), "burst": busiest(answered_at),
             "spread": max(spread for _b, spread in kinds.values()), "recordings": len(recs),
-            "recorded_seconds": sum(r or 0 for r in recs), "peak": peak, "wall": wall,
+            "recorded_seconds": sum(r or 0 for r in recs), "talking": talking, "peak": peak, "wall": wall,
             "lag_p50": pct(lag.samples, 0.50), "lag_p99": pct(lag.samples, 0.99), "lag_max": max(lag.samples),
             "cpu_per_call": ((cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)) / max(1, calls),
             "speech_cpu": (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime),
@@ -280,6 +282,10 @@ def main() -> None:
     print(f"calls {n}: {f['calls']} over in {f['wall']:.0f} s, peak {f['peak']} at once in the IVR; "
           f"results {f['results']}")
     print(f"answers stored {f['answers']}, recordings {f['recordings']} ({f['recorded_seconds']} s of speech)")
+    sent = len(spoken_ulaw(VOICE_TEXT)) / 8000
+    heard = sum(f["talking"]) / len(f["talking"]) if f["talking"] else float("nan")
+    print(f"voice messages: {sent:.1f} s of speech sent each; Asterisk heard {heard:.1f} s of talking on average "
+          f"({len(f['talking'])} messages): {heard / sent - 1:+.0%} (target within 10%)")
     print(f"event-loop lag: p50 {f['lag_p50'] * 1000:.1f} ms, p99 {f['lag_p99'] * 1000:.1f} ms, "
           f"max {f['lag_max'] * 1000:.0f} ms (target p99 < 50 ms)")
     print(f"CPU: {f['cpu_per_call'] * 1000:.0f} ms per call in our service; speech tools {f['speech_cpu']:.1f} s "

@@ -63,7 +63,7 @@ async def test_the_answer_is_stored_while_asterisk_stops_the_prompt() -> None:
     assert PUBLISHED[-1] == IvrAnswered(41, "q1", "yes", None, True, NOW)  # poll day files reports by this time
     assert len(call.deps.stats.answer_latency) == 1
     assert call.playback_id is None
-    assert call.deps.stats.stop_latency == []  # Asterisk has not replied yet
+    assert len(call.deps.stats.stop_latency) == 0  # Asterisk has not replied yet
     ari.reply.set()
     await call._tasks.drain()
     assert len(call.deps.stats.stop_latency) == 1
