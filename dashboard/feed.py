@@ -48,6 +48,10 @@ class DashboardFeed:
         self._board_now = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # the latest snapshot read (board and tickets board), shared by the pages that open while it runs or
+        # within a second after: (ticket changes before it, started at, the read)
+        self._read: tuple[int, float, asyncio.Future[tuple[Any, Any]]] | None = None
+        self._ticket_changes = 0
         self.bus = bus
         self._subscriptions: list[tuple[type, Callable[[Any], None]]] = [
             *((kind, self._poke) for kind in (AsteriskEvent, OperatorCall, LinkState, NodeFigures)),
@@ -110,6 +114,7 @@ class DashboardFeed:
             self._in_loop(self._board_now.set)
 
     def _ticket_changed(self, event: TicketChanged) -> None:
+        self._ticket_changes += 1  # a snapshot read before this change is not shared any more
         if self._pages:
             self._in_loop(lambda: self._spawn(self._send_ticket(event)))
 
@@ -164,8 +169,18 @@ class DashboardFeed:
             q.put_nowait(message)
 
     async def snapshot(self) -> dict[str, Any]:
-        """Everything on the screen, now."""
-        board, tickets = await asyncio.gather(self.board(), self.tickets())
+        """Everything on the screen, now. A burst of pages opening (say every supervisor's page reconnecting
+        after a restart) costs one database read, not one per page: pages that open while a read runs, or
+        within a second after it, share it, unless a ticket changed since it began (a page hears of later
+        changes itself; the board is pushed again every second anyway)."""
+        loop = asyncio.get_running_loop()
+        now, changes, read = loop.time(), self._ticket_changes, self._read
+        if read is None or read[0] != changes or now - read[1] > min(self.every, 1.0) or (
+                read[2].done() and (read[2].cancelled() or read[2].exception() is not None)):
+            future = asyncio.ensure_future(asyncio.gather(self.board(), self.tickets()))
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())  # each waiter sees the error
+            read = self._read = (changes, now, future)
+        board, tickets = await asyncio.shield(read[2])
         return {"live": self.live(), "board": board, "tickets": tickets}
 
     async def stream(self) -> AsyncIterator[Message]:

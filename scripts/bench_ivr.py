@@ -14,12 +14,14 @@ so each phone's first key comes up to --spread ms later than the earliest).
     .venv/bin/python scripts/bench_ivr.py            # 200 concurrent calls
     .venv/bin/python scripts/bench_ivr.py --calls 50
     .venv/bin/python scripts/bench_ivr.py --spread 0    # every phone presses at the same moment of its call
+    .venv/bin/python scripts/bench_ivr.py --warm        # every prompt made before the calls start
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import shutil
 import sys
@@ -44,7 +46,7 @@ from db.engine import transaction
 from db.ivr import IvrAnswer, IvrCall, IvrRecording
 from db.models import BoothStatus, Committee, Membership, Person, Unit, UnitKind
 from dialer.campaigns import Selection, change_state, create_campaign, parse_retry
-from ivr_scripts.actions import Action, Play
+from ivr_scripts.actions import Action, HangUp, Play
 from ivr_scripts.engine import Engine
 from ivr_scripts.model import Script
 from sandbox.ivr_timing import seconds_until
@@ -105,6 +107,22 @@ async def question_seconds(deps: IvrDeps, script: Script, lang: str, context: di
     return float(wav_seconds(path) or 0)
 
 
+async def warm(deps: IvrDeps, sessions: sessionmaker[Session]) -> None:
+    """Make every prompt each member's call will play before the calls start (``--warm``)."""
+    with sessions() as s:
+        members = s.execute(select(Person.id, Person.language, Unit.status_override)
+                            .join(Membership, Membership.person_id == Person.id)
+                            .join(Committee, Committee.id == Membership.committee_id)
+                            .join(Unit, Unit.id == Committee.unit_id)).all()
+    for person_id, lang, status in members:
+        if status is None:
+            continue
+        info = transaction(sessions, inbound_info, phone=None, person_id=person_id, booth_id=None, language=lang,
+                           party="PARTY")
+        await seconds_until(deps.prompts, deps.library.for_status({}, status.value), lang, info.context,
+                            KEYS[status], lambda action, _engine: isinstance(action, HangUp))  # to the end
+
+
 async def timings(deps: IvrDeps, sessions: sessionmaker[Session],
                   spread_ms: int) -> dict[tuple[BoothStatus, str], tuple[Behaviour, int]]:
     """How each kind of phone behaves: its first key 1 s into the first question (so every key barges in
@@ -161,6 +179,24 @@ class LoopLag:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
+OTHERS = {"asterisk": "Asterisk", "sipp": "the SIPp phone farm"}
+
+
+def process_cpu(names: dict[str, str]) -> dict[str, float]:
+    """CPU seconds used so far by the running processes with these command names."""
+    tick, out = os.sysconf("SC_CLK_TCK"), dict.fromkeys(names, 0.0)
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            comm, _, rest = Path(f"/proc/{pid}/stat").read_text().rpartition(")")
+        except OSError:
+            continue
+        name = comm.partition("(")[2]
+        if name in out:
+            fields = rest.split()
+            out[name] += (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def pct(values: Sequence[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -185,7 +221,8 @@ def busiest(times: Sequence[datetime], window: float = 0.1) -> int:
     return most
 
 
-async def run(settings: Settings, n: int, work: Path, farm_port: int, spread_ms: int) -> dict[str, Any]:
+async def run(settings: Settings, n: int, work: Path, farm_port: int, spread_ms: int,
+              warm_first: bool) -> dict[str, Any]:
     base = datetime.now(ZoneInfo("Asia/Kolkata")).replace(hour=11, minute=0)
     t_start = time.monotonic()
 
@@ -201,6 +238,11 @@ async def run(settings: Settings, n: int, work: Path, farm_port: int, spread_ms:
     sessions = service.db.sessions
     phones = directory(sessions, n)
     deps = service.ivr
+    if warm_first:
+        started = time.monotonic()
+        await warm(deps, sessions)
+        print(f"prompts made before the calls: {deps.prompts.stats.synthesised} in {time.monotonic() - started:.0f} s",
+              file=sys.stderr)
     kinds = await timings(deps, sessions, spread_ms)
     behaviours = {phone: later(kinds[(status, "en" if i % 3 == 2 else "hi")], i)
                   for i, (phone, status) in enumerate(phones.items())}
@@ -217,6 +259,7 @@ async def run(settings: Settings, n: int, work: Path, farm_port: int, spread_ms:
             change_state(s, "bench", "start")
         lag.start()
         cpu0, kids0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        others0 = process_cpu(OTHERS)
         t0 = time.monotonic()
         peak = 0
         while True:
@@ -233,6 +276,7 @@ async def run(settings: Settings, n: int, work: Path, farm_port: int, spread_ms:
             await asyncio.sleep(1)
         wall = time.monotonic() - t0
         cpu1, kids1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        others1 = process_cpu(OTHERS)
         print(file=sys.stderr)
     finally:
         await lag.stop()
@@ -248,6 +292,8 @@ async def run(settings: Settings, n: int, work: Path, farm_port: int, spread_ms:
             "spread": max(spread for _b, spread in kinds.values()), "recordings": len(recs),
             "recorded_seconds": sum(r or 0 for r in recs), "talking": talking, "peak": peak, "wall": wall,
             "lag_p50": pct(lag.samples, 0.50), "lag_p99": pct(lag.samples, 0.99), "lag_max": max(lag.samples),
+            "service_cpu": (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime),
+            "others_cpu": {k: others1.get(k, 0.0) - others0.get(k, 0.0) for k in OTHERS},
             "cpu_per_call": ((cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)) / max(1, calls),
             "speech_cpu": (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime),
             "synthesised": deps.prompts.stats.synthesised, "cached": deps.prompts.stats.cached,
@@ -262,6 +308,8 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--spread", type=int, default=1500, metavar="MS",
                     help="the phones' first keys spread over this many ms (default 1500; 0: all at once)")
+    ap.add_argument("--warm", action="store_true", help="make every call's prompts before the calls start "
+                    "(default: each is synthesised when its call first plays it)")
     args = ap.parse_args()
     n = args.calls
     work = Path(tempfile.mkdtemp(prefix="bench-ivr-"))
@@ -275,7 +323,7 @@ def main() -> None:
     shutil.rmtree(ivr_paths(settings).sounds, ignore_errors=True)  # cold: every prompt synthesised anew
     try:
         print(f"IVR: {n} concurrent survey calls (strong / weak / swing booths in turn)", file=sys.stderr)
-        f = asyncio.run(run(settings, n, work, 45070, args.spread))
+        f = asyncio.run(run(settings, n, work, 45070, args.spread, args.warm))
     finally:
         box.down()
         shutil.rmtree(work, ignore_errors=True)
@@ -288,6 +336,9 @@ def main() -> None:
           f"({len(f['talking'])} messages): {heard / sent - 1:+.0%} (target within 10%)")
     print(f"event-loop lag: p50 {f['lag_p50'] * 1000:.1f} ms, p99 {f['lag_p99'] * 1000:.1f} ms, "
           f"max {f['lag_max'] * 1000:.0f} ms (target p99 < 50 ms)")
+    others = ", ".join(f"{label} {f['others_cpu'][k]:.0f} s" for k, label in OTHERS.items())
+    print(f"CPU while the calls ran ({f['wall']:.0f} s, {os.cpu_count()} cores): our service {f['service_cpu']:.0f} s, "
+          f"{others}")
     print(f"CPU: {f['cpu_per_call'] * 1000:.0f} ms per call in our service; speech tools {f['speech_cpu']:.1f} s "
           f"for {f['synthesised']} prompts made ({f['cached']} served from the cache)")
     print(f"DTMF event -> answer stored: p50 {f['dtmf_p50'] * 1000:.1f} ms, p99 {f['dtmf_p99'] * 1000:.1f} ms, "

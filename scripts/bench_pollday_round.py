@@ -81,11 +81,11 @@ def directory(sessions: sessionmaker[Session], booths: int, poll_end: datetime,
                                   "status_override": rnd.choice(statuses)} for i in range(booths)])
         units = s.scalars(select(Unit.id).where(Unit.kind == UnitKind.booth).order_by(Unit.number)).all()
         s.execute(insert(Committee), [{"unit_id": u} for u in units])
-        committees = dict(s.execute(select(Committee.unit_id, Committee.id)).tuples().all())
+        committees = dict(s.execute(select(Committee.unit_id, Committee.id)).all())
         phones = [f"+9170{i:08d}" for i in range(2 * booths)]
         s.execute(insert(Person), [{"name": f"Agent {i}", "phone": p, "language": "hi" if i % 3 else "en"}
                                    for i, p in enumerate(phones)])
-        people = dict(s.execute(select(Person.phone, Person.id)).tuples().all())
+        people = dict(s.execute(select(Person.phone, Person.id)).all())
         s.execute(insert(Membership), [{"person_id": people[phones[k * booths + i]], "committee_id": committees[u],
                                         "post": post} for k, post in enumerate(POSTS) for i, u in enumerate(units)])
         return ac.id, phones

@@ -291,3 +291,39 @@ async def test_the_dialers_attempts_bring_a_board_read_at_once_but_not_more_than
     await asyncio.sleep(0.5)
     assert len(reads) == 3, "the snapshot's read and two for the burst (30 s to the next tick)"
     await stream.aclose()
+
+
+async def test_pages_opening_together_share_one_snapshot_read_unless_a_ticket_changed_meanwhile() -> None:
+    bus = EventBus()
+    reads: list[str] = []
+    gate = asyncio.Event()
+
+    async def board_() -> dict[str, Any]:
+        reads.append("board")
+        await gate.wait()
+        return {"reads": len(reads)}
+
+    async def tickets() -> list[dict[str, Any]]:
+        reads.append("tickets")
+        return [{"id": len(reads)}]
+
+    async def ticket(_id: int) -> dict[str, Any] | None:
+        return None
+
+    feed = DashboardFeed(bus, lambda: {"n": 1}, board_, tickets, ticket, every=30).start()
+    streams = [feed.stream() for _ in range(20)]  # every supervisor's page reconnects at once
+    firsts = [asyncio.ensure_future(s.__anext__()) for s in streams]
+    await asyncio.sleep(0.05)
+    gate.set()
+    snaps = await asyncio.wait_for(asyncio.gather(*firsts), 2)
+    assert reads == ["board", "tickets"], "one read for the twenty pages"
+    assert all(kind == "snapshot" and snap["live"] == {"n": 1} and snap["tickets"] == [{"id": 2}]
+               for kind, snap in snaps)
+    late = feed.stream()  # within the second after: the same read
+    assert (await late.__anext__())[1]["tickets"] == [{"id": 2}] and len(reads) == 2
+    bus.publish(TicketChanged(7, "opened"))  # a ticket changed since that read: the next page reads anew
+    fresh = feed.stream()
+    assert (await asyncio.wait_for(fresh.__anext__(), 2))[1]["tickets"] == [{"id": 4}]
+    assert reads == ["board", "tickets", "board", "tickets"]
+    for s in [*streams, late, fresh]:
+        await s.aclose()
