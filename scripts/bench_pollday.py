@@ -7,7 +7,8 @@
    answers lasts ``--call-seconds`` (the turnout script with two numbers and no problem), one that does not
    ``--ring-seconds``. Printed: the time until every booth that will answer has answered, the share of
    booths reached, and whether that fits before the next round (``pollday.rounds.estimate``). This part is
-   a model over the mix, not calls: ``scripts/bench_dialer.py`` measures the dialer's real pace.
+   a model over the mix, not calls, and it retries at once; ``scripts/bench_pollday_round.py`` runs a real
+   round through the sandbox, with the plan's wait for the next post and the dialer's retry policy.
 2. The board: ``--booths`` booths with ``--rounds`` rounds of reports in a database (SQLite in a temporary
    folder, or ``--database-url``); the time of the board's query (median of ``--repeat``) and a round's
    export.
