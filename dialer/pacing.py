@@ -231,7 +231,9 @@ def most_calls(a: float, room: float, var: float, z: float) -> float:
     c = a * (1.0 - a)
     qa, qb, qc = a * a, -(2.0 * room * a + z * z * c), room * room - z * z * var
     disc = max(0.0, qb * qb - 4.0 * qa * qc)
-    return (-qb - math.sqrt(disc)) / (2.0 * qa)
+    root = (-qb - math.sqrt(disc)) / (2.0 * qa)
+    # the root is the boundary itself, which rounding may leave a hair over the room: step just inside it
+    return max(0.0, root - 1e-9 * max(1.0, root))
 
 
 def _predictive(m: Measurements, p: PacingPolicy) -> Decision:
