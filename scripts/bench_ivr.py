@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import resource
 import shutil
@@ -107,19 +108,27 @@ async def question_seconds(deps: IvrDeps, script: Script, lang: str, context: di
     return float(wav_seconds(path) or 0)
 
 
+def members(sessions: sessionmaker[Session]) -> list[tuple[int, str, BoothStatus]]:
+    """Every member with their language and booth status, in the directory's order."""
+    with sessions() as s:
+        rows = s.execute(select(Person.id, Person.language, Unit.status_override)
+                         .join(Membership, Membership.person_id == Person.id)
+                         .join(Committee, Committee.id == Membership.committee_id)
+                         .join(Unit, Unit.id == Committee.unit_id).order_by(Person.id)).all()
+    return [(person_id, lang, status) for person_id, lang, status in rows if status is not None]
+
+
+def context(sessions: sessionmaker[Session], person_id: int, lang: str) -> dict[str, Any]:
+    """What a member's script sees."""
+    return transaction(sessions, inbound_info, phone=None, person_id=person_id, booth_id=None, language=lang,
+                       party="PARTY").context
+
+
 async def warm(deps: IvrDeps, sessions: sessionmaker[Session]) -> None:
     """Make every prompt each member's call will play before the calls start (``--warm``)."""
-    with sessions() as s:
-        members = s.execute(select(Person.id, Person.language, Unit.status_override)
-                            .join(Membership, Membership.person_id == Person.id)
-                            .join(Committee, Committee.id == Membership.committee_id)
-                            .join(Unit, Unit.id == Committee.unit_id)).all()
-    for person_id, lang, status in members:
-        if status is None:
-            continue
-        info = transaction(sessions, inbound_info, phone=None, person_id=person_id, booth_id=None, language=lang,
-                           party="PARTY")
-        await seconds_until(deps.prompts, deps.library.for_status({}, status.value), lang, info.context,
+    for person_id, lang, status in members(sessions):
+        await seconds_until(deps.prompts, deps.library.for_status({}, status.value), lang,
+                            context(sessions, person_id, lang),
                             KEYS[status], lambda action, _engine: isinstance(action, HangUp))  # to the end
 
 
@@ -131,24 +140,19 @@ async def timings(deps: IvrDeps, sessions: sessionmaker[Session],
     prompts the calls will play. With each kind, how much later (ms) a phone may press its first key and
     still be within the first question (at most ``spread_ms``): every later key and the message move with it."""
     out: dict[tuple[BoothStatus, str], tuple[Behaviour, int]] = {}
-    with sessions() as s:
-        firsts = s.execute(select(Person.id, Person.language, Unit.status_override)
-                           .join(Membership, Membership.person_id == Person.id)
-                           .join(Committee, Committee.id == Membership.committee_id)
-                           .join(Unit, Unit.id == Committee.unit_id).order_by(Person.id)).all()
-    for person_id, lang, status in firsts:
-        if status is None or (status, lang) in out:
-            continue
-        info = transaction(sessions, inbound_info, phone=None, person_id=person_id, booth_id=None, language=lang,
-                           party="PARTY")
+    firsts: dict[tuple[BoothStatus, str], int] = {}
+    for person_id, lang, status in members(sessions):
+        firsts.setdefault((status, lang), person_id)
+    for (status, lang), person_id in firsts.items():
+        ctx = context(sessions, person_id, lang)
         script = deps.library.for_status({}, status.value)
         keys = KEYS[status]
-        greeting = await seconds_until(deps.prompts, script, lang, info.context, keys, first_question)
-        room = int(await question_seconds(deps, script, lang, info.context, keys) * 1000) - 1500  # still in it
+        greeting = await seconds_until(deps.prompts, script, lang, ctx, keys, first_question)
+        room = int(await question_seconds(deps, script, lang, ctx, keys) * 1000) - 1500  # still in it
         delay = int(greeting * 1000) + 1000
         voice = 0
         if status in BEFORE_RECORDING:
-            prompts = await seconds_until(deps.prompts, script, lang, info.context, keys)
+            prompts = await seconds_until(deps.prompts, script, lang, ctx, keys)
             recording_at = int(prompts * 1000) + 1000 + GAP * (BEFORE_RECORDING[status] - 1)
             voice = recording_at + 1500 - (delay + GAP * (len(keys) - 1))
         out[(status, lang)] = (Behaviour("answer", digits=keys, delay_ms=delay, digit_gap_ms=GAP, hold_ms=180_000,
@@ -332,8 +336,10 @@ def main() -> None:
     print(f"answers stored {f['answers']}, recordings {f['recordings']} ({f['recorded_seconds']} s of speech)")
     sent = len(spoken_ulaw(VOICE_TEXT)) / 8000
     heard = sum(f["talking"]) / len(f["talking"]) if f["talking"] else float("nan")
-    print(f"voice messages: {sent:.1f} s of speech sent each; Asterisk heard {heard:.1f} s of talking on average "
-          f"({len(f['talking'])} messages): {heard / sent - 1:+.0%} (target within 10%)")
+    whole = math.floor(sent)  # Asterisk counts talking in whole seconds
+    print(f"voice messages: {sent:.1f} s of speech sent each ({whole} s in Asterisk's whole seconds); Asterisk heard "
+          f"{heard:.1f} s of talking on average ({len(f['talking'])} messages): {heard / whole - 1:+.0%} "
+          f"(target within 10%)")
     print(f"event-loop lag: p50 {f['lag_p50'] * 1000:.1f} ms, p99 {f['lag_p99'] * 1000:.1f} ms, "
           f"max {f['lag_max'] * 1000:.0f} ms (target p99 < 50 ms)")
     others = ", ".join(f"{label} {f['others_cpu'][k]:.0f} s" for k, label in OTHERS.items())
