@@ -23,7 +23,7 @@ from operators.softphones import FILENAME
 from operators.states import change
 from sandbox.asterisk import Sandbox
 from sandbox.caller import call_in
-from sandbox.phonefarm import Behaviour
+from sandbox.phonefarm import Behaviour, FarmCall
 from sandbox.softphone import register
 from tests.conftest import FarmFactory
 from tests.integration.dialer_harness import Harness, start_harness, stop_harness
@@ -147,7 +147,15 @@ async def test_supervisor_listens_whispers_and_barges_into_an_operator_call(
         with pytest.raises(ListenError, match="Asha Devi is not on a connected call"):
             await listen.start(sup_id, op_id, "barge")
 
-        supervisor_legs = [c for c in farm.calls() if c.number == sup_ep]
+        # Asterisk has hung the legs up; the supervisor's phone may log the last BYE a moment later
+        def legs() -> list[FarmCall]:
+            return [c for c in farm.calls() if c.number == sup_ep]
+        try:
+            await until(lambda: len(legs()) == 3 and all(c.hung_up_by != "none" for c in legs()), 10,
+                        "the supervisor's phone to log each leg's end")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {[(c.hung_up_by, c.events) for c in legs()]}") from None
+        supervisor_legs = legs()
         assert len(supervisor_legs) == 3 and all(c.answered for c in supervisor_legs), supervisor_legs
         assert all(c.hung_up_by == "far end" for c in supervisor_legs), supervisor_legs
         assert [e.channel_id for e in spying] == spies
