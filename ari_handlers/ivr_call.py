@@ -88,6 +88,8 @@ class IvrDeps:
     clock: Callable[[], datetime] = utcnow
     stats: IvrStats = field(default_factory=IvrStats)
     publish: Callable[[object], None] = lambda _event: None  # each stored answer (IvrAnswered) goes here
+    prepared: dict[int, store.CallInfo] = field(default_factory=dict)  # by attempt: read before it was dialed
+    preparing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))  # calls prepared at once
 
 
 class IvrCall(CallHandler):

@@ -8,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from ari_handlers import ivr_store as store
+from ari_handlers.prepare import prepared_info
 from directory.phones import PhoneError, normalise_phone
 from events.asterisk import StasisStarted
 from hotline.lookup import identify
@@ -24,6 +25,9 @@ async def load_info(deps: IvrDeps, direction: str, args: list[str], event: Stasi
     """The call's member, booth, language and script context. ``args`` are the Stasis arguments."""
     if direction == "outbound":
         attempt_id = int(args[1])
+        info = prepared_info(deps, attempt_id)  # read as the call was dialed
+        if info is not None:
+            return info
         return await deps.db.run(store.outbound_info, attempt_id, party=deps.party,
                                  default_language=deps.default_language)
     _exten, person, booth, _status, language, looked_up, *_ = [*args, "", "", "", "", "", ""]

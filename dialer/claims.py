@@ -18,14 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cluster.nodes import expired
 from db.campaigns import Attempt, AttemptState, Campaign, Disposition, Target, TargetState
-from dialer.rules import CallingRules, check
+from dialer.rules import CallingRules, Facts, check
 from dialer.store import STOPPED, AcIndex, Due, Launch, due_targets, finish_attempt, hold_back
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ class Claim:
     launches: list[Launch] = field(default_factory=list)
     held_back: int = 0
     looked_at: int = 0
+    facts: dict[int, Facts] = field(default_factory=dict)  # attempt id -> what the rules were judged on
 
 
 def claim(session: Session, campaign_id: int, now: datetime, limit: int, rules: CallingRules, acs: AcIndex,
@@ -83,7 +84,26 @@ def claim(session: Session, campaign_id: int, now: datetime, limit: int, rules: 
         assert item.phone is not None
         out.launches.append(Launch(attempt_id, item.target_id, campaign_id, item.person_id, item.phone, channel_id,
                                    action_id))
+        out.facts[attempt_id] = item.facts
     return out
+
+
+def give_back(session: Session, attempt_ids: list[int]) -> int:
+    """Undo the claim of attempts that were never dialed (the hopper's, :mod:`dialer.hopper`): each attempt
+    row deleted and its target queued again with the try it had taken back, as if never claimed. An attempt
+    no longer ``dialing`` is left alone. Returns how many were given back."""
+    if not attempt_ids:
+        return 0
+    rows = session.execute(select(Attempt.id, Attempt.target_id).where(
+        Attempt.id.in_(attempt_ids), Attempt.state == AttemptState.dialing).with_for_update()).all()
+    if not rows:
+        return 0
+    session.execute(delete(Attempt).where(Attempt.id.in_([aid for aid, _ in rows])))
+    targets = [tid for _, tid in rows if tid is not None]
+    if targets:
+        session.execute(update(Target).where(Target.id.in_(targets), Target.state == TargetState.dialing).values(
+            state=TargetState.queued, tries=Target.tries - 1))
+    return len(rows)
 
 
 def take_over(session: Session, now: datetime, lease: float, max_call_seconds: float,

@@ -27,13 +27,13 @@ from dialer.callbook import Call, CallBook
 from dialer.endings import AmiPort, AsteriskRecords
 from dialer.lines import LineBook
 from dialer.reconcile import AlsoReconcile, Reconciler
-from dialer.scheduler import DialerConfig, OperatorRoom, Pacer, Scheduler
+from dialer.scheduler import DialerConfig, OperatorRoom, Pacer, Prepare, Scheduler
 from dialer.settling import Settler, SettleTimings
 from dialer.stats import DialerStats
 from dialer.trunk_choice import TrunkGate
 from events.asterisk import ChannelCreated, ChannelStateChanged, HungUp, LinkState, ShutdownHangup
 from events.bus import EventBus
-from events.types import CallHandled
+from events.types import CallHandled, CampaignChanged
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_EVERY = 5.0     # seconds between checks for finished campaigns (and the sweep)
@@ -47,7 +47,8 @@ class Dialer:
 
     def __init__(self, ami: AmiPort, bus: EventBus, db: Database, config: DialerConfig,
                  clock: Callable[[], datetime] = utcnow, operator_room: OperatorRoom | None = None,
-                 trunks: TrunkGate | None = None, pacer: Pacer | None = None) -> None:
+                 trunks: TrunkGate | None = None, pacer: Pacer | None = None,
+                 prepare: Prepare | None = None) -> None:
         self.ami, self.bus, self.db, self.config, self.clock = ami, bus, db, config, clock
         self.book = CallBook(config.trunks)
         self.stats = DialerStats()
@@ -58,7 +59,7 @@ class Dialer:
                                timings=SettleTimings(settle_seconds=config.settle_seconds), trunks=trunks)
         self.scheduler = Scheduler(self.book, db, ami, bus, self.settler, self.stats, self.tasks, config=config,
                                    clock=clock, acs=self.acs, operator_room=operator_room, wake=self.wake,
-                                   trunks=trunks, pacer=pacer, holding=lambda: self._holding)
+                                   trunks=trunks, pacer=pacer, holding=lambda: self._holding, prepare=prepare)
         self.reconciler = Reconciler(ami, self.book, db, self.settler, self.records, clock=clock,
                                      channel_prefix=config.channel_prefix, node=config.node)
         self._ami_down_since: float | None = time.monotonic()
@@ -95,6 +96,7 @@ class Dialer:
         self.bus.subscribe(ShutdownHangup, self._on_shutdown)
         self.bus.subscribe(LinkState, self._on_link)
         self.bus.subscribe(CallHandled, self.settler.on_handled)
+        self.bus.subscribe(CampaignChanged, self.scheduler.campaign_changed)
         await self.db.run(self.acs.load)
         self._task = asyncio.create_task(self._loop(), name="dialer")
         self.tasks.spawn(self._housekeeping_loop(), "housekeeping")
@@ -108,15 +110,29 @@ class Dialer:
         self.bus.unsubscribe(ShutdownHangup, self._on_shutdown)
         self.bus.unsubscribe(LinkState, self._on_link)
         self.bus.unsubscribe(CallHandled, self.settler.on_handled)
+        self.bus.unsubscribe(CampaignChanged, self.scheduler.campaign_changed)
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        try:
+            await self.scheduler.give_back_all()
+        except Exception:
+            log.exception("stopping: giving back the targets claimed ahead failed (settled at the next start)")
         await self.tasks.cancel_all()
 
     def wake(self) -> None:
         """Run a scheduling pass now (a line freed, a campaign resumed, the directory changed)."""
         self._wake.set()
         self._changed.set()
+        if len(self.scheduler.hopper):  # targets claimed ahead: a free line is dialed now, not at the pass
+            try:
+                asyncio.get_running_loop().call_soon(self._launch_ready)
+            except RuntimeError:  # no loop running (a test's synchronous call): the pass will do it
+                pass
+
+    def _launch_ready(self) -> None:
+        if self.ami.up and self._ready and not self._holding:
+            self.scheduler.launch_ready()
 
     async def _until_idle(self, deadline: float) -> None:
         """Wait until no call is in flight, or the loop's clock reaches ``deadline``."""
@@ -137,6 +153,10 @@ class Dialer:
         settled, then hang up those still going and wait a moment for their settlement. Returns how many
         were hung up."""
         self.hold_new_calls()
+        try:
+            await self.scheduler.give_back_all()
+        except Exception:
+            log.exception("stopping: giving back the targets claimed ahead failed (the sweep settles them)")
         loop = asyncio.get_running_loop()
         await self._until_idle(loop.time() + timeout)
         left = list(self.book.calls)
@@ -198,6 +218,7 @@ class Dialer:
         if down is None or time.monotonic() - down < self.config.lease:
             return
         try:
+            await self.scheduler.give_back_all()
             settled = await self.db.run(claims.take_over, self.clock(), self.config.lease,
                                         self.config.max_call_seconds, [self.config.node])
         except Exception:
@@ -247,6 +268,7 @@ class Dialer:
         self._ready = False
         done = False
         try:
+            await self.scheduler.give_back_all()  # never dialed: not for the reconcile to settle as lost
             await asyncio.sleep(self.config.reconcile_grace)
             done = await self.reconciler.reconcile(why)
             if done:

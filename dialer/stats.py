@@ -10,13 +10,27 @@ class DialerStats:
     """Live counters: attempts per minute, answer rate, line re-dial delays."""
 
     def __init__(self) -> None:
-        self.starts: deque[datetime] = deque()
+        self.starts: deque[datetime] = deque()  # the last minute's
         self.finished: dict[str, int] = {}
-        self.line_delays: list[float] = []
+        self.line_delays: deque[float] = deque(maxlen=100_000)  # the latest (a service runs for weeks)
         self.inbound = 0
 
     def started(self, at: datetime) -> None:
         self.starts.append(at)
+        while (at - self.starts[0]).total_seconds() > 60:
+            self.starts.popleft()
+
+    def starts_per_second(self, now: datetime, over: float = 10.0) -> float | None:
+        """Calls started per second over the last ``over`` seconds (at most a minute), or since the first
+        call when that is more recent (at least a second); None before any call in the last minute."""
+        if not self.starts:
+            return None
+        n = 0
+        for at in reversed(self.starts):
+            if (now - at).total_seconds() > over:
+                break
+            n += 1
+        return n / max(1.0, min(over, (now - self.starts[0]).total_seconds()))
 
     def ended(self, disposition: str, at: datetime) -> None:
         self.finished[disposition] = self.finished.get(disposition, 0) + 1

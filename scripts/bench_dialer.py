@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -106,7 +107,7 @@ async def run_dialer(settings: Settings, numbers: dict[str, Behaviour], lines: i
     return figures
 
 
-def _pct(values: list[float], q: float) -> float:
+def _pct(values: Iterable[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 

@@ -5,6 +5,7 @@ never patch a built object)."""
 
 from __future__ import annotations
 
+import functools
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from ari_handlers.dispatch import AgentLeg, Dispatcher
 from ari_handlers.factories import ivr_factories
 from ari_handlers.ivr_call import IvrDeps
 from ari_handlers.missed_call import missed_call_factory
+from ari_handlers.prepare import prepare_call
 from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures
 from ari_handlers.queue import OperatorQueue
 from ari_handlers.recorder import CallRecorder
@@ -178,7 +180,7 @@ def dialer_config(settings: Settings) -> DialerConfig:
                         caller_id=d.caller_id, settle_seconds=d.settle_seconds, poll_interval=d.poll_interval,
                         reconcile_grace=d.reconcile_grace, sweep_after=d.sweep_after_seconds,
                         node=settings.asterisk.node, lease=c.lease_seconds, max_call_seconds=c.max_call_seconds,
-                        plans=dial_plans(settings))
+                        plans=dial_plans(settings), ready_ahead=d.ready_ahead, ready_max_age=d.ready_max_age)
 
 
 def pacer_config(settings: Settings) -> PacerConfig:
@@ -202,8 +204,11 @@ def build_service(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
     ast, cluster = settings.asterisk, settings.cluster
     pacing = Pacing(db, ivr.queue, d.operator_ratio, node=ast.node)
     health = trunk_health(settings)
+    # an IVR campaign's call has its prompts made before it is dialed (unless a benchmark holds the calls)
+    prepare = None if "dialer" in (stasis or {}) else functools.partial(prepare_call, ivr)
     dialer = Dialer(ami, bus, db, dialer_config(settings), clock=clock, operator_room=pacing.room, trunks=health,
-                    pacer=PredictivePacer(db, ivr.queue.waiting_progressive, pacer_config(settings), clock))
+                    pacer=PredictivePacer(db, ivr.queue.waiting_progressive, pacer_config(settings), clock),
+                    prepare=prepare)
     softphones = build_softphones(settings, ami, ari, db)
     recorder = CallRecorder(ari, db, ivr.prompts, ivr.recordings_dir, record_hotline=settings.privacy.record_hotline,
                             clock=clock)

@@ -196,6 +196,11 @@ class DialerSettings(BaseModel):
                                                                "create their channels before reconciling")
     sweep_after_seconds: float = Field(120.0, gt=0, description="an open attempt no call tracks is checked "
                                                               "with Asterisk after this long")
+    ready_ahead: float = Field(0.5, ge=0, le=1, description="IVR and broadcast campaigns claim about two seconds' "
+                               "calls ahead, so a line that frees is dialed at once, but never more than this share "
+                               "of a trunk's lines (0: claim in each pass only)")
+    ready_max_age: float = Field(10.0, gt=0, le=60, description="a target claimed ahead and not dialed within this "
+                                 "many seconds is given back")
 
 
 class IvrSettings(BaseModel):

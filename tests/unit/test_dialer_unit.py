@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from dialer.campaigns import Selection, change_state, create_campaign, parse_ret
 from dialer.controller import Dialer, DialerConfig
 from dialer.lines import Trunk
 from dialer.rules import CallingRules
+from dialer.scheduler import Prepare
 from events.asterisk import HangupCause, OriginateReason
 from events.bus import EventBus
 from events.types import AttemptChanged, CallHandled
@@ -80,14 +82,16 @@ def _people(session: Session, phones: list[str]) -> dict[str, int]:
 
 
 @asynccontextmanager
-async def _world(database: Database, phones: list[str], lines: int) -> AsyncIterator[World]:
+async def _world(database: Database, phones: list[str], lines: int, prepare: Prepare | None = None,
+                 **config_: Any) -> AsyncIterator[World]:
     bus = EventBus()
     ami = FakeAmi(bus)
     now = [NOON_IST]
     ids = database.transaction(_people, phones)
     config = DialerConfig(trunks=[Trunk("lines", lines)], rules=CallingRules(min_gap=timedelta(0), max_per_day=20),
-                          settle_seconds=0.1, poll_interval=0.05, reconcile_grace=0, sweep_after=60)
-    dialer = Dialer(ami, bus, database, config, clock=lambda: now[0])
+                          **{"settle_seconds": 0.1, "poll_interval": 0.05, "reconcile_grace": 0, "sweep_after": 60,
+                             **config_})
+    dialer = Dialer(ami, bus, database, config, clock=lambda: now[0], prepare=prepare)
     events: list[AttemptChanged] = []
     bus.subscribe(AttemptChanged, events.append)
     await dialer.start()
