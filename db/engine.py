@@ -133,13 +133,33 @@ class Turns:
 
 
 class _Turn:
-    """This thread's transaction: whether it is urgent and whether it holds its turn yet."""
+    """This thread's transaction: the turns it takes, whether it is urgent and whether it holds its turn."""
 
-    def __init__(self, urgent: bool) -> None:
-        self.urgent, self.taken = urgent, False
+    def __init__(self, turns: Turns, urgent: bool) -> None:
+        self.turns, self.urgent, self.taken = turns, urgent, False
 
 
 _this_thread = threading.local()
+
+
+def turns_of(engine: Engine) -> Turns:
+    """The turns of an SQLite engine: one for every :class:`Database` on it (tests and the web app can
+    build several on one engine), made with the engine's listener at first use."""
+    turns: Turns | None = getattr(engine, "_warroom_turns", None)
+    if turns is None:
+        turns = Turns()
+        engine._warroom_turns = turns  # type: ignore[attr-defined]  # the engine carries its own
+        event.listen(engine, "before_cursor_execute", _before_execute)
+    return turns
+
+
+def _before_execute(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+    """A statement of one of our transactions: its first write waits for the transaction's turn."""
+    turn: _Turn | None = getattr(_this_thread, "turn", None)
+    if turn is None or turn.taken or statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
+        return
+    turn.turns.acquire(turn.urgent)
+    turn.taken = True
 
 
 class Database:
@@ -157,9 +177,7 @@ class Database:
         self.retry_seconds = retry_seconds
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
         self._urgent_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-urgent")
-        self._turns = Turns() if engine.url.get_backend_name() == "sqlite" else None
-        if self._turns is not None:
-            event.listen(engine, "before_cursor_execute", self._before_execute)
+        self._turns = turns_of(engine) if engine.url.get_backend_name() == "sqlite" else None
 
     @classmethod
     def connect(cls, url: str, **kwargs: Any) -> Database:
@@ -193,23 +211,14 @@ class Database:
 
     def _in_turn(self, urgent: bool, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         assert self._turns is not None
-        outer, turn = getattr(_this_thread, "turn", None), _Turn(urgent)
+        outer, turn = getattr(_this_thread, "turn", None), _Turn(self._turns, urgent)
         _this_thread.turn = turn
         try:
             return transaction(self.sessions, fn, *args, **kwargs)
         finally:
             _this_thread.turn = outer
             if turn.taken:
-                self._turns.release()
-
-    def _before_execute(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        """A statement of one of our transactions: its first write waits for the transaction's turn."""
-        turn = getattr(_this_thread, "turn", None)
-        if turn is None or turn.taken or statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
-            return
-        assert self._turns is not None
-        self._turns.acquire(turn.urgent)
-        turn.taken = True
+                turn.turns.release()
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """:meth:`transaction` in the database's worker threads."""

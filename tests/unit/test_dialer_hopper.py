@@ -8,13 +8,15 @@ import math
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from db.campaigns import Attempt, AttemptState, Disposition, Target, TargetState
-from db.engine import Database, Turns
+from db.engine import Database, Turns, make_engine, turns_of
 from dialer import claims
 from dialer.campaigns import change_state
 from dialer.hopper import Hopper, Ready, ahead
@@ -161,3 +163,32 @@ async def test_stopping_gives_back_what_was_claimed_ahead(database: Database) ->
         assert len(open_) == 2, "only the two calls Asterisk has are left for the next start's reconcile"
         assert s.scalar(select(Target).where(Target.state == TargetState.queued).limit(1)) is not None
 
+
+
+def test_two_databases_on_one_engine_take_the_same_turns(tmp_path: Path) -> None:
+    """Tests and the web app build several :class:`Database` on one engine: each transaction gives back
+    exactly the turn it took, whichever built it, so none waits for ever."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'turns.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    first, second = Database(engine), Database(engine)
+    assert turns_of(engine) is turns_of(engine)
+
+    def insert(session: Session, n: int) -> None:
+        session.execute(text("INSERT INTO t (n) VALUES (:n)"), {"n": n})
+
+    def writes(db: Database, start: int) -> None:
+        for n in range(start, start + 25):
+            db.transaction(insert, n)
+
+    threads = [threading.Thread(target=writes, args=(db, i * 100), daemon=True)
+               for i, db in enumerate((first, second, first, second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert not any(t.is_alive() for t in threads), "a transaction waits for a turn nobody will give back"
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM t")) == 100
+    first.close()
+    second.close()
