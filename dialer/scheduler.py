@@ -264,7 +264,7 @@ class Scheduler:
                     self._prepare(self.prepare, launch.attempt_id), f"prepare {launch.channel_id}")
         ready = [Ready(launch, trunk, rules, got.facts[launch.attempt_id], claimed)
                  for launch in got.launches[len(tokens):]]
-        if self.holding() or campaign.id not in {c.id for c in self._ahead}:  # stopping, or paused meanwhile
+        if ready and (self.holding() or campaign.id not in {c.id for c in self._ahead}):  # stopping, or paused
             self.tasks.spawn(self._give_back(ready), "give back targets claimed ahead")
         else:
             for item in ready:
