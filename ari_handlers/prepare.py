@@ -26,17 +26,20 @@ KEEP = 5_000  # call details kept for calls not answered yet (the oldest are dro
 
 async def prepare_call(deps: IvrDeps, attempt_id: int) -> int:
     """Read the outbound call's details and make every prompt its script can play; how many prompts (made
-    now or already made). A prompt that cannot be made is left for the call, which says what is wrong."""
-    info = await deps.db.run(store.outbound_info, attempt_id, party=deps.party, default_language=deps.default_language)
-    deps.prepared[attempt_id] = info
-    while len(deps.prepared) > KEEP:
-        deps.prepared.pop(next(iter(deps.prepared)))
-    script = deps.library.for_status(info.scripts, info.booth_status)
-    engine = Engine(script, info.language, info.context)
-    made = 0
-    # a few calls at a time, in the order they were claimed: each is ready (and dialed) as soon as its own
-    # prompts are made, rather than all of them at the end, together
+    now or already made). A prompt that cannot be made is left for the call, which says what is wrong.
+
+    A few calls at a time, in the order they were claimed: each is ready (and dialed) as soon as its own
+    prompts are made, rather than all of them at the end, together; and the live calls' answers never wait
+    behind hundreds of these reads in the database's queue."""
     async with deps.preparing:
+        info = await deps.db.run(store.outbound_info, attempt_id, party=deps.party,
+                                 default_language=deps.default_language)
+        deps.prepared[attempt_id] = info
+        while len(deps.prepared) > KEEP:
+            deps.prepared.pop(next(iter(deps.prepared)))
+        script = deps.library.for_status(info.scripts, info.booth_status)
+        engine = Engine(script, info.language, info.context)
+        made = 0
         for step in script.steps:
             for part in step.texts():
                 if part == "confirm" and isinstance(step, Number):
@@ -47,7 +50,7 @@ async def prepare_call(deps: IvrDeps, attempt_id: int) -> int:
                     log.debug("attempt %d: prompt %s/%s not made ahead: %s", attempt_id, step.id, part, exc)
                     continue
                 made += 1
-    return made
+        return made
 
 
 def prepared_info(deps: IvrDeps, attempt_id: int) -> store.CallInfo | None:
