@@ -2,10 +2,10 @@
 
 A claim is a database transaction, and on a busy node it waits behind the settles (SQLite has one writer;
 PostgreSQL's pool is shared): tens, at times hundreds, of milliseconds in which a free line stands idle.
-So each pass claims, per campaign and trunk, a few more targets than there are free lines (a share of the
-trunk's lines, :func:`ahead`): their attempts are written as for any claim (``dialing``, our
-ids, the phone in a call for every node) but not dialed yet. A line that frees takes the oldest ready one
-straight away, without waiting for a pass (VICIdial calls this its hopper).
+So each pass claims, per campaign and trunk, more targets than there are free lines (about two seconds'
+calls, at most a share of the trunk's lines: :func:`ahead`): their attempts are written as for any claim
+(``dialing``, our ids, the phone in a call for every node) but not dialed yet. A line that frees takes the
+oldest ready one straight away, without waiting for a pass (VICIdial calls this its hopper).
 
 A ready attempt waits at most ``max_age`` seconds, and the calling rules are judged again, on the facts read
 when it was claimed, at the moment it is dialed (the calling window may have closed meanwhile). Those too
