@@ -66,9 +66,6 @@ class Hopper:
     def __len__(self) -> int:
         return sum(len(q) for q in self._ready.values())
 
-    def __contains__(self, channel_id: object) -> bool:
-        return any(r.channel_id == channel_id for q in self._ready.values() for r in q)
-
     def add(self, item: Ready) -> None:
         self._ready.setdefault((item.launch.campaign_id, item.trunk), deque()).append(item)
 
