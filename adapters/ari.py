@@ -45,6 +45,9 @@ class AriConfig:
     reconnect_max: float = 30.0
 
 
+HTTP_CONNECTIONS = 20  # REST requests in flight at once; more wait their turn in the client
+
+
 class AriClient:
     """REST calls plus one event websocket for one Stasis application."""
 
@@ -55,8 +58,12 @@ class AriClient:
         self.backoff = Backoff(config.reconnect_min, config.reconnect_max)
         self.closing = False
         self._base = f"http://{config.host}:{config.port}/ari"
+        # as many connections as are kept open: under a burst of calls, connections beyond the kept ones
+        # would each be opened and closed for one request (and Asterisk counts each in its session limit)
         self._http = httpx.AsyncClient(base_url=self._base, auth=(config.username, config.password),
-                                       timeout=config.timeout)
+                                       timeout=config.timeout,
+                                       limits=httpx.Limits(max_connections=HTTP_CONNECTIONS,
+                                                           max_keepalive_connections=HTTP_CONNECTIONS))
         self._task: asyncio.Task[None] | None = None
         self._ws: ClientConnection | None = None
 
