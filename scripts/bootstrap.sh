@@ -59,7 +59,9 @@ fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
   echo "bootstrap: installing the Python package into $VENV" >&2
   "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-  "$VENV/bin/python" -m pip install -q -e '.[test]'
+  # --no-compile: Python compiles what it imports, when first imported, instead of every file of every
+  # package now (plotly alone is thousands)
+  "$VENV/bin/python" -m pip install -q --no-compile -e '.[test]'
   echo "$digest" > "$stamp"
 fi
 
