@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from enum import IntEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -87,33 +88,41 @@ def lost_connection(exc: BaseException) -> bool:
     return any(m in said for m in LOST_CONNECTION)
 
 
+class Priority(IntEnum):
+    """Who goes first for SQLite's one writer: the dialer's claims for free lines, then the steps a caller
+    waits on (an IVR answer, a PIN), then the rest."""
+
+    CLAIM = 0
+    CALLER = 1
+    OTHER = 2
+
+
 class Turns:
-    """SQLite's writing transactions, one at a time, urgent ones first.
+    """SQLite's writing transactions, one at a time, the most urgent first.
 
     SQLite has one writer: a writer that finds the lock taken sleeps in growing steps (up to 100 ms) and
     tries again, so under load most of a transaction's time is spent sleeping while the lock is free. Our
     transactions take turns here instead, from their first write (when the driver begins the transaction;
-    reads before it run side by side, as WAL allows) to their end; an urgent one (the dialer claiming
-    targets for free lines) goes before those waiting that are not. Re-entrant: a transaction may run
-    another inline."""
+    reads before it run side by side, as WAL allows) to their end; one waiting goes before those of a
+    lower :class:`Priority`. Re-entrant: a transaction may run another inline."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._owner: int | None = None
         self._depth = 0
-        self._urgent = 0  # urgent transactions waiting
+        self._waiting = [0] * len(Priority)  # transactions waiting, by priority
 
-    def acquire(self, urgent: bool = False) -> None:
+    def acquire(self, priority: Priority = Priority.OTHER) -> None:
         me = threading.get_ident()
         with self._cond:
             if self._owner == me:
                 self._depth += 1
                 return
-            self._urgent += urgent
+            self._waiting[priority] += 1
             try:
-                self._cond.wait_for(lambda: self._owner is None and (urgent or not self._urgent))
+                self._cond.wait_for(lambda: self._owner is None and not any(self._waiting[:priority]))
             finally:
-                self._urgent -= urgent
+                self._waiting[priority] -= 1
             self._owner, self._depth = me, 1
 
     def release(self) -> None:
@@ -124,8 +133,8 @@ class Turns:
                 self._cond.notify_all()
 
     @contextlib.contextmanager
-    def turn(self, urgent: bool = False) -> Iterator[None]:
-        self.acquire(urgent)
+    def turn(self, priority: Priority = Priority.OTHER) -> Iterator[None]:
+        self.acquire(priority)
         try:
             yield
         finally:
@@ -133,10 +142,10 @@ class Turns:
 
 
 class _Turn:
-    """This thread's transaction: the turns it takes, whether it is urgent and whether it holds its turn."""
+    """This thread's transaction: the turns it takes, its priority and whether it holds its turn."""
 
-    def __init__(self, turns: Turns, urgent: bool) -> None:
-        self.turns, self.urgent, self.taken = turns, urgent, False
+    def __init__(self, turns: Turns, priority: Priority) -> None:
+        self.turns, self.priority, self.taken = turns, priority, False
 
 
 _this_thread = threading.local()
@@ -153,12 +162,17 @@ def turns_of(engine: Engine) -> Turns:
     return turns
 
 
+# the statements the driver begins a transaction for (sqlite3's implicit BEGIN): a read, even one that
+# starts with WITH (our recursive unit-tree queries), runs beside the writer, as WAL allows
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
 def _before_execute(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
     """A statement of one of our transactions: its first write waits for the transaction's turn."""
     turn: _Turn | None = getattr(_this_thread, "turn", None)
-    if turn is None or turn.taken or statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
+    if turn is None or turn.taken or not statement.lstrip()[:7].upper().startswith(_WRITES):
         return
-    turn.turns.acquire(turn.urgent)
+    turn.turns.acquire(turn.priority)
     turn.taken = True
 
 
@@ -171,12 +185,14 @@ class Database:
     up to ``retry_seconds``: a PostgreSQL restart or failover costs a delay, not a lost step.
     """
 
-    def __init__(self, engine: Engine, *, workers: int = 8, retry_seconds: float = 30.0) -> None:
+    def __init__(self, engine: Engine, *, workers: int = 8, caller_workers: int = 2,
+                 retry_seconds: float = 30.0) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.retry_seconds = retry_seconds
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
         self._urgent_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-urgent")
+        self._caller_pool = ThreadPoolExecutor(max_workers=caller_workers, thread_name_prefix="db-caller")
         self._turns = turns_of(engine) if engine.url.get_backend_name() == "sqlite" else None
 
     @classmethod
@@ -191,16 +207,16 @@ class Database:
     def transaction(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(session, *args, **kwargs)`` in one transaction, committed when it returns; run again if the
         connection was lost (``fn`` must touch nothing but the database)."""
-        return self._transaction(False, fn, *args, **kwargs)
+        return self._transaction(Priority.OTHER, fn, *args, **kwargs)
 
-    def _transaction(self, urgent: bool, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def _transaction(self, priority: Priority, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         deadline = time.monotonic() + self.retry_seconds
         pause = 0.1
         while True:
             try:
                 if self._turns is None:
                     return transaction(self.sessions, fn, *args, **kwargs)
-                return self._in_turn(urgent, fn, *args, **kwargs)
+                return self._in_turn(priority, fn, *args, **kwargs)
             except DBAPIError as exc:
                 if not lost_connection(exc) or time.monotonic() + pause > deadline:
                     raise
@@ -209,9 +225,9 @@ class Database:
                 time.sleep(pause)
                 pause = min(pause * 2, 2.0)
 
-    def _in_turn(self, urgent: bool, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def _in_turn(self, priority: Priority, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         assert self._turns is not None
-        outer, turn = getattr(_this_thread, "turn", None), _Turn(self._turns, urgent)
+        outer, turn = getattr(_this_thread, "turn", None), _Turn(self._turns, priority)
         _this_thread.turn = turn
         try:
             return transaction(self.sessions, fn, *args, **kwargs)
@@ -223,14 +239,23 @@ class Database:
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """:meth:`transaction` in the database's worker threads."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(self._transaction, False, fn, *args, **kwargs))
+        return await loop.run_in_executor(self._pool,
+                                          functools.partial(self._transaction, Priority.OTHER, fn, *args, **kwargs))
 
     async def run_urgent(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """:meth:`run` ahead of the rest: in a thread of its own, and first in line for SQLite's one writer
         (the dialer's claims for free lines; keep these few and short)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._urgent_pool,
-                                          functools.partial(self._transaction, True, fn, *args, **kwargs))
+                                          functools.partial(self._transaction, Priority.CLAIM, fn, *args, **kwargs))
+
+    async def run_for_caller(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """:meth:`run` for a short write a caller is waiting on (an IVR answer stored, a PIN checked): in
+        threads of its own, not queued behind background work, and next after the dialer's claims for
+        SQLite's one writer."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._caller_pool,
+                                          functools.partial(self._transaction, Priority.CALLER, fn, *args, **kwargs))
 
     def ping(self) -> None:
         """Raise if the database cannot answer ``SELECT 1``."""
@@ -243,5 +268,6 @@ class Database:
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._urgent_pool.shutdown(wait=False, cancel_futures=True)
+        self._caller_pool.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
 

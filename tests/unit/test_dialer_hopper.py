@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from db.campaigns import Attempt, AttemptState, Disposition, Target, TargetState
-from db.engine import Database, Turns, make_engine, turns_of
+from db.engine import Database, Priority, Turns, make_engine, turns_of
 from dialer import claims
 from dialer.campaigns import change_state
 from dialer.hopper import Hopper, Ready, ahead
@@ -61,7 +61,7 @@ def test_the_hopper_gives_the_oldest_first_and_returns_the_old_and_the_stopped()
     assert [r.launch.attempt_id for r in hopper.drain()] == [3] and len(hopper) == 0
 
 
-def test_urgent_transactions_go_before_those_waiting() -> None:
+def test_transactions_waiting_go_by_priority() -> None:
     turns, order, hold = Turns(), [], threading.Event()
 
     def holder() -> None:
@@ -69,24 +69,23 @@ def test_urgent_transactions_go_before_those_waiting() -> None:
             with turns.turn():  # re-entrant
                 hold.wait(5)
 
-    def waiter(name: str, urgent: bool) -> None:
-        with turns.turn(urgent):
+    def waiter(name: str, priority: Priority) -> None:
+        with turns.turn(priority):
             order.append(name)
 
     first = threading.Thread(target=holder)
     first.start()
     time.sleep(0.05)
-    threads = [threading.Thread(target=waiter, args=(f"settle{i}", False)) for i in range(3)]
-    for t in threads:
+    threads = [threading.Thread(target=waiter, args=(f"settle{i}", Priority.OTHER)) for i in range(3)]
+    threads += [threading.Thread(target=waiter, args=("answer", Priority.CALLER))]
+    threads += [threading.Thread(target=waiter, args=("claim", Priority.CLAIM))]
+    for t in threads:  # in this order: the claim comes last
         t.start()
-    time.sleep(0.05)
-    urgent = threading.Thread(target=waiter, args=("claim", True))
-    urgent.start()
-    time.sleep(0.05)
+        time.sleep(0.05)
     hold.set()
-    for t in (first, urgent, *threads):
+    for t in (first, *threads):
         t.join(5)
-    assert order[0] == "claim" and sorted(order[1:]) == ["settle0", "settle1", "settle2"]
+    assert order[:2] == ["claim", "answer"] and sorted(order[2:]) == ["settle0", "settle1", "settle2"]
 
 
 def originated(w: World) -> set[str]:
