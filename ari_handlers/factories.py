@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from adapters.ari import AriClient
 from ari_handlers.app import CallHandler, HandlerFactory
-from ari_handlers.ivr_call import IvrCall, IvrDeps
+from ari_handlers.ivr_call import IvrCall
+from ari_handlers.ivr_deps import IvrDeps
 
 
 def ivr_factories(deps: IvrDeps) -> dict[str, HandlerFactory]:

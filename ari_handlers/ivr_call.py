@@ -12,21 +12,15 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from adapters.ari import AriClient, AriError
 from ari_handlers import ivr_store as store
 from ari_handlers.app import CallHandler
+from ari_handlers.ivr_deps import IvrDeps
 from ari_handlers.ivr_info import load_info
-from ari_handlers.queue import OperatorQueue
 from core.tasks import Tasks
-from db.engine import Database
-from db.models import utcnow
 from events.asterisk import (
     DtmfReceived,
     HangupRequested,
@@ -51,45 +45,8 @@ from ivr_scripts.actions import (
     WaitForKey,
 )
 from ivr_scripts.engine import Engine
-from ivr_scripts.library import ScriptLibrary
-from speech.prompts import PromptStore
-from tickets.service import TicketService
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class IvrStats:
-    """Figures for supervisors and benchmarks."""
-
-    started: int = 0
-    results: dict[str, int] = field(default_factory=dict)
-    # the latest 10,000 keys (a service runs for weeks): DTMF event in -> answer stored, -> Asterisk stopped the prompt
-    answer_latency: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
-    stop_latency: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
-    live: int = 0
-
-
-@dataclass
-class IvrDeps:
-    """What every IVR call needs, built once by the composition root."""
-
-    ari: AriClient
-    db: Database
-    library: ScriptLibrary
-    prompts: PromptStore
-    queue: OperatorQueue
-    tickets: TicketService
-    party: str = "PARTY"
-    default_language: str = "hi"
-    hotline_script: str = "hotline"
-    recordings_dir: Path | None = None  # Asterisk's recording directory as this host sees it
-    recording_format: str = "wav"
-    clock: Callable[[], datetime] = utcnow
-    stats: IvrStats = field(default_factory=IvrStats)
-    publish: Callable[[object], None] = lambda _event: None  # each stored answer (IvrAnswered) goes here
-    prepared: dict[int, store.CallInfo] = field(default_factory=dict)  # by attempt: read before it was dialed
-    preparing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))  # calls prepared at once
 
 
 class IvrCall(CallHandler):
@@ -106,6 +63,7 @@ class IvrCall(CallHandler):
         self.call_id: int | None = None
         self.playback_id: str | None = None
         self.recording: str | None = None
+        self._recording_row: asyncio.Future[int] | None = None  # its row, written while the member speaks
         self.finished = False
         self._early: list[str] = []
         self._seq = 0
@@ -129,8 +87,8 @@ class IvrCall(CallHandler):
             return
         self.info = info
         self.engine = Engine(script, info.language, info.context)
-        self.call_id = await self.deps.db.run(store.open_call, self.channel_id, info, script.name,
-                                       self.engine.language, self.deps.clock())
+        self.call_id = await self.deps.db.run_for_caller(store.open_call, self.channel_id, info, script.name,
+                                                         self.engine.language, self.deps.clock())
         self.transition("ready", f"script {script.name} ({self.engine.language}) for booth status "
                                  f"{info.booth_status or 'none'}")
         if self.direction == "inbound":
@@ -214,8 +172,9 @@ class IvrCall(CallHandler):
             return []
         if isinstance(action, SaveAnswer):
             at = deps.clock()
-            await deps.db.run(store.save_answer, self.call_id, step=action.step, question=action.question,
-                              key=action.key, value=action.value, valid=action.valid, at=at, number=action.number)
+            await deps.db.run_for_caller(store.save_answer, self.call_id, step=action.step,
+                                         question=action.question, key=action.key, value=action.value,
+                                         valid=action.valid, at=at, number=action.number)
             deps.publish(IvrAnswered(self.call_id, action.step, action.value, action.number, action.valid, at))
             if received is not None:
                 deps.stats.answer_latency.append(time.monotonic() - received)
@@ -224,7 +183,7 @@ class IvrCall(CallHandler):
             return await self._record(action)
         if isinstance(action, OptOutMember):
             if self.info is not None and self.info.person_id is not None:
-                await deps.db.run(store.opt_out, self.info.person_id, deps.clock())
+                await deps.db.run_for_caller(store.opt_out, self.info.person_id, deps.clock())
             return []
         if isinstance(action, OpenTicket):
             try:
@@ -237,9 +196,9 @@ class IvrCall(CallHandler):
         if isinstance(action, CheckPin):
             info = self.info
             assert info is not None
-            check, heard = await deps.db.run(store.check_caller_pin, self.call_id, info.person_id, action.digits,
-                                             unit_id=info.instructions_unit, language=engine.language,
-                                             at=deps.clock())
+            check, heard = await deps.db.run_for_caller(store.check_caller_pin, self.call_id, info.person_id,
+                                                        action.digits, unit_id=info.instructions_unit,
+                                                        language=engine.language, at=deps.clock())
             log.info("call %s: PIN %s", self.channel_id, "right" if check.ok else check.why)
             return engine.pin_checked(check.ok, check.why, heard)
         if isinstance(action, JoinQueue):
@@ -283,8 +242,11 @@ class IvrCall(CallHandler):
         deps = self.deps
         name = f"warroom/{self.call_id}-{action.step}-{uuid.uuid4().hex[:8]}"
         attempt_id = self.info.attempt_id if self.info else None
-        await deps.db.run(store.recording_started, self.call_id, attempt_id, action.step, name,
-                        deps.recording_format, deps.clock())
+        # the row is written while Asterisk starts recording: waiting for it first (a busy database) would
+        # lose the member's first words; the name is ours, and the row is in before the recording is closed
+        self._recording_row = asyncio.ensure_future(deps.db.run_for_caller(
+            store.recording_started, self.call_id, attempt_id, action.step, name, deps.recording_format,
+            deps.clock()))
         self.recording = name
         try:
             await self.ari.request("POST", f"/channels/{self.channel_id}/record", name=name,
@@ -308,12 +270,21 @@ class IvrCall(CallHandler):
         if not name or name != self.recording:
             return
         self.recording = None
+        await self._row_written()
         if duration is None and self.deps.recordings_dir is not None:
             duration = store.wav_seconds(self.deps.recordings_dir / f"{name}.{self.deps.recording_format}")
         await self.deps.db.run(store.recording_ended, name, state=state, duration=duration,
                         talking=talking)
         if self.engine is not None and not self.finished:
             await self._run(self.engine.recorded(), f"recording {state}")
+
+    async def _row_written(self) -> None:
+        row, self._recording_row = self._recording_row, None
+        if row is not None:
+            try:
+                await row
+            except Exception:
+                log.exception("call %s: the recording's row could not be written", self.channel_id)
 
     # -- timers -----------------------------------------------------------------------------------
     def _arm(self, seconds: float, fire: Callable[[], Awaitable[None]], *, timer_only: bool = False) -> None:
@@ -358,6 +329,7 @@ class IvrCall(CallHandler):
         self._cancel_timer()
         if self.recording is not None:  # hung up while speaking: the voice note is kept
             name, self.recording = self.recording, None
+            await self._row_written()
             duration = (store.wav_seconds(self.deps.recordings_dir / f"{name}.{self.deps.recording_format}")
                         if self.deps.recordings_dir else None)
             await self.deps.db.run(store.recording_ended, name, state="done", duration=duration,

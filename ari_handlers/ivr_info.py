@@ -14,7 +14,7 @@ from events.asterisk import StasisStarted
 from hotline.lookup import identify
 
 if TYPE_CHECKING:
-    from ari_handlers.ivr_call import IvrDeps
+    from ari_handlers.ivr_deps import IvrDeps
 
 log = logging.getLogger(__name__)
 HOTLINE_ARGS = 6  # <exten>,<person>,<booth>,<status>,<language>,<lookup status>

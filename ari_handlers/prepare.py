@@ -18,7 +18,7 @@ from ivr_scripts.engine import Engine
 from ivr_scripts.model import Number
 
 if TYPE_CHECKING:
-    from ari_handlers.ivr_call import IvrDeps
+    from ari_handlers.ivr_deps import IvrDeps
 
 log = logging.getLogger(__name__)
 KEEP = 5_000  # call details kept for calls not answered yet (the oldest are dropped: read again if answered)

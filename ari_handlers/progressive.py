@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from adapters.ari import AriClient, AriError
 from ari_handlers import ivr_store as store
 from ari_handlers.app import CallHandler
-from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.ivr_deps import IvrDeps
 from ari_handlers.queue import OperatorQueue
 from core.tasks import Tasks
 from db.campaigns import Attempt, Campaign, CampaignPacing

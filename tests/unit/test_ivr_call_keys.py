@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from ari_handlers import ivr_store as store
-from ari_handlers.ivr_call import IvrCall, IvrDeps
+from ari_handlers.ivr_call import IvrCall
+from ari_handlers.ivr_deps import IvrDeps
 from events.types import IvrAnswered
-from ivr_scripts.actions import SaveAnswer, StopPlay
+from ivr_scripts.actions import SaveAnswer, StartRecording, StopPlay
 
 
 class SlowAri:
@@ -32,6 +33,8 @@ class Db:
 
     async def run(self, fn: Any, *args: Any, **kwargs: Any) -> None:
         self.stored.append((fn, kwargs))
+
+    run_for_caller = run
 
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # the service's clock, not the host's
@@ -75,3 +78,36 @@ async def test_no_prompt_playing_nothing_to_stop() -> None:
     await call._run([StopPlay()], "key 1")
     await call._tasks.drain()
     assert ari.requests == [] and db.stored == []
+
+
+async def test_the_recording_starts_while_its_row_is_written_and_closes_after_it() -> None:
+    """A busy database must not cost the member's first words: Asterisk is asked to record at once; the
+    recording's row is in before it is closed."""
+    call, ari, db = a_call()
+    ari.reply.set()
+    row = asyncio.Event()
+    written: list[str] = []
+
+    async def slow_row(fn: Any, *args: Any, **kwargs: Any) -> int:
+        await row.wait()
+        written.append(fn.__name__)
+        return 7
+
+    async def run(fn: Any, *args: Any, **kwargs: Any) -> None:
+        written.append(fn.__name__)
+
+    db.run_for_caller = slow_row  # type: ignore[method-assign]
+    db.run = run  # type: ignore[method-assign]
+    call.engine = cast(Any, type("Recording", (), {"state": "recording@msg", "recorded": lambda self: []})())
+    await asyncio.wait_for(call._record(StartRecording("msg", 30, 3, True)), 2)
+    assert ari.requests and ari.requests[0][0] == "POST" and ari.requests[0][1] == "/channels/ch-1/record"
+    assert written == [], "the row is still being written"
+    name = call.recording
+    assert name is not None
+    over = asyncio.create_task(call._recording_over(name, "done", 5, 4))
+    await asyncio.sleep(0.05)
+    assert written == [] and not over.done(), "the recording is not closed before its row is in"
+    row.set()
+    await asyncio.wait_for(over, 2)
+    assert written == ["recording_started", "recording_ended"]
+    call._cancel_timer()
