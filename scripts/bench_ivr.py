@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.ivr_deps import IvrDeps
 from ari_handlers.ivr_store import inbound_info, wav_seconds
 from db import migrate
 from db.campaigns import Campaign

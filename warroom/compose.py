@@ -21,7 +21,7 @@ from ari_handlers.app import HandlerFactory, StasisApp
 from ari_handlers.broadcast_call import BroadcastDeps, broadcast_factory
 from ari_handlers.dispatch import AgentLeg, Dispatcher
 from ari_handlers.factories import ivr_factories
-from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.ivr_deps import IvrDeps
 from ari_handlers.missed_call import missed_call_factory
 from ari_handlers.prepare import prepare_call
 from ari_handlers.progressive import Pacing, ProgressiveCall, ProgressiveFigures

@@ -17,7 +17,7 @@ from adapters.ami import AmiClient
 from adapters.ari import AriClient
 from ari_handlers.app import CallHandler, HandlerFactory, StasisApp
 from ari_handlers.dispatch import Dispatcher
-from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.ivr_deps import IvrDeps
 from ari_handlers.progressive import ProgressiveFigures
 from db import migrate
 from db.campaigns import Attempt, AttemptState, Campaign, Target

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.ari import AriClient
 from ari_handlers import ivr_store
-from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.ivr_deps import IvrDeps
 from db.engine import transaction
 from db.ivr import IvrAnswer, IvrCall, IvrRecording
 from db.models import BoothStatus, Committee, Membership, Person, Unit, UnitKind

@@ -8,7 +8,7 @@ import functools
 from pathlib import Path
 from typing import Any, cast
 
-from ari_handlers.ivr_call import IvrDeps
+from ari_handlers.ivr_deps import IvrDeps
 from ari_handlers.prepare import prepare_call, prepared_info
 from db.engine import Database
 from ivr_scripts.actions import Prompt
