@@ -107,11 +107,12 @@ def give_back(session: Session, attempt_ids: list[int]) -> int:
 
 
 def take_over(session: Session, now: datetime, lease: float, max_call_seconds: float,
-              nodes: list[str] | None = None) -> int:
+              nodes: list[str] | None = None, alive: str | None = None) -> int:
     """Settle the open attempts of nodes whose lease ran out (or of ``nodes``): answered ones as answered,
     the others failed and retried no sooner than the dead node's Asterisk has dropped the call. Returns how
-    many were settled."""
-    gone = nodes if nodes is not None else expired(session, now, lease)
+    many were settled. ``alive``: the node asking, never taken for dead (its own heartbeat late behind a
+    slow database does not make its live calls lost; it settles them from its Asterisk)."""
+    gone = nodes if nodes is not None else [n for n in expired(session, now, lease) if n != alive]
     if not gone:
         return 0
     query = (select(Attempt).where(Attempt.state != AttemptState.ended, Attempt.node.in_(gone))

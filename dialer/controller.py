@@ -207,7 +207,8 @@ class Dialer:
 
     async def _housekeeping(self) -> None:
         await self.reconciler.sweep(self.config.sweep_after)
-        await self.db.run(claims.take_over, self.clock(), self.config.lease, self.config.max_call_seconds)
+        await self.db.run(claims.take_over, self.clock(), self.config.lease, self.config.max_call_seconds,
+                          alive=self.config.node)
         for name in await self.db.run(store.finish_campaigns, self.clock()):
             log.info("campaign %s completed", name)
 

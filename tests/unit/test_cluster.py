@@ -128,8 +128,10 @@ def test_a_dead_nodes_attempts_are_taken_over_safely(session_factory: sessionmak
         a.state, a.answered_at = AttemptState.answered, NOON + timedelta(seconds=5)
     with session_factory.begin() as s:  # still alive: nothing is taken
         assert take_over(s, NOON + timedelta(seconds=20), 30, 600) == 0
+    with session_factory.begin() as s:  # its own heartbeat late: a node asking is alive, never its own heir
+        assert take_over(s, NOON + timedelta(seconds=31), 30, 600, alive="node-a") == 0
     with session_factory.begin() as s:  # its lease ran out
-        assert take_over(s, NOON + timedelta(seconds=31), 30, 600) == 3
+        assert take_over(s, NOON + timedelta(seconds=31), 30, 600, alive="node-b") == 3
     with session_factory() as s:
         done = {a.id: a for a in s.scalars(select(Attempt))}
         assert done[answered.attempt_id].disposition is Disposition.answered, "an answered call is never redialed"
