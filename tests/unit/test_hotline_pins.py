@@ -6,6 +6,7 @@ that is off)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from hotline.service import PinService
 from ivr_scripts.actions import CheckPin, Play, WaitForKey
 from ivr_scripts.engine import Engine
 from ivr_scripts.library import ScriptLibrary
+from ivr_scripts.model import Script
 from tests.unit.test_render import _render
 from tests.unit.test_tickets_hotline import tree
 from warroom.settings import TrunkSettings
@@ -194,6 +196,12 @@ def test_no_stasis_argument_carries_the_dialed_number_unfiltered(tmp_path: Path)
     assert checked >= 5 and "hotline,${FILTER(0-9+,${EXTEN})}," in text
 
 
+@functools.cache
+def _hotline() -> Script:
+    """Loaded once: the property runs 150 calls through the same script."""
+    return ScriptLibrary().get("hotline")
+
+
 @settings(max_examples=150, deadline=None)
 @given(keys=st.lists(st.sampled_from(list("0123456789*#")), max_size=40),
        events=st.lists(st.sampled_from(["played", "timeout"]), max_size=40))
@@ -204,7 +212,7 @@ def test_no_key_sequence_reaches_the_instructions_without_a_right_pin(keys: list
 
     ctx = {**sample_context("en"), "instructions": None}
     ctx["caller"] = {"phone_last4": "1234", "known": True, "has_pin": True, "verified": False}
-    e = Engine(ScriptLibrary().get("hotline"), "en", ctx)
+    e = Engine(_hotline(), "en", ctx)
     actions = list(e.start())
     seen: list[object] = list(actions)
     for i, key in enumerate(["2", *keys]):  # 2: the instructions (the PIN is asked)
