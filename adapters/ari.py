@@ -45,7 +45,7 @@ class AriConfig:
     reconnect_max: float = 30.0
 
 
-HTTP_CONNECTIONS = 20  # REST requests in flight at once; more wait their turn in the client
+HTTP_CONNECTIONS = 64  # REST requests in flight at once (more wait their turn in the client); see http.conf
 
 
 class AriClient:
