@@ -31,7 +31,7 @@ class Db:
     def __init__(self) -> None:
         self.stored: list[tuple[Any, dict[str, Any]]] = []
 
-    async def run(self, fn: Any, *args: Any, **kwargs: Any) -> None:
+    async def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         self.stored.append((fn, kwargs))
 
     run_for_caller = run
@@ -45,8 +45,8 @@ class Engine:
     state = "question@q1"
 
 
-def a_call() -> tuple[IvrCall, SlowAri, Db]:
-    ari, db = SlowAri(), Db()
+def a_call(db: Db | None = None) -> tuple[IvrCall, SlowAri, Db]:
+    ari, db = SlowAri(), db or Db()
     nothing = cast(Any, None)
     deps = IvrDeps(ari=cast(Any, ari), db=cast(Any, db), library=nothing, prompts=nothing, queue=nothing,
                    tickets=nothing, clock=lambda: NOW, publish=PUBLISHED.append)
@@ -83,21 +83,20 @@ async def test_no_prompt_playing_nothing_to_stop() -> None:
 async def test_the_recording_starts_while_its_row_is_written_and_closes_after_it() -> None:
     """A busy database must not cost the member's first words: Asterisk is asked to record at once; the
     recording's row is in before it is closed."""
-    call, ari, db = a_call()
-    ari.reply.set()
     row = asyncio.Event()
     written: list[str] = []
 
-    async def slow_row(fn: Any, *args: Any, **kwargs: Any) -> int:
-        await row.wait()
-        written.append(fn.__name__)
-        return 7
+    class RowDb(Db):
+        async def run_for_caller(self, fn: Any, *args: Any, **kwargs: Any) -> int:
+            await row.wait()
+            written.append(fn.__name__)
+            return 7
 
-    async def run(fn: Any, *args: Any, **kwargs: Any) -> None:
-        written.append(fn.__name__)
+        async def run(self, fn: Any, *args: Any, **kwargs: Any) -> None:
+            written.append(fn.__name__)
 
-    db.run_for_caller = slow_row  # type: ignore[method-assign]
-    db.run = run  # type: ignore[method-assign]
+    call, ari, _db = a_call(RowDb())
+    ari.reply.set()
     call.engine = cast(Any, type("Recording", (), {"state": "recording@msg", "recorded": lambda self: []})())
     await asyncio.wait_for(call._record(StartRecording("msg", 30, 3, True)), 2)
     assert ari.requests and ari.requests[0][0] == "POST" and ari.requests[0][1] == "/channels/ch-1/record"
