@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivr_scripts.actions import Prompt
-from speech.synth import SpeechError, Synthesizer, to_telephone_wav
+from speech.synth import SpeechError, Synthesizer, check_sox, to_telephone_wav
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,9 @@ class PromptStore:
         self.stats = PromptStats()
 
     def check(self) -> None:
-        """The synthesiser's tools are there and the prompt directory can be written."""
+        """The synthesiser's and sox's tools are there and the prompt directory can be written."""
         self.synth.check()
+        check_sox()
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

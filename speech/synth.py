@@ -1,6 +1,7 @@
 """Synthesisers: turn a text in a language into an 8 kHz mono WAV file.
 
-The default is espeak-ng (Debian package; voices ``hi`` and ``en``) resampled by sox. A real deployment
+The default is espeak-ng (Debian package; voices ``hi`` and ``en``), resampled in this process with soxr (the
+resampler sox itself uses): one process per prompt, not two. A real deployment
 can plug another synthesiser behind :class:`Synthesizer` (a cloud TTS, a better local voice): the prompt
 store only needs ``name`` (part of the cache key) and ``synthesize``.
 """
@@ -8,11 +9,17 @@ store only needs ``name`` (part of the cache key) and ``synthesize``.
 from __future__ import annotations
 
 import asyncio
+import io
 import shutil
+import wave
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+import soxr
+
+TELEPHONE_RATE = 8000
 
 class SpeechError(RuntimeError):
     """Synthesis or conversion failed; the message says which tool and why."""
@@ -43,6 +50,12 @@ async def _run(*argv: str, stdin: bytes | None = None, timeout: float = 30.0) ->
     return out
 
 
+def check_sox(sox: str = "sox") -> None:
+    """sox converts recorded prompts and uploaded audio; say how to install it when it is missing."""
+    if shutil.which(sox) is None:
+        raise SpeechError(f"{sox} is not installed: apt-get install sox")
+
+
 async def to_telephone_wav(source: Path | None, out: Path, *, data: bytes | None = None, sox: str = "sox") -> None:
     """Convert audio (a file, or WAV bytes) to what Asterisk plays without transcoding work: 8 kHz mono
     16-bit WAV."""
@@ -52,24 +65,51 @@ async def to_telephone_wav(source: Path | None, out: Path, *, data: bytes | None
     await _run(*args, stdin=data)
 
 
+def telephone_samples(data: bytes) -> bytes:
+    """A 16-bit PCM WAV (any rate, mono) as 8 kHz mono 16-bit WAV bytes. espeak-ng writes its WAV to a pipe
+    with the lengths unknown; the samples run to the end of the data."""
+    try:
+        with wave.open(io.BytesIO(data)) as src:
+            rate, width, channels = src.getframerate(), src.getsampwidth(), src.getnchannels()
+            frames = src.readframes(src.getnframes())
+    except (wave.Error, EOFError) as exc:
+        raise SpeechError(f"the synthesiser's output is not a WAV file: {exc}") from None
+    if width != 2 or channels != 1:
+        raise SpeechError(f"the synthesiser's output is {width * 8}-bit with {channels} channels, not 16-bit mono")
+    samples = np.frombuffer(frames[:len(frames) - len(frames) % 2], dtype="<i2")
+    if rate != TELEPHONE_RATE:
+        samples = soxr.resample(samples, rate, TELEPHONE_RATE)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as dst:
+        dst.setnchannels(1)
+        dst.setsampwidth(2)
+        dst.setframerate(TELEPHONE_RATE)
+        dst.writeframes(samples.astype("<i2").tobytes())
+    return out.getvalue()
+
+
+def _write_telephone_wav(data: bytes, out: Path) -> None:
+    out.write_bytes(telephone_samples(data))
+
+
 class EspeakSynthesizer:
-    """espeak-ng -> sox. ``voices`` maps our language codes to espeak-ng voices."""
+    """espeak-ng, resampled to 8 kHz in a worker thread. ``voices`` maps our language codes to espeak-ng
+    voices."""
 
     def __init__(self, voices: Mapping[str, str] | None = None, *, rate: int = 140,
-                 espeak: str = "espeak-ng", sox: str = "sox") -> None:
+                 espeak: str = "espeak-ng") -> None:
         self.voices = dict(voices or {"hi": "hi", "en": "en"})
-        self.rate, self.espeak, self.sox = rate, espeak, sox
+        self.rate, self.espeak = rate, espeak
         self.name = f"espeak-ng:{rate}"
 
     def check(self) -> None:
-        """Fail early, with the fix, when the tools are missing."""
-        for tool, package in ((self.espeak, "espeak-ng"), (self.sox, "sox")):
-            if shutil.which(tool) is None:
-                raise SpeechError(f"{tool} is not installed: apt-get install {package}")
+        """Fail early, with the fix, when the tool is missing."""
+        if shutil.which(self.espeak) is None:
+            raise SpeechError(f"{self.espeak} is not installed: apt-get install espeak-ng")
 
     async def synthesize(self, text: str, language: str, out: Path) -> None:
         voice = self.voices.get(language)
         if voice is None:
             raise SpeechError(f"no voice for language '{language}' (have: {', '.join(sorted(self.voices))})")
         wav = await _run(self.espeak, "-v", voice, "-s", str(self.rate), "--stdout", "--", text)
-        await to_telephone_wav(None, out, data=wav, sox=self.sox)
+        await asyncio.to_thread(_write_telephone_wav, wav, out)

@@ -1,17 +1,19 @@
 """Prompts: synthesised once per text and voice, recorded prompts win, concurrent calls share one synthesis,
-files land where Asterisk reads them; espeak-ng + sox give 8 kHz mono WAV in both languages."""
+files land where Asterisk reads them; espeak-ng, resampled in-process, gives 8 kHz mono WAV in both languages."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ivr_scripts.actions import Prompt
 from speech.prompts import PromptStore
-from speech.synth import EspeakSynthesizer, SpeechError
+from speech.synth import EspeakSynthesizer, SpeechError, telephone_samples
 
 
 class CountingSynth:
@@ -81,3 +83,32 @@ async def test_espeak_speaks_hindi_and_english_at_8khz(tmp_path: Path) -> None:
         await synth.synthesize("bonjour", "fr", tmp_path / "fr.wav")
     with pytest.raises(SpeechError, match="not-a-tool is not installed"):
         EspeakSynthesizer(espeak="not-a-tool").check()
+
+
+def _wav(samples: np.ndarray, rate: int, channels: int = 1) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.astype("<i2").tobytes())
+    return buf.getvalue()
+
+
+def test_synthesised_audio_is_resampled_to_8khz_keeping_its_length_and_pitch() -> None:
+    t = np.arange(22050 * 2) / 22050  # two seconds of a 440 Hz tone, at espeak-ng's rate
+    out = telephone_samples(_wav((8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16), 22050))
+    with wave.open(io.BytesIO(out)) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(float)
+    assert len(samples) == 16000
+    crossings = np.count_nonzero(np.diff(np.signbit(samples[100:-100])))  # 2 per cycle
+    assert abs(crossings / 2 / ((len(samples) - 200) / 8000) - 440) < 2
+    assert 7000 < np.abs(samples).max() < 8500  # the level kept
+
+
+def test_audio_the_resampler_cannot_take_is_refused_saying_why() -> None:
+    with pytest.raises(SpeechError, match="not a WAV file"):
+        telephone_samples(b"espeak-ng: voice not found")
+    with pytest.raises(SpeechError, match="2 channels, not 16-bit mono"):
+        telephone_samples(_wav(np.zeros(200, dtype=np.int16), 22050, channels=2))
