@@ -18,11 +18,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import migrate
 from db.engine import Database, make_engine
 from sandbox.asterisk import Sandbox, SandboxError
 from sandbox.phonefarm import Behaviour, PhoneFarm
-from tests.databases import migrated_sqlite
+from tests.databases import PG_URL, migrated_postgres, migrated_sqlite
 from warroom.compose import build_sandbox
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
@@ -78,29 +77,16 @@ def phone_farm(settings: Settings, tmp_path: Path) -> Iterator[FarmFactory]:
 
 
 # -- databases: every DB test runs on SQLite and on PostgreSQL ------------------------------------------
-PG_URL = os.environ.get("WARROOM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def _pg_engine(schema: str) -> Engine:
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    return engine
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated, empty database: a fresh SQLite file, or a private schema in the test PostgreSQL."""
+    """A migrated, empty database: a fresh SQLite file, or a private database in the test PostgreSQL."""
     if request.param == "sqlite":
         engine = migrated_sqlite(tmp_path / "test.db")
         yield engine
         engine.dispose()
         return
-    with pg_schema("t") as schema:
-        engine = _pg_engine(schema)
-        try:
-            migrate.upgrade(engine)
-            yield engine
-        finally:
-            engine.dispose()
+    with migrated_postgres() as engine:
+        yield engine
 
 
 @contextmanager

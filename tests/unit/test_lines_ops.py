@@ -102,16 +102,14 @@ def test_who_may_write_a_directory(tmp_path: Path) -> None:
 
 def test_database_check_and_refusing_a_newer_database(db_engine: Engine, tmp_path: Path) -> None:
     url = db_engine.url.render_as_string(hide_password=False)
-    if db_engine.dialect.name == "sqlite":  # (PostgreSQL's test schema is known to the engine only)
-        assert _database(url).ok
+    assert _database(url).ok
     assert migrate.refuse_newer(db_engine) == migrate.head()
     with db_engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999_newer'"))
     with pytest.raises(migrate.NewerDatabase, match="upgraded by a newer warroom"):
         migrate.upgrade(db_engine)
-    if db_engine.dialect.name == "sqlite":
-        check = _database(url)
-        assert not check.ok and "newer than this warroom" in check.detail
+    check = _database(url)
+    assert not check.ok and "newer than this warroom" in check.detail
 
 
 def test_the_doctor_table_gives_a_fix_for_each_failure() -> None:
