@@ -1,10 +1,12 @@
 """The service's daily retention pass (built by :func:`warroom.compose.build_service`, started and stopped
-by the service): once soon after start, then every ``every`` seconds."""
+by the service): once soon after start, then every ``every`` seconds. With a prompt store, it also deletes
+the prompts no call has played for ``prompt_days`` (greetings that say members' names among them)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Protocol
 
 from audit.log import Actor
 from privacy.service import PrivacyService
@@ -13,9 +15,15 @@ log = logging.getLogger(__name__)
 DAY = 24 * 3600.0
 
 
+class Prunable(Protocol):
+    def prune(self, unused_for: float) -> int: ...
+
+
 class RetentionJob:
-    def __init__(self, privacy: PrivacyService, *, every: float = DAY, first_after: float = 60.0) -> None:
+    def __init__(self, privacy: PrivacyService, *, every: float = DAY, first_after: float = 60.0,
+                 prompts: Prunable | None = None, prompt_days: float = 7) -> None:
         self.privacy, self.every, self.first_after = privacy, every, first_after
+        self.prompts, self.prompt_days = prompts, prompt_days
         self.runs = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -31,6 +39,8 @@ class RetentionJob:
 
     async def run_once(self) -> dict[str, object]:
         done = await self.privacy.apply_retention(actor=Actor.system())
+        if self.prompts is not None:
+            done["prompts_deleted"] = await asyncio.to_thread(self.prompts.prune, self.prompt_days * DAY)
         self.runs += 1
         log.info("retention: %s", done)
         return done

@@ -4,6 +4,8 @@ A recorded prompt wins over synthesis: ``<recorded dir>/<language>/<script>/<ste
 (``<step>.<part>.wav`` for its ``invalid`` / ``no_input`` messages), or the file a step names under
 ``file:``. Everything else is synthesised once per (synthesiser, language, text) and reused by every call.
 Files are written where Asterisk can read them (``cache_dir``, which Asterisk sees as ``asterisk_dir``).
+A file's time is renewed each time a call takes it; :meth:`PromptStore.prune` deletes the files no call has
+taken for a while (a greeting says a member's name: personal data, and one file per member).
 """
 
 from __future__ import annotations
@@ -85,7 +87,11 @@ class PromptStore:
         rel = f"{digest[:2]}/{digest}"
         target = self.cache_dir / f"{rel}.wav"
         uri = f"sound:{self.asterisk_dir}/{rel}"
-        if target.exists():
+        try:
+            os.utime(target)  # taken now: prune leaves it
+        except FileNotFoundError:
+            pass
+        else:
             self.stats.cached += 1
             return uri, target
         pending = self._pending.get(digest)
@@ -109,6 +115,20 @@ class PromptStore:
         finally:
             self._pending.pop(digest, None)
         return uri, target
+
+    def prune(self, unused_for: float, now: float | None = None) -> int:
+        """Delete the made prompts no call has taken for ``unused_for`` seconds (made again when next needed);
+        returns how many. Blocking file work: run it in a thread."""
+        cutoff = (time.time() if now is None else now) - unused_for
+        removed = 0
+        for path in self.cache_dir.glob("??/*.wav"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # taken away meanwhile
+                continue
+        return removed
 
     async def _make(self, target: Path, make: Callable[[Path], Awaitable[None]]) -> None:
         started = time.monotonic()

@@ -21,6 +21,9 @@ class PrivacySettings(BaseModel):
     recordings_days: int = Field(90, ge=1, le=3650, description="voice notes and recordings are kept this long")
     phones_days: int = Field(180, ge=0, le=3650, description="days after the election that phones in call "
                                                              "records and Asterisk's CDR are kept")
+    prompt_days: int = Field(7, ge=1, le=365, description="synthesised prompts no call has played for this long "
+                                                          "are deleted (greetings say members' names); made "
+                                                          "again when next needed")
     record_hotline: bool = Field(False, description="record operators' hotline calls (after telling the caller); "
                                                     "a campaign's calls follow its own switch")
 

@@ -251,13 +251,26 @@ def test_the_number_in_every_writing() -> None:
         assert not p.found(other), other
 
 
+class Prompts:
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+
+    def prune(self, unused_for: float) -> int:
+        self.asked.append(unused_for)
+        return 3
+
+
 async def test_the_daily_job_runs_the_retention_pass_until_stopped(database: Database) -> None:
-    job = RetentionJob(PrivacyService(database, clock=lambda: NOW), every=0.05, first_after=0)
+    prompts = Prompts()
+    job = RetentionJob(PrivacyService(database, clock=lambda: NOW), every=0.05, first_after=0, prompts=prompts,
+                       prompt_days=2)
     job.start()
     try:
         await until(lambda: job.runs >= 2, 5, "two retention passes")
     finally:
         await job.stop()
+    assert prompts.asked[:2] == [2 * 24 * 3600] * 2  # the prompts no call played for two days, each pass
+    assert (await job.run_once())["prompts_deleted"] == 3
     runs = job.runs
     await asyncio.sleep(0.2)  # proving that a stopped job runs no more
     assert job.runs == runs

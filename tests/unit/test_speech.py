@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import time
 import wave
 from pathlib import Path
 
@@ -48,6 +50,23 @@ async def test_cache_by_text_and_language_and_one_synthesis_for_concurrent_calls
     await store.media(Prompt("s/greet/text", "नमस्ते", "en"))        # another voice, another file
     assert synth.calls == [("नमस्ते", "hi"), ("नमस्ते", "en")]
     assert store.stats.synthesised == 2 and store.stats.cached >= 2
+
+
+async def test_prompts_no_call_took_for_a_while_are_deleted_and_made_again_when_needed(tmp_path: Path) -> None:
+    synth = CountingSynth()
+    store = PromptStore(synth, tmp_path / "sounds", "/snd")
+    greeting, question = Prompt("s/greet/text", "Hello Asha", "en"), Prompt("s/ready/text", "Ready?", "en")
+    _u, old = await store.made(greeting)
+    _u, fresh = await store.made(question)
+    week = 7 * 24 * 3600
+    os.utime(old, (time.time() - week - 60,) * 2)
+    os.utime(fresh, (time.time() - week - 60,) * 2)
+    await store.made(question)  # a call takes it: its time is renewed
+    assert store.prune(week) == 1
+    assert not old.exists() and fresh.exists()
+    await store.made(greeting)
+    assert old.is_file() and synth.calls.count(("Hello Asha", "en")) == 2
+    assert store.prune(week) == 0
 
 
 async def test_recorded_prompt_wins_over_synthesis(tmp_path: Path) -> None:
