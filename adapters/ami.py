@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -137,6 +138,7 @@ class AmiClient:
         self._manager: _Manager | None = None
         self._inflight: set[asyncio.Future[Any]] = set()
         self._ping_task: asyncio.Task[None] | None = None
+        self.events_seen: Counter[str] = Counter()  # AMI events received, by name (what the filter let through)
 
     @property
     def up(self) -> bool:
@@ -284,6 +286,7 @@ class AmiClient:
             transport.abort()  # connection_lost follows and reconnects with back-off
 
     def _on_event(self, _manager: Manager, message: Message) -> None:
+        self.events_seen[str(message.get("Event", ""))] += 1
         headers = {str(k): (v if isinstance(v, str) else ",".join(map(str, v))) for k, v in message.items()}
         event = parse_event(str(message.get("Event", "")), headers)
         if event is not None:

@@ -120,6 +120,11 @@ PARSERS: dict[str, Callable[[Headers], AmiEvent | None]] = {
 }
 
 
+# every AMI event the service reads: the parsed ones, and the Originate's ending (read with its action's reply);
+# the AMI user's event filter lets only these through (config/asterisk/warroom_manager.conf.j2)
+EVENTS_READ = frozenset(PARSERS) | {"OriginateResponse"}
+
+
 def parse_event(name: str, headers: Headers) -> AmiEvent | None:
     """The typed event for an AMI event, or None for events the service does not use."""
     parser = PARSERS.get(name)

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from adapters.ami_events import EVENTS_READ
 from ops.asterisk_check import Layout
 from sandbox.asterisk import SANDBOX_CERT
 from sandbox.render import AsteriskDirs, render_all
@@ -69,7 +70,7 @@ def template_context(ast: AsteriskSettings, *, with_farm: bool = True) -> dict[s
         "sip_port": ast.sip_port, "sip_bind": ast.sip_bind, "transport": ast.transport, "tls": tls,
         "rtp_start": ast.rtp_start, "rtp_end": ast.rtp_end, "trunks": [trunk_view(t) for t in ast.trunks],
         "farm_port": ast.farm_port if with_farm else 0, "agi_host": ast.agi_host, "agi_port": ast.agi_port,
-        "webrtc": webrtc_context(ast), "sandbox_cert": SANDBOX_CERT,
+        "webrtc": webrtc_context(ast), "sandbox_cert": SANDBOX_CERT, "ami_events": sorted(EVENTS_READ),
     }
 
 

@@ -76,6 +76,11 @@ async def test_originate_answer_dtmf_and_clean_end(
             return await channel_count(ami) == 0
 
         await until(no_channels, 5, "Asterisk to have no channel left after the call", every=0.1)
+        await until(lambda: ami.events_seen["Hangup"] >= 1, 5, "the Hangup event over AMI", every=0.1)
+        # the AMI user's filter: the events the service reads come through, the rest of the classes do not
+        assert ami.events_seen["Newchannel"] >= 1 and ami.events_seen["Newstate"] >= 1, ami.events_seen
+        assert not {"Newexten", "VarSet", "DialState", "RTCPSent", "TestEvent"} & set(ami.events_seen), \
+            ami.events_seen
         calls = farm.calls()
         assert len(calls) == 1 and calls[0].number == "9100001" and calls[0].answered
     finally:

@@ -38,6 +38,9 @@ def test_every_template_renders_and_listens_on_loopback(tmp_path: Path) -> None:
     assert settings.asterisk.ami_secret is not None
     assert f"secret = {settings.asterisk.ami_secret.get_secret_value()}" in user
     assert "permit = 127.0.0.1/255.255.255.255" in user
+    filters = re.findall(r"^eventfilter\(action\(include\),name\((\w+)\)\) =$", user, re.M)
+    assert {"Newchannel", "Newstate", "Hangup", "OriginateResponse", "InvalidPassword"} <= set(filters)
+    assert "Newexten" not in filters and len(filters) == len(set(filters))
     assert "bindaddr = 127.0.0.1" in (out / "http.conf").read_text()
     assert "bind = 127.0.0.1:25060" in (out / "pjsip.conf").read_text()
     assert "icesupport = yes" in (out / "rtp.conf").read_text()  # for browser phones only, no STUN/TURN
