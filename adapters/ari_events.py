@@ -95,6 +95,10 @@ PARSERS: dict[str, Callable[[str, Body], AsteriskEvent]] = {
 }
 
 
+# the application's event filter asks Asterisk for these only (ChannelVarset and the like are not sent)
+EVENTS_READ = frozenset(PARSERS)
+
+
 def parse_event(body: Any) -> AsteriskEvent | None:
     """The typed event for an ARI event, or None for events the service does not use."""
     if not isinstance(body, dict):

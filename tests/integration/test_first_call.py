@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from adapters import ari_events
 from adapters.ami import AmiClient
 from adapters.ari import AriClient
 from ari_handlers.app import CallHandler, StasisApp
@@ -81,6 +82,10 @@ async def test_originate_answer_dtmf_and_clean_end(
         assert ami.events_seen["Newchannel"] >= 1 and ami.events_seen["Newstate"] >= 1, ami.events_seen
         assert not {"Newexten", "VarSet", "DialState", "RTCPSent", "TestEvent"} & set(ami.events_seen), \
             ami.events_seen
+        # and the Stasis application's: only the events the service parses are sent
+        app = await ari.request("GET", f"/applications/{settings.asterisk.ari_app}")
+        assert sorted(e["type"] for e in app["events_allowed"]) == sorted(ari_events.EVENTS_READ), app
+        assert ari.events_seen["StasisStart"] == 1 and "ChannelVarset" not in ari.events_seen, ari.events_seen
         calls = farm.calls()
         assert len(calls) == 1 and calls[0].number == "9100001" and calls[0].answered
     finally:
