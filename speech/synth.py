@@ -1,9 +1,9 @@
 """Synthesisers: turn a text in a language into an 8 kHz mono WAV file.
 
-The default is espeak-ng (Debian package; voices ``hi`` and ``en``), resampled in this process with soxr (the
-resampler sox itself uses): one process per prompt, not two. A real deployment
-can plug another synthesiser behind :class:`Synthesizer` (a cloud TTS, a better local voice): the prompt
-store only needs ``name`` (part of the cache key) and ``synthesize``.
+The default is espeak-ng (Debian package; voices ``hi`` and ``en``), resampled in this process with soxr (sox's
+resampler as a library): one process per prompt, not two. A real deployment can plug another synthesiser
+behind :class:`Synthesizer` (a cloud TTS, a better local voice): the prompt store only needs ``name`` (part of
+the cache key) and ``synthesize``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 import soxr
 
 TELEPHONE_RATE = 8000
+
 
 class SpeechError(RuntimeError):
     """Synthesis or conversion failed; the message says which tool and why."""
