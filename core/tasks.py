@@ -1,4 +1,5 @@
-"""Background tasks of one component: kept until done, their errors logged, all cancelled on stop."""
+"""Background tasks of one component: kept until done, their errors logged, all cancelled on stop; and
+:func:`wait_event`, the wait a component's loop does between passes."""
 
 from __future__ import annotations
 
@@ -43,3 +44,15 @@ class Tasks:
         """Wait for the tasks started so far (tests and shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+async def wait_event(event: asyncio.Event, timeout: float) -> bool:
+    """Wait for ``event`` at most ``timeout`` seconds; True when it was set. Loops that run until cancelled
+    wait with this, not ``asyncio.wait_for``: on Python 3.11, wait_for loses a cancellation that arrives as
+    the event is set, and the loop then runs on for ever after its component's stop()."""
+    try:
+        async with asyncio.timeout(timeout):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True

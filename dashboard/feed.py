@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
+from core.tasks import wait_event
 from events.asterisk import AsteriskEvent, LinkState
 from events.bus import EventBus
 from events.types import (
@@ -148,10 +149,7 @@ class DashboardFeed:
         """While pages are open: the board every ``every`` seconds (at once after a state change), and
         the live figures with it."""
         while self._pages:
-            try:
-                await asyncio.wait_for(self._board_now.wait(), self.every - self.board_gap)
-            except TimeoutError:
-                pass
+            await wait_event(self._board_now, self.every - self.board_gap)
             self._board_now.clear()
             try:
                 self._send(("board", await self.board()))

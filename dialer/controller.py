@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.ami import AmiError
-from core.tasks import Tasks
+from core.tasks import Tasks, wait_event
 from db.engine import Database
 from db.models import utcnow
 from dialer import claims, store
@@ -139,10 +139,8 @@ class Dialer:
         loop = asyncio.get_running_loop()
         while self.book.calls and loop.time() < deadline:
             self._changed.clear()
-            try:  # every settlement wakes the dialer (and this wait)
-                await asyncio.wait_for(self._changed.wait(), min(1.0, max(0.0, deadline - loop.time())))
-            except TimeoutError:
-                pass
+            # every settlement wakes the dialer (and this wait)
+            await wait_event(self._changed, min(1.0, max(0.0, deadline - loop.time())))
 
     def hold_new_calls(self) -> None:
         """Start no more calls (the service is stopping); calls in flight go on and are settled."""
@@ -173,10 +171,7 @@ class Dialer:
     # -- the loop ---------------------------------------------------------------------------------------
     async def _loop(self) -> None:
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, self.config.poll_interval)
             self._wake.clear()
             if not (self.ami.up and self._ready):
                 await self._release_if_asterisk_gone()

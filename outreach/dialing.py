@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from adapters.ami import AmiError, Originate
-from core.tasks import Tasks
+from core.tasks import Tasks, wait_event
 from db.engine import Database
 from db.models import utcnow
 from dialer.dialplans import DialPlan, plain
@@ -91,10 +91,7 @@ class Broadcaster:
                     await self.sweep()
                 except Exception:
                     log.exception("broadcast sweep failed; trying again")
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.every)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, self.every)
             self._wake.clear()
 
     async def tick(self) -> int:

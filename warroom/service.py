@@ -4,7 +4,6 @@ stopped in order, and HTTP served until stopped."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import socket
@@ -26,6 +25,7 @@ from cluster.figures import FiguresPublisher, RemoteFigures, merge
 from cluster.peers import PeerTrunks
 from cluster.registry import NodeRegistry
 from cluster.relay import EventRelay
+from core.tasks import wait_event
 from dashboard.live import live_figures
 from db import migrate
 from db.engine import Database
@@ -195,10 +195,7 @@ class Service:
                     self._online = await self.softphones.online()
                 except Exception:
                     log.exception("softphones: sync failed; retrying")
-            try:  # a browser phone's new secret wakes it at once
-                await asyncio.wait_for(self.softphones.changed.wait(), every)
-            except TimeoutError:
-                pass
+            await wait_event(self.softphones.changed, every)  # a browser phone's new secret wakes it at once
 
     async def stop(self) -> None:
         if self.retention is not None:
@@ -251,8 +248,7 @@ class Service:
         try:
             while self.ivr.stats.live and loop.time() < deadline:
                 left.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(left.wait(), max(0.0, deadline - loop.time()))
+                await wait_event(left, max(0.0, deadline - loop.time()))
         finally:
             self.bus.unsubscribe(StasisEnded, on_end)
         log.info("stopping: calls settled (%d hung up at the deadline)", hung_up)

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, StringConstraints
 
 from core.errors import Unavailable
+from core.tasks import wait_event
 from events.types import PollDayChanged
 from pollday.board import round_report
 from pollday.counting_board import sheet_report
@@ -108,9 +109,7 @@ async def _stream(request: Request, service: PollDayService, ac: int, auth: Sign
                     data = {"ac_id": ac, **empty}
                 yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
                 while not changed.is_set():
-                    try:
-                        await asyncio.wait_for(changed.wait(), KEEP_ALIVE)
-                    except TimeoutError:
+                    if not await wait_event(changed, KEEP_ALIVE):
                         yield ": keep-alive\n\n"
         finally:
             service.bus.unsubscribe(PollDayChanged, hear)
