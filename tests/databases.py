@@ -66,13 +66,28 @@ def _url(database: str) -> str:
     return make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @functools.cache
 def _pg_template() -> str:
-    """This test process's migrated template database (dropped when the process ends)."""
+    """This test process's migrated template database (dropped when the process ends). Databases left by
+    test processes that were killed (their pid in the name) are dropped first."""
     name = f"warroom_tmpl_{os.getpid()}"
     admin = _admin()
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # a pid reused after a crash
+        left = conn.execute(text("SELECT datname FROM pg_database WHERE datname ~ '^(warroom_tmpl|t)_[0-9]+(_|$)'"))
+        for (db,) in left.all():
+            pid = int(db.split("_")[2] if db.startswith("warroom_tmpl_") else db.split("_")[1])
+            if pid == os.getpid() or not _alive(pid):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine = make_engine(_url(name))
     migrate.upgrade(engine)
@@ -91,7 +106,7 @@ def _pg_template() -> str:
 def migrated_postgres() -> Iterator[Engine]:
     """An engine on a new PostgreSQL database already at the newest schema, dropped afterwards."""
     template = _pg_template()
-    name = f"t_{uuid.uuid4().hex[:12]}"
+    name = f"t_{os.getpid()}_{uuid.uuid4().hex[:12]}"
     admin = _admin()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
