@@ -48,9 +48,10 @@ def migrated_sqlite(path: Path) -> Engine:
     return make_engine(f"sqlite:///{path}")
 
 
+@functools.cache
 def _admin() -> Engine:
-    """An engine on the test PostgreSQL outside any transaction (CREATE/DROP DATABASE need that); the
-    test fails, saying so, when PostgreSQL is down."""
+    """This test process's engine on the test PostgreSQL outside any transaction (CREATE/DROP DATABASE need
+    that); the test fails, saying so, when PostgreSQL is down."""
     admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect():
@@ -71,8 +72,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # another user's process: alive
+        pass
     return True
 
 
@@ -117,4 +118,3 @@ def migrated_postgres() -> Iterator[Engine]:
         engine.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
