@@ -48,6 +48,7 @@ class AmiConfig:
     ping_interval: float = 5.0
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
+    boot_wait: float = 10.0  # after login, how long to wait for FullyBooted before taking the link up anyway
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class _Manager(Manager):
         if ok:
             self._owner.backoff.reset()
             self.reconnect_timeout = self._owner.backoff.next()
-            self._owner.link.set(True, "logged in")
+            self._owner.logged_in()
         else:
             self.reconnect_timeout = self._owner.backoff.next()
             self._owner.link.set(False, REFUSED)
@@ -120,6 +121,7 @@ class _Manager(Manager):
     def connection_lost(self, exc: Any) -> None:
         self.awaiting_actions.clear()  # never re-send after reconnect: callers own their retries
         self.authenticated = False
+        self._owner.connection_lost()
         self._owner.link.set(False, REFUSED if self.refused else f"connection lost: {exc!r}"[:200])
         if self._owner.closing:
             return
@@ -138,6 +140,8 @@ class AmiClient:
         self._manager: _Manager | None = None
         self._inflight: set[asyncio.Future[Any]] = set()
         self._ping_task: asyncio.Task[None] | None = None
+        self._boot_wait: asyncio.TimerHandle | None = None
+        self._booted = False  # FullyBooted seen on this connection (it may come before the login's callback)
         self.events_seen: Counter[str] = Counter()  # AMI events received, by name (what the filter let through)
 
     @property
@@ -165,8 +169,35 @@ class AmiClient:
         """Wait until logged in; False on timeout."""
         return await self.link.wait_up(timeout)
 
+    def logged_in(self) -> None:
+        """Logged in: the link is up once Asterisk says it has fully booted (it says so at once when it has;
+        before that, channel drivers may still be loading and an Originate would fail), or after
+        ``boot_wait`` seconds without that word (an AMI user without the ``system`` read class)."""
+        self._cancel_boot_wait()
+        if self._booted:
+            self.link.set(True, "logged in")
+            return
+        self.link.set(False, "logged in; waiting for Asterisk to finish booting")
+        self._boot_wait = asyncio.get_running_loop().call_later(self.config.boot_wait, self._booted_unsaid)
+
+    def connection_lost(self) -> None:
+        self._cancel_boot_wait()
+        self._booted = False
+
+    def _cancel_boot_wait(self) -> None:
+        if self._boot_wait is not None:
+            self._boot_wait.cancel()
+            self._boot_wait = None
+
+    def _booted_unsaid(self) -> None:
+        self._boot_wait = None
+        log.warning("AMI: no FullyBooted event %.0fs after login (does the AMI user read the 'system' class?);"
+                    " taking the link up anyway", self.config.boot_wait)
+        self.link.set(True, "logged in (Asterisk never said it had fully booted)")
+
     async def close(self) -> None:
         self.closing = True
+        self._cancel_boot_wait()
         if self._ping_task:
             self._ping_task.cancel()
             await asyncio.gather(self._ping_task, return_exceptions=True)
@@ -286,9 +317,16 @@ class AmiClient:
             transport.abort()  # connection_lost follows and reconnects with back-off
 
     def _on_event(self, _manager: Manager, message: Message) -> None:
-        self.events_seen[str(message.get("Event", ""))] += 1
+        name = str(message.get("Event", ""))
+        self.events_seen[name] += 1
+        if name == "FullyBooted":
+            self._booted = True
+            if self._boot_wait is not None:  # logged in, waiting for it
+                self._cancel_boot_wait()
+                self.link.set(True, "logged in")
+            return
         headers = {str(k): (v if isinstance(v, str) else ",".join(map(str, v))) for k, v in message.items()}
-        event = parse_event(str(message.get("Event", "")), headers)
+        event = parse_event(name, headers)
         if event is not None:
             self.bus.publish(event)
 

@@ -120,9 +120,10 @@ PARSERS: dict[str, Callable[[Headers], AmiEvent | None]] = {
 }
 
 
-# every AMI event the service reads: the parsed ones, and the Originate's ending (read with its action's reply);
-# the AMI user's event filter lets only these through (config/asterisk/warroom_manager.conf.j2)
-EVENTS_READ = frozenset(PARSERS) | {"OriginateResponse"}
+# every AMI event the service reads: the parsed ones, the Originate's ending (read with its action's reply) and
+# FullyBooted (the link is up once Asterisk has booted); the AMI user's event filter lets only these through
+# (config/asterisk/warroom_manager.conf.j2)
+EVENTS_READ = frozenset(PARSERS) | {"OriginateResponse", "FullyBooted"}
 
 
 def parse_event(name: str, headers: Headers) -> AmiEvent | None:

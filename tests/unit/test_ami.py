@@ -19,6 +19,7 @@ class FakeAmi:
 
     secret: str = "s3cret"
     answer_pings: bool = True
+    booted: bool = True  # says FullyBooted right after a login, as a booted Asterisk does
     silent_actions: set[str] = field(default_factory=set)
     received: list[dict[str, str]] = field(default_factory=list)
     logins: int = 0
@@ -67,6 +68,8 @@ class FakeAmi:
             resp = "Success" if ok else "Error"
             msg = "Authentication accepted" if ok else "Authentication failed"
             writer.write(f"Response: {resp}\r\nActionID: {aid}\r\nMessage: {msg}\r\n\r\n".encode())
+            if ok and self.booted:
+                writer.write(b"Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n")
         elif name == "Ping":
             if self.answer_pings:
                 writer.write(f"Response: Success\r\nActionID: {aid}\r\nPing: Pong\r\n\r\n".encode())
@@ -80,7 +83,8 @@ class FakeAmi:
 
 async def _client(port: int, bus: EventBus, secret: str = "s3cret", **kw: float) -> AmiClient:
     cfg = AmiConfig("127.0.0.1", port, "warroom", secret, action_timeout=kw.get("timeout", 0.5),
-                    ping_interval=kw.get("ping", 0.2), reconnect_min=0.05, reconnect_max=0.2)
+                    ping_interval=kw.get("ping", 0.2), reconnect_min=0.05, reconnect_max=0.2,
+                    boot_wait=kw.get("boot_wait", 10.0))
     client = AmiClient(cfg, bus)
     await client.start()
     return client
@@ -187,3 +191,37 @@ async def test_unreachable_server_reports_why() -> None:
         assert not client.up
     finally:
         await client.close()
+
+
+async def test_the_link_is_up_once_asterisk_has_fully_booted() -> None:
+    """An Asterisk still booting takes logins before its channel drivers are loaded: no action (no Originate)
+    goes out until it says FullyBooted."""
+    fake, bus = FakeAmi(booted=False), EventBus()
+    port = await fake.start()
+    client = await _client(port, bus)
+    try:
+        await until(lambda: fake.logins == 1, 3, every=0.02)
+        assert not await client.wait_up(0.5), "up before Asterisk had booted"
+        assert "booting" in client.detail
+        with pytest.raises(AmiError):
+            await client.action({"Action": "Status"})
+        fake.send_event(Event="FullyBooted", Privilege="system,all", Status="Fully Booted")
+        assert await client.wait_up(3)
+        assert client.detail == "logged in"
+    finally:
+        await client.close()
+        await fake.stop()
+
+
+async def test_without_a_fully_booted_event_the_link_comes_up_after_the_boot_wait(
+        caplog: pytest.LogCaptureFixture) -> None:
+    fake, bus = FakeAmi(booted=False), EventBus()
+    port = await fake.start()
+    client = await _client(port, bus, boot_wait=0.3)
+    try:
+        assert await client.wait_up(3)
+        assert "never said it had fully booted" in client.detail
+        assert "no FullyBooted event" in caplog.text and "'system' class" in caplog.text
+    finally:
+        await client.close()
+        await fake.stop()
