@@ -138,8 +138,12 @@ class Sandbox:
     def prepare(self) -> None:
         """Write /etc/hosts, the node's directories and its rendered configuration."""
         hostname = socket.gethostname()
-        (self.root / "etc/hosts").write_text(
-            f"127.0.0.1\tlocalhost\n127.0.1.1\t{hostname}\n::1\tlocalhost ip6-localhost\n")
+        hosts = self.root / "etc/hosts"
+        wanted = f"127.0.0.1\tlocalhost\n127.0.1.1\t{hostname}\n::1\tlocalhost ip6-localhost\n"
+        if not hosts.exists() or hosts.read_text() != wanted:  # shared by every node: never half-written
+            partial = hosts.with_name(f"hosts.{os.getpid()}")
+            partial.write_text(wanted)
+            os.replace(partial, hosts)
         uid, gid = self.asterisk_ids()
         dirs = self.dirs()
         for inner in (dirs.varlib, dirs.spool, dirs.run, dirs.log, dirs.cache,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what warroom needs on a Debian machine: apt packages, a virtualenv with the package,
 # (with --postgres) a PostgreSQL server on 127.0.0.1:5432 when none is running, (with --browser)
-# Debian's Chromium for the browser tests, and the pages' browser libraries from the npm registry
+# Debian's Chromium for the browser tests, (with --parallel) what runs the integration tests two at a time
+# (socat, iproute2: scripts/test-worker-python), and the pages' browser libraries from the npm registry
 # (package-lock.json: SIP.js for the phone in the browser) into node_modules/, served under /static.
 # Idempotent: a second run installs nothing new. Sourced by scripts/test.sh and scripts/demo.sh.
 set -euo pipefail
@@ -14,6 +15,7 @@ for arg in "$@"; do
   case "$arg" in
     --postgres) want_pg=yes ;;
     --browser) APT_PACKAGES+=(chromium) ;;  # browser tests drive Debian's Chromium with Playwright
+    --parallel) APT_PACKAGES+=(socat iproute2) ;;  # a network namespace per integration-test worker
     *) echo "bootstrap: unknown option $arg" >&2; exit 2 ;;
   esac
 done

@@ -22,6 +22,7 @@ from db.engine import Database, make_engine
 from sandbox.asterisk import Sandbox, SandboxError
 from sandbox.phonefarm import Behaviour, PhoneFarm
 from tests.databases import PG_URL, migrated_postgres, migrated_sqlite
+from tests.isolation import node_name
 from warroom.compose import build_sandbox
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
@@ -33,7 +34,7 @@ TEST_PORTS = {"ami_port": 15038, "http_port": 18088, "sip_port": 15060, "rtp_sta
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings for the test node (secrets generated in a temporary state directory)."""
     state = tmp_path_factory.mktemp("state")
-    ast = AsteriskSettings(node="test", action_timeout=10.0, ping_interval=1.0, reconnect_max=2.0,
+    ast = AsteriskSettings(node=node_name("test"), action_timeout=10.0, ping_interval=1.0, reconnect_max=2.0,
                            trunks=[TrunkSettings(name="lines", lines=10, port=TEST_PORTS["farm_port"])],
                            **TEST_PORTS)
     return with_secrets(Settings(state_dir=state, asterisk=ast,

@@ -23,6 +23,7 @@ from sandbox.asterisk import Sandbox, SandboxError
 from sandbox.cdr import read_cdr
 from tests.conftest import PG_URL
 from tests.integration.dialer_harness import HOLD, Harness, harness_settings
+from tests.isolation import node_name
 from warroom.compose import build_sandbox, build_service
 from warroom.feature_settings import ClusterSettings
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
@@ -36,7 +37,7 @@ QUICK_CLUSTER = ClusterSettings(lease_seconds=6, heartbeat_seconds=1, max_call_s
 def node2(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Sandbox]]:
     """The second sandbox node, up for one test."""
     state = tmp_path_factory.mktemp("state2")
-    ast = AsteriskSettings(node="test2", action_timeout=10.0, ping_interval=1.0, reconnect_max=2.0,
+    ast = AsteriskSettings(node=node_name("test2"), action_timeout=10.0, ping_interval=1.0, reconnect_max=2.0,
                            trunks=[TrunkSettings(name="lines", lines=10, port=NODE2_PORTS["farm_port"])],
                            **NODE2_PORTS)
     settings = with_secrets(Settings(state_dir=state, asterisk=ast))
@@ -54,10 +55,16 @@ def pg_url(schema: str, app: str = "warroom-test") -> str:
     return f"{PG_URL}?options=-csearch_path%3D{schema}&application_name={app}"
 
 
-def node_settings(settings: Settings, tmp: Path, url: str, *, lines: int = 4) -> Settings:
-    """A node's settings in a cluster test: the harness's quick timings, the shared PostgreSQL, short leases."""
+def node_settings(settings: Settings, tmp: Path, url: str, *, lines: int = 4,
+                  max_call_seconds: int | None = None) -> Settings:
+    """A node's settings in a cluster test: the harness's quick timings, the shared PostgreSQL, short leases
+    (and, given ``max_call_seconds``, calls that Asterisk cuts sooner: a dead node's attempts are retried
+    no sooner than that)."""
     s = harness_settings(settings, tmp, lines=lines, database_url=url)
-    return s.model_copy(update={"cluster": QUICK_CLUSTER})
+    cluster = QUICK_CLUSTER
+    if max_call_seconds is not None:
+        cluster = ClusterSettings(**{**QUICK_CLUSTER.model_dump(), "max_call_seconds": max_call_seconds})
+    return s.model_copy(update={"cluster": cluster})
 
 
 async def start_node(settings: Settings, *, ivr: bool = False) -> Harness:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox.asterisk import Sandbox
+from tests.isolation import node_name
 from warroom.settings import REPO_ROOT
 
 PROVIDER_IP = "127.0.0.2"
@@ -27,9 +28,10 @@ class ProviderPorts:
 
 
 def provider_node(cache: Path, workdir: Path, *, account: str, password: str, dids: list[str],
-                  ports: ProviderPorts, node: str = "provider") -> Sandbox:
+                  ports: ProviderPorts, node: str = "") -> Sandbox:
     """The provider's sandbox node (not started): the war room's base templates (Asterisk's own files)
     with the provider's PJSIP and dialplan."""
+    node = node or node_name("provider")
     templates = workdir / "provider-templates"
     shutil.rmtree(templates, ignore_errors=True)
     templates.mkdir(parents=True)

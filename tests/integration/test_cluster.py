@@ -99,6 +99,7 @@ def _finished_cleanly(sessions: sessionmaker[Session], cid: int) -> list[Attempt
 async def test_a_campaign_spreads_over_both_nodes(sandbox: Sandbox, settings: Settings, node2: tuple[Settings, Sandbox],
                                                   tmp_path: Path, phone_farm: FarmFactory) -> None:
     settings2, box2 = node2
+    n1, n2 = settings.asterisk.node, settings2.asterisk.node
     with pg_schema("cl") as schema:
         url = pg_url(schema)
         sessions = migrated(url)
@@ -108,7 +109,7 @@ async def test_a_campaign_spreads_over_both_nodes(sandbox: Sandbox, settings: Se
         from sandbox.phonefarm import PhoneFarm
 
         farm2 = PhoneFarm(mix, port=settings2.asterisk.farm_port, media_port=26000, workdir=tmp_path / "farm2")
-        farm2.start()  # ...and node test2's: either node may dial any number
+        farm2.start()  # ...and node 2's: either node may dial any number
         a = await start_node(node_settings(settings, tmp_path / "a", url))
         b = await start_node(node_settings(settings2, tmp_path / "b", url))
         base, stop_web = await serve_dashboard(a)  # node test's own web app: it shows both nodes' lines
@@ -129,16 +130,16 @@ async def test_a_campaign_spreads_over_both_nodes(sandbox: Sandbox, settings: Se
                 b.dialer.wake()
                 await until(lambda: _state(sessions, cid) == "completed", 120, "the campaign to finish")
                 seen = await page.evaluate("window.__seen")
-                await expect(page.get_by_test_id("node-test2")).to_have_attribute("data-state", "alive")
+                await expect(page.get_by_test_id(f"node-{n2}")).to_have_attribute("data-state", "alive")
                 await browser.close()
-            assert max(seen.get("lines-test/lines", [0])) > 0 and max(seen.get("lines-test2/lines", [0])) > 0, \
+            assert max(seen.get(f"lines-{n1}/lines", [0])) > 0 and max(seen.get(f"lines-{n2}/lines", [0])) > 0, \
                 f"both nodes' lines went busy on the screen: {seen}"
             attempts = _finished_cleanly(sessions, cid)
-            by_node = {n: sum(x.node == n for x in attempts) for n in ("test", "test2")}
-            assert by_node["test"] > 0 and by_node["test2"] > 0, by_node
+            by_node = {n: sum(x.node == n for x in attempts) for n in (n1, n2)}
+            assert by_node[n1] > 0 and by_node[n2] > 0, by_node
             assert overlapping_calls(sessions, [sandbox, box2]) == []
             figures = a.service.live_figures()
-            assert set(figures.get("nodes", [])) == {"test", "test2"}, "each node sees the other's lines"
+            assert set(figures.get("nodes", [])) == {n1, n2}, "each node sees the other's lines"
         finally:
             await stop_web()
             await stop_harness(b)
@@ -163,6 +164,7 @@ async def test_one_nodes_service_killed_mid_campaign(sandbox: Sandbox, settings:
                                                      node2: tuple[Settings, Sandbox], tmp_path: Path,
                                                      phone_farm: FarmFactory) -> None:
     settings2, box2 = node2
+    n1, n2 = settings.asterisk.node, settings2.asterisk.node
     with pg_schema("kill") as schema:
         url = pg_url(schema)
         sessions = migrated(url)
@@ -173,18 +175,19 @@ async def test_one_nodes_service_killed_mid_campaign(sandbox: Sandbox, settings:
 
         farm2 = PhoneFarm(mix, port=settings2.asterisk.farm_port, media_port=26000, workdir=tmp_path / "farm2")
         farm2.start()
-        child = spawn_node(node_settings(settings2, tmp_path / "b", url), tmp_path / "node2.log")
-        a = await start_node(node_settings(settings, tmp_path / "a", url))
+        # calls last 10 s at most (4 s ringing, 6 s held): the dead node's are retried 20 s after they began
+        child = spawn_node(node_settings(settings2, tmp_path / "b", url, max_call_seconds=20), tmp_path / "node2.log")
+        a = await start_node(node_settings(settings, tmp_path / "a", url, max_call_seconds=20))
         try:
             cid = _campaign(sessions, "kill")
-            await until(lambda: _open_on(sessions, "test2") >= 2, 60, "node test2 with calls in flight",
+            await until(lambda: _open_on(sessions, n2) >= 2, 60, f"node {n2} with calls in flight",
                         every=0.1)
             os.kill(child.pid, signal.SIGKILL)  # no goodbye: its lease must run out
             child.wait(10)
             await until(lambda: _state(sessions, cid) == "completed", 240, "the campaign to finish on node test")
             attempts = _finished_cleanly(sessions, cid)
-            assert any(x.node == "test2" for x in attempts) and any(x.node == "test" for x in attempts)
-            assert any("lease ran out" in (x.detail or "") for x in attempts if x.node == "test2")
+            assert any(x.node == n2 for x in attempts) and any(x.node == n1 for x in attempts)
+            assert any("lease ran out" in (x.detail or "") for x in attempts if x.node == n2)
             assert overlapping_calls(sessions, [sandbox, box2]) == [], "no phone dialed twice at once"
             _no_answered_call_dialed_again(attempts)
         finally:
@@ -199,6 +202,7 @@ async def test_one_nodes_asterisk_stopped_mid_campaign(sandbox: Sandbox, setting
                                                        node2: tuple[Settings, Sandbox], tmp_path: Path,
                                                        phone_farm: FarmFactory) -> None:
     settings2, box2 = node2
+    n2 = settings2.asterisk.node
     with pg_schema("stop") as schema:
         url = pg_url(schema)
         sessions = migrated(url)
@@ -213,7 +217,7 @@ async def test_one_nodes_asterisk_stopped_mid_campaign(sandbox: Sandbox, setting
         b = await start_node(node_settings(settings2, tmp_path / "b", url))
         try:
             cid = _campaign(sessions, "stop")
-            await until(lambda: _open_on(sessions, "test2") >= 2, 60, "node test2 with calls in flight",
+            await until(lambda: _open_on(sessions, n2) >= 2, 60, f"node {n2} with calls in flight",
                         every=0.1)
             await asyncio.to_thread(box2.down)  # its Asterisk goes, and its calls with it
             await until(lambda: _state(sessions, cid) == "completed", 240, "the campaign to finish on node test")
@@ -252,7 +256,7 @@ async def test_a_hotline_caller_on_one_node_reaches_an_operator_on_the_other(
         name = f"op{uuid.uuid4().hex[:6]}"
         with sessions.begin() as s:
             user = add_user(s, name, "operator", "Operator-pass-1", "Asha Devi")
-            user.home_node = "test2"
+            user.home_node = settings2.asterisk.node
             user_id, endpoint, secret = user.id, user.sip_username, user.sip_secret
         a = await start_node(node_settings(settings, tmp_path / "a", url), ivr=True)
         b = await start_node(node_settings(settings2, tmp_path / "b", url))
@@ -260,7 +264,7 @@ async def test_a_hotline_caller_on_one_node_reaches_an_operator_on_the_other(
         events: list[OperatorCall] = []
         a.bus.subscribe(OperatorCall, events.append)
         try:
-            assert await b.softphones.sync() or True  # node test2 renders the operator homed there
+            assert await b.softphones.sync() or True  # node 2 renders the operator homed there
             await until(lambda: b.service.peers.peers and a.service.peers.peers, 30, "the trunks between the nodes")
             port2 = settings2.asterisk.farm_port
             assert await asyncio.to_thread(register, endpoint, secret, sip_port=settings2.asterisk.sip_port,
@@ -269,18 +273,18 @@ async def test_a_hotline_caller_on_one_node_reaches_an_operator_on_the_other(
                               workdir=tmp_path / "farm2")
             farm2.start()
 
-            def registered_on_test2() -> bool:
+            def registered_on_node2() -> bool:
                 with sessions() as s:
-                    return nodes.registered_on(s, "test2", endpoint, utcnow(), 30)
+                    return nodes.registered_on(s, settings2.asterisk.node, endpoint, utcnow(), 30)
 
-            await until(registered_on_test2, 20, "node test2 to say the softphone is registered to it")
+            await until(registered_on_node2, 20, "node 2 to say the softphone is registered to it")
             with sessions.begin() as s:
                 change(s, user_id, OperatorState.ready, registered=True)
             caller = asyncio.create_task(asyncio.to_thread(
                 call_in, "09826012345", service="07552551234", sip_port=settings.asterisk.sip_port,
                 workdir=tmp_path / "caller", digits="0", delay_ms=1500, hold_ms=30_000))
             await until(lambda: any(e.what == "connected" for e in events), 40,
-                        "the caller on node test bridged to the operator on node test2", caller)
+                        "the caller on node 1 bridged to the operator on node 2", caller)
             result = await caller
             assert result.exit_code == 0, result.events
         finally:

@@ -83,6 +83,7 @@ async def test_asterisk_restart_mid_campaign(sandbox: Sandbox, settings: Setting
         assert lost and all(a.disposition is Disposition.failed for a in lost)  # never counted answered
         assert all(a.talk_seconds is None for a in lost)
         answered = {a.phone for a in attempts if a.disposition is Disposition.answered}
-        assert answered == set(NUMBERS)  # the lost ones were retried by policy and reached
+        assert answered == set(NUMBERS), [  # the lost ones were retried by policy and reached
+            (a.phone, a.disposition, a.cause, a.detail, f"{a.created_at:%H:%M:%S}") for a in attempts]
     finally:
         await stop_harness(h)

@@ -19,6 +19,7 @@ from sandbox.asterisk import Sandbox, SandboxError
 from sandbox.phonefarm import Behaviour, PhoneFarm
 from tests.integration.dialer_harness import HOLD, daytime_clock
 from tests.integration.doctor_run import run_doctor
+from tests.isolation import node_name
 from warroom.compose import build_sandbox, build_service, ivr_paths
 from warroom.service import Service
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
@@ -32,7 +33,7 @@ HEALTHY = ("AMI login", "AMI permissions", "ARI", "ARI Stasis app", "FastAGI fro
 
 @pytest.fixture
 def node(sandbox: Sandbox, tmp_path: Path) -> Iterator[Settings]:
-    ast = AsteriskSettings(node="doctorwr", ami_port=30038, http_port=30088, sip_port=30060, rtp_start=15000,
+    ast = AsteriskSettings(node=node_name("doctorwr"), ami_port=30038, http_port=30088, sip_port=30060, rtp_start=15000,
                            rtp_end=15499, farm_port=0, agi_port=30073, ping_interval=1.0, reconnect_max=2.0,
                            trunks=[TrunkSettings(name="lines", port=FARM_PORT)], sandbox_cache=sandbox.cache)
     settings = with_secrets(Settings(state_dir=tmp_path / "state", asterisk=ast,

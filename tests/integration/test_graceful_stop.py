@@ -27,6 +27,7 @@ from sandbox.phonefarm import Behaviour, PhoneFarm
 from tests.integration.dashboard_app import free_port
 from tests.integration.dialer_harness import make_directory
 from tests.integration.doctor_run import doctor_env
+from tests.isolation import node_name
 from warroom.compose import build_sandbox
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
@@ -45,7 +46,7 @@ def afternoon_zone() -> str:
 
 @pytest.fixture
 def node(sandbox: Sandbox, tmp_path: Path) -> Iterator[Settings]:
-    ast = AsteriskSettings(node="stopwr", ami_port=31038, http_port=31088, sip_port=31060, rtp_start=15500,
+    ast = AsteriskSettings(node=node_name("stopwr"), ami_port=31038, http_port=31088, sip_port=31060, rtp_start=15500,
                            rtp_end=15999, farm_port=0, agi_port=31073, trunks=[TrunkSettings(name="lines", lines=3,
                                                                                             port=FARM_PORT)],
                            sandbox_cache=sandbox.cache)

@@ -15,6 +15,7 @@ from dialer.campaigns import Selection, change_state, create_campaign
 from sandbox.asterisk import Sandbox, SandboxError
 from sandbox.phonefarm import Behaviour, PhoneFarm
 from tests.integration.dialer_harness import FAST_RETRY, HOLD, Harness, daytime_clock, make_directory
+from tests.isolation import node_name
 from tests.waiting import until
 from warroom.compose import build_sandbox, build_service
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
@@ -30,7 +31,7 @@ def gateway(sandbox: Sandbox, tmp_path: Path) -> Iterator[tuple[Settings, dict[s
     trunk = TrunkSettings(name="gsm", kind="gsm", host="127.0.0.1", port=PORTS["1"], number_format="ten",
                           qualify_seconds=0,  # these SIPp ports answer INVITEs only, not OPTIONS
                           ports=[{"prefix": prefix, "port": port} for prefix, port in PORTS.items()])
-    ast = AsteriskSettings(node="gsmwr", ami_port=29038, http_port=29088, sip_port=29060, rtp_start=14500,
+    ast = AsteriskSettings(node=node_name("gsmwr"), ami_port=29038, http_port=29088, sip_port=29060, rtp_start=14500,
                            rtp_end=14999, farm_port=0, agi_port=29074, ping_interval=1.0, reconnect_max=2.0,
                            trunks=[trunk], sandbox_cache=sandbox.cache)
     settings = with_secrets(Settings(state_dir=tmp_path / "state", asterisk=ast,

@@ -17,6 +17,7 @@ from db.outreach import Contact, ListEntry, MissedCall, OutreachList
 from sandbox.asterisk import Sandbox, SandboxError
 from sandbox.caller import call_in
 from tests.integration.dialer_harness import daytime_clock
+from tests.isolation import node_name
 from tests.waiting import until
 from warroom.compose import build_sandbox, build_service
 from warroom.feature_settings import OutreachSettings
@@ -31,9 +32,9 @@ CALLER = "+919826055501"
 
 def outreach_settings(sandbox: Sandbox, tmp: Path) -> Settings:
     trunk = TrunkSettings(name="lines", lines=4, host="127.0.0.1", port=32070, dids={MISSED_DID: "missed_call"})
-    ast = AsteriskSettings(node="outreachwr", ami_port=32038, http_port=32088, sip_port=32060, rtp_start=16000,
-                           rtp_end=16499, farm_port=0, agi_port=32073, ping_interval=1.0, action_timeout=5.0,
-                           reconnect_max=2.0, trunks=[trunk], sandbox_cache=sandbox.cache)
+    ast = AsteriskSettings(node=node_name("outreachwr"), ami_port=32038, http_port=32088, sip_port=32060,
+                           rtp_start=16000, rtp_end=16499, farm_port=0, agi_port=32073, ping_interval=1.0,
+                           action_timeout=5.0, reconnect_max=2.0, trunks=[trunk], sandbox_cache=sandbox.cache)
     return with_secrets(Settings(state_dir=tmp / "state", asterisk=ast, database_url=f"sqlite:///{tmp / 'wr.db'}",
                                  outreach=OutreachSettings(callbacks_per_day=1, missed_call_refuse="busy",
                                                            missed_call_purposes={MISSED_DID: "join"})))

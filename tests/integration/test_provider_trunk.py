@@ -29,6 +29,7 @@ from sandbox.phonefarm import Behaviour, PhoneFarm
 from tests.integration.dialer_harness import FAST_RETRY, HOLD, Harness, daytime_clock, make_directory
 from tests.integration.doctor_run import run_doctor
 from tests.integration.provider_node import PROVIDER_IP, ProviderPorts, provider_node
+from tests.isolation import node_name
 from tests.waiting import until
 from warroom.compose import build_sandbox, build_service
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
@@ -65,7 +66,7 @@ def warroom_settings(sandbox: Sandbox, tmp: Path, password: str) -> Settings:
                           password=SecretStr(password), number_format="national", qualify_seconds=1,
                           retry_seconds=2, caller_id="War Room <07554000000>",
                           dids={HOTLINE_DID: "hotline", MISSED_DID: "missed_call:callbacks"})
-    ast = AsteriskSettings(node="trunkwr", ami_port=26038, http_port=26088, sip_port=26060, rtp_start=13000,
+    ast = AsteriskSettings(node=node_name("trunkwr"), ami_port=26038, http_port=26088, sip_port=26060, rtp_start=13000,
                            rtp_end=13499, farm_port=0, agi_port=26073, ping_interval=1.0, action_timeout=5.0,
                            reconnect_max=2.0, trunks=[trunk], sandbox_cache=sandbox.cache)
     settings = with_secrets(Settings(state_dir=tmp / "state", asterisk=ast,

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from sandbox.asterisk import Sandbox, SandboxError
+from tests.isolation import node_name
 from warroom.compose import build_sandbox, build_service
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
@@ -29,7 +30,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def node2(sandbox: Sandbox, tmp_path: Path) -> Iterator[tuple[Settings, Sandbox]]:
-    ast = AsteriskSettings(node="test2", ami_port=25038, http_port=28088, sip_port=25060, rtp_start=12000,
+    ast = AsteriskSettings(node=node_name("test2"), ami_port=25038, http_port=28088, sip_port=25060, rtp_start=12000,
                            rtp_end=12999, farm_port=25070, ping_interval=0.5, action_timeout=2.0,
                            reconnect_max=1.0, trunks=[TrunkSettings(port=25070)], agi_port=_free_port())
     settings = with_secrets(Settings(state_dir=tmp_path, asterisk=ast, database_url=f"sqlite:///{tmp_path}/h.db"))
@@ -85,7 +86,7 @@ async def test_healthz_follows_asterisk_down_and_up(node2: tuple[Settings, Sandb
 
 def test_cli_status_tells_the_truth(node2: tuple[Settings, Sandbox]) -> None:
     settings, box = node2
-    env = {"WARROOM_STATE_DIR": str(settings.state_dir), "WARROOM_ASTERISK__NODE": "test2",
+    env = {"WARROOM_STATE_DIR": str(settings.state_dir), "WARROOM_ASTERISK__NODE": settings.asterisk.node,
            "WARROOM_ASTERISK__AMI_PORT": "25038", "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"}
     cmd = [sys.executable, "-m", "warroom", "asterisk", "status", "--json"]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)

@@ -22,6 +22,7 @@ from sandbox.asterisk import Sandbox, SandboxError
 from sandbox.sip_register import register
 from sipguard.service import BanService
 from tests.integration.dialer_harness import HOLD, daytime_clock
+from tests.isolation import node_name
 from tests.waiting import until
 from warroom.compose import build_sandbox, build_service
 from warroom.feature_settings import SipGuardSettings
@@ -36,10 +37,10 @@ ATTACKER, OUTSIDER, OPERATOR = "127.0.0.66", "127.0.0.200", "127.0.0.1"
 
 @pytest.fixture
 def guarded(sandbox: Sandbox, tmp_path: Path) -> Iterator[Settings]:
-    ast = AsteriskSettings(node="guardwr", ami_port=28038, http_port=28088, sip_port=SIP_PORT, rtp_start=14000,
-                           rtp_end=14499, farm_port=0, agi_port=28073, ping_interval=1.0, reconnect_max=2.0,
-                           trunks=[TrunkSettings(name="lines", port=28070)], operator_networks=["127.0.0.0/25"],
-                           sandbox_cache=sandbox.cache)
+    ast = AsteriskSettings(node=node_name("guardwr"), ami_port=28038, http_port=28088, sip_port=SIP_PORT,
+                           rtp_start=14000, rtp_end=14499, farm_port=0, agi_port=28073, ping_interval=1.0,
+                           reconnect_max=2.0, trunks=[TrunkSettings(name="lines", port=28070)],
+                           operator_networks=["127.0.0.0/25"], sandbox_cache=sandbox.cache)
     settings = with_secrets(Settings(state_dir=tmp_path / "state", asterisk=ast,
                                      database_url=f"sqlite:///{tmp_path / 'guard.db'}",
                                      sip_guard=SipGuardSettings(max_failures=3, never_ban=["127.0.0.1/32"])))
