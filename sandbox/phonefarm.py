@@ -137,25 +137,29 @@ class PhoneFarm:
         (self.workdir / "numbers.csv").write_text("\n".join(self.lines) + "\n")
         make_voice_pcap(self.workdir / VOICE_PCAP, VOICE_TEXT)  # SIPp opens every capture the scenario names
         self.log_path.write_text("")
-        out = subprocess.run(
-            ["sipp", "-sf", "farm.xml", "-inf", "numbers.csv", "-infindex", "numbers.csv", "0",
-             "-i", self.host, "-p", str(self.port), "-mi", self.host, "-mp", str(self.media_port),
-             # no -trace_err: SIPp logs every 100 ms wait that times out (by design here) as an error, which
-             # grows by megabytes a minute on a busy farm; start-up errors come on its output instead
-             "-bind_local", "-bg", "-trace_logs", "-log_file", str(self.log_path),
-             "-max_socket", str(max(1024, self.max_calls * 2))],
-            cwd=self.workdir, capture_output=True, text=True, timeout=timeout, check=False,
-            start_new_session=True)  # a Ctrl-C meant for the caller does not stop the phones
-        match = re.search(r"PID=\[(\d+)\]", out.stdout + out.stderr)
+        said = self.workdir / "sipp.out"  # SIPp's output: the launcher's, and the background process's errors
+        with open(said, "wb") as sink:
+            out = subprocess.run(
+                ["sipp", "-sf", "farm.xml", "-inf", "numbers.csv", "-infindex", "numbers.csv", "0",
+                 "-i", self.host, "-p", str(self.port), "-mi", self.host, "-mp", str(self.media_port),
+                 # no -trace_err: SIPp logs every 100 ms wait that times out (by design here) as an error,
+                 # which grows by megabytes a minute on a busy farm; start-up errors come on its output
+                 "-bind_local", "-bg", "-trace_logs", "-log_file", str(self.log_path),
+                 "-max_socket", str(max(1024, self.max_calls * 2))],
+                cwd=self.workdir, stdout=sink, stderr=subprocess.STDOUT, timeout=timeout, check=False,
+                start_new_session=True)  # a Ctrl-C meant for the caller does not stop the phones
+        output = said.read_text(errors="replace")
+        match = re.search(r"PID=\[(\d+)\]", output)
         if out.returncode not in (0, 99) or not match:  # with -bg the launcher exits 99 ("no calls")
-            raise RuntimeError(f"SIPp phone farm did not start (exit {out.returncode}):\n"
-                               f"{_noise_free(out.stdout + out.stderr)}")
+            raise RuntimeError(f"SIPp phone farm did not start (exit {out.returncode}):\n{_noise_free(output)}")
         self.pid = int(match.group(1))
         deadline = time.monotonic() + timeout
         while not _udp_bound(self.host, self.port):
             if time.monotonic() > deadline or not self.running:
+                why = f"not after {timeout:.0f}s" if self.running else "SIPp exited"
                 self.stop()
-                raise RuntimeError(f"SIPp phone farm not listening on {self.host}:{self.port}")
+                raise RuntimeError(f"SIPp phone farm not listening on {self.host}:{self.port} ({why}):\n"
+                                   f"{_noise_free(said.read_text(errors='replace'))}")
             time.sleep(0.05)
 
     @property
