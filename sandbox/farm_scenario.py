@@ -164,6 +164,9 @@ def render() -> str:
                '</action></nop>\n')
     out.append('  <label id="hold"/>\n' + _wait("holdwait", "hold", "our_bye"))
     out.append('  <label id="our_bye"/>\n' + OUR_BYE)
+    # a BYE that comes between two of the waits' 100 ms receives (the call runs its nops then) would be
+    # "unexpected", and SIPp would drop the call unlogged: "global" takes it wherever the call is
+    out.append('  <recv request="BYE" optional="global" next="far_bye"/>\n')
     out.append(f'  <recv response="200" next="end"><action>{_log("farm_bye")}</action></recv>\n')
     out.append(f'  <label id="far_bye"/>\n  <nop><action>{_log("far_bye")}</action></nop>\n')
     out.append(RESPONSE.format(status="200 OK").replace("<send>", '<send next="end">', 1))
