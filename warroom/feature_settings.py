@@ -70,7 +70,7 @@ class ClusterSettings(BaseModel):
                                                                  "expire and other nodes take its attempts over")
     heartbeat_seconds: float = Field(5.0, gt=0, le=60, description="how often a node says it is alive")
     max_clock_skew: float = Field(1.0, gt=0, description="seconds a node's clock may be off the database's")
-    max_call_seconds: int = Field(900, ge=20, le=6 * 3600, description="Asterisk hangs up any of our calls after "
+    max_call_seconds: int = Field(900, ge=60, le=6 * 3600, description="Asterisk hangs up any of our calls after "
                                                                       "this long (so a dead node's calls surely end)")
     web_only: bool = Field(False, description="serve the web side only: no Asterisk, no dialing (several web "
                                               "processes behind a proxy)")

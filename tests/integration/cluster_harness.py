@@ -55,16 +55,10 @@ def pg_url(schema: str, app: str = "warroom-test") -> str:
     return f"{PG_URL}?options=-csearch_path%3D{schema}&application_name={app}"
 
 
-def node_settings(settings: Settings, tmp: Path, url: str, *, lines: int = 4,
-                  max_call_seconds: int | None = None) -> Settings:
-    """A node's settings in a cluster test: the harness's quick timings, the shared PostgreSQL, short leases
-    (and, given ``max_call_seconds``, calls that Asterisk cuts sooner: a dead node's attempts are retried
-    no sooner than that)."""
+def node_settings(settings: Settings, tmp: Path, url: str, *, lines: int = 4) -> Settings:
+    """A node's settings in a cluster test: the harness's quick timings, the shared PostgreSQL, short leases."""
     s = harness_settings(settings, tmp, lines=lines, database_url=url)
-    cluster = QUICK_CLUSTER
-    if max_call_seconds is not None:
-        cluster = ClusterSettings(**{**QUICK_CLUSTER.model_dump(), "max_call_seconds": max_call_seconds})
-    return s.model_copy(update={"cluster": cluster})
+    return s.model_copy(update={"cluster": QUICK_CLUSTER})
 
 
 async def start_node(settings: Settings, *, ivr: bool = False) -> Harness:
