@@ -99,7 +99,13 @@ def _wait(label: str, variable: str, then: str) -> str:
 
 
 def render() -> str:
-    """The scenario XML."""
+    """The scenario XML.
+
+    A BYE that comes while a call runs the nops between two of its waits' 100 ms receives would be
+    "unexpected" there, and SIPp would drop the call unlogged. An ``optional="global"`` receive takes it, but
+    SIPp looks for one only *before* the call's place in the scenario, so it sits before the ACK's receive
+    (SIPp refuses an optional receive followed by a nop).
+    """
     out = ['<?xml version="1.0" encoding="ISO-8859-1" ?>', '<scenario name="warroom phone farm">']
     out.append(f"""  <recv request="INVITE">
     <action>
@@ -139,6 +145,7 @@ def render() -> str:
     # answer / silent / hangup: ring, answer, wait, press digits, hold, then BYE
     out.append(RESPONSE.format(status="180 Ringing"))
     out.append(OK_SDP)
+    out.append('  <recv request="BYE" optional="global" next="far_bye"/>\n')  # see the docstring
     out.append(f'  <recv request="ACK"><action>{_log("answered")}</action></recv>\n')
     out.append(_wait("delay", "delay", "digit0"))
     for i in range(MAX_DIGITS):
@@ -164,9 +171,6 @@ def render() -> str:
                '</action></nop>\n')
     out.append('  <label id="hold"/>\n' + _wait("holdwait", "hold", "our_bye"))
     out.append('  <label id="our_bye"/>\n' + OUR_BYE)
-    # a BYE that comes between two of the waits' 100 ms receives (the call runs its nops then) would be
-    # "unexpected", and SIPp would drop the call unlogged: "global" takes it wherever the call is
-    out.append('  <recv request="BYE" optional="global" next="far_bye"/>\n')
     out.append(f'  <recv response="200" next="end"><action>{_log("farm_bye")}</action></recv>\n')
     out.append(f'  <label id="far_bye"/>\n  <nop><action>{_log("far_bye")}</action></nop>\n')
     out.append(RESPONSE.format(status="200 OK").replace("<send>", '<send next="end">', 1))
