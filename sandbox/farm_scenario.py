@@ -84,10 +84,19 @@ def _log(event: str) -> str:
 
 
 def _wait(label: str, variable: str, then: str) -> str:
-    """Wait ``variable`` ms in 100 ms steps, leaving for ``far_bye`` as soon as a BYE arrives."""
-    start = f'<assign assign_to="left" value="0"/><add assign_to="left" variable="{variable}"/>'
-    tick = ('<add assign_to="left" value="-100"/>'
-            '<test assign_to="more" variable="left" compare="greater_than" value="0"/>')
+    """Wait ``variable`` ms in 100 ms steps, leaving for ``far_bye`` as soon as a BYE arrives.
+
+    The end is a wall-clock deadline, not a count of steps: a loaded SIPp runs each 100 ms step late, and a
+    phone that counted steps would stay on the line longer the busier the farm is (seconds over a call).
+    """
+    now = '<gettimeofday assign_to="t_s,t_us"/><multiply assign_to="t_s" value="1000"/>' \
+          '<divide assign_to="t_us" value="1000"/>'
+    start = (f'{now}<assign assign_to="until" value="0"/><add assign_to="until" variable="t_s"/>'
+             f'<add assign_to="until" variable="t_us"/><add assign_to="until" variable="{variable}"/>')
+    # leave within 50 ms of the deadline (either side), so a wait is as long as asked on average
+    tick = (f'{now}<assign assign_to="left" value="0"/><add assign_to="left" variable="until"/>'
+            '<subtract assign_to="left" variable="t_s"/><subtract assign_to="left" variable="t_us"/>'
+            '<test assign_to="more" variable="left" compare="greater_than" value="50"/>')
     return f"""  <nop><action>{start}</action></nop>
   <label id="{label}"/>
   <recv request="BYE" timeout="100" ontimeout="{label}_tick" next="far_bye"/>
