@@ -131,6 +131,10 @@ class PhoneFarm:
 
     def start(self, timeout: float = 10.0) -> None:
         """Write the scenario and numbers, start SIPp in the background, wait until it listens."""
+        for port in (self.port, self.media_port):  # else the "listening" check below sees the other holder
+            if _udp_bound(self.host, port):
+                raise RuntimeError(f"phone farm: {self.host}:{port} is already in use (another farm's SIP or "
+                                   "media port, or another program): choose free ports")
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "farm.xml").write_text(render())
         write_dtmf_set(self.workdir / DTMF_DIR, MAX_DIGITS)

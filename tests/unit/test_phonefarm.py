@@ -1,13 +1,14 @@
-"""The phone farm's pure parts: validation, the injection file, the log, the committed scenario."""
+"""The phone farm's pure parts: validation, the injection file, the log, the committed scenario; its port checks."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 
 from sandbox.farm_scenario import FIELDS, render
-from sandbox.phonefarm import Behaviour, injection_lines, parse_log
+from sandbox.phonefarm import Behaviour, PhoneFarm, injection_lines, parse_log
 
 SIPP = Path(__file__).resolve().parents[1] / "sipp"
 
@@ -98,3 +99,18 @@ def test_every_key_press_has_its_own_rtp_timestamp(tmp_path: Path) -> None:
     assert {s[1] for s in first} == {1} and any(s[2] for s in first)  # event 1, with an end packet
     assert {s[0] for s in first}.isdisjoint({s[0] for s in second})
     assert {s[1] for s in stamps("2_pound.pcap")} == {11}
+
+
+@pytest.mark.parametrize("which", ["port", "media_port"])
+def test_a_port_already_held_is_refused_before_sipp_starts(tmp_path: Path, which: str) -> None:
+    """A farm whose SIP port another process holds would pass the "listening" check on that other holder
+    (a benchmark's second farm once took the first farm's media port, and its node's calls all rang out)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as held:
+        held.bind(("127.0.0.1", 0))
+        taken = held.getsockname()[1]
+        ports = {"port": 0, "media_port": 0, which: taken}
+        farm = PhoneFarm({}, port=ports["port"] or taken + 1, media_port=ports["media_port"] or taken + 2,
+                         workdir=tmp_path)
+        with pytest.raises(RuntimeError, match=f"127.0.0.1:{taken} is already in use"):
+            farm.start()
+    assert not (tmp_path / "sipp.out").exists() and farm.pid is None
