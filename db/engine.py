@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.gather import Gathered
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -194,6 +196,7 @@ class Database:
         self._urgent_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-urgent")
         self._caller_pool = ThreadPoolExecutor(max_workers=caller_workers, thread_name_prefix="db-caller")
         self._turns = turns_of(engine) if engine.url.get_backend_name() == "sqlite" else None
+        self._gathered = Gathered(self._run_caller_transaction)
 
     @classmethod
     def connect(cls, url: str, **kwargs: Any) -> Database:
@@ -251,11 +254,16 @@ class Database:
 
     async def run_for_caller(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """:meth:`run` for a short write a caller is waiting on (an IVR answer stored, a PIN checked): in
-        threads of its own, not queued behind background work, and next after the dialer's claims for
-        SQLite's one writer."""
+        threads of its own, not queued behind background work, next after the dialer's claims for SQLite's
+        one writer, and gathered with the others that come meanwhile into one transaction
+        (:mod:`db.gather`; ``fn`` may run twice, so it must touch nothing but the database)."""
+        result: T = await self._gathered.write(functools.partial(_call, fn, args, kwargs))
+        return result
+
+    async def _run_caller_transaction(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._caller_pool,
-                                          functools.partial(self._transaction, Priority.CALLER, fn, *args, **kwargs))
+                                          functools.partial(self._transaction, Priority.CALLER, fn, *args))
 
     def ping(self) -> None:
         """Raise if the database cannot answer ``SELECT 1``."""
@@ -271,3 +279,6 @@ class Database:
         self._caller_pool.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
 
+
+def _call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], session: Session) -> T:
+    return fn(session, *args, **kwargs)
