@@ -26,13 +26,14 @@ Runner = Callable[..., Awaitable[Any]]  # (fn, *args) -> fn(session, *args)'s re
 
 
 class Gathered:
-    """Group commit over ``run`` (one transaction per call of ``run``), at most ``max_batch`` per transaction."""
+    """Group commit over ``run`` (one transaction per call of ``run``): at most ``lanes`` transactions in
+    flight (each waits for SQLite's writer in its thread, so the next starts as soon as the writer is free,
+    without a trip through the event loop), at most ``max_batch`` writes in each."""
 
-    def __init__(self, run: Runner, max_batch: int = 100) -> None:
-        self._run, self.max_batch = run, max_batch
+    def __init__(self, run: Runner, max_batch: int = 100, lanes: int = 2) -> None:
+        self._run, self.max_batch, self.lanes = run, max_batch, lanes
         self._pending: list[tuple[Write, asyncio.Future[Any]]] = []
-        self._inflight: list[tuple[Write, asyncio.Future[Any]]] = []
-        self._drainer: asyncio.Task[None] | None = None
+        self._drainers: set[asyncio.Task[None]] = set()
         self.batches = 0  # transactions written (a figure for tests and benchmarks)
 
     async def write(self, fn: Write) -> Any:
@@ -40,23 +41,28 @@ class Gathered:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._pending.append((fn, future))
-        if self._drainer is None or self._drainer.done() or self._drainer.get_loop() is not loop:
-            self._drainer = loop.create_task(self._drain(), name="gathered writes")
+        self._drainers = {t for t in self._drainers if not t.done() and t.get_loop() is loop}
+        if len(self._drainers) < self.lanes:
+            self._drainers.add(loop.create_task(self._drain(), name="gathered writes"))
         return await future
 
     async def _drain(self) -> None:
+        batch: list[tuple[Write, asyncio.Future[Any]]] = []
         try:
             while self._pending:
                 batch, self._pending = self._pending[:self.max_batch], self._pending[self.max_batch:]
                 batch = [(fn, f) for fn, f in batch if not f.done()]  # a waiter cancelled: its write is not made
                 if batch:
-                    self._inflight = batch
                     await self._write(batch)
+                batch = []
         finally:  # cancelled (the service stops): nobody waits for ever
-            for _fn, future in self._inflight + self._pending:
+            me = asyncio.current_task()
+            others = [t for t in self._drainers if t is not me and not t.done()]
+            for _fn, future in batch + ([] if others else self._pending):
                 if not future.done():
                     future.cancel()
-            self._inflight, self._pending = [], []
+            if not others:
+                self._pending = []
 
     async def _write(self, batch: list[tuple[Write, asyncio.Future[Any]]]) -> None:
         self.batches += 1
