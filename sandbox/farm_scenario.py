@@ -3,9 +3,8 @@
 One scenario serves every number: it looks the Request-URI user part up in the injection file
 (``-inf numbers.csv -infindex numbers.csv 0`` + ``<lookup>``) and branches on the behaviour found there.
 Waits are loops of 100 ms ``recv BYE`` timeouts up to a wall-clock deadline, so the far end may hang up at
-any moment. Digits are
-played from RFC 2833 captures made per key and position (``sandbox/rtp_pcap.py``), one branch each (a pcap
-name cannot come from a variable).
+any moment. Digits are played from RFC 2833 captures made per key and position (``sandbox/rtp_pcap.py``),
+one branch each (a pcap name cannot come from a variable).
 """
 
 from __future__ import annotations
