@@ -49,3 +49,20 @@ def utilisation(records: list[CdrRecord], lines: int) -> tuple[float, float, int
     used = sum((e - s).total_seconds() for s, e, _ in channels.values())
     answered = sum(a for _, _, a in channels.values())
     return (used / (lines * span) if span else 0.0), span, answered
+
+
+def utilisation_while_dialing(records: list[CdrRecord], lines: int) -> float:
+    """Line-seconds used / (lines x seconds) from the first call's start to the last call's start: the time
+    there were still calls to make. After the last start the list is done, and a line that frees has nothing
+    left to dial: that drain is the list's end, not the dialer's, so it is left out here (``utilisation``
+    keeps it)."""
+    channels = per_channel(records)
+    if not channels:
+        return 0.0
+    first = min(s for s, _, _ in channels.values())
+    last = max(s for s, _, _ in channels.values())
+    window = (last - first).total_seconds()
+    if window <= 0:
+        return 0.0
+    used = sum(max(0.0, (min(e, last) - s).total_seconds()) for s, e, _ in channels.values())
+    return used / (lines * window)

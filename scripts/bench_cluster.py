@@ -37,7 +37,7 @@ from dialer.rules import CallingRules
 from dialer.store import AcIndex
 from sandbox.cdr import read_cdr
 from sandbox.phonefarm import PhoneFarm
-from sandbox.traffic import Hold, behaviours, per_channel, utilisation
+from sandbox.traffic import Hold, behaviours, per_channel, utilisation, utilisation_while_dialing
 from warroom.compose import build_sandbox, build_service
 from warroom.feature_settings import ClusterSettings
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
@@ -242,7 +242,7 @@ def nodes_mode(args: argparse.Namespace) -> None:
                 nodes = [s.model_copy(update={"database_url": url}) for s in settings[:count]]
                 got = asyncio.run(campaign_on(nodes, url, numbers, work))
                 time.sleep(2)  # the last CDRs
-                by_node = {}
+                by_node, dialing = {}, {}
                 phone_of = {a.channel_id: a.phone for a in got["attempts"]}
                 spans: dict[str, list[tuple[datetime, datetime]]] = {}
                 held, meant = [], []  # answered calls: how long they lasted, and how long the phone meant to stay
@@ -250,6 +250,7 @@ def nodes_mode(args: argparse.Namespace) -> None:
                 for s, box in zip(nodes, boxes, strict=False):
                     records = [r for r in read_cdr(box.log_dir()) if r.uniqueid in phone_of]
                     by_node[s.asterisk.node] = utilisation(records, args.lines)[0]
+                    dialing[s.asterisk.node] = utilisation_while_dialing(records, args.lines)
                     for rec in records:
                         if rec.start and rec.end:
                             lasted.setdefault(rec.disposition, []).append((rec.end - rec.start).total_seconds())
@@ -260,7 +261,8 @@ def nodes_mode(args: argparse.Namespace) -> None:
                         spans.setdefault(phone_of[uid], []).append((start, end))
                 twice = sum(1 for times in spans.values()
                             for (_, e1), (s2, _) in zip(sorted(times), sorted(times)[1:], strict=False) if s2 < e1)
-                results[count] = {**got, "util": by_node, "twice": twice, "held": sum(held) / max(1, len(held)),
+                results[count] = {**got, "util": by_node, "dialing": dialing, "twice": twice,
+                                  "held": sum(held) / max(1, len(held)),
                                   "meant": sum(meant) / max(1, len(meant)),
                                   "lasted": {k: (len(v), sum(v) / len(v)) for k, v in sorted(lasted.items())},
                                   "per_min": len(got["attempts"]) / got["wall"] * 60}
@@ -278,6 +280,8 @@ def nodes_mode(args: argparse.Namespace) -> None:
         print(f"  {count} node(s): {len(r['attempts'])} attempts in {r['wall']:.0f} s = {r['per_min']:.0f}/min; "
               f"utilisation {util}; largest line-free -> Originate {r['delay'] * 1000:.0f} ms; "
               f"phones dialed twice at once {r['twice']}")
+        print("    utilisation while calls were left to make: "
+              + ", ".join(f"{n} {u:.3f}" for n, u in r["dialing"].items()))
         print(f"    line-free -> Originate p99 {r['delay_p99'] * 1000:.0f} ms; {r['slow']} of {r['redials']} re-dials "
               "over 100 ms")
         print(f"    answered calls lasted {r['held']:.2f} s on average (Asterisk's CDR, whole seconds); the phones "

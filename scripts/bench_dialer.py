@@ -4,7 +4,8 @@
 An ``ivr`` campaign of N targets over L lines, phones behaving as a real list does (60% answer and stay
 20-40 s, 20% ring out, 10% busy, 5% congestion, 5% not found), then the same list the way simple
 broadcast tools do it: Asterisk call files dropped into the spool in batches of L, the next batch once
-the last has finished. Prints line utilisation (from Asterisk's own CDR), both durations and their
+the last has finished. Prints line utilisation (from Asterisk's own CDR: over the whole run, and from the
+first call to the last call's start, while there were calls left to make), both durations and their
 ratio, our CPU seconds per attempt, and the largest delay between a line freeing and its next Originate.
 
     .venv/bin/python scripts/bench_dialer.py            # full: 1,000 targets, 10 lines, 20-40 s calls
@@ -32,7 +33,7 @@ from db.models import Committee, Membership, Person, Unit, UnitKind
 from dialer.campaigns import Selection, change_state, create_campaign, parse_retry
 from sandbox.cdr import read_cdr
 from sandbox.phonefarm import Behaviour, PhoneFarm
-from sandbox.traffic import Hold, behaviours, per_channel, utilisation
+from sandbox.traffic import Hold, behaviours, per_channel, utilisation, utilisation_while_dialing
 from warroom.compose import build_sandbox, build_service
 from warroom.settings import AsteriskSettings, Settings, TrunkSettings, with_secrets
 
@@ -95,10 +96,11 @@ async def run_dialer(settings: Settings, numbers: dict[str, Behaviour], lines: i
     await asyncio.sleep(2)  # let Asterisk write the last CDRs
     records = [r for r in read_cdr(log_dir) if r.uniqueid in channel_ids]
     util, span, cdr_answered = utilisation(records, lines)
+    dialing = utilisation_while_dialing(records, lines)
     cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
     figures = {"attempts": len(attempts), "cdr_channels": len(per_channel(records)), "wall": wall, "span": span,
                "cdr_answered": cdr_answered,
-               "utilisation": util, "cpu_per_attempt": cpu / max(1, len(attempts)),
+               "utilisation": util, "while_dialing": dialing, "cpu_per_attempt": cpu / max(1, len(attempts)),
                "max_line_delay": max(service.dialer.stats.line_delays or [0.0]),
                "p50_line_delay": _pct(service.dialer.stats.line_delays, 0.5),
                "p99_line_delay": _pct(service.dialer.stats.line_delays, 0.99),
@@ -177,7 +179,8 @@ def main() -> None:
         box.down()
         shutil.rmtree(work, ignore_errors=True)
     print(f"targets {n}, lines {args.lines}, durations x{scale}")
-    print(f"dialer:      {ours['span']:.1f} s, line utilisation {ours['utilisation']:.3f}; answered: ours "
+    print(f"dialer:      {ours['span']:.1f} s, line utilisation {ours['utilisation']:.3f} ({ours['while_dialing']:.3f} "
+          "while calls were left to make); answered: ours "
           f"{ours['answered']}, Asterisk CDR {ours['cdr_answered']} ({ours['cdr_channels']} channels in CDR)")
     print(f"             CPU {ours['cpu_per_attempt'] * 1000:.2f} ms per attempt, largest line-free -> Originate "
           f"delay {ours['max_line_delay'] * 1000:.1f} ms (p50 {ours['p50_line_delay'] * 1000:.1f} ms, "
