@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -256,7 +257,8 @@ def nodes_mode(args: argparse.Namespace) -> None:
                             lasted.setdefault(rec.disposition, []).append((rec.end - rec.start).total_seconds())
                         if rec.disposition == "ANSWERED" and rec.answer and rec.end:
                             held.append((rec.end - rec.answer).total_seconds())
-                            meant.append(numbers[phone_of[rec.uniqueid]].hold_ms / 1000)
+                            phone = numbers[phone_of[rec.uniqueid]]  # it waits delay_ms, then holds hold_ms
+                            meant.append((phone.delay_ms + phone.hold_ms) / 1000)
                     for uid, (start, end, _) in per_channel(records).items():
                         spans.setdefault(phone_of[uid], []).append((start, end))
                 twice = sum(1 for times in spans.values()
@@ -286,10 +288,8 @@ def nodes_mode(args: argparse.Namespace) -> None:
               "over 100 ms")
         print(f"    answered calls lasted {r['held']:.2f} s on average (Asterisk's CDR, whole seconds); the phones "
               f"meant {r['meant']:.2f} s")
-        outcomes: dict[str, int] = {}
-        for a in r["attempts"]:
-            key = f"{a.node} {a.disposition.value if a.disposition else a.state.value}"
-            outcomes[key] = outcomes.get(key, 0) + 1
+        outcomes = Counter(f"{a.node} {a.disposition.value if a.disposition else a.state.value}"
+                           for a in r["attempts"])
         print("    attempts: " + ", ".join(f"{k} {n}" for k, n in sorted(outcomes.items())))
         print("    channels (Asterisk's CDR): " + ", ".join(f"{k.lower()} {n} x {d:.2f} s"
                                                       for k, (n, d) in r["lasted"].items()))
